@@ -1,0 +1,384 @@
+"""Test functions: 1D and 2D landscapes with analytic gradients, bounds and known minima.
+
+Every function takes points of shape (..., dim) and returns values of shape (...); its
+gradient returns (..., dim). Gradients are written out by hand (the tests check them against
+autograd) so that a simulation needs no autograd graph and runs as plain batched tensor ops.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import torch
+from torch import Tensor
+
+PI = math.pi
+
+
+class Minimum(NamedTuple):
+    point: tuple[float, ...]
+    value: float
+
+
+@dataclass(frozen=True)
+class TestFunction:
+    """A landscape to optimize on.
+
+    ``minima`` are the points worth marking: the global minima, or for a function unbounded
+    below the local minima inside its bounds (none for the saddles). ``start`` is a default
+    start point that shows something; ``bounds`` is ((lo, hi), ...) per dimension.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    name: str
+    f: Callable[[Tensor], Tensor]
+    grad: Callable[[Tensor], Tensor]
+    bounds: tuple[tuple[float, float], ...]
+    minima: tuple[Minimum, ...]
+    start: tuple[float, ...]
+    description: str
+    formula: str
+
+    @property
+    def dim(self) -> int:
+        return len(self.bounds)
+
+    def __call__(self, points: Tensor) -> Tensor:
+        return self.f(points)
+
+
+def _xy(p: Tensor) -> tuple[Tensor, Tensor]:
+    return p[..., 0], p[..., 1]
+
+
+def _stack(*parts: Tensor) -> Tensor:
+    return torch.stack(parts, dim=-1)
+
+
+# --- 1D ----------------------------------------------------------------------------------------
+
+_C = 0.15 * PI
+
+
+def _xcos(p: Tensor) -> Tensor:
+    x = p[..., 0]
+    return x * torch.cos(_C * x)
+
+
+def _xcos_grad(p: Tensor) -> Tensor:
+    x = p[..., 0]
+    return _stack(torch.cos(_C * x) - _C * x * torch.sin(_C * x))
+
+
+# --- 2D ----------------------------------------------------------------------------------------
+
+
+def _quadratic(a: float, b: float) -> tuple[Callable, Callable]:
+    def f(p: Tensor) -> Tensor:
+        x, y = _xy(p)
+        return a * x**2 + b * y**2
+
+    def grad(p: Tensor) -> Tensor:
+        x, y = _xy(p)
+        return _stack(2 * a * x, 2 * b * y)
+
+    return f, grad
+
+
+def _rosenbrock(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def _rosenbrock_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return _stack(-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2))
+
+
+def _beale_terms(p: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    x, y = _xy(p)
+    return x, y, 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+
+
+def _beale(p: Tensor) -> Tensor:
+    _, _, a, b, c = _beale_terms(p)
+    return a**2 + b**2 + c**2
+
+
+def _beale_grad(p: Tensor) -> Tensor:
+    x, y, a, b, c = _beale_terms(p)
+    gx = 2 * a * (y - 1) + 2 * b * (y**2 - 1) + 2 * c * (y**3 - 1)
+    gy = 2 * a * x + 4 * b * x * y + 6 * c * x * y**2
+    return _stack(gx, gy)
+
+
+def _booth(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2
+
+
+def _booth_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    a, b = x + 2 * y - 7, 2 * x + y - 5
+    return _stack(2 * a + 4 * b, 4 * a + 2 * b)
+
+
+def _himmelblau(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+def _himmelblau_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    a, b = x**2 + y - 11, x + y**2 - 7
+    return _stack(4 * x * a + 2 * b, 2 * a + 4 * y * b)
+
+
+def _rastrigin(p: Tensor) -> Tensor:
+    return 10 * p.shape[-1] + (p**2 - 10 * torch.cos(2 * PI * p)).sum(-1)
+
+
+def _rastrigin_grad(p: Tensor) -> Tensor:
+    return 2 * p + 20 * PI * torch.sin(2 * PI * p)
+
+
+def _ackley_parts(p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    r = torch.sqrt(0.5 * (p**2).sum(-1))
+    return r, torch.exp(-0.2 * r), torch.exp(0.5 * torch.cos(2 * PI * p).sum(-1))
+
+
+def _ackley(p: Tensor) -> Tensor:
+    _, radial, wave = _ackley_parts(p)
+    return -20 * radial - wave + math.e + 20
+
+
+def _ackley_grad(p: Tensor) -> Tensor:
+    r, radial, wave = _ackley_parts(p)
+    # the cone's tip at the origin has no gradient: take the subgradient 0 there
+    safe_r = torch.where(r > 0, r, torch.ones_like(r))
+    cone = torch.where(r > 0, radial / safe_r, torch.zeros_like(r)).unsqueeze(-1) * p
+    return cone + PI * torch.sin(2 * PI * p) * wave.unsqueeze(-1)
+
+
+def _goldstein_price_parts(p: Tensor):
+    x, y = _xy(p)
+    s, u = x + y + 1, 2 * x - 3 * y
+    P = 19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2
+    Q = 18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2
+    return x, y, s, u, P, Q, 1 + s**2 * P, 30 + u**2 * Q
+
+
+def _goldstein_price(p: Tensor) -> Tensor:
+    *_, A, B = _goldstein_price_parts(p)
+    return A * B
+
+
+def _goldstein_price_grad(p: Tensor) -> Tensor:
+    x, y, s, u, P, Q, A, B = _goldstein_price_parts(p)
+    dA = 2 * s * P + s**2 * (-14 + 6 * x + 6 * y)  # the same along x and y
+    dBx = 4 * u * Q + u**2 * (-32 + 24 * x - 36 * y)
+    dBy = -6 * u * Q + u**2 * (48 - 36 * x + 54 * y)
+    return _stack(dA * B + A * dBx, dA * B + A * dBy)
+
+
+def _matyas(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return 0.26 * (x**2 + y**2) - 0.48 * x * y
+
+
+def _matyas_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return _stack(0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x)
+
+
+def _three_hump_camel(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return 2 * x**2 - 1.05 * x**4 + x**6 / 6 + x * y + y**2
+
+
+def _three_hump_camel_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return _stack(4 * x - 4.2 * x**3 + x**5 + y, x + 2 * y)
+
+
+def _levi13(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return (
+        torch.sin(3 * PI * x) ** 2
+        + (x - 1) ** 2 * (1 + torch.sin(3 * PI * y) ** 2)
+        + (y - 1) ** 2 * (1 + torch.sin(2 * PI * y) ** 2)
+    )
+
+
+def _levi13_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    gx = 3 * PI * torch.sin(6 * PI * x) + 2 * (x - 1) * (1 + torch.sin(3 * PI * y) ** 2)
+    gy = (
+        3 * PI * (x - 1) ** 2 * torch.sin(6 * PI * y)
+        + 2 * (y - 1) * (1 + torch.sin(2 * PI * y) ** 2)
+        + 2 * PI * (y - 1) ** 2 * torch.sin(4 * PI * y)
+    )
+    return _stack(gx, gy)
+
+
+def _styblinski_tang(p: Tensor) -> Tensor:
+    return 0.5 * (p**4 - 16 * p**2 + 5 * p).sum(-1)
+
+
+def _styblinski_tang_grad(p: Tensor) -> Tensor:
+    return 2 * p**3 - 16 * p + 2.5
+
+
+def _saddle(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return x**2 - y**2
+
+
+def _saddle_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return _stack(2 * x, -2 * y)
+
+
+def _monkey_saddle(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return x**3 - 3 * x * y**2
+
+
+def _monkey_saddle_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return _stack(3 * x**2 - 3 * y**2, -6 * x * y)
+
+
+# --- the registry ------------------------------------------------------------------------------
+
+_ST = -2.903534027771177  # Styblinski-Tang's minimiser along each axis
+
+
+def _fn(name, f, grad, bounds, minima, start, description, formula) -> TestFunction:
+    return TestFunction(
+        name=name,
+        f=f,
+        grad=grad,
+        bounds=tuple(tuple(map(float, b)) for b in bounds),
+        minima=tuple(Minimum(tuple(map(float, p)), float(v)) for p, v in minima),
+        start=tuple(map(float, start)),
+        description=description,
+        formula=formula,
+    )
+
+
+FUNCTIONS: dict[str, TestFunction] = {
+    fn.name: fn
+    for fn in [
+        _fn(
+            "parabola", lambda p: p[..., 0] ** 2, lambda p: 2 * p, [(-12, 12)], [((0,), 0)],
+            (10,), "f(x) = x^2: the 1D bowl; lr 0.2 converges, 0.05 crawls, 1.1 diverges",
+            "x^2",
+        ),
+        _fn(
+            "xcos", _xcos, _xcos_grad, [(-13, 13)],
+            [((7.269388146311475,), -6.9781408310704744), ((-1.8256845786723397,), -1.190683410318222)],
+            (10,), "f(x) = x cos(0.15 pi x): unbounded below; a large step lands in a poor local minimum",
+            "x cos(0.15πx)",
+        ),
+        _fn(
+            "sphere", *_quadratic(1.0, 1.0), [(-5, 5), (-5, 5)], [((0, 0), 0)], (-4, 3),
+            "x^2 + y^2: the round bowl every optimizer solves", "x² + y²",
+        ),
+        _fn(
+            "quadratic", *_quadratic(1.0, 2.0), [(-5.5, 5.5), (-3, 3)], [((0, 0), 0)], (-5, -2),
+            "x1^2 + 2 x2^2: a mildly elongated bowl", "x₁² + 2x₂²",
+        ),
+        _fn(
+            "ill_conditioned", *_quadratic(0.1, 2.0), [(-5.5, 5.5), (-3, 3)], [((0, 0), 0)],
+            (-5, -2), "0.1 x1^2 + 2 x2^2: flat along x1, steep along x2 (condition number 20)",
+            "0.1x₁² + 2x₂²",
+        ),
+        _fn(
+            "rosenbrock", _rosenbrock, _rosenbrock_grad, [(-2, 2), (-1, 3)], [((1, 1), 0)],
+            (-1.5, 2), "a curved banana valley: easy to reach, slow to follow", "(1-x)² + 100(y-x²)²",
+        ),
+        _fn(
+            "beale", _beale, _beale_grad, [(-4.5, 4.5), (-4.5, 4.5)], [((3, 0.5), 0)], (1, 1.5),
+            "sharp ridges and a flat, narrow valley towards (3, 0.5)",
+            "(1.5-x+xy)² + (2.25-x+xy²)² + (2.625-x+xy³)²",
+        ),
+        _fn(
+            "booth", _booth, _booth_grad, [(-10, 10), (-10, 10)], [((1, 3), 0)], (-7, -8),
+            "a tilted, elongated bowl", "(x+2y-7)² + (2x+y-5)²",
+        ),
+        _fn(
+            "himmelblau", _himmelblau, _himmelblau_grad, [(-5, 5), (-5, 5)],
+            [
+                ((3, 2), 0),
+                ((-2.805118086952745, 3.131312518250573), 0),
+                ((-3.779310253377747, -3.283185991286169), 0),
+                ((3.5844283403304917, -1.8481265269644034), 0),
+            ],
+            (-0.5, -0.5), "four equal minima: which one you reach depends on the start",
+            "(x²+y-11)² + (x+y²-7)²",
+        ),
+        _fn(
+            "rastrigin", _rastrigin, _rastrigin_grad, [(-5.12, 5.12), (-5.12, 5.12)],
+            [((0, 0), 0)], (4.4, -3.6), "a bowl covered in a regular grid of local minima",
+            "20 + Σ(x² - 10cos(2πx))",
+        ),
+        _fn(
+            "ackley", _ackley, _ackley_grad, [(-5, 5), (-5, 5)], [((0, 0), 0)], (3.2, -2.4),
+            "a nearly flat, rippled plate with a deep hole at the origin",
+            "-20e^(-0.2√(½(x²+y²))) - e^(½(cos2πx+cos2πy)) + e + 20",
+        ),
+        _fn(
+            "goldstein_price", _goldstein_price, _goldstein_price_grad, [(-2, 2), (-2, 2)],
+            [((0, -1), 3)], (-1.5, 1.5), "values spanning six decades, minimum 3 at (0, -1)",
+            "Goldstein-Price",
+        ),
+        _fn(
+            "matyas", _matyas, _matyas_grad, [(-10, 10), (-10, 10)], [((0, 0), 0)], (-8, 6),
+            "a flat, diagonal plate: gradients are small everywhere", "0.26(x²+y²) - 0.48xy",
+        ),
+        _fn(
+            "three_hump_camel", _three_hump_camel, _three_hump_camel_grad, [(-3, 3), (-3, 3)],
+            [((0, 0), 0)], (-2, 2.2), "three valleys: one global minimum, two local ones",
+            "2x² - 1.05x⁴ + x⁶/6 + xy + y²",
+        ),
+        _fn(
+            "levi13", _levi13, _levi13_grad, [(-4, 6), (-4, 6)], [((1, 1), 0)], (-3, -2.5),
+            "Levi N.13: a ribbed bowl with many local minima",
+            "sin²(3πx) + (x-1)²(1+sin²(3πy)) + (y-1)²(1+sin²(2πy))",
+        ),
+        _fn(
+            "styblinski_tang", _styblinski_tang, _styblinski_tang_grad, [(-5, 5), (-5, 5)],
+            [((_ST, _ST), -78.33233140754282)], (4.5, 4.5),
+            "four basins of different depths; the deepest at (-2.90, -2.90)", "½Σ(x⁴ - 16x² + 5x)",
+        ),
+        _fn(
+            "saddle", _saddle, _saddle_grad, [(-2, 2), (-2, 2)], [], (-1.8, 0.05),
+            "x^2 - y^2: a saddle point at the origin, unbounded below", "x² - y²",
+        ),
+        _fn(
+            "monkey_saddle", _monkey_saddle, _monkey_saddle_grad, [(-2, 2), (-2, 2)], [],
+            (1.5, 0.1), "x^3 - 3xy^2: a flat saddle with three downhill valleys", "x³ - 3xy²",
+        ),
+    ]
+}
+
+
+def get_function(name: str) -> TestFunction:
+    """The registered test function called ``name`` (a TestFunction passes through).
+
+    Unknown names raise ValueError with the closest known name.
+    """
+    if isinstance(name, TestFunction):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"function name must be a string, got {type(name).__name__}")
+    if name not in FUNCTIONS:
+        close = difflib.get_close_matches(name.lower(), list(FUNCTIONS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown function {name!r}{hint} (known: {', '.join(FUNCTIONS)})")
+    return FUNCTIONS[name]
