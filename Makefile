@@ -16,7 +16,7 @@ demo: $(BIN)/optviz
 	$(BIN)/optviz compare
 
 test: $(BIN)/optviz
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/optviz
 	$(BIN)/python bench/simulate.py

@@ -1,32 +1,47 @@
 """optviz: see how optimizers move.
 
 Pure optimizer step functions equal bit for bit to torch.optim, a zoo of test functions,
-batched simulation, and renders of the paths.
+batched simulation, and renders of the paths. Names load on first use, so that
+``import optviz`` (and ``optviz --help``) does not pay for torch until it is needed.
 """
 
-from .functions import FUNCTIONS, Minimum, TestFunction, get_function
-from .optimizers import (
-    OPTIMIZERS,
-    AdagradState,
-    AdamState,
-    Optimizer,
-    RMSpropState,
-    SGDState,
-    adagrad,
-    adam,
-    adamw,
-    get_optimizer,
-    momentum,
-    nesterov,
-    rmsprop,
-    sgd,
-)
-from .simulate import Result, simulate
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "FUNCTIONS", "OPTIMIZERS", "AdagradState", "AdamState", "Minimum", "Optimizer",
-    "RMSpropState", "Result", "SGDState", "TestFunction", "adagrad", "adam", "adamw",
-    "get_function", "get_optimizer", "momentum", "nesterov", "rmsprop", "sgd", "simulate",
-]
+_EXPORTS = {
+    "functions": ["FUNCTIONS", "Minimum", "TestFunction", "get_function"],
+    "optimizers": [
+        "OPTIMIZERS", "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
+        "adagrad", "adam", "adamw", "get_optimizer", "momentum", "nesterov", "rmsprop", "sgd",
+    ],
+    "simulate": ["Result", "simulate"],
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'optviz' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
+
+
+class _Package(types.ModuleType):
+    # Importing the submodule optviz.simulate would set the package attribute `simulate` to
+    # the module, hiding the function of the same name: keep exported names for the exports.
+    def __setattr__(self, name: str, value) -> None:
+        if not (name in _HOME and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

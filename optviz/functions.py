@@ -160,7 +160,7 @@ def _ackley_grad(p: Tensor) -> Tensor:
     r, radial, wave = _ackley_parts(p)
     # the cone's tip at the origin has no gradient: take the subgradient 0 there
     safe_r = torch.where(r > 0, r, torch.ones_like(r))
-    cone = torch.where(r > 0, radial / safe_r, torch.zeros_like(r)).unsqueeze(-1) * p
+    cone = torch.where(r > 0, 2 * radial / safe_r, torch.zeros_like(r)).unsqueeze(-1) * p
     return cone + PI * torch.sin(2 * PI * p) * wave.unsqueeze(-1)
 
 

@@ -51,13 +51,14 @@ class Optimizer(NamedTuple):
 
     @property
     def label(self) -> str:
-        defaults = _DEFAULTS[self.name]
+        kind = _kind(self)
+        defaults = _DEFAULTS[kind]
         changed = [
             f"{key}={_short(value)}"
             for key, value in self.hyperparams.items()
             if not _same(value, defaults[key])
         ]
-        return " ".join([_DISPLAY_NAMES[self.name], *changed])
+        return " ".join([_DISPLAY_NAMES[kind], *changed])
 
 
 class SGDState(NamedTuple):
@@ -346,6 +347,8 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 
 _DISPLAY_NAMES = {
     "sgd": "SGD",
+    "momentum": "Momentum",
+    "nesterov": "Nesterov",
     "adagrad": "AdaGrad",
     "rmsprop": "RMSProp",
     "adam": "Adam",
@@ -512,6 +515,18 @@ _DEFAULTS = {
     for name, factory in [("sgd", sgd), ("adagrad", adagrad), ("rmsprop", rmsprop), ("adam", adam)]
 }
 _DEFAULTS["adamw"] = {**_DEFAULTS["adam"], "weight_decay": 1e-2, "decoupled_weight_decay": True}
+_DEFAULTS["momentum"] = {**_DEFAULTS["sgd"], "momentum": 0.9}
+_DEFAULTS["nesterov"] = {**_DEFAULTS["momentum"], "nesterov": True}
+
+
+def _kind(opt: Optimizer) -> str:
+    """Which member of the family an optimizer is, for its label: SGD with momentum shows
+    as Momentum or Nesterov."""
+    if opt.name != "sgd":
+        return opt.name
+    if opt.hyperparams["nesterov"]:
+        return "nesterov"
+    return "momentum" if _any(opt.hyperparams["momentum"], lambda m: m != 0) else "sgd"
 
 
 def _same(value: Any, default: Any) -> bool:
