@@ -35,8 +35,8 @@ class TestFunction:
     __test__ = False  # not a pytest test class
 
     name: str
-    f: Callable[[Tensor], Tensor]
-    grad: Callable[[Tensor], Tensor]
+    value_fn: Callable[[Tensor], Tensor]
+    grad_fn: Callable[[Tensor], Tensor]
     bounds: tuple[tuple[float, float], ...]
     minima: tuple[Minimum, ...]
     start: tuple[float, ...]
@@ -48,7 +48,23 @@ class TestFunction:
         return len(self.bounds)
 
     def __call__(self, points: Tensor) -> Tensor:
-        return self.f(points)
+        """f at points of shape (..., dim): values of shape (...)."""
+        return self.value_fn(self._checked(points))
+
+    def grad(self, points: Tensor) -> Tensor:
+        """The gradient at points of shape (..., dim), same shape."""
+        return self.grad_fn(self._checked(points))
+
+    def _checked(self, points: Tensor) -> Tensor:
+        if not isinstance(points, Tensor):
+            raise TypeError(f"{self.name} takes a torch.Tensor of points, got {type(points).__name__}")
+        if not points.is_floating_point():
+            raise TypeError(f"{self.name} takes floating-point points, got {points.dtype}")
+        if points.ndim == 0 or points.shape[-1] != self.dim:
+            raise ValueError(
+                f"{self.name} takes points of shape (..., {self.dim}), got {tuple(points.shape)}"
+            )
+        return points
 
 
 def _xy(p: Tensor) -> tuple[Tensor, Tensor]:
@@ -261,8 +277,8 @@ _ST = -2.903534027771177  # Styblinski-Tang's minimiser along each axis
 def _fn(name, f, grad, bounds, minima, start, description, formula) -> TestFunction:
     return TestFunction(
         name=name,
-        f=f,
-        grad=grad,
+        value_fn=f,
+        grad_fn=grad,
         bounds=tuple(tuple(map(float, b)) for b in bounds),
         minima=tuple(Minimum(tuple(map(float, p)), float(v)) for p, v in minima),
         start=tuple(map(float, start)),

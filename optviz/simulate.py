@@ -143,7 +143,7 @@ def simulate(
         optimizers=optimizers,
         starts=starts,
         positions=positions,
-        losses=function.f(positions),
+        losses=function(positions),
         grad_norms=torch.linalg.vector_norm(function.grad(positions), dim=-1),
         diverged_at=diverged_at,
     )

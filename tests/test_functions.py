@@ -91,3 +91,13 @@ def test_unknown_name_suggests_the_closest():
         get_function(3)
     assert get_function(FUNCTIONS["booth"]) is FUNCTIONS["booth"]
     assert isinstance(FUNCTIONS["booth"], optviz.TestFunction)
+
+
+def test_bad_points_are_refused():
+    fn = get_function("rosenbrock")
+    with pytest.raises(ValueError, match=r"rosenbrock takes points of shape \(..., 2\), got \(3,\)"):
+        fn(torch.zeros(3))
+    with pytest.raises(TypeError, match="floating-point points, got torch.int64"):
+        fn.grad(torch.zeros(2, dtype=torch.int64))
+    with pytest.raises(TypeError, match="takes a torch.Tensor of points, got list"):
+        fn([1.0, 2.0])
