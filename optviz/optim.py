@@ -72,6 +72,11 @@ def _arguments(factory: Callable[..., F.Optimizer]) -> tuple[str, ...]:
     return tuple(inspect.signature(factory).parameters)
 
 
+def _defaults(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A constructor's keyword arguments as the optimizer's defaults."""
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 class SGD(_StepFunctionOptimizer):
     """torch.optim.SGD on :func:`optviz.sgd`."""
 
@@ -90,11 +95,7 @@ class SGD(_StepFunctionOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-            nesterov=nesterov, maximize=maximize, foreach=foreach,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults(locals()))
 
 
 class Adagrad(_StepFunctionOptimizer):
@@ -115,12 +116,7 @@ class Adagrad(_StepFunctionOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-            initial_accumulator_value=initial_accumulator_value, eps=eps,
-            foreach=foreach, maximize=maximize,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults(locals()))
 
 
 class RMSprop(_StepFunctionOptimizer):
@@ -145,11 +141,7 @@ class RMSprop(_StepFunctionOptimizer):
     ) -> None:
         if capturable or differentiable:
             raise ValueError("optviz.optim.RMSprop supports neither capturable nor differentiable")
-        defaults = dict(
-            lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-            centered=centered, foreach=foreach, maximize=maximize,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults(locals()))
 
 
 class Adam(_StepFunctionOptimizer):
@@ -171,11 +163,7 @@ class Adam(_StepFunctionOptimizer):
         maximize: bool = False,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-            foreach=foreach, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay,
-        )
-        super().__init__(params, defaults)
+        super().__init__(params, _defaults(locals()))
 
 
 class AdamW(Adam):
