@@ -18,6 +18,7 @@ _EXPORTS = {
         "adagrad", "adam", "adamw", "get_optimizer", "momentum", "nesterov", "rmsprop", "sgd",
     ],
     "simulate": ["Result", "simulate"],
+    "render": ["animate", "plot", "save"],
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -45,3 +46,21 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+
+def _register_notebook_display() -> None:
+    """In IPython, a Result displays as its plot; the plot is drawn only when displayed."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        formatter = shell.display_formatter.formatters["image/png"]
+        formatter.for_type_by_name("optviz.simulate", "Result", _result_png)
+
+
+def _result_png(result) -> bytes:
+    from .render import png, plot
+
+    return png(plot(result).figure)
+
+
+_register_notebook_display()

@@ -50,8 +50,17 @@ class Optimizer(NamedTuple):
     hyperparams: dict[str, Any]
 
     @property
+    def kind(self) -> str:
+        """The family member: an OPTIMIZERS name (SGD with momentum is momentum or nesterov)."""
+        if self.name != "sgd":
+            return self.name
+        if self.hyperparams["nesterov"]:
+            return "nesterov"
+        return "momentum" if _any(self.hyperparams["momentum"], lambda m: m != 0) else "sgd"
+
+    @property
     def label(self) -> str:
-        kind = _kind(self)
+        kind = self.kind
         defaults = _DEFAULTS[kind]
         changed = [
             f"{key}={_short(value)}"
@@ -518,15 +527,6 @@ _DEFAULTS["adamw"] = {**_DEFAULTS["adam"], "weight_decay": 1e-2, "decoupled_weig
 _DEFAULTS["momentum"] = {**_DEFAULTS["sgd"], "momentum": 0.9}
 _DEFAULTS["nesterov"] = {**_DEFAULTS["momentum"], "nesterov": True}
 
-
-def _kind(opt: Optimizer) -> str:
-    """Which member of the family an optimizer is, for its label: SGD with momentum shows
-    as Momentum or Nesterov."""
-    if opt.name != "sgd":
-        return opt.name
-    if opt.hyperparams["nesterov"]:
-        return "nesterov"
-    return "momentum" if _any(opt.hyperparams["momentum"], lambda m: m != 0) else "sgd"
 
 
 def _same(value: Any, default: Any) -> bool:

@@ -66,6 +66,21 @@ class Result:
         """Positions (steps + 1, dim) of one path."""
         return self.positions[:, self.index(name, start)]
 
+    def select(self, names: Sequence[str] | None = None, starts: Sequence[int] | None = None) -> "Result":
+        """The same result restricted to some optimizers and/or start numbers."""
+        names = list(self.optimizers) if names is None else list(names)
+        starts = list(range(self.n_starts)) if starts is None else list(starts)
+        paths = torch.tensor([self.index(name, s) for name in names for s in starts], dtype=torch.int64)
+        return Result(
+            function=self.function,
+            optimizers={name: self.optimizers[name] for name in names},
+            starts=self.starts[starts],
+            positions=self.positions[:, paths],
+            losses=self.losses[:, paths],
+            grad_norms=self.grad_norms[:, paths],
+            diverged_at=self.diverged_at[paths],
+        )
+
     def gap(self) -> Tensor:
         """f minus the lowest known minimum, per step and path (NaN without known minima)."""
         if not self.function.minima:

@@ -1,0 +1,391 @@
+"""Still pictures of a simulation.
+
+Axes-level functions (``paths``, ``curve``, ``loss``, ``surface``, ``contour``) draw into
+``ax=`` when given and return it; with no ``ax`` they make a themed figure of their own.
+``grid`` is the figure-level helper: one panel per optimizer, per start or per result.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from typing import Any, Callable
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm
+from matplotlib.figure import Figure
+
+from ..functions import TestFunction
+from ..simulate import Result
+from .files import atomic, writable_path
+from .style import Size, Theme, colours, get_size, get_theme, rc
+
+KINDS = ("auto", "paths", "curve", "loss", "distance", "surface")
+STILL_FORMATS = ("png", "svg", "pdf")
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def figure(
+    theme: str | Theme = "light",
+    size: str | tuple[int, int] | Size = "slide",
+    nrows: int = 1,
+    ncols: int = 1,
+    projection: str | None = None,
+) -> tuple[Figure, np.ndarray]:
+    """A themed figure of the given size and its axes (always a 2D array)."""
+    theme, size = get_theme(theme), get_size(size)
+    settings = rc(theme, size)
+    with matplotlib.rc_context(settings):
+        fig = Figure(figsize=size.inches, dpi=size.dpi, layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw={"projection": projection})
+    # read back by the drawing functions, which run later under the same settings
+    fig.optviz_theme, fig.optviz_rc = theme, settings
+    return fig, axes
+
+
+def axes_level(projection: str | None = None) -> Callable:
+    """Makes draw(obj, ax, theme, **options) an axes-level function: it draws into ``ax`` or
+    into a new themed figure, under that figure's settings, and returns the axes."""
+
+    def wrap(draw: Callable) -> Callable:
+        @functools.wraps(draw)
+        def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
+                   size: Any = "slide", **options: Any) -> Axes:
+            if ax is None:
+                ax = figure(theme, size, projection=projection)[1][0, 0]
+            chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme)
+            with matplotlib.rc_context(getattr(ax.figure, "optviz_rc", {})):
+                draw(obj, ax, chosen, **options)
+            return ax
+
+        return public
+
+    return wrap
+
+
+def save(fig: Figure, path: Any, *, dpi: int | None = None, transparent: bool = False) -> Any:
+    """Write a figure as PNG, SVG or PDF (by the suffix), atomically; returns the path."""
+    path = writable_path(path, STILL_FORMATS)
+    with atomic(path) as tmp:
+        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=dpi or fig.dpi, transparent=transparent)
+    return path
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (for notebooks and web pages)."""
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+# --- what gets drawn ---------------------------------------------------------------------------
+
+
+def _check(result: Any) -> Result:
+    if not isinstance(result, Result):
+        raise TypeError(f"expected an optviz Result (from optviz.simulate), got {type(result).__name__}")
+    if result.positions.shape[1] == 0:
+        raise ValueError("the result has no paths to draw")
+    if torch.isnan(result.positions).all():
+        raise ValueError("every path in the result is NaN: nothing to draw")
+    return result
+
+
+def path_colours(result: Result) -> dict[str, str]:
+    """Each optimizer's colour: its own in every figure and GIF."""
+    names = list(result.optimizers)
+    return dict(zip(names, colours([result.optimizers[n].kind for n in names])))
+
+
+def grid_values(function: TestFunction, resolution: int = 300) -> tuple[np.ndarray, ...]:
+    """The function on a resolution x resolution grid over its bounds: X, Y, Z."""
+    (x0, x1), (y0, y1) = function.bounds
+    xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
+    ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
+    X, Y = torch.meshgrid(xs, ys, indexing="xy")
+    Z = function(torch.stack([X, Y], dim=-1))
+    return X.numpy(), Y.numpy(), Z.numpy()
+
+
+def contour_levels(z: np.ndarray, n: int = 24) -> tuple[np.ndarray, bool]:
+    """Levels for z: log-spaced above the minimum where the values span decades."""
+    lo, hi = float(np.nanmin(z)), float(np.nanmax(z))
+    above = z[z > lo] - lo
+    if hi > lo and above.size and np.percentile(above, 95) > 300 * np.percentile(above, 5):
+        levels = lo + np.geomspace(max(np.percentile(above, 0.5), (hi - lo) * 1e-9), hi - lo, n)
+        return np.concatenate([[lo], levels]), True
+    return np.linspace(lo, hi, n + 1), False
+
+
+@axes_level()
+def contour(function: TestFunction, ax: Axes, theme: Theme, *, colorbar: bool = False,
+            minima: bool = True, resolution: int = 300) -> None:
+    """The function's landscape: filled contours with lines, its minima as stars."""
+    if function.dim != 2:
+        raise ValueError(f"contour needs a 2D function, {function.name} is {function.dim}D")
+    X, Y, Z = grid_values(function, resolution)
+    levels, log = contour_levels(Z)
+    cmap = theme.colormap
+    filled = ax.contourf(X, Y, Z, levels=levels, cmap=cmap, norm=BoundaryNorm(levels, cmap.N), extend="neither")
+    ax.contour(X, Y, Z, levels=levels, colors=theme.muted, linewidths=0.5, alpha=0.6)
+    if colorbar:
+        bar = ax.figure.colorbar(filled, ax=ax, shrink=0.9, format="%.3g")
+        bar.set_label("f (log-spaced levels)" if log else "f")
+    if minima:
+        for m in function.minima:
+            ax.plot(*m.point, marker="*", markersize=14, color=theme.foreground,
+                    markeredgecolor=theme.outline, zorder=5, linestyle="none")
+    (x0, x1), (y0, y1) = function.bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
+    ax.set_title(f"{function.name.replace('_', ' ').title()}: {function.formula}")
+
+
+def _halo(theme: Theme, width: float) -> list:
+    return [patheffects.Stroke(linewidth=width + 2.5, foreground=theme.outline), patheffects.Normal()]
+
+
+def _draw_path(ax: Axes, xy: np.ndarray, colour: str, label: str | None, theme: Theme) -> None:
+    width = matplotlib.rcParams["lines.linewidth"] * 1.4
+    every = max(1, len(xy) // 60)  # dots for the iterates, at most ~60 of them
+    ax.plot(*xy.T, color=colour, linewidth=width, marker="o", markersize=width * 2.2,
+            markevery=every, label=label, path_effects=_halo(theme, width), zorder=3)
+    finite = xy[np.isfinite(xy).all(axis=1)]
+    ax.plot(*finite[0], marker="o", markersize=width * 5, color=theme.background,
+            markeredgecolor=colour, markeredgewidth=2, zorder=4)
+    ax.plot(*finite[-1], marker="o", markersize=width * 4.5, color=colour,
+            markeredgecolor=theme.outline, markeredgewidth=1, zorder=4)
+
+
+def _mark_divergence(ax: Axes, xy: np.ndarray, step: int, colour: str, theme: Theme) -> None:
+    """Label the point where a diverged path last leaves the frame (or its last point)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    where = None
+    for t in range(len(xy) - 1, 0, -1):
+        segment = clip_segment(xy[t - 1], xy[t], (x0, x1, y0, y1))
+        if segment is not None:
+            where = segment[1]
+            break
+    if where is None:
+        return
+    ax.annotate(
+        f"diverged at step {step}", xy=where, xytext=(0.5, 0.06), textcoords="axes fraction",
+        ha="center", color=colour, fontweight="bold",
+        arrowprops=dict(arrowstyle="->", color=colour, lw=1.2),
+        path_effects=_halo(theme, 1.0), zorder=6,
+    )
+
+
+def clip_segment(a: np.ndarray, b: np.ndarray, box: tuple[float, float, float, float]) -> tuple | None:
+    """The part of segment a-b inside box = (x0, x1, y0, y1), by Liang-Barsky, or None."""
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return None
+    x0, x1, y0, y1 = box
+    d = b - a
+    lo, hi = 0.0, 1.0
+    for p, q in ((-d[0], a[0] - x0), (d[0], x1 - a[0]), (-d[1], a[1] - y0), (d[1], y1 - a[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            lo = max(lo, r)
+        else:
+            hi = min(hi, r)
+        if lo > hi:
+            return None
+    return a + lo * d, a + hi * d
+
+
+@axes_level()
+def paths(result: Result, ax: Axes, theme: Theme, *, colorbar: bool = False,
+          legend: bool = True) -> None:
+    """Each optimizer's path on the function's contours, start and end marked, in its colour.
+
+    A diverged path runs to the frame's edge and is labelled "diverged at step k".
+    """
+    result = _check(result)
+    if result.function.dim != 2:
+        raise ValueError(f"paths are drawn on 2D functions; {result.function.name} is 1D: use curve()")
+    contour(result.function, ax, theme=theme, colorbar=colorbar)
+    palette = path_colours(result)
+    positions = result.positions.numpy()
+    for b, name in enumerate(result.names):
+        first = b % result.n_starts == 0
+        xy = positions[:, b]
+        if np.isnan(xy).all():
+            continue
+        _draw_path(ax, xy, palette[name], result.optimizers[name].label if first else None, theme)
+        if result.diverged_at[b] >= 0:
+            _mark_divergence(ax, xy, int(result.diverged_at[b]), palette[name], theme)
+    if legend:
+        ax.legend(loc="upper right")
+
+
+@axes_level()
+def function_curve(function: TestFunction, ax: Axes, theme: Theme) -> None:
+    """A 1D function's curve over its bounds, its minima as stars."""
+    if function.dim != 1:
+        raise ValueError(f"function_curve draws 1D functions; {function.name} is {function.dim}D")
+    lo, hi = function.bounds[0]
+    xs = torch.linspace(lo, hi, 600, dtype=torch.float64).unsqueeze(-1)
+    values = function(xs).numpy()
+    ax.plot(xs[:, 0].numpy(), values, color=theme.muted, linewidth=2, zorder=1)
+    for m in function.minima:
+        ax.plot(m.point[0], m.value, marker="*", markersize=14, color=theme.foreground,
+                markeredgecolor=theme.outline, linestyle="none", zorder=5)
+    pad = 0.05 * (values.max() - values.min())
+    ax.set(xlim=(lo, hi), ylim=(values.min() - pad, values.max() + pad), xlabel="x", ylabel="f(x)")
+    ax.set_title(f"{function.name}: f(x) = {function.formula}")
+
+
+@axes_level()
+def curve(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> None:
+    """A 1D function's curve with each path's iterates as dots joined by a line."""
+    result = _check(result)
+    if result.function.dim != 1:
+        raise ValueError(f"curve() draws 1D functions; {result.function.name} is 2D: use paths()")
+    function_curve(result.function, ax)
+    palette = path_colours(result)
+    x = result.positions[..., 0].numpy()
+    f = result.losses.numpy()
+    for b, name in enumerate(result.names):
+        xy = np.stack([x[:, b], f[:, b]], axis=1)
+        label = result.optimizers[name].label if b % result.n_starts == 0 else None
+        _draw_path(ax, xy, palette[name], label, theme)
+        if result.diverged_at[b] >= 0:
+            _mark_divergence(ax, xy, int(result.diverged_at[b]), palette[name], theme)
+    if legend:
+        ax.legend(loc="best")
+
+
+@axes_level()
+def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: bool = True) -> None:
+    """f - f* (log scale) per step, or with kind="distance" the distance to the nearest minimum.
+
+    Without known minima (the saddles) it draws f itself on a linear scale.
+    """
+    result = _check(result)
+    if kind not in ("loss", "distance"):
+        raise ValueError(f"kind must be 'loss' or 'distance', got {kind!r}")
+    fn = result.function
+    if kind == "distance" and not fn.minima:
+        raise ValueError(f"{fn.name} has no known minima to measure a distance to")
+    palette = path_colours(result)
+    if kind == "distance":
+        minima = torch.tensor([m.point for m in fn.minima], dtype=result.positions.dtype)
+        values = torch.cdist(result.positions.transpose(0, 1), minima.unsqueeze(0).expand(result.positions.shape[1], -1, -1))
+        values = values.min(dim=-1).values.T
+        ylabel, log = "distance to the nearest minimum", True
+    elif fn.minima:
+        values, ylabel, log = result.gap(), "f - f*", True
+    else:
+        values, ylabel, log = result.losses, "f", False
+    values = values.numpy()
+    steps = np.arange(result.steps + 1)
+    for b, name in enumerate(result.names):
+        label = result.optimizers[name].label if b % result.n_starts == 0 else None
+        y = values[:, b]
+        if log:
+            y = np.where(y > 0, y, np.nan)  # exact zeros have no place on a log axis
+        ax.plot(steps, y, color=palette[name], label=label, alpha=1.0 if result.n_starts == 1 else 0.6)
+    if log and np.isfinite(np.where(values > 0, values, np.nan)).any():
+        ax.set_yscale("log")
+    ax.set(xlabel="step", ylabel=ylabel, xlim=(0, max(1, result.steps)))
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"{fn.name}: {ylabel} per step")
+    if legend:
+        ax.legend(loc="best")
+
+
+@axes_level(projection="3d")
+def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> None:
+    """The function as a 3D surface with the paths lifted onto it.
+
+    Where f spans decades the height is log10(f - f* + 1e-3), so the valley floor shows.
+    """
+    result = _check(result)
+    fn = result.function
+    if fn.dim != 2:
+        raise ValueError(f"surface() needs a 2D function, {fn.name} is {fn.dim}D")
+    X, Y, Z = grid_values(fn, 120)
+    _, log = contour_levels(Z)
+    low = float(np.nanmin(Z))
+    height = (lambda z: np.log10(z - low + 1e-3)) if log else (lambda z: z)
+    ax.plot_surface(X, Y, height(Z), cmap=theme.colormap.reversed(), linewidth=0, antialiased=True,
+                    alpha=0.85, rcount=60, ccount=60)
+    palette = path_colours(result)
+    positions, losses = result.positions.numpy(), result.losses.numpy()
+    for b, name in enumerate(result.names):
+        label = result.optimizers[name].label if b % result.n_starts == 0 else None
+        xy = positions[:, b]
+        (x0, x1), (y0, y1) = fn.bounds
+        keep = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        z = np.where(keep, height(losses[:, b]), np.nan)
+        ax.plot(xy[:, 0], xy[:, 1], z, color=palette[name], linewidth=2.2, marker="o", markersize=2.5,
+                label=label, zorder=10)
+    ax.set(xlabel="x", ylabel="y", zlabel="log10(f - f*)" if log else "f")
+    ax.set_facecolor(theme.background)
+    ax.set_title(f"{fn.name}: {fn.formula}")
+    if legend:
+        ax.legend(loc="upper left")
+
+
+def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
+    """The right picture for a result: paths on contours (2D) or on the curve (1D), or
+    kind="loss", "distance", "surface"."""
+    result = _check(result)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    if kind == "auto":
+        kind = "curve" if result.function.dim == 1 else "paths"
+    if kind in ("loss", "distance"):
+        return loss(result, ax, kind=kind, **options)
+    return {"paths": paths, "curve": curve, "surface": surface}[kind](result, ax, **options)
+
+
+def grid(
+    results: Result | Sequence[Result],
+    *,
+    by: str = "optimizer",
+    kind: str = "auto",
+    theme: str | Theme = "light",
+    size: Any = "slide",
+    ncols: int | None = None,
+) -> Figure:
+    """One panel per optimizer (by="optimizer"), per start (by="start") or, given several
+    results, per result (one per function, say). Returns the figure."""
+    panels = _panels(results, by)
+    n = len(panels)
+    ncols = ncols or min(n, 3)
+    nrows = -(-n // ncols)
+    fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
+    for ax, (title, panel) in zip(axes.flat, panels):
+        plot(panel, kind, ax, legend=False)
+        ax.set_title(title)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig
+
+
+def _panels(results: Any, by: str) -> list[tuple[str, Result]]:
+    if isinstance(results, Result):
+        if by == "optimizer":
+            return [(results.optimizers[name].label, results.select([name])) for name in results.optimizers]
+        if by == "start":
+            return [
+                (f"from ({', '.join(f'{v:g}' for v in results.starts[s].tolist())})", results.select(starts=[s]))
+                for s in range(results.n_starts)
+            ]
+        raise ValueError(f"by must be 'optimizer' or 'start', got {by!r}")
+    results = list(results)
+    if not results:
+        raise ValueError("grid needs at least one result")
+    return [(_check(r).function.name, r) for r in results]
