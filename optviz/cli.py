@@ -37,17 +37,11 @@ class OptimizerSpec(click.ParamType):
             if not sep or not key:
                 self.fail(f"{value!r}: expected key=value, got {item!r}", param, ctx)
             kwargs[key.strip()] = self._value(value, key.strip(), raw.strip(), param, ctx)
-        from .optimizers import OPTIMIZERS, get_optimizer
+        from .optimizers import get_optimizer
 
-        if name not in OPTIMIZERS:
-            from .optimizers import _did_you_mean
-
-            self.fail(f"unknown optimizer {name!r}{_did_you_mean(name, OPTIMIZERS)}", param, ctx)
         try:
             get_optimizer(name, **kwargs)
-        except TypeError as error:
-            self.fail(f"{value!r}: {_plain(error)}", param, ctx)
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             self.fail(f"{value!r}: {error}", param, ctx)
         return name, kwargs
 
@@ -60,14 +54,6 @@ class OptimizerSpec(click.ParamType):
             return float(raw)
         except ValueError:
             self.fail(f"{spec!r}: {key}={raw!r} is not a number", param, ctx)
-
-
-def _plain(error: Exception) -> str:
-    """A TypeError about keywords, in a user's words."""
-    text = str(error)
-    if "unexpected keyword argument" in text:
-        return "unknown hyperparameter " + text.split("argument")[-1].strip()
-    return text
 
 
 def _point(text: str) -> tuple[float, ...]:

@@ -344,6 +344,39 @@ def adamw(
     )
 
 
+def adam_notes(
+    lr: Hyper = 1e-3,
+    betas: tuple[Hyper, Hyper] = (0.9, 0.999),
+    eps: Hyper = 1e-8,
+) -> Optimizer:
+    """Adam with the course notes' mistaken bias correction, for comparison only.
+
+    The moments are divided by 1 - beta1 and 1 - beta2 instead of 1 - beta1^t and
+    1 - beta2^t: p <- p - lr * (m / (1 - beta1)) / (sqrt(v / (1 - beta2)) + eps).
+    Step 1 agrees with Adam; the next few come out larger, and once beta^t has died away
+    every step is sqrt(1 - beta2) / (1 - beta1) times Adam's (0.32 with the default betas).
+    """
+    lr = _check("lr", lr, "learning rate", low=0.0)
+    beta1, beta2 = _check_betas(betas)
+    eps = _check("eps", eps, "epsilon value", low=0.0)
+
+    def init(params: Tensor) -> AdamState:
+        _check_params(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
+        return AdamState(0, torch.zeros_like(params), torch.zeros_like(params), None)
+
+    def step(params: Tensor, grad: Tensor, state: AdamState) -> tuple[Tensor, AdamState]:
+        _check_grad(params, grad)
+        one_minus_b1 = _cast(_double(lambda b: 1 - b, beta1), params)
+        one_minus_b2 = _cast(_double(lambda b: 1 - b, beta2), params)
+        exp_avg = state.exp_avg.lerp(grad, one_minus_b1)
+        exp_avg_sq = _addcmul(_mul(state.exp_avg_sq, beta2), grad, grad, _double(lambda b: 1 - b, beta2))
+        denom = (exp_avg_sq / one_minus_b2).sqrt().add_(_cast(eps, params))
+        new_params = params - _cast(lr, params) * (exp_avg / one_minus_b1) / denom
+        return new_params, AdamState(state.step + 1, exp_avg, exp_avg_sq, None)
+
+    return Optimizer(init, step, "adam_notes", _hyperparams(adam_notes, locals()))
+
+
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "sgd": sgd,
     "momentum": momentum,
@@ -354,7 +387,11 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "adamw": adamw,
 }
 
+# Variants that are not torch.optim's, kept to show a point (never in the torch conformance check).
+TEACHING: dict[str, Callable[..., Optimizer]] = {"adam_notes": adam_notes}
+
 _DISPLAY_NAMES = {
+    "adam_notes": "Adam (notes' bias correction)",
     "sgd": "SGD",
     "momentum": "Momentum",
     "nesterov": "Nesterov",
@@ -366,10 +403,17 @@ _DISPLAY_NAMES = {
 
 
 def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
-    """The optimizer registered under ``name``, made with ``hyperparams``."""
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}{_did_you_mean(name, OPTIMIZERS)}")
-    return OPTIMIZERS[name](**hyperparams)
+    """The optimizer registered under ``name`` (in OPTIMIZERS or TEACHING), made with
+    ``hyperparams``; unknown names and hyperparameters raise ValueError with a suggestion."""
+    known = {**OPTIMIZERS, **TEACHING}
+    if not isinstance(name, str) or name not in known:
+        raise ValueError(f"unknown optimizer {name!r}{_did_you_mean(name, known)}")
+    factory = known[name]
+    arguments = inspect.signature(factory).parameters
+    for key in hyperparams:
+        if key not in arguments:
+            raise ValueError(f"{name} has no hyperparameter {key!r}{_did_you_mean(key, arguments)}")
+    return factory(**hyperparams)
 
 
 # --- torch's ops, with a scalar or a tensor hyperparameter ---------------------------------
@@ -521,7 +565,9 @@ def _hyperparams(factory: Callable[..., Optimizer], scope: dict[str, Any]) -> di
 
 _DEFAULTS = {
     name: {key: p.default for key, p in inspect.signature(factory).parameters.items()}
-    for name, factory in [("sgd", sgd), ("adagrad", adagrad), ("rmsprop", rmsprop), ("adam", adam)]
+    for name, factory in [
+        ("sgd", sgd), ("adagrad", adagrad), ("rmsprop", rmsprop), ("adam", adam), ("adam_notes", adam_notes)
+    ]
 }
 _DEFAULTS["adamw"] = {**_DEFAULTS["adam"], "weight_decay": 1e-2, "decoupled_weight_decay": True}
 _DEFAULTS["momentum"] = {**_DEFAULTS["sgd"], "momentum": 0.9}

@@ -45,7 +45,7 @@ def test_compare_marks_divergence_and_quiet_prints_nothing():
         (["compare", "rosenbrock", "adma"], "unknown optimizer 'adma'; did you mean 'adam'"),
         (["compare", "rosenbrock", "adam:lr=abc"], "lr='abc' is not a number"),
         (["compare", "rosenbrock", "adam:lr=-1"], "Invalid learning rate: -1"),
-        (["compare", "rosenbrock", "adam:speed=2"], "unknown hyperparameter 'speed'"),
+        (["compare", "rosenbrock", "adam:speed=2"], "adam has no hyperparameter 'speed'"),
         (["compare", "rosenbrock", "adam:lr"], "expected key=value"),
         (["compare", "rosenbrock", "--start", "1,2,3"], "rosenbrock is 2D, got 3 coordinates"),
         (["compare", "rosenbrock", "--start", "a,b"], "is not a point"),
