@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench gallery clean
 
 $(BIN)/optviz: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,18 @@ $(BIN)/optviz: pyproject.toml constraints.txt
 demo: $(BIN)/optviz
 	$(BIN)/optviz compare
 
+# The gallery test opens gallery/index.html in Debian's headless chromium.
 test: $(BIN)/optviz
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	$(BIN)/python -m pytest -q
+
+gallery: $(BIN)/optviz
+	$(BIN)/optviz gallery
 
 bench: $(BIN)/optviz
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/gif.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
 
-# The six optimizers of the course notes on their ill-conditioned quadratic (SEEDS.md
-# section 2), each with the learning rate the notes use for it.
 DEFAULT_FUNCTION = "ill_conditioned"
-DEFAULT_SPECS = (
-    "sgd:lr=0.4",
-    "momentum:lr=0.6,momentum=0.5",
-    "nesterov:lr=0.3,momentum=0.5",
-    "adagrad:lr=2",
-    "rmsprop:lr=0.4,alpha=0.9",
-    "adam:lr=0.16",
+# The six optimizers of the course notes, each at a learning rate that shows it at its best
+# on the default function (chosen by looking, not by --tune, which favours bold jumps).
+SIX = (
+    ("sgd", {"lr": 0.4}),
+    ("momentum", {"lr": 0.6, "momentum": 0.5}),
+    ("nesterov", {"lr": 0.3, "momentum": 0.5}),
+    ("adagrad", {"lr": 2.0}),
+    ("rmsprop", {"lr": 0.1, "alpha": 0.9}),
+    ("adam", {"lr": 0.5}),
 )
+THEMES = ("light", "dark")
+
+
+class OneLineErrors(click.Group):
+    """Every failure is one line on stderr: exit 2 for bad usage or input, 1 for a failed
+    run, 130 on Ctrl-C. Set OPTVIZ_DEBUG=1 to see a traceback instead."""
+
+    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+            _die(f"{error.format_message()}{hint}", error.exit_code)
+        except click.ClickException as error:
+            _die(error.format_message(), error.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            _die("interrupted", 130)
+        except Exception as error:  # noqa: BLE001 - the terminal gets one line, not a traceback
+            if os.environ.get("OPTVIZ_DEBUG"):
+                raise
+            _die(f"{type(error).__name__}: {error}", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _die(message: str, code: int) -> None:
+    click.echo(f"optviz: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _bad(message: str) -> click.UsageError:
+    return click.UsageError(message)
 
 
 class OptimizerSpec(click.ParamType):
@@ -34,9 +71,9 @@ class OptimizerSpec(click.ParamType):
         kwargs = {}
         for item in filter(None, options.split(",")):
             key, sep, raw = item.partition("=")
-            if not sep or not key:
+            if not sep or not key.strip():
                 self.fail(f"{value!r}: expected key=value, got {item!r}", param, ctx)
-            kwargs[key.strip()] = self._value(value, key.strip(), raw.strip(), param, ctx)
+            kwargs[key.strip()] = self._number(value, key.strip(), raw.strip(), param, ctx)
         from .optimizers import get_optimizer
 
         try:
@@ -45,25 +82,106 @@ class OptimizerSpec(click.ParamType):
             self.fail(f"{value!r}: {error}", param, ctx)
         return name, kwargs
 
-    def _value(self, spec: str, key: str, raw: str, param: Any, ctx: Any) -> Any:
+    def _number(self, spec: str, key: str, raw: str, param: Any, ctx: Any) -> Any:
         if raw.lower() in ("true", "false"):
             return raw.lower() == "true"
         try:
-            if "/" in raw:
-                return tuple(float(part) for part in raw.split("/"))
-            return float(raw)
+            return tuple(float(part) for part in raw.split("/")) if "/" in raw else float(raw)
         except ValueError:
             self.fail(f"{spec!r}: {key}={raw!r} is not a number", param, ctx)
 
 
-def _point(text: str) -> tuple[float, ...]:
+def _point(text: str | None, fn: Any, option: str = "--start") -> tuple[float, ...] | None:
+    if text is None:
+        return None
     try:
-        return tuple(float(part) for part in text.split(","))
+        point = tuple(float(part) for part in text.split(","))
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not a point like -1.5,2") from None
+        raise click.BadParameter(f"{text!r} is not a point like -1.5,2", param_hint=option) from None
+    if len(point) != fn.dim:
+        raise click.BadParameter(f"{fn.name} is {fn.dim}D, got {len(point)} coordinates", param_hint=option)
+    for (lo, hi), v in zip(fn.bounds, point):
+        if not lo <= v <= hi:
+            raise click.BadParameter(f"{text} lies outside {fn.name}'s bounds {[list(b) for b in fn.bounds]}",
+                                     param_hint=option)
+    return point
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _function(text: str, bounds: str | None) -> Any:
+    """A registered function, or a formula such as 'x**2 + 10*sin(y)'."""
+    from .expressions import ExpressionError, parse_expression
+    from .functions import FUNCTIONS, get_function
+
+    if text in FUNCTIONS:
+        return get_function(text)
+    if not any(c in text for c in "+-*/()") and "x" not in text:
+        try:
+            get_function(text)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+    pairs = ((-5.0, 5.0), (-5.0, 5.0))
+    if bounds:
+        try:
+            values = [float(v) for v in bounds.split(",")]
+            pairs = tuple(zip(values[::2], values[1::2]))
+        except ValueError:
+            raise click.BadParameter(f"{bounds!r} is not x0,x1[,y0,y1]", param_hint="--bounds") from None
+    try:
+        return parse_expression(text, pairs)
+    except ExpressionError as error:
+        raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+
+
+def _output(path: str | None, formats: tuple[str, ...]) -> Path | None:
+    """An output path, checked before any work starts."""
+    if path is None:
+        return None
+    from .render.files import writable_path
+
+    try:
+        return writable_path(path, formats)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _say(ctx: click.Context, text: str) -> None:
+    if not ctx.obj["quiet"]:
+        click.echo(text)
+
+
+def _progress(ctx: click.Context, items: list, label: str) -> Any:
+    return click.progressbar(items, label=label, file=sys.stderr, show_pos=True,
+                             hidden=ctx.obj["quiet"] or not sys.stderr.isatty())
+
+
+def _style_options(command: Any) -> Any:
+    command = click.option("--theme", type=click.Choice(THEMES), default="light", show_default=True,
+                           help="Colours: light, or dark for dark slides.")(command)
+    command = click.option("--size", default=None, metavar="NAME|WxH",
+                           help="slide (1280x720), square, paper (one column) or WIDTHxHEIGHT pixels.")(command)
+    return command
+
+
+def _size(text: str | None, default: str) -> Any:
+    if text is None:
+        return default
+    if "x" in text:
+        try:
+            width, height = (int(v) for v in text.lower().split("x"))
+            return width, height
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not WIDTHxHEIGHT", param_hint="--size") from None
+    from .render.style import SIZES
+
+    if text not in SIZES:
+        raise click.BadParameter(f"unknown size {text!r} (known: {', '.join(SIZES)})", param_hint="--size")
+    return text
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="optviz")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.pass_context
@@ -71,68 +189,97 @@ def main(ctx: click.Context, quiet: bool) -> None:
     """See how optimizers move.
 
     Runs SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW (equal bit for bit to
-    torch.optim) on test functions and compares them.
+    torch.optim) on test functions, and draws their paths as pictures and GIFs.
 
     \b
     Examples:
-      optviz compare
-      optviz compare rosenbrock sgd:lr=1e-3 adam:lr=0.05 --steps 500 --start -1.5,2
+      optviz compare                        # six optimizers, tuned, into ./compare.png/.gif
+      optviz compare rosenbrock sgd:lr=1e-3 adam:lr=0.05 --steps 500 --png out.png
+      optviz run scenarios/rosenbrock.toml  # render a scenario file
+      optviz gallery                        # every scenario into gallery/
+      optviz list functions
+
+    Exit codes: 0 success, 1 failed run, 2 bad usage or input.
+    Shell completion: eval "$(optviz completion bash)" (or zsh, fish).
     """
     ctx.obj = {"quiet": quiet}
 
 
 @main.command()
-@click.argument("function", required=False, default=DEFAULT_FUNCTION)
+@click.argument("function", required=False)
 @click.argument("optimizers", nargs=-1, type=OptimizerSpec())
-@click.option("--steps", type=click.IntRange(0, 1_000_000), default=100, show_default=True,
-              help="Steps per optimizer.")
-@click.option("--start", type=str, default=None,
-              help="Start point as x,y (default: the function's own start).")
+@click.option("--steps", type=click.IntRange(0, 100_000), default=100, show_default=True, help="Steps per optimizer.")
+@click.option("--start", default=None, help="Start point as x,y (default: the function's own start).")
+@click.option("--bounds", default=None, help="x0,x1,y0,y1 for a formula FUNCTION (default -5,5,-5,5).")
+@click.option("--tune", type=click.Choice(["lr"]), default=None,
+              help="Pick each optimizer's lr from a log grid (1e-4..10, one batch): the lowest final f "
+                   "among runs that stay near the bounds.")
 @click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
-              help="Counts the steps until f is within this of the minimum.")
+              help="Count the steps until f is within this of the minimum.")
+@click.option("--png", "png", default=None, help="Write the paths picture here (.png).")
+@click.option("--svg", "svg", default=None, help="Write the paths picture here (.svg).")
+@click.option("--pdf", "pdf", default=None, help="Write the paths picture here (.pdf).")
+@click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
+@click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
+@_style_options
 @click.pass_context
-def compare(ctx: click.Context, function: str, optimizers: tuple, steps: int, start: str | None,
-            tol: float) -> None:
+def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: int, start: str | None,
+            bounds: str | None, tune: str | None, tol: float, png: str | None, svg: str | None,
+            pdf: str | None, loss: str | None, gif: str | None, theme: str, size: str | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
-    Each OPT is a name from `optviz list optimizers` with optional hyperparameters,
-    e.g. adam:lr=0.05,betas=0.9/0.999. With no arguments: the six optimizers of the
-    course notes on the ill-conditioned quadratic 0.1 x1^2 + 2 x2^2.
+    FUNCTION is a name from `optviz list functions` or a formula in x and y such as
+    "x**2 + 10*sin(y)". Each OPT is a name from `optviz list optimizers` with optional
+    hyperparameters: adam:lr=0.05,betas=0.9/0.999.
+
+    With no arguments at all: the six optimizers on the ill-conditioned quadratic
+    0.1 x1^2 + 2 x2^2, each at a learning rate that shows it at its best, drawn into
+    compare.png and compare.gif in the current folder. Without OPTs, the same six.
 
     \b
     Examples:
       optviz compare
-      optviz compare rosenbrock sgd:lr=1e-3 momentum:lr=1e-3,momentum=0.9 adam:lr=0.05 --steps 500
+      optviz compare rosenbrock sgd:lr=1e-3 momentum:lr=1e-3,momentum=0.9 adam:lr=0.05 \\
+          --steps 500 --start -1.5,2 --png out.png --gif out.gif
+      optviz compare beale sgd adam rmsprop --tune lr --steps 300
+      optviz compare "x**2 + 10*sin(y)" adam:lr=0.1 --bounds -5,5,-5,5 --png custom.png
     """
-    from .functions import get_function
+    if function is None and not optimizers:
+        png, gif = png or "compare.png", gif or "compare.gif"
+    fn = _function(function or DEFAULT_FUNCTION, bounds)
+    specs = optimizers or SIX
+    point = _point(start, fn)
+    outputs = {"png": _output(png, ("png",)), "svg": _output(svg, ("svg",)), "pdf": _output(pdf, ("pdf",)),
+               "loss": _output(loss, ("png", "svg", "pdf")), "gif": _output(gif, ("gif",))}
+    size = _size(size, "slide")
+
     from .optimizers import get_optimizer
     from .simulate import simulate
+    from .studies import tune_lr
 
-    try:
-        fn = get_function(function)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="FUNCTION") from None
-    specs = optimizers or tuple(OptimizerSpec().convert(s, None, None) for s in DEFAULT_SPECS)
-    named = _unique_names(specs)
-    point = _point(start) if start else None
-    if point is not None and len(point) != fn.dim:
-        raise click.BadParameter(f"{fn.name} is {fn.dim}D, got {len(point)} coordinates", param_hint="--start")
-    try:
-        result = simulate(fn, {label: get_optimizer(n, **kw) for label, (n, kw) in named.items()}, point, steps)
-    except (TypeError, ValueError) as error:
-        raise click.UsageError(str(error)) from None
-    if not ctx.obj["quiet"]:
-        click.echo(_comparison_table(result, tol))
+    if tune:
+        specs = tuple((name, {**kw, "lr": tune_lr(fn, name, kw, point, steps)}) for name, kw in specs)
+        _say(ctx, "tuned: " + ", ".join(f"{name} lr={kw['lr']:.3g}" for name, kw in specs))
+    named = {get_optimizer(n, **kw).label: get_optimizer(n, **kw) for n, kw in specs}
+    if len(named) < len(specs):
+        raise _bad("two optimizers have the same name and hyperparameters")
+    result = simulate(fn, named, point, steps)
+    _say(ctx, _comparison_table(result, tol))
+    _draw(ctx, result, outputs, theme, size)
 
 
-def _unique_names(specs: tuple) -> dict[str, tuple[str, dict[str, Any]]]:
-    named: dict[str, tuple[str, dict[str, Any]]] = {}
-    for name, kwargs in specs:
-        label, k = name, 2
-        while label in named:
-            label, k = f"{name}#{k}", k + 1
-        named[label] = (name, kwargs)
-    return named
+def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], theme: str, size: Any) -> None:
+    from .render import animate, plot, save
+
+    style = dict(theme=theme, size=size)
+    for key in ("png", "svg", "pdf"):
+        if outputs[key]:
+            _say(ctx, f"wrote {save(plot(result, **style).figure, outputs[key])}")
+    if outputs["loss"]:
+        _say(ctx, f"wrote {save(plot(result, 'loss', **style).figure, outputs['loss'])}")
+    if outputs["gif"]:
+        anim = animate(result, outputs["gif"], theme=theme)
+        _say(ctx, f"wrote {anim.path} ({anim.frames} frames, {anim.bytes / 1e3:.0f} kB)")
 
 
 def _comparison_table(result: Any, tol: float) -> str:
@@ -140,14 +287,12 @@ def _comparison_table(result: Any, tol: float) -> str:
     reached = result.steps_to(tol)
     rows = [("optimizer", "final point", "final f", f"steps to f-f*<={tol:g}")]
     for b, name in enumerate(result.names):
-        opt = result.optimizers[name]
         if result.diverged_at[b] >= 0:
-            k = int(result.diverged_at[b])
-            rows.append((opt.label, "-", "-", f"diverged at step {k}"))
+            rows.append((name, "-", "-", f"diverged at step {int(result.diverged_at[b])}"))
             continue
         point = ", ".join(f"{x:.4g}" for x in result.positions[-1, b].tolist())
         steps = "-" if not fn.minima else (str(int(reached[b])) if reached[b] >= 0 else "not reached")
-        rows.append((opt.label, f"({point})", f"{result.losses[-1, b].item():.4g}", steps))
+        rows.append((name, f"({point})", f"{result.losses[-1, b].item():.4g}", steps))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -155,11 +300,250 @@ def _comparison_table(result: Any, tol: float) -> str:
     return header + "\n\n" + "\n".join(lines)
 
 
-def run() -> None:
-    """The console script: click reports usage errors (exit 2); any other failure is one
-    line on stderr and exit 1, never a traceback."""
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder for the outputs (made if missing).")
+@click.pass_context
+def run(ctx: click.Context, scenarios: tuple[str, ...], out: str) -> None:
+    """Render SCENARIO files (TOML) into --out.
+
+    Every file is validated before any work starts. See scenarios/ for examples.
+
+    \b
+    Examples:
+      optviz run scenarios/rosenbrock.toml
+      optviz run scenarios/*.toml --out figures/
+    """
+    from .gallery import render_outputs
+    from .scenario import ScenarioError, load
+
     try:
-        main()
-    except Exception as error:  # noqa: BLE001 - the last line of defence for the terminal
-        click.echo(f"optviz: error: {error}", err=True)
-        sys.exit(1)
+        loaded = [load(path) for path in scenarios]
+    except ScenarioError as error:
+        raise _bad(str(error)) from None
+    folder = _folder(out)
+    with _progress(ctx, loaded, "rendering") as bar:
+        written = [path for scenario in bar for path in render_outputs(scenario, folder)]
+    for path in written:
+        _say(ctx, f"wrote {path}")
+
+
+def _folder(path: str) -> Path:
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(f"cannot make folder {folder}: {error.strerror}", param_hint="--out") from None
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"folder {folder} is not writable", param_hint="--out")
+    return folder
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False), default="gallery", show_default=True,
+              help="Folder for the gallery.")
+@click.option("--scenarios", "source", type=click.Path(file_okay=False, exists=True), default="scenarios",
+              show_default=True, help="Folder of scenario files.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True, help="Processes to render with.")
+@click.option("--force", is_flag=True, help="Render everything, changed or not.")
+@click.pass_context
+def gallery(ctx: click.Context, out: str, source: str, jobs: int, force: bool) -> None:
+    """Render every scenario into the gallery, with an index page.
+
+    Only scenarios whose file changed since the last build (or whose outputs are missing)
+    are rendered again; --force renders all.
+
+    \b
+    Examples:
+      optviz gallery
+      optviz gallery --out site/ --force
+    """
+    from .gallery import build
+    from .scenario import ScenarioError
+
+    files = sorted(Path(source).glob("*.toml"))
+    if not files:
+        raise _bad(f"no scenario files (*.toml) in {source}")
+    folder = _folder(out)
+    started = time.perf_counter()
+    with _progress(ctx, files, "rendering") as bar:
+        try:
+            entries, rendered = build(files, folder, jobs=jobs, force=force, progress=lambda name: bar.update(1))
+        except ScenarioError as error:
+            raise _bad(str(error)) from None
+    seconds = time.perf_counter() - started
+    _say(ctx, f"{len(rendered)} of {len(entries)} scenarios rendered in {seconds:.1f} s; "
+              f"index: {folder / 'index.html'}")
+
+
+@main.command(name="list")
+@click.argument("what", type=click.Choice(["functions", "optimizers"]))
+def list_(what: str) -> None:
+    """List the test functions or the optimizers.
+
+    \b
+    Examples:
+      optviz list functions
+      optviz list optimizers
+    """
+    if what == "functions":
+        from .functions import FUNCTIONS
+
+        for fn in FUNCTIONS.values():
+            bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
+            minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
+            click.echo(f"{fn.name:<17} {fn.dim}D  {fn.description}")
+            click.echo(f"{'':<21}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
+        return
+    import inspect
+
+    from .optimizers import OPTIMIZERS, TEACHING
+
+    for name, factory in {**OPTIMIZERS, **TEACHING}.items():
+        params = inspect.signature(factory).parameters.values()
+        defaults = ", ".join(f"{p.name}={p.default}" for p in params if p.name != "decoupled_weight_decay")
+        summary = (factory.__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{name:<11} {summary}")
+        click.echo(f"{'':<12}{defaults}")
+
+
+@main.command()
+@click.option("--steps", type=click.IntRange(1, 10_000), default=200, show_default=True, help="Steps per run.")
+@click.pass_context
+def check(ctx: click.Context, steps: int) -> None:
+    """Compare every optimizer with the installed torch.optim, bit for bit.
+
+    Runs each on Rosenbrock from four starts in float32 and float64 and prints the largest
+    difference from torch.optim (foreach=False); exits 1 if any is not zero.
+    """
+    import torch
+
+    from .conformance import check_all
+
+    rows = check_all(steps)
+    _say(ctx, f"torch {torch.__version__}, {steps} steps on rosenbrock from 4 starts\n")
+    _say(ctx, f"{'optimizer':<10} {'dtype':<8} {'max |optviz - torch.optim|':>26}")
+    for name, dtype, diff in rows:
+        _say(ctx, f"{name:<10} {dtype:<8} {diff:>26.3g}")
+    if any(diff != 0 for _, _, diff in rows):
+        raise click.ClickException("some optimizers differ from torch.optim")
+    _say(ctx, "\nall equal bit for bit")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("function")
+@click.argument("optimizer", type=OptimizerSpec())
+@click.option("--n", "resolution", type=click.IntRange(2, 200), default=24, show_default=True,
+              help="Values per hyperparameter.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Steps per run.")
+@click.option("--start", default=None, help="Start point as x,y.")
+@click.option("--png", default=None, help="Where to write the heatmap (default sweep-FUNCTION-OPT.png).")
+@_style_options
+@click.pass_context
+def sweep(ctx: click.Context, function: str, optimizer: tuple, resolution: int, steps: int, start: str | None,
+          png: str | None, theme: str, size: str | None) -> None:
+    """Sweep two hyperparameters of OPTIMIZER as one batch: a heatmap of final f.
+
+    Give the two ranges as --NAME LOW:HIGH; lr and eps are spaced logarithmically, the
+    rest linearly. Diverged runs are crossed out; the best cell is starred.
+
+    \b
+    Examples:
+      optviz sweep rosenbrock sgd --lr 1e-4:1e-1 --momentum 0:0.99
+      optviz sweep ill_conditioned adam --lr 1e-3:1 --beta1 0:0.99 --n 32
+    """
+    fn = _function(function, None)
+    ranges = _ranges(ctx.args)
+    name, hypers = optimizer
+    point = _point(start, fn)
+    target = _output(png or f"sweep-{fn.name}-{name}.png", ("png", "svg", "pdf"))
+
+    from .render import save, sweep_map
+    from .studies import sweep as run_sweep
+
+    (xn, xr), (yn, yr) = ranges.items()
+    try:
+        study = run_sweep(fn, name, (xn, _spaced(xn, xr, resolution)), (yn, _spaced(yn, yr, resolution)),
+                          start=point, steps=steps, hypers=hypers)
+    except (TypeError, ValueError) as error:
+        raise _bad(str(error)) from None
+    bx, by, best = study.best
+    _say(ctx, f"best: {xn}={bx:.4g}, {yn}={by:.4g}, final f={best:.4g}")
+    _say(ctx, f"wrote {save(sweep_map(study, theme=theme, size=_size(size, 'slide')).figure, target)}")
+
+
+def _ranges(args: list[str]) -> dict[str, tuple[float, float]]:
+    ranges: dict[str, tuple[float, float]] = {}
+    items = list(args)
+    while items:
+        flag = items.pop(0)
+        if not flag.startswith("--") or not items:
+            raise _bad(f"expected --NAME LOW:HIGH pairs, got {flag!r}")
+        text = items.pop(0)
+        try:
+            low, high = (float(v) for v in text.split(":"))
+        except ValueError:
+            raise _bad(f"{flag} {text!r}: expected LOW:HIGH, e.g. 1e-4:1") from None
+        if not low < high:
+            raise _bad(f"{flag} {text}: LOW must be below HIGH")
+        ranges[flag[2:].replace("-", "_")] = (low, high)
+    if len(ranges) != 2:
+        raise _bad(f"sweep needs exactly two ranges like --lr 1e-4:1 --momentum 0:0.99, got {len(ranges)}")
+    return ranges
+
+
+def _spaced(name: str, bounds: tuple[float, float], n: int) -> list[float]:
+    import numpy as np
+
+    low, high = bounds
+    if name in ("lr", "eps") and low > 0:
+        return np.geomspace(low, high, n).tolist()
+    return np.linspace(low, high, n).tolist()
+
+
+@main.command()
+@click.argument("function")
+@click.argument("optimizer", type=OptimizerSpec())
+@click.option("--n", "resolution", type=click.IntRange(4, 400), default=80, show_default=True,
+              help="Start points per side of the grid.")
+@click.option("--steps", type=click.IntRange(1, 100_000), default=300, show_default=True, help="Steps per run.")
+@click.option("--png", default=None, help="Where to write the map (default basins-FUNCTION-OPT.png).")
+@_style_options
+@click.pass_context
+def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int, steps: int, png: str | None,
+           theme: str, size: str | None) -> None:
+    """Map the basins of attraction of OPTIMIZER on FUNCTION.
+
+    Starts on a grid over the bounds, all run as one batch, each coloured by the minimum it
+    reaches (grey: none).
+
+    \b
+    Examples:
+      optviz basins himmelblau adam:lr=0.1
+      optviz basins himmelblau sgd:lr=0.01 --n 120 --steps 500
+    """
+    fn = _function(function, None)
+    name, hypers = optimizer
+    target = _output(png or f"basins-{fn.name}-{name}.png", ("png", "svg", "pdf"))
+
+    from .render import basin_map, save
+    from .studies import basins as run_basins
+
+    try:
+        study = run_basins(fn, name, hypers, resolution=resolution, steps=steps)
+    except ValueError as error:
+        raise _bad(str(error)) from None
+    shares = [(study.labels == i).double().mean().item() for i in range(len(fn.minima))]
+    _say(ctx, "share of starts per minimum: " + ", ".join(f"{s:.0%}" for s in shares))
+    _say(ctx, f"wrote {save(basin_map(study, theme=theme, size=_size(size, 'slide')).figure, target)}")
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script: eval "$(optviz completion bash)"."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    click.echo(cls(main, {}, "optviz", "_OPTVIZ_COMPLETE").source())

@@ -350,8 +350,8 @@ FUNCTIONS: dict[str, TestFunction] = {
         ),
         _fn(
             "goldstein_price", _goldstein_price, _goldstein_price_grad, [(-2, 2), (-2, 2)],
-            [((0, -1), 3)], (-1.5, 1.5), "values spanning six decades, minimum 3 at (0, -1)",
-            "Goldstein-Price",
+            [((0, -1), 3)], (0.5, -1.8), "values spanning six decades, minimum 3 at (0, -1)",
+            "[1+(x+y+1)²(19-14x+3x²-14y+6xy+3y²)]·[30+(2x-3y)²(18-32x+12x²+48y-36xy+27y²)]",
         ),
         _fn(
             "matyas", _matyas, _matyas_grad, [(-10, 10), (-10, 10)], [((0, 0), 0)], (-8, 6),

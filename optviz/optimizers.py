@@ -585,10 +585,11 @@ def _same(value: Any, default: Any) -> bool:
 
 def _short(value: Any) -> str:
     if isinstance(value, Tensor):
-        return f"[{value.min().item():g}..{value.max().item():g}]" if value.numel() > 1 else f"{value.item():g}"
+        low, high = value.min().item(), value.max().item()
+        return f"[{low:.4g}..{high:.4g}]" if value.numel() > 1 else f"{low:.4g}"
     if isinstance(value, tuple):
         return "(" + ",".join(_short(v) for v in value) + ")"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _did_you_mean(name: Any, known: Any) -> str:

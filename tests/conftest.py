@@ -5,15 +5,7 @@ import itertools
 import torch
 
 import optviz
-
-TORCH_CLASSES = {
-    "sgd": torch.optim.SGD,
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-}
-
+from optviz.conformance import TORCH_CLASSES, optviz_path, torch_path  # noqa: F401 - shared with tests
 
 def grid(**choices):
     """Every combination of the given values, as keyword dicts."""
@@ -24,26 +16,6 @@ def grid(**choices):
 def gradient_sign(kwargs):
     # maximize ascends: hand it -grad f, so both runs still descend f and stay finite
     return -1.0 if kwargs.get("maximize") else 1.0
-
-
-def optviz_path(opt, function, start, steps, sign=1.0):
-    params, state = start.clone(), opt.init(start)
-    path = [params]
-    for _ in range(steps):
-        params, state = opt.step(params, sign * function.grad(params), state)
-        path.append(params)
-    return torch.stack(path)
-
-
-def torch_path(name, kwargs, function, start, steps, sign=1.0):
-    param = start.clone().requires_grad_(True)
-    opt = TORCH_CLASSES[name]([param], foreach=False, **kwargs)
-    path = [param.detach().clone()]
-    for _ in range(steps):
-        param.grad = sign * function.grad(param.detach())
-        opt.step()
-        path.append(param.detach().clone())
-    return torch.stack(path)
 
 
 def assert_bit_equal(actual, expected):

@@ -1,27 +1,38 @@
-"""The command line: commands run, numbers match the library, bad input is one line, exit 2."""
+"""The command line: commands do what they say, numbers match the library, bad input is one line."""
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 import optviz
 from optviz.cli import main
 
-
-def invoke(*args):
-    return CliRunner().invoke(main, list(args))
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_compare_with_no_arguments_prints_the_six_optimizers():
-    out = invoke("compare")
+def invoke(*args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, list(args))
+    with runner.isolated_filesystem(temp_dir=cwd):
+        return runner.invoke(main, list(args))
+
+
+def test_compare_with_no_arguments_draws_the_six_optimizers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = CliRunner().invoke(main, ["compare"])
     assert out.exit_code == 0, out.output
     lines = out.output.splitlines()
     assert lines[0].startswith("ill_conditioned: 0.1x₁² + 2x₂², from (-5.0, -2.0), 100 steps")
     for label in ["SGD lr=0.4", "Momentum lr=0.6 momentum=0.5", "Nesterov lr=0.3 momentum=0.5",
-                  "AdaGrad lr=2", "RMSProp lr=0.4 alpha=0.9", "Adam lr=0.16"]:
+                  "AdaGrad lr=2", "RMSProp lr=0.1 alpha=0.9", "Adam lr=0.5"]:
         assert any(line.startswith(label + " ") for line in lines), label
+    assert Image.open(tmp_path / "compare.png").size == (1280, 720)
+    assert Image.open(tmp_path / "compare.gif").n_frames == 101
 
 
 def test_compare_numbers_are_the_simulations():
@@ -32,40 +43,164 @@ def test_compare_numbers_are_the_simulations():
     assert f"{result.losses[-1, 0].item():.4g}" in row.split()
 
 
-def test_compare_marks_divergence_and_quiet_prints_nothing():
-    out = invoke("compare", "quadratic", "sgd:lr=2", "--steps", "40")
-    assert out.exit_code == 0 and "diverged at step" in out.output
-    assert invoke("--quiet", "compare").output == ""
+def test_compare_writes_every_format(tmp_path):
+    out = invoke("compare", "beale", "sgd:lr=1e-3", "adam:lr=0.05", "--steps", "40",
+                 "--png", str(tmp_path / "a.png"), "--svg", str(tmp_path / "a.svg"), "--pdf", str(tmp_path / "a.pdf"),
+                 "--loss", str(tmp_path / "l.png"), "--gif", str(tmp_path / "a.gif"), "--theme", "dark", "--size", "800x450")
+    assert out.exit_code == 0, out.output
+    assert Image.open(tmp_path / "a.png").size == (800, 450)
+    assert (tmp_path / "a.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "a.pdf").read_bytes()[:4] == b"%PDF"
+    assert Image.open(tmp_path / "a.gif").n_frames == 41
+    assert out.output.count("wrote ") == 5
 
 
-@pytest.mark.parametrize(
-    "args,message",
-    [
-        (["compare", "rosenbrok"], "did you mean 'rosenbrock'"),
-        (["compare", "rosenbrock", "adma"], "unknown optimizer 'adma'; did you mean 'adam'"),
-        (["compare", "rosenbrock", "adam:lr=abc"], "lr='abc' is not a number"),
-        (["compare", "rosenbrock", "adam:lr=-1"], "Invalid learning rate: -1"),
-        (["compare", "rosenbrock", "adam:speed=2"], "adam has no hyperparameter 'speed'"),
-        (["compare", "rosenbrock", "adam:lr"], "expected key=value"),
-        (["compare", "rosenbrock", "--start", "1,2,3"], "rosenbrock is 2D, got 3 coordinates"),
-        (["compare", "rosenbrock", "--start", "a,b"], "is not a point"),
-        (["compare", "--steps", "-5"], "-5 is not in the range"),
-    ],
-)
-def test_bad_input_is_a_usage_error(args, message):
-    out = invoke(*args)
-    assert out.exit_code == 2
-    assert message in out.output
-    assert "Traceback" not in out.output
+def test_tune_picks_the_best_learning_rate_of_the_grid():
+    from optviz.studies import LR_GRID
+
+    out = invoke("compare", "quadratic", "sgd", "--tune", "lr", "--steps", "30")
+    assert out.exit_code == 0, out.output
+    chosen = float(out.output.split("sgd lr=")[1].split()[0].rstrip(","))
+    finals = {lr: optviz.simulate("quadratic", optviz.sgd(lr=lr), steps=30).losses[-1, 0].item() for lr in LR_GRID}
+    stable = {lr: f for lr, f in finals.items() if f == f and lr < 1.0}  # lr >= 1 leaves the bounds
+    assert chosen == pytest.approx(min(stable, key=stable.get), rel=1e-2)
 
 
-def test_version_and_module_entry_point():
+def test_formula_as_function(tmp_path):
+    out = invoke("compare", "x**2 + 10*sin(y)", "adam:lr=0.1", "--start", "3,1", "--steps", "20",
+                 "--png", str(tmp_path / "f.png"))
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "f.png").exists()
+
+
+def test_run_renders_scenarios(tmp_path):
+    out = invoke("run", str(ROOT / "scenarios" / "03-gd-2d-quadratic.toml"), "--out", str(tmp_path / "figs"))
+    assert out.exit_code == 0, out.output
+    names = sorted(p.name for p in (tmp_path / "figs").iterdir())
+    assert names == ["03-gd-2d-quadratic-loss.png", "03-gd-2d-quadratic.gif", "03-gd-2d-quadratic.png"]
+
+
+def test_gallery_command_builds_and_reruns_only_what_changed(tmp_path):
+    source = tmp_path / "scn"
+    source.mkdir()
+    for name in ("03-gd-2d-quadratic.toml", "07-rmsprop.toml"):
+        (source / name).write_text((ROOT / "scenarios" / name).read_text())
+    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
+    assert out.exit_code == 0 and "2 of 2 scenarios rendered" in out.output, out.output
+    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
+    assert "0 of 2 scenarios rendered" in out.output
+    (source / "07-rmsprop.toml").write_text((source / "07-rmsprop.toml").read_text().replace("steps = 20", "steps = 25"))
+    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
+    assert "1 of 2 scenarios rendered" in out.output
+    index = (tmp_path / "g" / "index.html").read_text()
+    assert "RMSProp with lr 0.4 and γ = 0.9" in index and 'src="07-rmsprop.gif"' in index
+
+
+def test_list():
+    out = invoke("list", "functions")
+    assert out.exit_code == 0
+    assert "rosenbrock" in out.output and "minima: f(1, 1) = 0" in out.output
+    assert "none (unbounded below)" in out.output
+    out = invoke("list", "optimizers")
+    assert "adam" in out.output and "betas=(0.9, 0.999)" in out.output and "adam_notes" in out.output
+
+
+def test_check_reports_zero_differences():
+    out = invoke("check", "--steps", "20")
+    assert out.exit_code == 0, out.output
+    rows = [line.split() for line in out.output.splitlines() if line.split()[:1] and line.split()[0] in optviz.OPTIMIZERS]
+    assert len(rows) == 14 and all(float(row[-1]) == 0 for row in rows)
+
+
+def test_sweep_and_basins(tmp_path):
+    out = invoke("sweep", "quadratic", "momentum", "--lr", "1e-3:1", "--momentum", "0:0.9", "--n", "6",
+                 "--steps", "30", "--png", str(tmp_path / "s.png"))
+    assert out.exit_code == 0, out.output
+    assert "best: lr=" in out.output and (tmp_path / "s.png").exists()
+    out = invoke("basins", "himmelblau", "adam:lr=0.1", "--n", "12", "--steps", "150", "--png", str(tmp_path / "b.png"))
+    assert out.exit_code == 0, out.output
+    shares = [int(s.rstrip("%,")) for s in out.output.split("minimum: ")[1].split()[:4]]
+    assert sum(shares) >= 97 and all(s > 10 for s in shares)
+
+
+def test_quiet_version_completion_and_module_entry():
+    assert invoke("--quiet", "compare", "sphere", "sgd:lr=0.1").output == ""
     assert invoke("--version").output.strip() == f"optviz, version {optviz.__version__}"
+    assert "_optviz_completion" in invoke("completion", "bash").output
     done = subprocess.run([sys.executable, "-m", "optviz", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "compare" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["compare", "run", "gallery", "list", "check", "sweep", "basins", "completion"])
+def test_every_command_has_help_with_examples(command):
+    out = invoke(command, "--help")
+    assert out.exit_code == 0 and "Usage: main " + command in out.output.replace("optviz", "main")
+    if command not in ("check", "completion"):
+        assert "Examples:" in out.output
 
 
 def test_help_does_not_import_torch():
     code = "import sys\nfrom optviz.cli import main\nprint('torch' in sys.modules, 'matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+BAD = [
+    (["compare", "rosenbrok"], 2, "did you mean 'rosenbrock'"),
+    (["compare", "rosenbrock", "adma"], 2, "unknown optimizer 'adma'; did you mean 'adam'"),
+    (["compare", "rosenbrock", "adam:lr=abc"], 2, "lr='abc' is not a number"),
+    (["compare", "rosenbrock", "adam:lr=-1"], 2, "Invalid learning rate: -1"),
+    (["compare", "rosenbrock", "adam:speed=2"], 2, "adam has no hyperparameter 'speed'"),
+    (["compare", "rosenbrock", "adam:lr"], 2, "expected key=value"),
+    (["compare", "rosenbrock", "--start", "1,2,3"], 2, "rosenbrock is 2D, got 3 coordinates"),
+    (["compare", "rosenbrock", "--start", "5,5"], 2, "lies outside rosenbrock's bounds"),
+    (["compare", "rosenbrock", "--start", "a,b"], 2, "is not a point"),
+    (["compare", "--steps", "-5"], 2, "-5 is not in the range"),
+    (["compare", "--steps", "100000000"], 2, "is not in the range"),
+    (["compare", "x + __import__('os')"], 2, "cannot call '__import__'"),
+    (["compare", "rosenbrock", "--png", "/nonexistent/a.png"], 2, "folder /nonexistent does not exist"),
+    (["compare", "rosenbrock", "--png", "a.jpg"], 2, "suffix must be one of .png"),
+    (["compare", "rosenbrock", "--size", "huge"], 2, "unknown size 'huge'"),
+    (["compare", "rosenbrock", "--theme", "neon"], 2, "'neon' is not one of"),
+    (["run", "missing.toml"], 2, "missing.toml: cannot read"),
+    (["list", "colours"], 2, "'colours' is not one of"),
+    (["sweep", "rosenbrock", "sgd", "--lr", "1:abc", "--momentum", "0:1"], 2, "expected LOW:HIGH"),
+    (["sweep", "rosenbrock", "sgd", "--lr", "1e-3:1"], 2, "exactly two ranges"),
+    (["sweep", "rosenbrock", "sgd", "--lr", "1e-3:1", "--speed", "0:1"], 2, "sgd has no hyperparameter 'speed'"),
+    (["basins", "saddle", "adam"], 2, "basins need a 2D function with known minima"),
+    (["nonsense"], 2, "No such command 'nonsense'"),
+]
+
+
+@pytest.mark.parametrize("args,code,message", BAD, ids=[" ".join(a) for a, _, _ in BAD])
+def test_bad_input_is_one_line_on_stderr(args, code, message):
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == code, out.output
+    text = out.stderr if hasattr(out, "stderr") else out.output
+    lines = [line for line in text.splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("optviz: error: "), text
+    assert message in lines[0]
+    assert "Traceback" not in out.output
+
+
+def test_broken_scenarios_are_usage_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("title = 'x'\nfunction = 'rosenbrock'\n[[optimizers]]\nname = 'adam'\nlr = -1\n")
+    out = CliRunner().invoke(main, ["run", str(bad)])
+    assert out.exit_code == 2 and "bad.toml: optimizers[0]: Invalid learning rate: -1" in out.output
+    broken = tmp_path / "broken.toml"
+    broken.write_text("title = \n")
+    out = CliRunner().invoke(main, ["run", str(broken)])
+    assert out.exit_code == 2 and "not valid TOML" in out.output
+
+
+def test_a_failed_run_exits_1_without_a_traceback(monkeypatch):
+    import optviz.simulate as sim_module  # noqa: F401 - the function, see optviz/__init__
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(sys.modules["optviz.simulate"], "simulate", boom)
+    out = CliRunner().invoke(main, ["compare", "sphere", "sgd"])
+    assert out.exit_code == 1
+    assert out.output.strip() == "optviz: error: RuntimeError: out of memory"

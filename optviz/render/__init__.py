@@ -2,6 +2,7 @@
 
 from .gif import Animation, animate
 from .stills import (
+    basin_map,
     contour,
     curve,
     figure,
@@ -14,10 +15,11 @@ from .stills import (
     png,
     save,
     surface,
+    sweep_map,
 )
 from .style import PALETTE, SIZES, THEMES
 
 __all__ = [
-    "Animation", "PALETTE", "SIZES", "THEMES", "animate", "contour", "curve", "figure",
+    "Animation", "basin_map", "sweep_map", "PALETTE", "SIZES", "THEMES", "animate", "contour", "curve", "figure",
     "function_curve", "grid", "loss", "path_colours", "paths", "plot", "png", "save", "surface",
 ]

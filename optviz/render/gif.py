@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..simulate import Result
 from .files import atomic, writable_path
-from .stills import _check, clip_segment, contour, figure, function_curve, path_colours
+from .stills import _check, clip_segment, contour, figure, function_curve, legend_label, path_colours
 from .style import Theme, get_size, get_theme
 
 TINTS = (1.0, 0.78, 0.6, 0.45)  # the trail fades through these mixes of colour and background
@@ -160,7 +160,7 @@ class _Scene:
                          titled_by_optimizer: bool) -> None:
         function = self.result.function
         (contour if function.dim == 2 else function_curve)(function, ax)
-        labels = [self.result.optimizers[n].label for n in names]
+        labels = [legend_label(self.result, n) for n in names]
         if titled_by_optimizer:
             ax.set_title(labels[0], color=colours[names[0]])
         else:

@@ -88,6 +88,19 @@ def png(fig: Figure) -> bytes:
 # --- what gets drawn ---------------------------------------------------------------------------
 
 
+def title(function: TestFunction) -> str:
+    """"Rosenbrock: (1-x)² + 100(y-x²)²", or just the name where the formula is too long."""
+    name = function.name.replace("_", " ").title() if function.name.isidentifier() else "f"
+    return name if len(function.formula) > 60 else f"{name}: {function.formula}"
+
+
+def legend_label(result: Result, name: str) -> str:
+    """A path's legend entry: the name it was given, unless that is just the optimizer's
+    own short name, in which case its label with non-default hyperparameters."""
+    opt = result.optimizers[name]
+    return opt.label if name in (opt.name, opt.kind) else name
+
+
 def _check(result: Any) -> Result:
     if not isinstance(result, Result):
         raise TypeError(f"expected an optviz Result (from optviz.simulate), got {type(result).__name__}")
@@ -144,7 +157,7 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, colorbar: bool = 
                     markeredgecolor=theme.outline, zorder=5, linestyle="none")
     (x0, x1), (y0, y1) = function.bounds
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
-    ax.set_title(f"{function.name.replace('_', ' ').title()}: {function.formula}")
+    ax.set_title(title(function))
 
 
 def _halo(theme: Theme, width: float) -> list:
@@ -186,8 +199,12 @@ def clip_segment(a: np.ndarray, b: np.ndarray, box: tuple[float, float, float, f
     """The part of segment a-b inside box = (x0, x1, y0, y1), by Liang-Barsky, or None."""
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return None
+    with np.errstate(over="ignore", divide="ignore"):  # a far escape: a ratio of inf is right
+        return _liang_barsky(a, b - a, box)
+
+
+def _liang_barsky(a: np.ndarray, d: np.ndarray, box: tuple[float, float, float, float]) -> tuple | None:
     x0, x1, y0, y1 = box
-    d = b - a
     lo, hi = 0.0, 1.0
     for p, q in ((-d[0], a[0] - x0), (d[0], x1 - a[0]), (-d[1], a[1] - y0), (d[1], y1 - a[1])):
         if p == 0:
@@ -206,7 +223,7 @@ def clip_segment(a: np.ndarray, b: np.ndarray, box: tuple[float, float, float, f
 
 @axes_level()
 def paths(result: Result, ax: Axes, theme: Theme, *, colorbar: bool = False,
-          legend: bool = True) -> None:
+          legend: bool = True, palette: dict[str, str] | None = None) -> None:
     """Each optimizer's path on the function's contours, start and end marked, in its colour.
 
     A diverged path runs to the frame's edge and is labelled "diverged at step k".
@@ -215,14 +232,14 @@ def paths(result: Result, ax: Axes, theme: Theme, *, colorbar: bool = False,
     if result.function.dim != 2:
         raise ValueError(f"paths are drawn on 2D functions; {result.function.name} is 1D: use curve()")
     contour(result.function, ax, theme=theme, colorbar=colorbar)
-    palette = path_colours(result)
+    palette = palette or path_colours(result)
     positions = result.positions.numpy()
     for b, name in enumerate(result.names):
         first = b % result.n_starts == 0
         xy = positions[:, b]
         if np.isnan(xy).all():
             continue
-        _draw_path(ax, xy, palette[name], result.optimizers[name].label if first else None, theme)
+        _draw_path(ax, xy, palette[name], legend_label(result, name) if first else None, theme)
         if result.diverged_at[b] >= 0:
             _mark_divergence(ax, xy, int(result.diverged_at[b]), palette[name], theme)
     if legend:
@@ -243,22 +260,23 @@ def function_curve(function: TestFunction, ax: Axes, theme: Theme) -> None:
                 markeredgecolor=theme.outline, linestyle="none", zorder=5)
     pad = 0.05 * (values.max() - values.min())
     ax.set(xlim=(lo, hi), ylim=(values.min() - pad, values.max() + pad), xlabel="x", ylabel="f(x)")
-    ax.set_title(f"{function.name}: f(x) = {function.formula}")
+    ax.set_title(title(function))
 
 
 @axes_level()
-def curve(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> None:
+def curve(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
+          palette: dict[str, str] | None = None) -> None:
     """A 1D function's curve with each path's iterates as dots joined by a line."""
     result = _check(result)
     if result.function.dim != 1:
         raise ValueError(f"curve() draws 1D functions; {result.function.name} is 2D: use paths()")
     function_curve(result.function, ax)
-    palette = path_colours(result)
+    palette = palette or path_colours(result)
     x = result.positions[..., 0].numpy()
     f = result.losses.numpy()
     for b, name in enumerate(result.names):
         xy = np.stack([x[:, b], f[:, b]], axis=1)
-        label = result.optimizers[name].label if b % result.n_starts == 0 else None
+        label = legend_label(result, name) if b % result.n_starts == 0 else None
         _draw_path(ax, xy, palette[name], label, theme)
         if result.diverged_at[b] >= 0:
             _mark_divergence(ax, xy, int(result.diverged_at[b]), palette[name], theme)
@@ -267,7 +285,8 @@ def curve(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> Non
 
 
 @axes_level()
-def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: bool = True) -> None:
+def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: bool = True,
+         palette: dict[str, str] | None = None) -> None:
     """f - f* (log scale) per step, or with kind="distance" the distance to the nearest minimum.
 
     Without known minima (the saddles) it draws f itself on a linear scale.
@@ -278,7 +297,7 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
     fn = result.function
     if kind == "distance" and not fn.minima:
         raise ValueError(f"{fn.name} has no known minima to measure a distance to")
-    palette = path_colours(result)
+    palette = palette or path_colours(result)
     if kind == "distance":
         minima = torch.tensor([m.point for m in fn.minima], dtype=result.positions.dtype)
         values = torch.cdist(result.positions.transpose(0, 1), minima.unsqueeze(0).expand(result.positions.shape[1], -1, -1))
@@ -291,7 +310,7 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
     values = values.numpy()
     steps = np.arange(result.steps + 1)
     for b, name in enumerate(result.names):
-        label = result.optimizers[name].label if b % result.n_starts == 0 else None
+        label = legend_label(result, name) if b % result.n_starts == 0 else None
         y = values[:, b]
         if log:
             y = np.where(y > 0, y, np.nan)  # exact zeros have no place on a log axis
@@ -306,7 +325,8 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
 
 
 @axes_level(projection="3d")
-def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> None:
+def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
+            palette: dict[str, str] | None = None) -> None:
     """The function as a 3D surface with the paths lifted onto it.
 
     Where f spans decades the height is log10(f - f* + 1e-3), so the valley floor shows.
@@ -321,10 +341,10 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> N
     height = (lambda z: np.log10(z - low + 1e-3)) if log else (lambda z: z)
     ax.plot_surface(X, Y, height(Z), cmap=theme.colormap.reversed(), linewidth=0, antialiased=True,
                     alpha=0.85, rcount=60, ccount=60)
-    palette = path_colours(result)
+    palette = palette or path_colours(result)
     positions, losses = result.positions.numpy(), result.losses.numpy()
     for b, name in enumerate(result.names):
-        label = result.optimizers[name].label if b % result.n_starts == 0 else None
+        label = legend_label(result, name) if b % result.n_starts == 0 else None
         xy = positions[:, b]
         (x0, x1), (y0, y1) = fn.bounds
         keep = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
@@ -333,9 +353,63 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True) -> N
                 label=label, zorder=10)
     ax.set(xlabel="x", ylabel="y", zlabel="log10(f - f*)" if log else "f")
     ax.set_facecolor(theme.background)
-    ax.set_title(f"{fn.name}: {fn.formula}")
+    ax.set_title(title(fn))
     if legend:
         ax.legend(loc="upper left")
+
+
+@axes_level()
+def sweep_map(study: Any, ax: Axes, theme: Theme, *, colorbar: bool = True) -> None:
+    """A Sweep as a heatmap of final f - f* (log colours); diverged cells crossed out; the
+    best cell starred."""
+    fn = study.function
+    low = min((m.value for m in fn.minima), default=float(torch.nan_to_num(study.final, posinf=0).min()))
+    gap = (study.final - low).numpy()
+    finite = np.isfinite(gap)
+    shown = np.where(finite, np.maximum(gap, 1e-16), np.nan)
+    xs, ys = study.x_values.numpy(), study.y_values.numpy()
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad=theme.muted)
+    mesh = ax.pcolormesh(xs, ys, np.log10(shown), cmap=cmap, shading="nearest")
+    rows, cols = np.nonzero(~finite)
+    ax.plot(xs[cols], ys[rows], linestyle="none", marker="x", color=theme.foreground,
+            markersize=max(3.0, 200 / max(len(xs), len(ys))), label="diverged")
+    bx, by, _ = study.best
+    ax.plot(bx, by, marker="*", markersize=16, color="#F0E442", markeredgecolor=theme.outline,
+            linestyle="none", label=f"best: {study.x_name}={bx:.3g}, {study.y_name}={by:.3g}")
+    for axis, values, name in ((ax.xaxis, xs, study.x_name), (ax.yaxis, ys, study.y_name)):
+        if values.min() > 0 and values.max() / values.min() > 100:
+            (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
+    ax.set(xlabel=study.x_name, ylabel=study.y_name)
+    ax.set_title(f"{study.optimizer} on {fn.name}: log10(f - f*) after {study.steps} steps")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label="log10(f - f*)")
+    ax.legend(loc="upper right")
+
+
+@axes_level()
+def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
+    """Basins of attraction: each start coloured by the minimum it reaches (grey: none)."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    fn = study.function
+    colours_ = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442"]
+    n = len(fn.minima)
+    cmap = ListedColormap([theme.muted] + [colours_[i % len(colours_)] for i in range(n)])
+    labels = study.labels.numpy() + 1  # 0 is "none"
+    ax.pcolormesh(study.xs.numpy(), study.ys.numpy(), labels, cmap=cmap, vmin=-0.5, vmax=n + 0.5, shading="nearest")
+    handles = []
+    for i, m in enumerate(fn.minima):
+        ax.plot(*m.point, marker="*", markersize=16, color=theme.foreground, markeredgecolor=theme.outline,
+                linestyle="none")
+        share = float((study.labels == i).double().mean()) * 100
+        handles.append(Patch(color=cmap(i + 1), label=f"({m.point[0]:.2f}, {m.point[1]:.2f}): {share:.0f}%"))
+    none = float((study.labels < 0).double().mean()) * 100
+    handles.append(Patch(color=theme.muted, label=f"no minimum: {none:.0f}%"))
+    ax.legend(handles=handles, loc="upper right")
+    (x0, x1), (y0, y1) = fn.bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
+    ax.set_title(f"{study.label} on {fn.name}: basins after {study.steps} steps")
 
 
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
@@ -364,11 +438,13 @@ def grid(
     results, per result (one per function, say). Returns the figure."""
     panels = _panels(results, by)
     n = len(panels)
+    # one optimizer keeps one colour across the panels, as in the figure of all of them
+    palette = path_colours(results) if isinstance(results, Result) else None
     ncols = ncols or min(n, 3)
     nrows = -(-n // ncols)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
     for ax, (title, panel) in zip(axes.flat, panels):
-        plot(panel, kind, ax, legend=False)
+        plot(panel, kind, ax, legend=False, palette=palette)
         ax.set_title(title)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -378,7 +454,7 @@ def grid(
 def _panels(results: Any, by: str) -> list[tuple[str, Result]]:
     if isinstance(results, Result):
         if by == "optimizer":
-            return [(results.optimizers[name].label, results.select([name])) for name in results.optimizers]
+            return [(legend_label(results, name), results.select([name])) for name in results.optimizers]
         if by == "start":
             return [
                 (f"from ({', '.join(f'{v:g}' for v in results.starts[s].tolist())})", results.select(starts=[s]))

@@ -1,0 +1,182 @@
+"""Scenarios to files, and the gallery: every scenario rendered, with an index page."""
+
+from __future__ import annotations
+
+import html
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__
+from .render import animate, grid, plot, save
+from .render.files import atomic
+from .scenario import Scenario, load
+
+MANIFEST = ".manifest.json"
+
+
+def render_outputs(scenario: Scenario, folder: str | Path) -> list[Path]:
+    """Run a scenario and write its outputs into folder as <name>[-kind].<format>."""
+    folder = Path(folder)
+    result = scenario.run()
+    out = scenario.outputs
+    style = dict(theme=out.theme, size=out.size)
+    written: list[Path] = []
+    formats = [f for f in ("png", "svg", "pdf") if getattr(out, f)]
+    for kind in out.kinds:
+        if kind == "grid":
+            fig = grid(result, **style)
+        else:
+            fig = plot(result, "auto" if kind == "paths" else kind, **style).figure
+        stem = scenario.name if kind == "paths" else f"{scenario.name}-{kind}"
+        for fmt in formats:
+            written.append(save(fig, folder / f"{stem}.{fmt}", transparent=out.transparent))
+    if out.gif:
+        anim = animate(result, folder / f"{scenario.name}.gif", fps=out.fps, every=out.every,
+                       max_frames=out.frames, panels=out.panels, theme=out.theme, max_bytes=out.max_bytes)
+        written.append(anim.path)
+    return written
+
+
+def _render_file(args: tuple[str, str]) -> tuple[str, list[str]]:
+    """Worker: load and render one scenario file (top level, so processes can run it)."""
+    path, folder = args
+    import torch
+
+    torch.set_num_threads(1)  # the processes share the cores; threads inside them would fight
+    return path, [p.name for p in render_outputs(load(path), folder)]
+
+
+def build(
+    scenario_files: Iterable[str | Path],
+    folder: str | Path,
+    *,
+    jobs: int = 2,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda name: None,
+) -> tuple[list[dict], list[str]]:
+    """Render every scenario into folder (only those changed since the last build, unless
+    force) and write folder/index.html. Returns the index entries and the names rendered."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    scenarios = [load(p) for p in sorted(map(Path, scenario_files))]  # all validated first
+    manifest = _read_manifest(folder)
+    stale = [s for s in scenarios if force or not _up_to_date(s, manifest.get(s.name), folder)]
+    by_path = {str(s.path): s for s in stale}
+    work = [(path, str(folder)) for path in by_path]
+    # spawn, not fork: a forked copy of a process whose torch threads are running can hang
+    spawn = multiprocessing.get_context("spawn")
+    parallel = jobs > 1 and len(work) > 1
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if parallel else _Inline() as pool:
+        for path, files in pool.map(_render_file, work):
+            scenario = by_path[path]
+            manifest[scenario.name] = {"fingerprint": _fingerprint(scenario), "files": files}
+            progress(scenario.name)
+    entries = [
+        {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"]}
+        for s in scenarios
+    ]
+    manifest = {s.name: manifest[s.name] for s in scenarios}
+    _write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+    _write(folder / "index.html", index_page(entries))
+    return entries, [s.name for s in stale]
+
+
+def _fingerprint(scenario: Scenario) -> str:
+    # a new optviz version may draw differently: re-render everything then
+    return f"{scenario.fingerprint}:{__version__}"
+
+
+def _up_to_date(scenario: Scenario, recorded: dict | None, folder: Path) -> bool:
+    return (
+        recorded is not None
+        and recorded.get("fingerprint") == _fingerprint(scenario)
+        and all((folder / f).exists() for f in recorded.get("files", []))
+    )
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write(path: Path, text: str) -> None:
+    with atomic(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+class _Inline:
+    """A stand-in for a process pool when there is one job or one file."""
+
+    def __enter__(self) -> "_Inline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    @staticmethod
+    def map(fn: Callable, items: list) -> Iterable:
+        return map(fn, items)
+
+
+def index_page(entries: list[dict]) -> str:
+    """A self-contained HTML page showing every scenario's images with title and description."""
+    cards = []
+    for entry in entries:
+        images = [f for f in entry["files"] if f.endswith((".png", ".gif", ".svg"))]
+        figures = "\n".join(
+            f'      <a href="{html.escape(f)}"><img src="{html.escape(f)}" alt="{html.escape(entry["title"])}: {html.escape(f)}"></a>'
+            for f in images
+        )
+        others = " ".join(
+            f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1].upper())}</a>'
+            for f in entry["files"] if f not in images
+        )
+        cards.append(
+            f'  <section id="{html.escape(entry["name"])}">\n'
+            f'    <h2>{html.escape(entry["title"])}</h2>\n'
+            f'    <p>{html.escape(entry["description"])}</p>\n'
+            f'    <div class="images">\n{figures}\n    </div>\n'
+            + (f'    <p class="files">Also: {others}</p>\n' if others else "")
+            + "  </section>"
+        )
+    return _PAGE.replace("{cards}", "\n".join(cards)).replace("{count}", str(len(entries)))
+
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>optviz gallery</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 1400px; padding: 1rem 2rem; color: #1f2328; }
+  h1 { margin-bottom: 0; }
+  section { border-top: 1px solid #d0d7de; padding: 1rem 0; }
+  .images { display: flex; flex-wrap: wrap; gap: 1rem; }
+  .images img { max-width: 640px; width: 100%; height: auto; border: 1px solid #eaeef2; }
+  img.broken { outline: 3px solid #cf222e; }
+</style>
+</head>
+<body>
+<h1>optviz gallery</h1>
+<p>{count} scenarios from <code>scenarios/</code>, rendered by <code>optviz gallery</code>.</p>
+{cards}
+<script>
+  // Mark each image once the page has loaded: a broken one is outlined in red.
+  window.addEventListener("load", () => {
+    for (const img of document.images) {
+      const ok = img.complete && img.naturalWidth > 0;
+      img.dataset.state = ok ? "loaded" : "broken";
+      if (!ok) img.classList.add("broken");
+    }
+    document.body.dataset.ready = "true";
+  });
+</script>
+</body>
+</html>
+"""

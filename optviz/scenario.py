@@ -1,0 +1,266 @@
+"""Scenario files: a TOML description of one experiment, validated before any work starts.
+
+    title = "Rosenbrock's valley"
+    description = "Momentum follows the valley; plain SGD crawls."
+    function = "rosenbrock"          # a registered name, or expression = "x**2 + 10*sin(y)"
+    bounds = [[-2, 2], [-1, 3]]      # optional for a named function
+    start = [-1.5, 2]                # or starts = [[...], [...]]
+    steps = 500
+
+    [[optimizers]]
+    name = "sgd"                     # any of `optviz list optimizers`
+    lr = 1e-3                        # its hyperparameters, torch.optim's names
+
+    [outputs]
+    png = true                       # also svg, pdf, gif
+    kinds = ["paths", "loss"]        # stills to draw: paths, loss, distance, surface, grid
+    size = "slide"                   # slide, square, paper or [width, height]
+    theme = "light"                  # light or dark
+    frames = 200                     # the GIF's max_frames (also fps, every, panels, max_bytes)
+
+Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import inspect
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .expressions import ExpressionError, parse_expression
+from .functions import TestFunction, get_function
+from .optimizers import OPTIMIZERS, TEACHING, Optimizer, get_optimizer
+from .simulate import MAX_RESULT_BYTES, Result, simulate
+
+TOP_KEYS = ("title", "description", "function", "expression", "bounds", "start", "starts", "steps",
+            "optimizers", "outputs")
+STILL_KINDS = ("paths", "loss", "distance", "surface", "grid")
+MAX_STEPS = 100_000
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run, with the place and the reason."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    png: bool = True
+    svg: bool = False
+    pdf: bool = False
+    gif: bool = False
+    kinds: tuple[str, ...] = ("paths",)
+    size: Any = "slide"
+    theme: str = "light"
+    frames: int = 200
+    fps: float = 20
+    every: int = 1
+    panels: str = "single"
+    transparent: bool = False
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    title: str
+    description: str
+    function: TestFunction
+    starts: tuple[tuple[float, ...], ...]
+    steps: int
+    optimizers: dict[str, Optimizer]
+    outputs: Outputs = field(default_factory=Outputs)
+    fingerprint: str = ""  # a hash of the file's bytes: unchanged files need no re-render
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def run(self) -> Result:
+        return simulate(self.function, self.optimizers, list(self.starts), self.steps)
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}") from None
+    return _Reader(path).scenario(data, hashlib.sha256(raw).hexdigest())
+
+
+class _Reader:
+    """Validation of one file's data, each error prefixed with the file and key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ScenarioError:
+        return ScenarioError(f"{self.path}: {key}: {message}")
+
+    def unknown_keys(self, table: dict, allowed: Any, where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, list(allowed), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+                raise self.fail(f"{where}{key}", f"unknown key{hint}")
+
+    def typed(self, table: dict, key: str, kind: type | tuple, default: Any, where: str = "") -> Any:
+        value = table.get(key, default)
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and bool not in _as_tuple(kind))
+        if not ok:
+            names = " or ".join(k.__name__ for k in _as_tuple(kind))
+            raise self.fail(f"{where}{key}", f"expected {names}, got {value!r}")
+        return value
+
+    def scenario(self, data: dict, fingerprint: str) -> Scenario:
+        self.unknown_keys(data, TOP_KEYS, "")
+        title = self.typed(data, "title", str, self.path.stem.replace("-", " ").replace("_", " "))
+        description = self.typed(data, "description", str, "")
+        function = self.function(data)
+        starts = self.starts(data, function)
+        steps = self.typed(data, "steps", int, 100)
+        if not 0 <= steps <= MAX_STEPS:
+            raise self.fail("steps", f"must be between 0 and {MAX_STEPS}, got {steps}")
+        optimizers = self.optimizers(data.get("optimizers"))
+        needed = (steps + 1) * len(starts) * len(optimizers) * (function.dim + 2) * 8
+        if needed > MAX_RESULT_BYTES:
+            raise self.fail("steps", f"{steps} steps x {len(starts) * len(optimizers)} paths need "
+                                     f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
+        outputs = self.outputs(data.get("outputs", {}))
+        return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs, fingerprint)
+
+    def function(self, data: dict) -> TestFunction:
+        if ("function" in data) == ("expression" in data):
+            raise self.fail("function", "give exactly one of function (a name) or expression (a formula)")
+        bounds = data.get("bounds")
+        if bounds is not None:
+            bounds = self.bounds(bounds)
+        if "expression" in data:
+            text = self.typed(data, "expression", str, "")
+            try:
+                return parse_expression(text, bounds or ((-5.0, 5.0), (-5.0, 5.0)), name=text)
+            except ExpressionError as error:
+                raise self.fail("expression", str(error)) from None
+        name = self.typed(data, "function", str, "")
+        try:
+            function = get_function(name)
+        except ValueError as error:
+            raise self.fail("function", str(error)) from None
+        if bounds is not None:
+            if len(bounds) != function.dim:
+                raise self.fail("bounds", f"{name} is {function.dim}D: give {function.dim} pairs [lo, hi]")
+            function = dataclasses.replace(function, bounds=bounds)
+        return function
+
+    def bounds(self, value: Any) -> tuple[tuple[float, float], ...]:
+        ok = isinstance(value, list) and 1 <= len(value) <= 2 and all(
+            isinstance(pair, list) and len(pair) == 2 and all(_is_number(v) for v in pair) and pair[0] < pair[1]
+            for pair in value
+        )
+        if not ok:
+            raise self.fail("bounds", f"expected [[lo, hi]] or [[x_lo, x_hi], [y_lo, y_hi]] with lo < hi, got {value!r}")
+        return tuple((float(lo), float(hi)) for lo, hi in value)
+
+    def starts(self, data: dict, function: TestFunction) -> tuple[tuple[float, ...], ...]:
+        if "start" in data and "starts" in data:
+            raise self.fail("start", "give start (one point) or starts (a list of points), not both")
+        key = "starts" if "starts" in data else "start"
+        points = data.get("starts", [data["start"]] if "start" in data else [list(function.start)])
+        shape = f"{function.dim} numbers" + (" like [-1.5, 2]" if function.dim == 2 else " like [10]")
+        if not isinstance(points, list) or not points:
+            raise self.fail(key, f"expected a list of points of {shape}, got {points!r}")
+        for point in points:
+            if not (isinstance(point, list) and len(point) == function.dim and all(_is_number(v) for v in point)):
+                raise self.fail(key, f"expected a point of {shape}, got {point!r}")
+            for (lo, hi), v in zip(function.bounds, point):
+                if not lo <= v <= hi:
+                    raise self.fail(key, f"{point!r} lies outside the bounds {list(map(list, function.bounds))}")
+        return tuple(tuple(float(v) for v in p) for p in points)
+
+    def optimizers(self, entries: Any) -> dict[str, Optimizer]:
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
+            raise self.fail("optimizers", "expected one or more [[optimizers]] tables, each with a name")
+        made: dict[str, Optimizer] = {}
+        known = {**OPTIMIZERS, **TEACHING}
+        for i, entry in enumerate(entries):
+            where = f"optimizers[{i}]"
+            entry = dict(entry)
+            name = self.typed(entry, "name", str, None, f"{where}.") if "name" in entry else None
+            if name is None:
+                raise self.fail(f"{where}.name", f"missing (one of {', '.join(known)})")
+            if name not in known:
+                close = difflib.get_close_matches(name, list(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.fail(f"{where}.name", f"unknown optimizer {name!r}{hint} (known: {', '.join(known)})")
+            label = entry.pop("label", None)
+            entry.pop("name")
+            self.unknown_keys(entry, list(inspect.signature(known[name]).parameters), f"{where}.")
+            if "betas" in entry and isinstance(entry["betas"], list):
+                entry["betas"] = tuple(entry["betas"])
+            try:
+                opt = get_optimizer(name, **entry)
+            except (TypeError, ValueError) as error:
+                raise self.fail(where, str(error)) from None
+            label = label if isinstance(label, str) and label else opt.label
+            if label in made:
+                raise self.fail(f"{where}.label", f"{label!r} is used twice: give each optimizer its own label")
+            made[label] = opt
+        return made
+
+    def outputs(self, table: Any) -> Outputs:
+        if not isinstance(table, dict):
+            raise self.fail("outputs", f"expected a table, got {table!r}")
+        fields = {f.name: f for f in dataclasses.fields(Outputs)}
+        self.unknown_keys(table, fields, "outputs.")
+        values: dict[str, Any] = {}
+        for key in ("png", "svg", "pdf", "gif", "transparent"):
+            values[key] = self.typed(table, key, bool, fields[key].default, "outputs.")
+        kinds = table.get("kinds", ["paths"])
+        if not isinstance(kinds, list) or not kinds or any(k not in STILL_KINDS for k in kinds):
+            raise self.fail("outputs.kinds", f"expected a list drawn from {', '.join(STILL_KINDS)}, got {kinds!r}")
+        values["kinds"] = tuple(kinds)
+        size = table.get("size", "slide")
+        from_table = size if isinstance(size, str) else tuple(size) if isinstance(size, list) else None
+        if not (from_table in ("slide", "square", "paper") or (
+                isinstance(from_table, tuple) and len(from_table) == 2 and all(isinstance(v, int) and 64 <= v <= 10_000 for v in from_table))):
+            raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {size!r}")
+        values["size"] = from_table
+        values["theme"] = self.choice(table, "theme", ("light", "dark"), "light")
+        values["panels"] = self.choice(table, "panels", ("single", "optimizer"), "single")
+        values["frames"] = self.ranged(table, "frames", int, 2, 2000, 200)
+        values["fps"] = self.ranged(table, "fps", (int, float), 1, 100, 20)
+        values["every"] = self.ranged(table, "every", int, 1, 10_000, 1)
+        if "max_bytes" in table:
+            values["max_bytes"] = self.ranged(table, "max_bytes", int, 1024, 10**10, None)
+        return Outputs(**values)
+
+    def choice(self, table: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = table.get(key, default)
+        if value not in allowed:
+            raise self.fail(f"outputs.{key}", f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+    def ranged(self, table: dict, key: str, kind: Any, low: float, high: float, default: Any) -> Any:
+        value = self.typed(table, key, kind, default, "outputs.")
+        if not low <= value <= high:
+            raise self.fail(f"outputs.{key}", f"must be between {low} and {high}, got {value}")
+        return value
+
+
+def _as_tuple(kind: type | tuple) -> tuple:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+

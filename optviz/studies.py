@@ -1,0 +1,132 @@
+"""Many runs as one batch: learning-rate tuning, two-hyperparameter sweeps, basins of attraction.
+
+Each study turns a grid of hyperparameter values or start points into a single batched
+simulation (tensor hyperparameters, see optviz.optimizers) and reduces it to a table.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+from torch import Tensor
+
+from .functions import TestFunction, get_function
+from .optimizers import get_optimizer
+from .simulate import simulate
+
+LR_GRID = tuple(10.0 ** (k / 4) for k in range(-16, 5))  # 1e-4 .. 10, four per decade
+
+
+def final_losses(function: TestFunction, name: str, hypers: dict[str, Any], starts: Tensor, steps: int) -> Tensor:
+    """Final f of one optimizer per start; inf where the path diverged."""
+    return _final(simulate(function, {name: get_optimizer(name, **_betas(hypers))}, starts, steps))
+
+
+def _final(result: Any) -> Tensor:
+    final = result.losses[-1].clone()
+    final[(result.diverged_at >= 0) | ~torch.isfinite(final)] = math.inf
+    return final
+
+
+def tune_lr(function: TestFunction | str, name: str, hypers: dict[str, Any], start: Sequence[float] | None,
+            steps: int, grid: Sequence[float] = LR_GRID) -> float:
+    """The learning rate of the grid with the lowest final f, all tried as one batch.
+
+    Runs that stray beyond the bounds widened by half their span on each side only count
+    when no run stays: a lucky landing after wild jumps is not a fair best.
+    """
+    function = get_function(function)
+    lrs = torch.tensor(grid, dtype=torch.float64).unsqueeze(1)
+    point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
+    result = simulate(function, {name: get_optimizer(name, **{**_betas(hypers), "lr": lrs})},
+                      point.repeat(len(grid), 1), steps)
+    final = _final(result)
+    bounds = torch.tensor(function.bounds, dtype=torch.float64)
+    span = bounds[:, 1] - bounds[:, 0]
+    lo, hi = bounds[:, 0] - span / 2, bounds[:, 1] + span / 2
+    inside = ((result.positions >= lo) & (result.positions <= hi)).all(dim=-1).all(dim=0)
+    if inside.any():
+        final = torch.where(inside, final, torch.full_like(final, math.inf))
+    return float(grid[int(torch.argmin(final))])
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Final f over a grid of two hyperparameters: ``final[i, j]`` at y_values[i], x_values[j]."""
+
+    function: TestFunction
+    optimizer: str
+    x_name: str
+    x_values: Tensor
+    y_name: str
+    y_values: Tensor
+    final: Tensor  # inf where the run diverged
+    steps: int
+
+    @property
+    def best(self) -> tuple[float, float, float]:
+        i, j = divmod(int(torch.argmin(self.final)), self.final.shape[1])
+        return float(self.x_values[j]), float(self.y_values[i]), float(self.final[i, j])
+
+
+def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]],
+          *, start: Sequence[float] | None = None, steps: int = 100, hypers: dict[str, Any] | None = None) -> Sweep:
+    """Run optimizer ``name`` over every (x, y) pair of hyperparameter values as one batch."""
+    function = get_function(function)
+    (x_name, xs), (y_name, ys) = x, y
+    if x_name == y_name:
+        raise ValueError(f"sweep two different hyperparameters, got {x_name} twice")
+    xs, ys = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (len(ys), len(xs))
+    grid = {**(hypers or {}), x_name: gx.reshape(-1, 1), y_name: gy.reshape(-1, 1)}
+    point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
+    final = final_losses(function, name, grid, point.repeat(gx.numel(), 1), steps)
+    return Sweep(function, name, x_name, xs, y_name, ys, final.reshape(gx.shape), steps)
+
+
+@dataclass(frozen=True)
+class Basins:
+    """Which minimum each start converges to: ``labels[i, j]`` for start (xs[j], ys[i]) is an
+    index into function.minima, or -1 for none (stalled, elsewhere or diverged)."""
+
+    function: TestFunction
+    label: str
+    xs: Tensor
+    ys: Tensor
+    labels: Tensor
+    steps: int
+
+
+def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | None = None, *,
+           resolution: int = 80, steps: int = 300, tolerance: float = 0.02) -> Basins:
+    """Starts on a resolution x resolution grid over the bounds, each labelled by the minimum
+    it ends within ``tolerance`` x the bounds' span of."""
+    function = get_function(function)
+    if function.dim != 2 or not function.minima:
+        raise ValueError(f"basins need a 2D function with known minima; {function.name} has none")
+    (x0, x1), (y0, y1) = function.bounds
+    xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
+    ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
+    gx, gy = torch.meshgrid(xs, ys, indexing="xy")
+    starts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+    opt = get_optimizer(name, **_betas(hypers or {}))
+    result = simulate(function, {name: opt}, starts, steps)
+    minima = torch.tensor([m.point for m in function.minima], dtype=torch.float64)
+    final = result.positions[-1]
+    distance = torch.cdist(final, minima)
+    nearest = distance.argmin(dim=1)
+    reach = tolerance * max(x1 - x0, y1 - y0)
+    ok = torch.isfinite(final).all(dim=1) & (distance.min(dim=1).values <= reach)
+    labels = torch.where(ok, nearest, torch.full_like(nearest, -1))
+    return Basins(function, opt.label, xs, ys, labels.reshape(gx.shape), steps)
+
+
+def _betas(hypers: dict[str, Any]) -> dict[str, Any]:
+    """beta1 / beta2 as keys, for sweeping one of Adam's betas."""
+    if "beta1" not in hypers and "beta2" not in hypers:
+        return hypers
+    rest = {k: v for k, v in hypers.items() if k not in ("beta1", "beta2")}
+    return {**rest, "betas": (hypers.get("beta1", 0.9), hypers.get("beta2", 0.999))}

@@ -1,0 +1,107 @@
+"""Scenario files: the shipped ones load, and every kind of mistake is named precisely."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import optviz
+from optviz.scenario import ScenarioError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+GOOD = """
+title = "t"
+function = "rosenbrock"
+start = [-1.5, 2]
+steps = 10
+
+[[optimizers]]
+name = "adam"
+lr = 0.05
+"""
+
+
+def write(tmp_path, text, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_shipped_scenarios_cover_the_notes():
+    assert len(SHIPPED) >= 17
+    loaded = {p.stem: load(p) for p in SHIPPED}
+    functions = {s.function.name for s in loaded.values()}
+    assert {"parabola", "xcos", "quadratic", "ill_conditioned", "rosenbrock", "beale", "saddle",
+            "rastrigin", "himmelblau", "goldstein_price"} <= functions
+    kinds = {opt.kind for s in loaded.values() for opt in s.optimizers.values()}
+    assert {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adam_notes"} <= kinds
+    for scenario in loaded.values():
+        assert scenario.title and scenario.description
+
+
+def test_seeds_section_1_numbers():
+    """x <- (1 - 2 lr) x: after 10 steps from 10, lr 0.2 -> 10 * 0.6^10, lr 1.1 -> 10 * 1.2^10."""
+    result = load(ROOT / "scenarios" / "01-gd-1d-learning-rates.toml").run()
+    finals = dict(zip(result.optimizers, result.positions[-1, :, 0].tolist()))
+    assert finals["SGD lr=0.2"] == pytest.approx(10 * 0.6**10)
+    assert finals["SGD lr=0.05"] == pytest.approx(10 * 0.9**10)
+    assert finals["SGD lr=1.1"] == pytest.approx(10 * 1.2**10)
+
+
+def test_a_scenario_runs_what_it_says(tmp_path):
+    scenario = load(write(tmp_path, GOOD))
+    result = scenario.run()
+    direct = optviz.simulate("rosenbrock", {"adam": optviz.adam(lr=0.05)}, [-1.5, 2.0], 10)
+    assert torch.equal(result.positions, direct.positions)
+    assert scenario.outputs.png and not scenario.outputs.gif and scenario.outputs.size == "slide"
+
+
+def test_custom_labels_and_expressions(tmp_path):
+    text = GOOD.replace('function = "rosenbrock"', 'expression = "x**2 + y**2"\nbounds = [[-3, 3], [-3, 3]]')
+    text += '\n[[optimizers]]\nname = "sgd"\nlr = 0.1\nlabel = "plain"\n'
+    scenario = load(write(tmp_path, text))
+    assert list(scenario.optimizers) == ["Adam lr=0.05", "plain"]
+    assert scenario.function.bounds == ((-3.0, 3.0), (-3.0, 3.0))
+
+
+BAD = [
+    ("steps = 10\n[[optimizers]]\nname = \"adam\"\n", "function: give exactly one of function"),
+    (GOOD.replace("rosenbrock", "rosenbrok"), "function: unknown function 'rosenbrok'; did you mean 'rosenbrock'"),
+    (GOOD.replace('name = "adam"', 'name = "adma"'), r"optimizers\[0\].name: unknown optimizer 'adma'; did you mean 'adam'"),
+    (GOOD.replace("lr = 0.05", "lr = -1"), r"optimizers\[0\]: Invalid learning rate: -1"),
+    (GOOD.replace("lr = 0.05", "lrr = 0.05"), r"optimizers\[0\].lrr: unknown key; did you mean 'lr'"),
+    (GOOD.replace("lr = 0.05", 'lr = "fast"'), "lr must be a float or a tensor, got str"),
+    (GOOD.replace("steps = 10", "stepz = 10"), "stepz: unknown key; did you mean 'steps'"),
+    (GOOD.replace("steps = 10", "steps = -3"), "steps: must be between 0 and 100000, got -3"),
+    (GOOD.replace("steps = 10", "steps = 100000\nstarts = " + str([[0.0, 0.0]] * 3000)).replace("start = [-1.5, 2]\n", ""), "GiB"),
+    (GOOD.replace("steps = 10", 'steps = "ten"'), "steps: expected int, got 'ten'"),
+    (GOOD.replace("[-1.5, 2]", "[5, 5]"), r"start: \[5, 5\] lies outside the bounds"),
+    (GOOD.replace("[-1.5, 2]", "[1, 2, 3]"), "start: expected a point of 2 numbers"),
+    (GOOD + "[outputs]\nsize = \"huge\"\n", "outputs.size: expected slide, square, paper"),
+    (GOOD + "[outputs]\ntheme = \"neon\"\n", "outputs.theme: expected one of light, dark, got 'neon'"),
+    (GOOD + "[outputs]\nkinds = [\"pie\"]\n", "outputs.kinds: expected a list drawn from"),
+    (GOOD + "[outputs]\ngiff = true\n", "outputs.giff: unknown key; did you mean 'gif'"),
+    (GOOD + "[outputs]\nframes = 1\n", "outputs.frames: must be between 2 and 2000"),
+    (GOOD + "[outputs]\npng = \"yes\"\n", "outputs.png: expected bool"),
+    (GOOD.replace('function = "rosenbrock"', 'expression = "x + __import__(1)"'), "expression: .*cannot call '__import__'"),
+    (GOOD.replace('function = "rosenbrock"', 'function = "rosenbrock"\nbounds = [[2, -2]]'), "bounds: expected"),
+    ("title = 'x\n", "not valid TOML"),
+    (GOOD.replace("[[optimizers]]\nname = \"adam\"\nlr = 0.05\n", ""), "optimizers: expected one or more"),
+    (GOOD + '\n[[optimizers]]\nname = "adam"\nlr = 0.05\n', "is used twice"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD)
+def test_mistakes_name_the_file_and_key(tmp_path, text, message):
+    path = write(tmp_path, text, "broken.toml")
+    with pytest.raises(ScenarioError, match=message) as error:
+        load(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert "\n" not in str(error.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load(tmp_path / "nope.toml")
