@@ -105,6 +105,16 @@ def _quadratic(a: float, b: float) -> tuple[Callable, Callable]:
     return f, grad
 
 
+def _offset_ellipse(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return (x - 2) ** 2 + 2 * (y - 1) ** 2 + (x - 2) * (y - 1)
+
+
+def _offset_ellipse_grad(p: Tensor) -> Tensor:
+    x, y = _xy(p)
+    return _stack(2 * (x - 2) + (y - 1), 4 * (y - 1) + (x - 2))
+
+
 def _rosenbrock(p: Tensor) -> Tensor:
     x, y = _xy(p)
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2
@@ -313,6 +323,12 @@ FUNCTIONS: dict[str, TestFunction] = {
             "ill_conditioned", *_quadratic(0.1, 2.0), [(-5.5, 5.5), (-3, 3)], [((0, 0), 0)],
             (-5, -2), "0.1 x1^2 + 2 x2^2: flat along x1, steep along x2 (condition number 20)",
             "0.1x₁² + 2x₂²",
+        ),
+        _fn(
+            "offset_ellipse", _offset_ellipse, _offset_ellipse_grad, [(-1.5, 3.5), (-1.5, 2.5)],
+            [((2, 1), 0)], (2, 1),
+            "a tilted elliptic loss away from the origin: where L1 and L2 penalties pull its minimum",
+            "(x-2)² + 2(y-1)² + (x-2)(y-1)",
         ),
         _fn(
             "rosenbrock", _rosenbrock, _rosenbrock_grad, [(-2, 2), (-1, 3)], [((1, 1), 0)],

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from . import __version__
-from .render import animate, grid, plot, save
+from .penalties import regularization_paths
+from .render import animate, grid, penalty_paths, plot, save
 from .render.files import atomic
 from .scenario import Scenario, load
 
@@ -28,6 +29,9 @@ def render_outputs(scenario: Scenario, folder: str | Path) -> list[Path]:
     for kind in out.kinds:
         if kind == "grid":
             fig = grid(result, **style)
+        elif kind == "regularization":
+            regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
+            fig = penalty_paths(regularized, **style).figure
         else:
             fig = plot(result, "auto" if kind == "paths" else kind, **style).figure
         stem = scenario.name if kind == "paths" else f"{scenario.name}-{kind}"

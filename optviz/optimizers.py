@@ -65,7 +65,7 @@ class Optimizer(NamedTuple):
         changed = [
             f"{key}={_short(value)}"
             for key, value in self.hyperparams.items()
-            if not _same(value, defaults[key])
+            if key not in defaults or not _same(value, defaults[key])
         ]
         return " ".join([_DISPLAY_NAMES[kind], *changed])
 
@@ -584,6 +584,8 @@ def _same(value: Any, default: Any) -> bool:
 
 
 def _short(value: Any) -> str:
+    if hasattr(value, "label"):
+        return str(value.label)
     if isinstance(value, Tensor):
         low, high = value.min().item(), value.max().item()
         return f"[{low:.4g}..{high:.4g}]" if value.numel() > 1 else f"{low:.4g}"

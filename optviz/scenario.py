@@ -35,11 +35,12 @@ from typing import Any
 from .expressions import ExpressionError, parse_expression
 from .functions import TestFunction, get_function
 from .optimizers import OPTIMIZERS, TEACHING, Optimizer, get_optimizer
+from .penalties import Penalty, penalise, penalised
 from .simulate import MAX_RESULT_BYTES, Result, simulate
 
 TOP_KEYS = ("title", "description", "function", "expression", "bounds", "start", "starts", "steps",
-            "optimizers", "outputs")
-STILL_KINDS = ("paths", "loss", "distance", "surface", "grid")
+            "penalty", "optimizers", "outputs")
+STILL_KINDS = ("paths", "loss", "distance", "surface", "grid", "regularization")
 MAX_STEPS = 100_000
 
 
@@ -62,6 +63,7 @@ class Outputs:
     panels: str = "single"
     transparent: bool = False
     max_bytes: int | None = None
+    highlight: float = 1.0  # the lambda whose level sets the "regularization" still draws
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class Scenario:
     steps: int
     optimizers: dict[str, Optimizer]
     outputs: Outputs = field(default_factory=Outputs)
+    base_function: TestFunction | None = None  # before the scenario's penalty, if it has one
     fingerprint: str = ""  # a hash of the file's bytes: unchanged files need no re-render
 
     @property
@@ -128,6 +131,9 @@ class _Reader:
         description = self.typed(data, "description", str, "")
         function = self.function(data)
         starts = self.starts(data, function)
+        base = function
+        if "penalty" in data:
+            function = penalise(function, self.penalty(data["penalty"], "penalty"))
         steps = self.typed(data, "steps", int, 100)
         if not 0 <= steps <= MAX_STEPS:
             raise self.fail("steps", f"must be between 0 and {MAX_STEPS}, got {steps}")
@@ -137,7 +143,17 @@ class _Reader:
             raise self.fail("steps", f"{steps} steps x {len(starts) * len(optimizers)} paths need "
                                      f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
         outputs = self.outputs(data.get("outputs", {}))
-        return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs, fingerprint)
+        return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
+                        fingerprint=fingerprint, base_function=base)
+
+    def penalty(self, table: Any, where: str) -> Penalty:
+        if not isinstance(table, dict):
+            raise self.fail(where, f"expected a table like {{l1 = 0.1, l2 = 0.5}}, got {table!r}")
+        self.unknown_keys(table, ("l1", "l2"), f"{where}.")
+        try:
+            return Penalty(**table)
+        except ValueError as error:
+            raise self.fail(where, str(error)) from None
 
     def function(self, data: dict) -> TestFunction:
         if ("function" in data) == ("expression" in data):
@@ -204,6 +220,7 @@ class _Reader:
                 raise self.fail(f"{where}.name", f"unknown optimizer {name!r}{hint} (known: {', '.join(known)})")
             label = entry.pop("label", None)
             entry.pop("name")
+            penalty = self.penalty(entry.pop("penalty"), f"{where}.penalty") if "penalty" in entry else None
             self.unknown_keys(entry, list(inspect.signature(known[name]).parameters), f"{where}.")
             if "betas" in entry and isinstance(entry["betas"], list):
                 entry["betas"] = tuple(entry["betas"])
@@ -211,6 +228,8 @@ class _Reader:
                 opt = get_optimizer(name, **entry)
             except (TypeError, ValueError) as error:
                 raise self.fail(where, str(error)) from None
+            if penalty is not None:
+                opt = penalised(opt, penalty)
             label = label if isinstance(label, str) and label else opt.label
             if label in made:
                 raise self.fail(f"{where}.label", f"{label!r} is used twice: give each optimizer its own label")
@@ -240,6 +259,7 @@ class _Reader:
         values["frames"] = self.ranged(table, "frames", int, 2, 2000, 200)
         values["fps"] = self.ranged(table, "fps", (int, float), 1, 100, 20)
         values["every"] = self.ranged(table, "every", int, 1, 10_000, 1)
+        values["highlight"] = float(self.ranged(table, "highlight", (int, float), 0, 1e6, 1.0))
         if "max_bytes" in table:
             values["max_bytes"] = self.ranged(table, "max_bytes", int, 1024, 10**10, None)
         return Outputs(**values)

@@ -11,6 +11,7 @@ from .stills import (
     loss,
     path_colours,
     paths,
+    penalty_paths,
     plot,
     png,
     save,
@@ -21,5 +22,5 @@ from .style import PALETTE, SIZES, THEMES
 
 __all__ = [
     "Animation", "basin_map", "sweep_map", "PALETTE", "SIZES", "THEMES", "animate", "contour", "curve", "figure",
-    "function_curve", "grid", "loss", "path_colours", "paths", "plot", "png", "save", "surface",
+    "function_curve", "grid", "loss", "path_colours", "paths", "penalty_paths", "plot", "png", "save", "surface",
 ]

@@ -412,6 +412,40 @@ def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
     ax.set_title(f"{study.label} on {fn.name}: basins after {study.steps} steps")
 
 
+@axes_level()
+def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
+    """The loss's contours with the L2 circle and the L1 diamond that touch it at the
+    penalised minimum, and the path of that minimum as lambda grows (hollow: lambda = 0)."""
+    fn = paths.function
+    contour(fn, ax, minima=True)
+    l1_at, l2_at = (p.numpy() for p in paths.at(paths.highlight))
+    radius = float(np.linalg.norm(l2_at))
+    corner = float(np.abs(l1_at).sum())
+    angle = np.linspace(0, 2 * np.pi, 400)
+    l2_colour, l1_colour = "#0072B2", "#D55E00"
+    ax.plot(radius * np.cos(angle), radius * np.sin(angle), color=l2_colour, linewidth=1.5, linestyle="--",
+            label=f"‖w‖² = {radius**2:.3g} (L2 level set)")
+    ax.plot([corner, 0, -corner, 0, corner], [0, corner, 0, -corner, 0], color=l1_colour, linewidth=1.5,
+            linestyle="--", label=f"|w₁| + |w₂| = {corner:.3g} (L1 level set)")
+    X, Y, Z = grid_values(fn, 200)
+    for point, colour in ((l2_at, l2_colour), (l1_at, l1_colour)):  # the loss's level set through each
+        level = fn(torch.tensor(point, dtype=torch.float64)).item()
+        ax.contour(X, Y, Z, levels=[level], colors=colour, linewidths=1.2)
+    for path, colour, name in ((paths.l2_path, l2_colour, "L2"), (paths.l1_path, l1_colour, "L1")):
+        xy = path.numpy()
+        ax.plot(*xy.T, color=colour, linewidth=2.5, path_effects=_halo(theme, 2.5),
+                label=f"{name} minimum as λ grows")
+    ax.plot(*l2_at, marker="o", markersize=10, color=l2_colour, markeredgecolor=theme.outline, zorder=6,
+            linestyle="none", label=f"L2 minimum at λ={paths.highlight:g}: ({l2_at[0]:.2f}, {l2_at[1]:.2f})")
+    ax.plot(*l1_at, marker="D", markersize=9, color=l1_colour, markeredgecolor=theme.outline, zorder=6,
+            linestyle="none", label=f"L1 minimum at λ={paths.highlight:g}: ({l1_at[0]:.2f}, {l1_at[1]:.2f})")
+    ax.axhline(0, color=theme.muted, linewidth=0.8)
+    ax.axvline(0, color=theme.muted, linewidth=0.8)
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title(f"{title(fn)}: L1 and L2 penalties")
+
+
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
     """The right picture for a result: paths on contours (2D) or on the curve (1D), or
     kind="loss", "distance", "surface"."""
