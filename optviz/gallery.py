@@ -11,16 +11,18 @@ from typing import Callable, Iterable
 
 from . import __version__
 from .penalties import regularization_paths
-from .render import animate, grid, penalty_paths, plot, save
+from .render import animate, grid, penalty_paths, plot, save, training
 from .render.files import atomic
-from .scenario import Scenario, load
+from .scenario import ExperimentScenario, Scenario, load
 
 MANIFEST = ".manifest.json"
 
 
-def render_outputs(scenario: Scenario, folder: str | Path) -> list[Path]:
+def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path) -> list[Path]:
     """Run a scenario and write its outputs into folder as <name>[-kind].<format>."""
     folder = Path(folder)
+    if isinstance(scenario, ExperimentScenario):
+        return _render_experiment(scenario, folder)
     result = scenario.run()
     out = scenario.outputs
     style = dict(theme=out.theme, size=out.size)
@@ -42,6 +44,18 @@ def render_outputs(scenario: Scenario, folder: str | Path) -> list[Path]:
                        max_frames=out.frames, panels=out.panels, theme=out.theme, max_bytes=out.max_bytes)
         written.append(anim.path)
     return written
+
+
+def _render_experiment(scenario: ExperimentScenario, folder: Path) -> list[Path]:
+    """Train, then write the curves and the final numbers (<name>-numbers.txt)."""
+    curves = scenario.run()
+    out = scenario.outputs
+    fig = training(curves, theme=out.theme, size=out.size)
+    written = [save(fig, folder / f"{scenario.name}.{fmt}", transparent=out.transparent)
+               for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
+    numbers = folder / f"{scenario.name}-numbers.txt"
+    _write(numbers, curves.summary() + "\n")
+    return [*written, numbers]
 
 
 def _render_file(args: tuple[str, str]) -> tuple[str, list[str]]:
@@ -79,7 +93,8 @@ def build(
             manifest[scenario.name] = {"fingerprint": _fingerprint(scenario), "files": files}
             progress(scenario.name)
     entries = [
-        {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"]}
+        {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"],
+         "numbers": _numbers(folder, manifest[s.name]["files"])}
         for s in scenarios
     ]
     manifest = {s.name: manifest[s.name] for s in scenarios}
@@ -88,12 +103,16 @@ def build(
     return entries, [s.name for s in stale]
 
 
-def _fingerprint(scenario: Scenario) -> str:
+def _numbers(folder: Path, files: list[str]) -> str:
+    return "".join((folder / f).read_text() for f in files if f.endswith("-numbers.txt"))
+
+
+def _fingerprint(scenario: Scenario | ExperimentScenario) -> str:
     # a new optviz version may draw differently: re-render everything then
     return f"{scenario.fingerprint}:{__version__}"
 
 
-def _up_to_date(scenario: Scenario, recorded: dict | None, folder: Path) -> bool:
+def _up_to_date(scenario: Scenario | ExperimentScenario, recorded: dict | None, folder: Path) -> bool:
     return (
         recorded is not None
         and recorded.get("fingerprint") == _fingerprint(scenario)
@@ -138,13 +157,14 @@ def index_page(entries: list[dict]) -> str:
         )
         others = " ".join(
             f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1].upper())}</a>'
-            for f in entry["files"] if f not in images
+            for f in entry["files"] if f not in images and not f.endswith("-numbers.txt")
         )
         cards.append(
             f'  <section id="{html.escape(entry["name"])}">\n'
             f'    <h2>{html.escape(entry["title"])}</h2>\n'
             f'    <p>{html.escape(entry["description"])}</p>\n'
-            f'    <div class="images">\n{figures}\n    </div>\n'
+            + (f'    <pre>{html.escape(entry["numbers"])}</pre>\n' if entry.get("numbers") else "")
+            +             f'    <div class="images">\n{figures}\n    </div>\n'
             + (f'    <p class="files">Also: {others}</p>\n' if others else "")
             + "  </section>"
         )

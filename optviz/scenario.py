@@ -87,7 +87,32 @@ class Scenario:
         return simulate(self.function, self.optimizers, list(self.starts), self.steps)
 
 
-def load(path: str | Path) -> Scenario:
+@dataclass(frozen=True)
+class ExperimentScenario:
+    """A real-model experiment (optviz.experiments) with its settings."""
+
+    path: Path
+    title: str
+    description: str
+    experiment: str
+    settings: dict[str, Any]
+    outputs: Outputs
+    fingerprint: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def run(self) -> Any:
+        from .experiments import EXPERIMENTS
+
+        return EXPERIMENTS[self.experiment](**self.settings)
+
+
+EXPERIMENT_KEYS = ("title", "description", "experiment", "settings", "outputs")
+
+
+def load(path: str | Path) -> Scenario | ExperimentScenario:
     """Read and validate a scenario file."""
     path = Path(path)
     try:
@@ -125,7 +150,9 @@ class _Reader:
             raise self.fail(f"{where}{key}", f"expected {names}, got {value!r}")
         return value
 
-    def scenario(self, data: dict, fingerprint: str) -> Scenario:
+    def scenario(self, data: dict, fingerprint: str) -> Scenario | ExperimentScenario:
+        if "experiment" in data:
+            return self.experiment(data, fingerprint)
         self.unknown_keys(data, TOP_KEYS, "")
         title = self.typed(data, "title", str, self.path.stem.replace("-", " ").replace("_", " "))
         description = self.typed(data, "description", str, "")
@@ -145,6 +172,34 @@ class _Reader:
         outputs = self.outputs(data.get("outputs", {}))
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
                         fingerprint=fingerprint, base_function=base)
+
+    def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
+        import inspect as _inspect
+
+        from .experiments import EXPERIMENTS
+
+        self.unknown_keys(data, EXPERIMENT_KEYS, "")
+        kind = self.typed(data, "experiment", str, "")
+        if kind not in EXPERIMENTS:
+            close = difflib.get_close_matches(kind, list(EXPERIMENTS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise self.fail("experiment", f"unknown experiment {kind!r}{hint} (known: {', '.join(EXPERIMENTS)})")
+        settings = data.get("settings", {})
+        if not isinstance(settings, dict):
+            raise self.fail("settings", f"expected a table, got {settings!r}")
+        self.unknown_keys(settings, list(_inspect.signature(EXPERIMENTS[kind]).parameters), "settings.")
+        settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+        try:  # check the values by binding them, without training anything yet
+            _inspect.signature(EXPERIMENTS[kind]).bind(**settings)
+        except TypeError as error:
+            raise self.fail("settings", str(error)) from None
+        for key, value in settings.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                raise self.fail(f"settings.{key}", f"must be >= 0, got {value}")
+        return ExperimentScenario(
+            self.path, self.typed(data, "title", str, self.path.stem), self.typed(data, "description", str, ""),
+            kind, settings, self.outputs(data.get("outputs", {})), fingerprint,
+        )
 
     def penalty(self, table: Any, where: str) -> Penalty:
         if not isinstance(table, dict):

@@ -16,6 +16,7 @@ from .stills import (
     png,
     save,
     surface,
+    training,
     sweep_map,
 )
 from .style import PALETTE, SIZES, THEMES

@@ -446,6 +446,26 @@ def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     ax.set_title(f"{title(fn)}: L1 and L2 penalties")
 
 
+def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide") -> Figure:
+    """Train (solid) and test (dashed) loss per epoch on a log scale, one panel per variant,
+    with the variant's final numbers in its title."""
+    names = list(curves.train)
+    fig, axes = figure(theme, size, 1, len(names))
+    with matplotlib.rc_context(fig.optviz_rc):
+        for ax, name in zip(axes.flat, names):
+            epochs = np.arange(len(curves.train[name]))
+            ax.plot(epochs, curves.train[name], color="#0072B2", label="train")
+            ax.plot(epochs, curves.test[name], color="#D55E00", linestyle="--", label="test")
+            ax.set_yscale("log")
+            ax.set(xlabel="epoch", ylabel="MSE loss")
+            ax.grid(True, alpha=0.3)
+            numbers = ", ".join(f"{k} {v:.3g}" for k, v in curves.numbers.get(name, {}).items())
+            ax.set_title(f"{name}\n{numbers}", fontsize="medium")
+            ax.legend(loc="best")
+        fig.suptitle(curves.title)
+    return fig
+
+
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
     """The right picture for a result: paths on contours (2D) or on the curve (1D), or
     kind="loss", "distance", "surface"."""
