@@ -540,6 +540,45 @@ def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int,
 
 
 @main.command()
+@click.argument("optimizers", nargs=-1, type=OptimizerSpec())
+@click.option("--directions", type=click.Choice(["pca", "random"]), default="pca", show_default=True,
+              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.).")
+@click.option("--n", "resolution", type=click.IntRange(3, 401), default=51, show_default=True,
+              help="Grid points per side of the slice.")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=20, show_default=True, help="Training epochs.")
+@click.option("--png", default="landscape.png", show_default=True, help="Where to write the picture.")
+@click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
+@_style_options
+@click.pass_context
+def landscape(ctx: click.Context, optimizers: tuple, directions: str, resolution: int, epochs: int, png: str,
+              gif: str | None, theme: str, size: str | None) -> None:
+    """Train the MLP with OPTIMIZERS and draw their paths on a 2D slice of its loss.
+
+    The MLP (12 -> 64 -> 32 -> 1) trains on synthetic data from the same initial weights
+    for each optimizer. The slice passes through the first optimizer's final weights; the
+    loss over its grid is evaluated in batches (torch.func), and each path is projected on
+    it, with the share the slice cannot show printed as the projection error.
+
+    \b
+    Examples:
+      optviz landscape
+      optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
+    """
+    outputs = {"png": _output(png, ("png", "svg", "pdf")), "gif": _output(gif, ("gif",))}
+    from .landscape import DEFAULT_OPTIMIZERS
+    from .landscape import landscape as run_landscape
+    from .render import animate, plot, save
+
+    study = run_landscape(optimizers or DEFAULT_OPTIMIZERS, directions=directions, resolution=resolution,
+                          epochs=epochs)
+    _say(ctx, study.summary())
+    result = study.result()
+    _say(ctx, f"wrote {save(plot(result, theme=theme, size=_size(size, 'slide')).figure, outputs['png'])}")
+    if outputs["gif"]:
+        _say(ctx, f"wrote {animate(result, outputs['gif'], theme=theme).path}")
+
+
+@main.command()
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> None:
     """Print the shell completion script: eval "$(optviz completion bash)"."""

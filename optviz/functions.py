@@ -42,6 +42,7 @@ class TestFunction:
     start: tuple[float, ...]
     description: str
     formula: str
+    axes: tuple[str, ...] = ("x", "y")  # axis labels for pictures
 
     @property
     def dim(self) -> int:

@@ -47,14 +47,20 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path) 
 
 
 def _render_experiment(scenario: ExperimentScenario, folder: Path) -> list[Path]:
-    """Train, then write the curves and the final numbers (<name>-numbers.txt)."""
-    curves = scenario.run()
+    """Train, then write the figure (training curves, or paths on a loss landscape, with a
+    GIF if asked) and the final numbers (<name>-numbers.txt)."""
+    outcome = scenario.run()
     out = scenario.outputs
-    fig = training(curves, theme=out.theme, size=out.size)
+    style = dict(theme=out.theme, size=out.size)
+    result = outcome.result() if hasattr(outcome, "result") else None
+    fig = plot(result, **style).figure if result is not None else training(outcome, **style)
     written = [save(fig, folder / f"{scenario.name}.{fmt}", transparent=out.transparent)
                for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
+    if result is not None and out.gif:
+        written.append(animate(result, folder / f"{scenario.name}.gif", fps=out.fps, every=out.every,
+                               max_frames=out.frames, theme=out.theme, max_bytes=out.max_bytes).path)
     numbers = folder / f"{scenario.name}-numbers.txt"
-    _write(numbers, curves.summary() + "\n")
+    _write(numbers, outcome.summary() + "\n")
     return [*written, numbers]
 
 

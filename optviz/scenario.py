@@ -104,9 +104,15 @@ class ExperimentScenario:
         return self.path.stem
 
     def run(self) -> Any:
-        from .experiments import EXPERIMENTS
+        return experiments()[self.experiment](**self.settings)
 
-        return EXPERIMENTS[self.experiment](**self.settings)
+
+def experiments() -> dict[str, Any]:
+    """The real-model experiments a scenario can run (loaded on first use: they train models)."""
+    from .experiments import EXPERIMENTS
+    from .landscape import landscape
+
+    return {**EXPERIMENTS, "landscape": landscape}
 
 
 EXPERIMENT_KEYS = ("title", "description", "experiment", "settings", "outputs")
@@ -176,8 +182,7 @@ class _Reader:
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
         import inspect as _inspect
 
-        from .experiments import EXPERIMENTS
-
+        EXPERIMENTS = experiments()
         self.unknown_keys(data, EXPERIMENT_KEYS, "")
         kind = self.typed(data, "experiment", str, "")
         if kind not in EXPERIMENTS:
@@ -188,7 +193,7 @@ class _Reader:
         if not isinstance(settings, dict):
             raise self.fail("settings", f"expected a table, got {settings!r}")
         self.unknown_keys(settings, list(_inspect.signature(EXPERIMENTS[kind]).parameters), "settings.")
-        settings = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()}
+        settings = {k: _tuples(v) for k, v in settings.items()}
         try:  # check the values by binding them, without training anything yet
             _inspect.signature(EXPERIMENTS[kind]).bind(**settings)
         except TypeError as error:
@@ -196,6 +201,13 @@ class _Reader:
         for key, value in settings.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 raise self.fail(f"settings.{key}", f"must be >= 0, got {value}")
+        for i, spec in enumerate(settings.get("optimizers", ()) if kind == "landscape" else ()):
+            if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], dict)):
+                raise self.fail(f"settings.optimizers[{i}]", f'expected ["name", {{hyperparameters}}], got {spec!r}')
+            try:
+                get_optimizer(spec[0], **spec[1])
+            except (TypeError, ValueError) as error:
+                raise self.fail(f"settings.optimizers[{i}]", str(error)) from None
         return ExperimentScenario(
             self.path, self.typed(data, "title", str, self.path.stem), self.typed(data, "description", str, ""),
             kind, settings, self.outputs(data.get("outputs", {})), fingerprint,
@@ -330,6 +342,13 @@ class _Reader:
         if not low <= value <= high:
             raise self.fail(f"outputs.{key}", f"must be between {low} and {high}, got {value}")
         return value
+
+
+def _tuples(value: Any) -> Any:
+    """TOML arrays as tuples, and [name, {hyperparameters}] pairs as (name, dict)."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
 
 
 def _as_tuple(kind: type | tuple) -> tuple:

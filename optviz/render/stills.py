@@ -156,7 +156,7 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, colorbar: bool = 
             ax.plot(*m.point, marker="*", markersize=14, color=theme.foreground,
                     markeredgecolor=theme.outline, zorder=5, linestyle="none")
     (x0, x1), (y0, y1) = function.bounds
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=function.axes[0], ylabel=function.axes[1])
     ax.set_title(title(function))
 
 
