@@ -123,6 +123,14 @@ def test_sweep_and_basins(tmp_path):
     assert sum(shares) >= 97 and all(s > 10 for s in shares)
 
 
+def test_landscape_command(tmp_path):
+    out = invoke("landscape", "adam:lr=0.005", "--n", "9", "--epochs", "1", "--png", str(tmp_path / "l.png"),
+                 "--gif", str(tmp_path / "l.gif"))
+    assert out.exit_code == 0, out.output
+    assert "pca directions, explained variance" in out.output and "projection error" in out.output
+    assert Image.open(tmp_path / "l.png").size == (1280, 720) and Image.open(tmp_path / "l.gif").n_frames > 2
+
+
 def test_quiet_version_completion_and_module_entry():
     assert invoke("--quiet", "compare", "sphere", "sgd:lr=0.1").output == ""
     assert invoke("--version").output.strip() == f"optviz, version {optviz.__version__}"
@@ -131,7 +139,8 @@ def test_quiet_version_completion_and_module_entry():
     assert done.returncode == 0 and "compare" in done.stdout
 
 
-@pytest.mark.parametrize("command", ["compare", "run", "gallery", "list", "check", "sweep", "basins", "completion"])
+@pytest.mark.parametrize("command", ["compare", "run", "gallery", "list", "check", "sweep", "basins", "landscape",
+                                     "completion"])
 def test_every_command_has_help_with_examples(command):
     out = invoke(command, "--help")
     assert out.exit_code == 0 and "Usage: main " + command in out.output.replace("optviz", "main")
@@ -169,6 +178,9 @@ BAD = [
     (["sweep", "rosenbrock", "sgd", "--lr", "1e-3:1", "--speed", "0:1"], 2, "sgd has no hyperparameter 'speed'"),
     (["basins", "saddle", "adam"], 2, "basins need a 2D function with known minima"),
     (["nonsense"], 2, "No such command 'nonsense'"),
+    (["landscape", "--directions", "diagonal"], 2, "'diagonal' is not one of"),
+    (["landscape", "adam:lr=-1"], 2, "Invalid learning rate: -1"),
+    (["landscape", "--png", "/nonexistent/l.png"], 2, "does not exist"),
 ]
 
 
