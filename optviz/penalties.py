@@ -107,14 +107,15 @@ def penalised_minimum(function: TestFunction, penalties: list[Penalty], *, steps
 
 
 def _safe_step(function: TestFunction, l2_max: float) -> float:
-    """1 / L for the largest curvature seen over the bounds (plus the L2 term)."""
-    (x0, x1), (y0, y1) = function.bounds
+    """About 1 / L, L the gradient's largest rate of change seen over the bounds (plus the L2
+    term), estimated from gradient differences at random points."""
     g = torch.Generator().manual_seed(0)
-    points = torch.rand(256, 2, generator=g, dtype=torch.float64)
-    points = points * torch.tensor([x1 - x0, y1 - y0], dtype=torch.float64) + torch.tensor([x0, y0], dtype=torch.float64)
-    hessians = torch.func.vmap(torch.func.hessian(lambda p: function.value_fn(p)))(points)
-    curvature = torch.linalg.eigvalsh(hessians).abs().max().item()
-    return 1.0 / (curvature + l2_max)
+    lo, hi = torch.tensor(function.bounds, dtype=torch.float64).T
+    points = lo + (hi - lo) * torch.rand(512, function.dim, generator=g, dtype=torch.float64)
+    delta = 1e-5 * (hi - lo) * torch.randn(512, function.dim, generator=g, dtype=torch.float64)
+    change = torch.linalg.vector_norm(function.grad(points + delta) - function.grad(points), dim=1)
+    curvature = (change / torch.linalg.vector_norm(delta, dim=1)).max().item()
+    return 1.0 / (1.2 * curvature + l2_max)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from optviz.gallery import MANIFEST, _fingerprint, index_page
-from optviz.scenario import load
+from optviz.scenario import ExperimentScenario, load
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "gallery"
@@ -29,9 +29,12 @@ def test_every_scenario_is_rendered_and_current():
         entry = manifest[scenario.name]
         assert entry["fingerprint"] == _fingerprint(scenario), f"{path.name} changed: run `optviz gallery`"
         for name in entry["files"]:
-            assert (GALLERY / name).stat().st_size > 1000
+            # pictures carry real content; the numbers files are short text
+            assert (GALLERY / name).stat().st_size > (20 if name.endswith(".txt") else 1000)
         if scenario.outputs.gif:
             assert Image.open(GALLERY / f"{scenario.name}.gif").n_frames > 2
+        if isinstance(scenario, ExperimentScenario):
+            assert f"{scenario.name}-numbers.txt" in entry["files"]
 
 
 def test_index_lists_every_scenario_with_title_and_description():

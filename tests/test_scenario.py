@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.scenario import ScenarioError, load
+from optviz.scenario import ExperimentScenario, Scenario, ScenarioError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -30,8 +30,10 @@ def write(tmp_path, text, name="s.toml"):
 
 
 def test_shipped_scenarios_cover_the_notes():
-    assert len(SHIPPED) >= 17
-    loaded = {p.stem: load(p) for p in SHIPPED}
+    assert len(SHIPPED) >= 22
+    loaded = {p.stem: s for p in SHIPPED if isinstance(s := load(p), Scenario)}
+    experiments = {load(p).experiment for p in SHIPPED if isinstance(load(p), ExperimentScenario)}
+    assert experiments == {"linear_regression", "mlp", "landscape"}
     functions = {s.function.name for s in loaded.values()}
     assert {"parabola", "xcos", "quadratic", "ill_conditioned", "rosenbrock", "beale", "saddle",
             "rastrigin", "himmelblau", "goldstein_price"} <= functions
