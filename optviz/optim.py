@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any, Callable
 
 import torch
-from torch import Tensor
 
 from . import optimizers as F
 

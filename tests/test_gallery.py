@@ -10,7 +10,6 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from optviz.gallery import MANIFEST, _fingerprint, index_page

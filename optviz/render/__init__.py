@@ -22,6 +22,7 @@ from .stills import (
 from .style import PALETTE, SIZES, THEMES
 
 __all__ = [
-    "Animation", "basin_map", "sweep_map", "PALETTE", "SIZES", "THEMES", "animate", "contour", "curve", "figure",
-    "function_curve", "grid", "loss", "path_colours", "paths", "penalty_paths", "plot", "png", "save", "surface",
+    "PALETTE", "SIZES", "THEMES", "Animation", "animate", "basin_map", "contour", "curve", "figure",
+    "function_curve", "grid", "loss", "path_colours", "paths", "penalty_paths", "plot", "png", "save",
+    "surface", "sweep_map", "training",
 ]

@@ -376,9 +376,9 @@ def sweep_map(study: Any, ax: Axes, theme: Theme, *, colorbar: bool = True) -> N
     bx, by, _ = study.best
     ax.plot(bx, by, marker="*", markersize=16, color="#F0E442", markeredgecolor=theme.outline,
             linestyle="none", label=f"best: {study.x_name}={bx:.3g}, {study.y_name}={by:.3g}")
-    for axis, values, name in ((ax.xaxis, xs, study.x_name), (ax.yaxis, ys, study.y_name)):
-        if values.min() > 0 and values.max() / values.min() > 100:
-            (ax.set_xscale if axis is ax.xaxis else ax.set_yscale)("log")
+    for set_scale, values in ((ax.set_xscale, xs), (ax.set_yscale, ys)):
+        if values.min() > 0 and values.max() / values.min() > 100:  # a log-spaced range
+            set_scale("log")
     ax.set(xlabel=study.x_name, ylabel=study.y_name)
     ax.set_title(f"{study.optimizer} on {fn.name}: log10(f - f*) after {study.steps} steps")
     if colorbar:
