@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -133,8 +134,9 @@ class _Scene:
         fig, axes = figure(theme, size, nrows, ncols)
         colours = path_colours(result)
         self.colours = [colours[n] for n in names]
-        for ax, group in zip(axes.flat, groups):
-            self._draw_background(ax, group, colours, titled_by_optimizer=len(groups) > 1)
+        with matplotlib.rc_context(fig.optviz_rc):
+            for ax, group in zip(axes.flat, groups):
+                self._draw_background(ax, group, colours, titled_by_optimizer=len(groups) > 1)
         for ax in axes.flat[len(groups):]:
             ax.set_visible(False)
         canvas = FigureCanvasAgg(fig)

@@ -497,9 +497,10 @@ def grid(
     ncols = ncols or min(n, 3)
     nrows = -(-n // ncols)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
-    for ax, (title, panel) in zip(axes.flat, panels):
+    for ax, (heading, panel) in zip(axes.flat, panels):
         plot(panel, kind, ax, legend=False, palette=palette)
-        ax.set_title(title)
+        with matplotlib.rc_context(fig.optviz_rc):
+            ax.set_title(heading, **({"color": palette[panel.names[0]]} if palette else {}))
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig
