@@ -18,6 +18,11 @@
     theme = "light"                  # light or dark
     frames = 200                     # the GIF's max_frames (also fps, every, panels, max_bytes)
 
+A ``penalty = {l1 = ..., l2 = ...}`` adds a penalty to the function (or, inside an
+``[[optimizers]]`` table, to that optimizer's loss only). A real-model experiment is
+``experiment = "linear_regression" | "mlp" | "landscape"`` with a ``[settings]`` table of
+its keyword arguments (see optviz.experiments and optviz.landscape).
+
 Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
 """
 
@@ -180,22 +185,21 @@ class _Reader:
                         fingerprint=fingerprint, base_function=base)
 
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
-        import inspect as _inspect
-
-        EXPERIMENTS = experiments()
+        known = experiments()
         self.unknown_keys(data, EXPERIMENT_KEYS, "")
         kind = self.typed(data, "experiment", str, "")
-        if kind not in EXPERIMENTS:
-            close = difflib.get_close_matches(kind, list(EXPERIMENTS), n=1)
+        if kind not in known:
+            close = difflib.get_close_matches(kind, list(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise self.fail("experiment", f"unknown experiment {kind!r}{hint} (known: {', '.join(EXPERIMENTS)})")
+            raise self.fail("experiment", f"unknown experiment {kind!r}{hint} (known: {', '.join(known)})")
         settings = data.get("settings", {})
         if not isinstance(settings, dict):
             raise self.fail("settings", f"expected a table, got {settings!r}")
-        self.unknown_keys(settings, list(_inspect.signature(EXPERIMENTS[kind]).parameters), "settings.")
+        signature = inspect.signature(known[kind])
+        self.unknown_keys(settings, list(signature.parameters), "settings.")
         settings = {k: _tuples(v) for k, v in settings.items()}
         try:  # check the values by binding them, without training anything yet
-            _inspect.signature(EXPERIMENTS[kind]).bind(**settings)
+            signature.bind(**settings)
         except TypeError as error:
             raise self.fail("settings", str(error)) from None
         for key, value in settings.items():
