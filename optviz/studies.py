@@ -105,8 +105,10 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     """Starts on a resolution x resolution grid over the bounds, each labelled by the minimum
     it ends within ``tolerance`` x the bounds' span of."""
     function = get_function(function)
-    if function.dim != 2 or not function.minima:
-        raise ValueError(f"basins need a 2D function with known minima; {function.name} has none")
+    if function.dim != 2:
+        raise ValueError(f"basins are mapped on 2D functions; {function.name} is {function.dim}D")
+    if not function.minima:
+        raise ValueError(f"basins need known minima to sort the starts by; {function.name} has none")
     (x0, x1), (y0, y1) = function.bounds
     xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
