@@ -7,13 +7,13 @@ import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from . import __version__
 from .penalties import regularization_paths
 from .render import animate, grid, penalty_paths, plot, save, training
 from .render.files import atomic
-from .scenario import ExperimentScenario, Scenario, load
+from .scenario import ExperimentScenario, Outputs, Scenario, load
 
 MANIFEST = ".manifest.json"
 
@@ -27,7 +27,6 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path) 
     out = scenario.outputs
     style = dict(theme=out.theme, size=out.size)
     written: list[Path] = []
-    formats = [f for f in ("png", "svg", "pdf") if getattr(out, f)]
     for kind in out.kinds:
         if kind == "grid":
             fig = grid(result, **style)
@@ -36,13 +35,9 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path) 
             fig = penalty_paths(regularized, **style).figure
         else:
             fig = plot(result, "auto" if kind == "paths" else kind, **style).figure
-        stem = scenario.name if kind == "paths" else f"{scenario.name}-{kind}"
-        for fmt in formats:
-            written.append(save(fig, folder / f"{stem}.{fmt}", transparent=out.transparent))
+        written += _stills(fig, folder / (scenario.name if kind == "paths" else f"{scenario.name}-{kind}"), out)
     if out.gif:
-        anim = animate(result, folder / f"{scenario.name}.gif", fps=out.fps, every=out.every,
-                       max_frames=out.frames, panels=out.panels, theme=out.theme, max_bytes=out.max_bytes)
-        written.append(anim.path)
+        written.append(_gif(result, folder / f"{scenario.name}.gif", out, out.panels))
     return written
 
 
@@ -54,14 +49,22 @@ def _render_experiment(scenario: ExperimentScenario, folder: Path) -> list[Path]
     style = dict(theme=out.theme, size=out.size)
     result = outcome.result() if hasattr(outcome, "result") else None
     fig = plot(result, **style).figure if result is not None else training(outcome, **style)
-    written = [save(fig, folder / f"{scenario.name}.{fmt}", transparent=out.transparent)
-               for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
+    written = _stills(fig, folder / scenario.name, out)
     if result is not None and out.gif:
-        written.append(animate(result, folder / f"{scenario.name}.gif", fps=out.fps, every=out.every,
-                               max_frames=out.frames, theme=out.theme, max_bytes=out.max_bytes).path)
+        written.append(_gif(result, folder / f"{scenario.name}.gif", out))
     numbers = folder / f"{scenario.name}-numbers.txt"
     _write(numbers, outcome.summary() + "\n")
     return [*written, numbers]
+
+
+def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
+    return [save(fig, stem.with_name(f"{stem.name}.{fmt}"), transparent=out.transparent)
+            for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
+
+
+def _gif(result: Any, path: Path, out: Outputs, panels: str = "single") -> Path:
+    return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=panels,
+                   theme=out.theme, max_bytes=out.max_bytes).path
 
 
 def _render_file(args: tuple[str, str]) -> tuple[str, list[str]]:
