@@ -55,10 +55,6 @@ def _die(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _bad(message: str) -> click.UsageError:
-    return click.UsageError(message)
-
-
 class OptimizerSpec(click.ParamType):
     """``NAME[:key=value,...]``, e.g. ``adam:lr=0.05,betas=0.9/0.999``."""
 
@@ -262,7 +258,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
         _say(ctx, "tuned: " + ", ".join(f"{name} lr={kw['lr']:.3g}" for name, kw in specs))
     named = {get_optimizer(n, **kw).label: get_optimizer(n, **kw) for n, kw in specs}
     if len(named) < len(specs):
-        raise _bad("two optimizers have the same name and hyperparameters")
+        raise click.UsageError("two optimizers have the same name and hyperparameters")
     result = simulate(fn, named, point, steps)
     _say(ctx, _comparison_table(result, tol))
     _draw(ctx, result, outputs, theme, size)
@@ -321,7 +317,7 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str) -> None:
     try:
         loaded = [load(path) for path in scenarios]
     except ScenarioError as error:
-        raise _bad(str(error)) from None
+        raise click.UsageError(str(error)) from None
     folder = _folder(out)
     with _progress(ctx, loaded, "rendering") as bar:
         written = [path for scenario in bar for path in render_outputs(scenario, folder)]
@@ -364,14 +360,14 @@ def gallery(ctx: click.Context, out: str, source: str, jobs: int, force: bool) -
 
     files = sorted(Path(source).glob("*.toml"))
     if not files:
-        raise _bad(f"no scenario files (*.toml) in {source}")
+        raise click.UsageError(f"no scenario files (*.toml) in {source}")
     folder = _folder(out)
     started = time.perf_counter()
     with _progress(ctx, files, "rendering") as bar:
         try:
             entries, rendered = build(files, folder, jobs=jobs, force=force, progress=lambda name: bar.update(1))
         except ScenarioError as error:
-            raise _bad(str(error)) from None
+            raise click.UsageError(str(error)) from None
     seconds = time.perf_counter() - started
     _say(ctx, f"{len(rendered)} of {len(entries)} scenarios rendered in {seconds:.1f} s; "
               f"index: {folder / 'index.html'}")
@@ -467,7 +463,7 @@ def sweep(ctx: click.Context, function: str, optimizer: tuple, resolution: int, 
         study = run_sweep(fn, name, (xn, _spaced(xn, xr, resolution)), (yn, _spaced(yn, yr, resolution)),
                           start=point, steps=steps, hypers=hypers)
     except (TypeError, ValueError) as error:
-        raise _bad(str(error)) from None
+        raise click.UsageError(str(error)) from None
     bx, by, best = study.best
     _say(ctx, f"best: {xn}={bx:.4g}, {yn}={by:.4g}, final f={best:.4g}")
     _say(ctx, f"wrote {save(sweep_map(study, theme=theme, size=_size(size, 'slide')).figure, target)}")
@@ -479,17 +475,17 @@ def _ranges(args: list[str]) -> dict[str, tuple[float, float]]:
     while items:
         flag = items.pop(0)
         if not flag.startswith("--") or not items:
-            raise _bad(f"expected --NAME LOW:HIGH pairs, got {flag!r}")
+            raise click.UsageError(f"expected --NAME LOW:HIGH pairs, got {flag!r}")
         text = items.pop(0)
         try:
             low, high = (float(v) for v in text.split(":"))
         except ValueError:
-            raise _bad(f"{flag} {text!r}: expected LOW:HIGH, e.g. 1e-4:1") from None
+            raise click.UsageError(f"{flag} {text!r}: expected LOW:HIGH, e.g. 1e-4:1") from None
         if not low < high:
-            raise _bad(f"{flag} {text}: LOW must be below HIGH")
+            raise click.UsageError(f"{flag} {text}: LOW must be below HIGH")
         ranges[flag[2:].replace("-", "_")] = (low, high)
     if len(ranges) != 2:
-        raise _bad(f"sweep needs exactly two ranges like --lr 1e-4:1 --momentum 0:0.99, got {len(ranges)}")
+        raise click.UsageError(f"sweep needs exactly two ranges like --lr 1e-4:1 --momentum 0:0.99, got {len(ranges)}")
     return ranges
 
 
@@ -533,7 +529,7 @@ def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int,
     try:
         study = run_basins(fn, name, hypers, resolution=resolution, steps=steps)
     except ValueError as error:
-        raise _bad(str(error)) from None
+        raise click.UsageError(str(error)) from None
     shares = [(study.labels == i).double().mean().item() for i in range(len(fn.minima))]
     _say(ctx, "share of starts per minimum: " + ", ".join(f"{s:.0%}" for s in shares))
     _say(ctx, f"wrote {save(basin_map(study, theme=theme, size=_size(size, 'slide')).figure, target)}")
