@@ -7,13 +7,14 @@ autograd) so that a simulation needs no autograd graph and runs as plain batched
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import torch
 from torch import Tensor
+
+from .names import did_you_mean
 
 PI = math.pi
 
@@ -411,7 +412,5 @@ def get_function(name: str) -> TestFunction:
     if not isinstance(name, str):
         raise TypeError(f"function name must be a string, got {type(name).__name__}")
     if name not in FUNCTIONS:
-        close = difflib.get_close_matches(name.lower(), list(FUNCTIONS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown function {name!r}{hint} (known: {', '.join(FUNCTIONS)})")
+        raise ValueError(f"unknown function {name!r}{did_you_mean(name.lower(), FUNCTIONS)}")
     return FUNCTIONS[name]

@@ -33,6 +33,8 @@ from typing import Any, Callable, NamedTuple
 import torch
 from torch import Tensor
 
+from .names import did_you_mean
+
 Hyper = float | Tensor
 
 
@@ -407,12 +409,12 @@ def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
     ``hyperparams``; unknown names and hyperparameters raise ValueError with a suggestion."""
     known = {**OPTIMIZERS, **TEACHING}
     if not isinstance(name, str) or name not in known:
-        raise ValueError(f"unknown optimizer {name!r}{_did_you_mean(name, known)}")
+        raise ValueError(f"unknown optimizer {name!r}{did_you_mean(name, known)}")
     factory = known[name]
     arguments = inspect.signature(factory).parameters
     for key in hyperparams:
         if key not in arguments:
-            raise ValueError(f"{name} has no hyperparameter {key!r}{_did_you_mean(key, arguments)}")
+            raise ValueError(f"{name} has no hyperparameter {key!r}{did_you_mean(key, arguments)}")
     return factory(**hyperparams)
 
 
@@ -592,11 +594,3 @@ def _short(value: Any) -> str:
     if isinstance(value, tuple):
         return "(" + ",".join(_short(v) for v in value) + ")"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _did_you_mean(name: Any, known: Any) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{hint} (known: {', '.join(known)})"

@@ -29,7 +29,6 @@ Every problem is a ScenarioError naming the file, the key, the value and what is
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import hashlib
 import inspect
 import tomllib
@@ -39,6 +38,7 @@ from typing import Any
 
 from .expressions import ExpressionError, parse_expression
 from .functions import TestFunction, get_function
+from .names import closest, did_you_mean
 from .optimizers import OPTIMIZERS, TEACHING, Optimizer, get_optimizer
 from .penalties import Penalty, penalise, penalised
 from .simulate import MAX_RESULT_BYTES, Result, simulate
@@ -149,8 +149,8 @@ class _Reader:
     def unknown_keys(self, table: dict, allowed: Any, where: str) -> None:
         for key in table:
             if key not in allowed:
-                close = difflib.get_close_matches(key, list(allowed), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f" (allowed: {', '.join(allowed)})"
+                match = closest(key, allowed)
+                hint = f"; did you mean {match!r}?" if match else f" (allowed: {', '.join(allowed)})"
                 raise self.fail(f"{where}{key}", f"unknown key{hint}")
 
     def typed(self, table: dict, key: str, kind: type | tuple, default: Any, where: str = "") -> Any:
@@ -189,9 +189,7 @@ class _Reader:
         self.unknown_keys(data, EXPERIMENT_KEYS, "")
         kind = self.typed(data, "experiment", str, "")
         if kind not in known:
-            close = difflib.get_close_matches(kind, list(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise self.fail("experiment", f"unknown experiment {kind!r}{hint} (known: {', '.join(known)})")
+            raise self.fail("experiment", f"unknown experiment {kind!r}{did_you_mean(kind, known)}")
         settings = data.get("settings", {})
         if not isinstance(settings, dict):
             raise self.fail("settings", f"expected a table, got {settings!r}")
@@ -286,9 +284,7 @@ class _Reader:
             if name is None:
                 raise self.fail(f"{where}.name", f"missing (one of {', '.join(known)})")
             if name not in known:
-                close = difflib.get_close_matches(name, list(known), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise self.fail(f"{where}.name", f"unknown optimizer {name!r}{hint} (known: {', '.join(known)})")
+                raise self.fail(f"{where}.name", f"unknown optimizer {name!r}{did_you_mean(name, known)}")
             label = entry.pop("label", None)
             entry.pop("name")
             penalty = self.penalty(entry.pop("penalty"), f"{where}.penalty") if "penalty" in entry else None

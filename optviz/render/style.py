@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.colors import LinearSegmentedColormap
+
+from ..names import did_you_mean
 
 # Okabe & Ito's colour-blind-safe palette; each optimizer keeps its colour in every figure.
 PALETTE = {
@@ -130,7 +131,5 @@ def colours(kinds: list[str]) -> list[str]:
 
 def _known(what: str, name: Any, known: dict) -> str:
     if not isinstance(name, str) or name not in known:
-        close = difflib.get_close_matches(str(name), list(known), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown {what} {name!r}{hint} (known: {', '.join(known)})")
+        raise ValueError(f"unknown {what} {name!r}{did_you_mean(name, known)}")
     return name
