@@ -35,8 +35,10 @@ DEFAULT_OPTIMIZERS = (
     ("adam", {"lr": 0.005}),
     ("rmsprop", {"lr": 0.002}),
 )
-TORCH_CLASS = {"sgd": "SGD", "momentum": "SGD", "nesterov": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop",
-               "adam": "Adam", "adamw": "AdamW"}
+# the optviz.optim class that trains with each pure optimizer (AdamW is Adam with its
+# decoupled_weight_decay hyperparameter set)
+TRAINERS = {"sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
+            "adamw": optim.Adam}
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZ
     data = mlp_data(seed)
     model = mlp_model(seed=seed)
     names = [name for name, _ in model.named_parameters()]
-    made = {get_optimizer(n, **kw).label: (n, kw) for n, kw in optimizers}
-    trajectories = {label: _trajectory(n, kw, data, epochs, batch, seed) for label, (n, kw) in made.items()}
+    made = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in optimizers)}
+    trajectories = {label: _trajectory(opt, data, epochs, batch, seed) for label, opt in made.items()}
     centre = next(iter(trajectories.values()))[-1]
     shapes = [p.shape for p in model.parameters()]
     if directions == "pca":
@@ -138,7 +140,7 @@ def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZ
     losses = grid_losses(model, names, shapes, flat, data[0], data[1]).reshape(resolution, resolution)
     path_losses = {label: grid_losses(model, names, shapes, points, data[0], data[1]) for label, points in trajectories.items()}
     return Landscape(alphas, betas, losses, directions, explained,
-                     {label: get_optimizer(n, **kw) for label, (n, kw) in made.items()},
+                     made,
                      paths, path_losses, errors)
 
 
@@ -156,16 +158,15 @@ def grid_losses(model: nn.Module, names: list[str], shapes: list[torch.Size], fl
         return torch.cat([batched(part) for part in flat.split(chunk)])
 
 
-def _trajectory(name: str, kwargs: dict[str, Any], data: tuple[Tensor, ...], epochs: int, batch: int,
-                seed: int) -> Tensor:
-    """Flattened weights after every step of training from the shared initial weights."""
+def _trajectory(pure: Optimizer, data: tuple[Tensor, ...], epochs: int, batch: int, seed: int) -> Tensor:
+    """Flattened weights after every step of training from the shared initial weights, with
+    the optviz.optim class of ``pure`` and all its hyperparameters (alias defaults included)."""
     from .experiments import train
 
+    if pure.name not in TRAINERS:
+        raise ValueError(f"{pure.label} has no torch.optim counterpart to train a model with")
     model = mlp_model(seed=seed)
-    kwargs = {**kwargs, "momentum": kwargs.get("momentum", 0.9)} if name == "momentum" else dict(kwargs)
-    if name == "nesterov":
-        kwargs = {"momentum": 0.9, **kwargs, "nesterov": True}
-    opt = getattr(optim, TORCH_CLASS[name])(model.parameters(), **kwargs)
+    opt = TRAINERS[pure.name](model.parameters(), **pure.hyperparams)
     points = [nn.utils.parameters_to_vector(model.parameters()).detach().clone()]
     record = lambda m: points.append(nn.utils.parameters_to_vector(m.parameters()).detach().clone())  # noqa: E731
     train(model, opt, data, batch=batch, epochs=epochs, generator=torch.Generator().manual_seed(seed), on_step=record)
