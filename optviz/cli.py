@@ -256,7 +256,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     if tune:
         specs = tuple((name, {**kw, "lr": tune_lr(fn, name, kw, point, steps)}) for name, kw in specs)
         _say(ctx, "tuned: " + ", ".join(f"{name} lr={kw['lr']:.3g}" for name, kw in specs))
-    named = {get_optimizer(n, **kw).label: get_optimizer(n, **kw) for n, kw in specs}
+    named = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in specs)}
     if len(named) < len(specs):
         raise click.UsageError("two optimizers have the same name and hyperparameters")
     result = simulate(fn, named, point, steps)
@@ -268,9 +268,10 @@ def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], them
     from .render import animate, plot, save
 
     style = dict(theme=theme, size=size)
-    for key in ("png", "svg", "pdf"):
-        if outputs[key]:
-            _say(ctx, f"wrote {save(plot(result, **style).figure, outputs[key])}")
+    stills = [outputs[key] for key in ("png", "svg", "pdf") if outputs[key]]
+    figure = plot(result, **style).figure if stills else None  # drawn once, saved in each format
+    for path in stills:
+        _say(ctx, f"wrote {save(figure, path)}")
     if outputs["loss"]:
         _say(ctx, f"wrote {save(plot(result, 'loss', **style).figure, outputs['loss'])}")
     if outputs["gif"]:
