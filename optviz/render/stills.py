@@ -153,11 +153,16 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, colorbar: bool = 
         bar.set_label("f (log-spaced levels)" if log else "f")
     if minima:
         for m in function.minima:
-            ax.plot(*m.point, marker="*", markersize=14, color=theme.foreground,
-                    markeredgecolor=theme.outline, zorder=5, linestyle="none")
+            _star(ax, *m.point, theme=theme)
     (x0, x1), (y0, y1) = function.bounds
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=function.axes[0], ylabel=function.axes[1])
     ax.set_title(title(function))
+
+
+def _star(ax: Axes, x: float, y: float, *, theme: Theme, size: float = 14) -> None:
+    """A known minimum."""
+    ax.plot(x, y, marker="*", markersize=size, color=theme.foreground, markeredgecolor=theme.outline,
+            linestyle="none", zorder=5)
 
 
 def _halo(theme: Theme, width: float) -> list:
@@ -256,8 +261,7 @@ def function_curve(function: TestFunction, ax: Axes, theme: Theme) -> None:
     values = function(xs).numpy()
     ax.plot(xs[:, 0].numpy(), values, color=theme.muted, linewidth=2, zorder=1)
     for m in function.minima:
-        ax.plot(m.point[0], m.value, marker="*", markersize=14, color=theme.foreground,
-                markeredgecolor=theme.outline, linestyle="none", zorder=5)
+        _star(ax, m.point[0], m.value, theme=theme)
     pad = 0.05 * (values.max() - values.min())
     ax.set(xlim=(lo, hi), ylim=(values.min() - pad, values.max() + pad), xlabel="x", ylabel="f(x)")
     ax.set_title(title(function))
@@ -400,8 +404,7 @@ def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
     ax.pcolormesh(study.xs.numpy(), study.ys.numpy(), labels, cmap=cmap, vmin=-0.5, vmax=n + 0.5, shading="nearest")
     handles = []
     for i, m in enumerate(fn.minima):
-        ax.plot(*m.point, marker="*", markersize=16, color=theme.foreground, markeredgecolor=theme.outline,
-                linestyle="none")
+        _star(ax, *m.point, theme=theme, size=16)
         share = float((study.labels == i).double().mean()) * 100
         handles.append(Patch(color=cmap(i + 1), label=f"({m.point[0]:.2f}, {m.point[1]:.2f}): {share:.0f}%"))
     none = float((study.labels < 0).double().mean()) * 100
