@@ -1,10 +1,14 @@
 """torch.optim.Optimizer classes built on optviz's step functions.
 
-Drop-in replacements for ``torch.optim.SGD``, ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW``
-with the same constructor arguments, parameter groups and state_dict layout (a state_dict
-saved by one loads into the other). Each parameter is stepped by the pure functions of
-:mod:`optviz.optimizers`, so training is identical, step for step, to torch.optim with
-``foreach=False``.
+Drop-in replacements for ``torch.optim.SGD``, ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW``:
+the same constructor arguments, checked in torch's order with torch's messages before the
+params are looked at; the same parameter-group keys and state_dict layout (a state_dict
+saved by one loads into the other); state created when torch creates it and updated in
+place, so code holding ``opt.state[p]["exp_avg"]`` sees it change. Each parameter is stepped
+by the pure functions of :mod:`optviz.optimizers`, so training is identical, step for step,
+to torch.optim's single-tensor path (``foreach=False``). ``foreach`` is accepted and
+validated as torch does, but every step takes the single-tensor path; ``capturable``,
+``differentiable`` and ``fused`` are refused when set.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from functools import cache
 from typing import Any, Callable
 
 import torch
+from torch import Tensor
 
 from . import optimizers as F
 
@@ -24,12 +29,26 @@ class _StepFunctionOptimizer(torch.optim.Optimizer):
     factory: Callable[..., F.Optimizer]
     state_type: type
 
+    def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
+        self._make(defaults)  # torch validates every argument before it looks at the params
+        for flag in ("capturable", "differentiable", "fused"):
+            if defaults.get(flag):
+                raise ValueError(
+                    f"optviz.optim.{type(self).__name__} steps with optviz's single-tensor step "
+                    f"functions: {flag}=True is not supported"
+                )
+        super().__init__(params, defaults)
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
         self._make(self.param_groups[-1])  # every group's hyperparameters are validated
 
     def _make(self, group: dict[str, Any]) -> F.Optimizer:
-        return self.factory(**{name: group[name] for name in _arguments(self.factory)})
+        # torch squeezes a 1-element tensor hyperparameter to 0-d before stepping
+        return self.factory(**{name: _squeezed(group[name]) for name in _arguments(self.factory)})
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        return True
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -44,6 +63,9 @@ class _StepFunctionOptimizer(torch.optim.Optimizer):
                     continue
                 if p.grad.is_sparse:
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                if not self._keeps_state(group):
+                    p.copy_(opt.step(p.detach(), p.grad, opt.init(p.detach()))[0])
+                    continue
                 state = self.state[p]
                 current = self._load(state) if state else opt.init(p.detach())
                 new_p, current = opt.step(p.detach(), p.grad, current)
@@ -52,11 +74,19 @@ class _StepFunctionOptimizer(torch.optim.Optimizer):
         return loss
 
     def _store(self, state: dict[str, Any], current: Any) -> None:
+        """The new state into the state dict, updating its tensors in place as torch does."""
         for key, value in current._asdict().items():
             if key == "step":
                 # torch keeps the step count as a float32 tensor
-                state[key] = torch.tensor(float(value))
-            elif value is not None:
+                if isinstance(state.get("step"), Tensor):
+                    state["step"].fill_(value)
+                else:
+                    state["step"] = torch.tensor(float(value), dtype=_scalar_dtype())
+            elif value is None:
+                continue
+            elif isinstance(state.get(key), Tensor) and state[key].shape == value.shape:
+                state[key].copy_(value)
+            else:
                 state[key] = value
 
     def _load(self, state: dict[str, Any]) -> Any:
@@ -71,9 +101,40 @@ def _arguments(factory: Callable[..., F.Optimizer]) -> tuple[str, ...]:
     return tuple(inspect.signature(factory).parameters)
 
 
+def _squeezed(value: Any) -> Any:
+    if isinstance(value, tuple):  # betas
+        return tuple(map(_squeezed, value))
+    return value.squeeze() if isinstance(value, Tensor) and value.ndim > 0 and value.numel() == 1 else value
+
+
+def _scalar_dtype() -> torch.dtype:
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
 def _defaults(arguments: dict[str, Any]) -> dict[str, Any]:
     """A constructor's keyword arguments as the optimizer's defaults."""
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
+def _check_tensor_lr(lr: Any, foreach: Any = None, capturable: bool = False) -> None:
+    """torch.optim's checks of a tensor learning rate, in its order and words."""
+    if isinstance(lr, Tensor):
+        if foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        if lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+
+
+def _check_tensor_betas(betas: Any, foreach: Any, capturable: bool) -> None:
+    """torch.optim.Adam's rules for betas given as tensors (run after the values' checks)."""
+    if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+        raise ValueError("betas must be either both floats or both Tensors")
+    for i, beta in enumerate(betas):
+        if isinstance(beta, Tensor):
+            if foreach and not capturable:
+                raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
+            if beta.numel() != 1:
+                raise ValueError(f"Tensor betas[{i}] must be 1-element")
 
 
 class SGD(_StepFunctionOptimizer):
@@ -85,20 +146,26 @@ class SGD(_StepFunctionOptimizer):
     def __init__(
         self,
         params: Any,
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         momentum: float = 0,
         dampening: float = 0,
-        weight_decay: float = 0,
+        weight_decay: float | Tensor = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        _check_tensor_lr(lr)
         super().__init__(params, _defaults(locals()))
+
+    def _keeps_state(self, group: dict[str, Any]) -> bool:
+        return group["momentum"] != 0  # plain SGD has no state, and torch records none
 
 
 class Adagrad(_StepFunctionOptimizer):
-    """torch.optim.Adagrad on :func:`optviz.adagrad`."""
+    """torch.optim.Adagrad on :func:`optviz.adagrad`; like torch, its state exists from the start."""
 
     factory = staticmethod(F.adagrad)
     state_type = F.AdagradState
@@ -106,7 +173,7 @@ class Adagrad(_StepFunctionOptimizer):
     def __init__(
         self,
         params: Any,
-        lr: float = 1e-2,
+        lr: float | Tensor = 1e-2,
         lr_decay: float = 0,
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
@@ -114,8 +181,14 @@ class Adagrad(_StepFunctionOptimizer):
         foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
+        _check_tensor_lr(lr)
         super().__init__(params, _defaults(locals()))
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._store(self.state[p], self._make(group).init(p.detach()))
 
 
 class RMSprop(_StepFunctionOptimizer):
@@ -127,7 +200,7 @@ class RMSprop(_StepFunctionOptimizer):
     def __init__(
         self,
         params: Any,
-        lr: float = 1e-2,
+        lr: float | Tensor = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
         weight_decay: float = 0,
@@ -138,8 +211,7 @@ class RMSprop(_StepFunctionOptimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if capturable or differentiable:
-            raise ValueError("optviz.optim.RMSprop supports neither capturable nor differentiable")
+        _check_tensor_lr(lr)
         super().__init__(params, _defaults(locals()))
 
 
@@ -152,16 +224,22 @@ class Adam(_StepFunctionOptimizer):
     def __init__(
         self,
         params: Any,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
         foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        _check_tensor_lr(lr, foreach, capturable)
+        F.adam(_squeezed(lr), _squeezed(tuple(betas)), eps, weight_decay)  # torch's value checks first
+        _check_tensor_betas(betas, foreach, capturable)
         super().__init__(params, _defaults(locals()))
 
 
@@ -171,16 +249,19 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Any,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
         *,
-        foreach: bool | None = None,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad,
-            foreach=foreach, maximize=maximize, decoupled_weight_decay=True,
+            params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+            capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True,
         )

@@ -20,6 +20,13 @@ scalar ones, and the arithmetic torch does in Python doubles (bias corrections, 
 learning rates) is done in Python doubles here too, once per distinct value. So a batched
 sweep equals one torch.optim run per value bit for bit; ``tests/test_optimizers.py`` checks
 that bound (zero difference) for every optimizer.
+
+A 0-dimensional tensor is not a sweep but torch.optim's own tensor hyperparameter
+(``lr=torch.tensor(0.01)``): the arithmetic torch does on it (``lr / bias_correction``) is
+done on it here too, in its dtype, so it matches torch.optim given the same tensor.
+
+Validation follows torch.optim's rules, order and messages (``Invalid learning rate: -1``,
+the value printed as given), with the allowed range appended.
 """
 
 from __future__ import annotations
@@ -116,8 +123,8 @@ def sgd(
     """
     lr = _check("lr", lr, "learning rate", low=0.0)
     momentum = _check("momentum", momentum, "momentum value", low=0.0)
-    dampening = _check("dampening", dampening, "dampening value", low=0.0, high=1.0)
     weight_decay = _check("weight_decay", weight_decay, "weight_decay value", low=0.0)
+    dampening = _check("dampening", dampening, "dampening value")
     _check_flags(nesterov=nesterov, maximize=maximize)
     if nesterov and (_any(momentum, lambda m: m <= 0) or _any(dampening, lambda d: d != 0)):
         raise ValueError(
@@ -143,7 +150,7 @@ def sgd(
                 buf = _add(_mul(buf, momentum), grad, _double(lambda d: 1 - d, dampening))
             direction = _add(grad, buf, momentum) if nesterov else buf
             # in a sweep, entries with momentum 0 take torch's momentum-free branch
-            grad = direction if isinstance(momentum, float) else torch.where(
+            grad = direction if _is_scalar(momentum) else torch.where(
                 _cast(momentum, grad) == 0, grad, direction
             )
         return _add(params, grad, _double(lambda x: -x, lr)), SGDState(buf)
@@ -223,10 +230,10 @@ def rmsprop(
     >>> opt = rmsprop(lr=0.4, alpha=0.9)
     """
     lr = _check("lr", lr, "learning rate", low=0.0)
-    alpha = _check("alpha", alpha, "alpha value", low=0.0, high=1.0)
     eps = _check("eps", eps, "epsilon value", low=0.0)
-    weight_decay = _check("weight_decay", weight_decay, "weight_decay value", low=0.0)
     momentum = _check("momentum", momentum, "momentum value", low=0.0)
+    weight_decay = _check("weight_decay", weight_decay, "weight_decay value", low=0.0)
+    alpha = _check("alpha", alpha, "alpha value", low=0.0)
     _check_flags(centered=centered, maximize=maximize)
     hypers = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
     uses_momentum = _any(momentum, lambda m: m > 0)
@@ -258,7 +265,7 @@ def rmsprop(
         else:
             buf = _mul(buf, momentum).addcdiv(grad, avg)
             new_params = _add(params, buf, neg_lr)
-            if not isinstance(momentum, float):
+            if not _is_scalar(momentum):
                 # in a sweep, entries with momentum 0 take torch's momentum-free branch
                 plain = _addcdiv(params, grad, avg, neg_lr)
                 new_params = torch.where(_cast(momentum, params) > 0, new_params, plain)
@@ -287,9 +294,9 @@ def adam(
     >>> opt = adam(lr=0.16, betas=(0.9, 0.999))
     """
     lr = _check("lr", lr, "learning rate", low=0.0)
+    eps = _check("eps", eps, "epsilon value", low=0.0)
     betas = _check_betas(betas)
     beta1, beta2 = betas
-    eps = _check("eps", eps, "epsilon value", low=0.0)
     weight_decay = _check("weight_decay", weight_decay, "weight_decay value", low=0.0)
     _check_flags(amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
     hypers = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
@@ -308,7 +315,7 @@ def adam(
             params = _mul(params, _double(lambda lr, wd: 1 - lr * wd, lr, weight_decay))
         elif decays:
             grad = _decay(grad, params, weight_decay)
-        exp_avg = state.exp_avg.lerp(grad, _cast(_double(lambda b: 1 - b, beta1), grad))
+        exp_avg = state.exp_avg.lerp(grad, _lerp_weight(beta1, grad))
         exp_avg_sq = _addcmul(
             _mul(state.exp_avg_sq, beta2), grad, grad, _double(lambda b: 1 - b, beta2)
         )
@@ -359,8 +366,8 @@ def adam_notes(
     every step is sqrt(1 - beta2) / (1 - beta1) times Adam's (0.32 with the default betas).
     """
     lr = _check("lr", lr, "learning rate", low=0.0)
-    beta1, beta2 = _check_betas(betas)
     eps = _check("eps", eps, "epsilon value", low=0.0)
+    beta1, beta2 = _check_betas(betas)
 
     def init(params: Tensor) -> AdamState:
         _check_params(params, dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps))
@@ -423,20 +430,25 @@ def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
 # accepts it and rounds the same way (checked bit for bit by the tests).
 
 
+def _is_scalar(h: Hyper) -> bool:
+    """A float, or torch.optim's 0-d tensor hyperparameter: not a sweep."""
+    return isinstance(h, float) or (isinstance(h, Tensor) and h.ndim == 0)
+
+
 def _cast(h: Hyper, like: Tensor) -> Hyper:
     return h if isinstance(h, float) else h.to(like.dtype)
 
 
 def _add(a: Tensor, b: Tensor, s: Hyper) -> Tensor:
     """a.add(b, alpha=s): one fused multiply-add."""
-    if isinstance(s, float):
-        return a.add(b, alpha=s)
+    if _is_scalar(s):
+        return a.add(b, alpha=float(s))
     return torch.addcmul(a, b, _cast(s, a))
 
 
 def _decay(grad: Tensor, params: Tensor, weight_decay: Hyper) -> Tensor:
     """grad + weight_decay * params, skipped when weight_decay is 0 as torch skips it."""
-    return grad if isinstance(weight_decay, float) and weight_decay == 0 else _add(grad, params, weight_decay)
+    return grad if _is_scalar(weight_decay) and weight_decay == 0 else _add(grad, params, weight_decay)
 
 
 def _mul(a: Tensor, s: Hyper) -> Tensor:
@@ -445,26 +457,36 @@ def _mul(a: Tensor, s: Hyper) -> Tensor:
 
 def _addcmul(a: Tensor, b: Tensor, c: Tensor, s: Hyper) -> Tensor:
     """a.addcmul(b, c, value=s)."""
-    if isinstance(s, float):
-        return a.addcmul(b, c, value=s)
+    if _is_scalar(s):
+        return a.addcmul(b, c, value=float(s))
     return torch.addcmul(a, b * _cast(s, a), c)
 
 
 def _addcdiv(a: Tensor, b: Tensor, c: Tensor, s: Hyper) -> Tensor:
     """a.addcdiv(b, c, value=s)."""
-    if isinstance(s, float):
-        return a.addcdiv(b, c, value=s)
+    if _is_scalar(s):
+        return a.addcdiv(b, c, value=float(s))
     return torch.addcdiv(a, b * _cast(s, a), c)
+
+
+def _lerp_weight(beta: Hyper, like: Tensor) -> Hyper:
+    """1 - beta as Adam's lerp weight: torch moves a tensor beta to the params' dtype first."""
+    if isinstance(beta, Tensor) and beta.ndim == 0:
+        return float(1 - beta.to(like.dtype))
+    return _cast(_double(lambda b: 1 - b, beta), like)
 
 
 def _double(fn: Callable[..., float], *hypers: Hyper) -> Hyper:
     """fn in Python double arithmetic, as torch.optim computes on float hyperparameters.
 
-    With tensor hyperparameters fn runs once per distinct combination of values and the
-    result is a float64 tensor of their broadcast shape.
+    On torch's 0-d tensor hyperparameters fn runs on the tensors themselves, as torch's does,
+    and the result is the float torch passes on as a scalar argument. With sweep tensors fn
+    runs once per distinct combination of values and the result is a float64 tensor of their
+    broadcast shape.
     """
-    if all(isinstance(h, float) for h in hypers):
-        return fn(*hypers)
+    if all(_is_scalar(h) for h in hypers):
+        value = fn(*hypers)
+        return float(value) if isinstance(value, Tensor) else value
     columns = torch.broadcast_tensors(*(torch.as_tensor(h, dtype=torch.float64) for h in hypers))
     table = torch.stack([c.reshape(-1) for c in columns], dim=1)
     distinct, inverse = torch.unique(table, dim=0, return_inverse=True)
@@ -476,26 +498,34 @@ def _double(fn: Callable[..., float], *hypers: Hyper) -> Hyper:
 
 
 def _check(
-    name: str, value: Any, what: str, *, low: float, high: float | None = None
+    name: str, value: Any, what: str, *, low: float | None = None, high: float | None = None
 ) -> Hyper:
-    """A hyperparameter as a float or a float64 tensor, or ValueError with torch's wording."""
-    allowed = f"{name} must be in [{low:g}, {high:g}]" if high is not None else f"{name} must be >= {low:g}"
+    """A hyperparameter as a float or a tensor, or ValueError in torch's words.
+
+    torch.optim's rule is ``low <= value`` (NaN fails); its message prints the value as given.
+    Sweep tensors become float64; torch's 0-d tensors keep their dtype.
+    """
+    allowed = (
+        f" ({name} must be in [{low:g}, {high:g}])" if high is not None
+        else f" ({name} must be >= {low:g})" if low is not None else ""
+    )
+    upper = math.inf if high is None else high
     if isinstance(value, Tensor):
         if not (value.is_floating_point() or value.dtype in _INT_DTYPES) or value.is_complex():
             raise TypeError(f"{name} must be a float or a real tensor, got a {value.dtype} tensor")
-        value = value.detach().to(torch.float64)
-        bad = ~((value >= low) & (value <= (math.inf if high is None else high)))
-        if bad.any():
-            raise ValueError(
-                f"Invalid {what}: {value[bad].flatten()[0].item():g} in tensor {name} ({allowed})"
-            )
+        value = value.detach() if value.ndim == 0 else value.detach().to(torch.float64)
+        if low is not None:
+            bad = ~((value >= low) & (value <= upper))
+            if bad.any():
+                shown = value if value.ndim == 0 else f"{value[bad].flatten()[0].item():g}"
+                where = "" if value.ndim == 0 else f" in tensor {name}"
+                raise ValueError(f"Invalid {what}: {shown}{where}{allowed}")
         return value
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a float or a tensor, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not (low <= value <= (math.inf if high is None else high)):
-        raise ValueError(f"Invalid {what}: {value:g} ({allowed})")
-    return value
+    if low is not None and not (low <= value <= upper):
+        raise ValueError(f"Invalid {what}: {value}{allowed}")
+    return float(value)
 
 
 _INT_DTYPES = (torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)
@@ -513,7 +543,7 @@ def _checked_beta(index: int, beta: Any) -> Hyper:
     value = _check(f"betas[{index}]", beta, f"beta parameter at index {index}", low=0.0, high=1.0)
     if _any(value, lambda b: b == 1.0):
         raise ValueError(
-            f"Invalid beta parameter at index {index}: 1 (betas[{index}] must be in [0, 1))"
+            f"Invalid beta parameter at index {index}: {beta} (betas[{index}] must be in [0, 1))"
         )
     return value
 

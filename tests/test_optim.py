@@ -148,7 +148,7 @@ def test_closure_and_parameters_without_grad():
         (lambda p: ovo.RMSprop(p, alpha=-0.5), "Invalid alpha value: -0.5"),
         (lambda p: ovo.Adagrad([{"params": p, "lr_decay": -1}]), "Invalid lr_decay value: -1"),
         (lambda p: ovo.SGD(p, nesterov=True), "Nesterov momentum requires a momentum"),
-        (lambda p: ovo.RMSprop(p, capturable=True), "supports neither capturable"),
+        (lambda p: ovo.RMSprop(p, capturable=True), "capturable=True is not supported"),
     ],
 )
 def test_bad_hyperparameters_are_refused(make, message):
