@@ -33,7 +33,8 @@ TINTS = (1.0, 0.78, 0.6, 0.45)  # the trail fades through these mixes of colour 
 
 @dataclass(frozen=True)
 class Animation:
-    """A written GIF. Shows itself inline in a notebook."""
+    """A written GIF. Shows itself inline in a notebook: animated where HTML is shown, and
+    as its last frame (a PNG) where only images are (PDF exports, static viewers)."""
 
     path: Path
     frames: int
@@ -48,6 +49,13 @@ class Animation:
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.path.read_bytes()).decode("ascii")
         return f'<img src="data:image/gif;base64,{data}" width="{self.width}" alt="{self.path.name}">'
+
+    def _repr_png_(self) -> bytes:
+        with Image.open(self.path) as gif:
+            gif.seek(gif.n_frames - 1)
+            out = io.BytesIO()
+            gif.convert("RGB").save(out, format="PNG")
+        return out.getvalue()
 
 
 def animate(

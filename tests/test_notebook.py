@@ -1,0 +1,54 @@
+"""In a real Jupyter kernel, everything optviz draws displays as a picture (no %matplotlib inline)."""
+
+import base64
+import io
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from PIL import Image
+
+CELLS = {
+    "result": 'result = optviz.simulate("rosenbrock", {"sgd": optviz.sgd(lr=1e-3), "adam": optviz.adam(lr=0.05)}, steps=60)\nresult',
+    "plot": "optviz.plot(result)",
+    "grid": "render.grid(result)",
+    "loss": 'render.plot(result, "loss")',
+    "surface": 'render.plot(result, "surface")',
+    "animate": 'optviz.animate(result, "paths.gif", max_frames=12)',
+    "own figure": "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax",  # not optviz's: left alone
+}
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    cells = [nbformat.v4.new_code_cell("import optviz\nfrom optviz import render")]
+    cells += [nbformat.v4.new_code_cell(source) for source in CELLS.values()]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    folder = tmp_path_factory.mktemp("notebook")
+    NotebookClient(notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    return {name: cell.outputs for name, cell in zip(CELLS, notebook.cells[1:])}
+
+
+def picture(cell_outputs):
+    """The image/png of a cell's result, decoded."""
+    results = [o for o in cell_outputs if o.output_type == "execute_result"]
+    assert len(results) == 1, cell_outputs
+    assert "image/png" in results[0].data, sorted(results[0].data)
+    return Image.open(io.BytesIO(base64.b64decode(results[0].data["image/png"])))
+
+
+@pytest.mark.parametrize("name", ["result", "plot", "grid", "loss", "surface", "animate"])
+def test_displays_as_a_picture(outputs, name):
+    image = picture(outputs[name])
+    assert image.size == (1280, 720) if name != "animate" else image.size[0] >= 640
+    assert len(image.convert("RGB").getcolors(1 << 16) or range(1 << 16)) > 50  # a drawing, not a blank
+
+
+def test_the_animation_also_plays_where_html_is_shown(outputs):
+    data = next(o for o in outputs["animate"] if o.output_type == "execute_result").data
+    assert data["text/html"].startswith('<img src="data:image/gif;base64,')
+
+
+def test_other_figures_keep_ipythons_display(outputs):
+    data = next(o for o in outputs["own figure"] if o.output_type == "execute_result").data
+    assert "image/png" not in data and data["text/plain"].startswith("<Axes")
