@@ -18,7 +18,8 @@ _EXPORTS = {
         "OPTIMIZERS", "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
         "adagrad", "adam", "adamw", "get_optimizer", "momentum", "nesterov", "rmsprop", "sgd",
     ],
-    "simulate": ["Result", "simulate"],
+    "result": ["Result"],
+    "simulate": ["simulate"],
     "render": ["animate", "plot", "save"],
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -65,7 +66,7 @@ def _register_notebook_display() -> None:
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None:
         formatter = shell.display_formatter.formatters["image/png"]
-        formatter.for_type_by_name("optviz.simulate", "Result", _result_png)
+        formatter.for_type_by_name("optviz.result", "Result", _result_png)
         formatter.for_type_by_name("matplotlib.axes._base", "_AxesBase", lambda ax: _figure_png(ax.figure))
         formatter.for_type_by_name("matplotlib.figure", "Figure", _figure_png)
 

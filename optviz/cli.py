@@ -13,8 +13,11 @@ import click
 from . import __version__
 
 DEFAULT_FUNCTION = "ill_conditioned"
-# The six optimizers of the course notes, each at a learning rate that shows it at its best
-# on the default function (chosen by looking, not by --tune, which favours bold jumps).
+# The six optimizers of the course notes, with their own defaults; on any function but the
+# default one their learning rates are tuned for it in one batched search.
+SIX_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+# On the default function, each at a learning rate that shows it at its best there (chosen
+# by looking, not by --tune, which favours bold jumps).
 SIX = (
     ("sgd", {"lr": 0.4}),
     ("momentum", {"lr": 0.6, "momentum": 0.5}),
@@ -24,6 +27,7 @@ SIX = (
     ("adam", {"lr": 0.5}),
 )
 THEMES = ("light", "dark")
+STILLS = ("png", "svg", "pdf")
 
 
 class OneLineErrors(click.Group):
@@ -51,7 +55,8 @@ class OneLineErrors(click.Group):
 
 
 def _die(message: str, code: int) -> None:
-    click.echo(f"optviz: error: {message}", err=True)
+    one_line = " ".join(message.split())  # click's choice lists span lines
+    click.echo(f"optviz: error: {one_line}", err=True)
     sys.exit(code)
 
 
@@ -128,26 +133,94 @@ def _function(text: str, bounds: str | None) -> Any:
         raise click.BadParameter(str(error), param_hint="FUNCTION") from None
 
 
-def _output(path: str | None, formats: tuple[str, ...]) -> Path | None:
+def _output(path: str | None, formats: tuple[str, ...], option: str) -> Path | None:
     """An output path, checked before any work starts."""
     if path is None:
         return None
-    from .render.files import writable_path
+    from .files import writable_path
 
     try:
         return writable_path(path, formats)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(str(error), param_hint=option) from None
+
+
+def _data_path(path: str | None) -> Path | None:
+    """A --data file, checked before any work starts."""
+    from .files import TABLE_FORMATS
+
+    return _output(path, TABLE_FORMATS, "--data")
+
+
+def _quiet(ctx: click.Context) -> bool:
+    return bool(ctx.find_root().obj and ctx.find_root().obj.get("quiet"))
 
 
 def _say(ctx: click.Context, text: str) -> None:
-    if not ctx.obj["quiet"]:
+    if not _quiet(ctx):
         click.echo(text)
 
 
-def _progress(ctx: click.Context, items: list, label: str) -> Any:
-    return click.progressbar(items, label=label, file=sys.stderr, show_pos=True,
-                             hidden=ctx.obj["quiet"] or not sys.stderr.isatty())
+def _hint(ctx: click.Context, text: str) -> None:
+    """Advice on stderr, so that stdout stays the command's table."""
+    if not _quiet(ctx):
+        click.echo(text, err=True)
+
+
+def _quiet_option(command: Any) -> Any:
+    """-q/--quiet after the command too (optviz compare ... --quiet)."""
+
+    def set_quiet(ctx: click.Context, param: Any, value: bool) -> None:
+        if value:
+            ctx.find_root().obj["quiet"] = True
+
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=set_quiet,
+                        help="Print nothing but errors.")(command)
+
+
+class _Bar:
+    """A progress line on stderr, drawn only on a terminal: done/total, rate and time left.
+
+    Called as progress(what, done, total) by the library; a new ``what`` starts a new phase.
+    """
+
+    def __init__(self, ctx: click.Context, label: str) -> None:
+        self.label, self.shown = label, not _quiet(ctx) and sys.stderr.isatty()
+        self.what, self.started, self.drawn, self.width = None, 0.0, 0.0, 0
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if what != self.what:
+            self.what, self.started = what, now
+        if not self.shown or (done < total and now - self.drawn < 0.1):
+            return
+        self.drawn = now
+        rate = done / max(now - self.started, 1e-9)
+        filled = round(20 * done / max(total, 1))
+        line = (f"{self.label} [{'#' * filled}{'.' * (20 - filled)}] {done:,}/{total:,} {what}, "
+                f"{_rate(rate)} {what}/s, {(total - done) / max(rate, 1e-9):.0f} s left")
+        click.echo("\r" + line.ljust(self.width), err=True, nl=False)
+        self.width = len(line)
+
+    def __enter__(self) -> "_Bar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.width:
+            click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+
+
+def _rate(per_second: float) -> str:
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if per_second >= size:
+            return f"{per_second / size:.1f}{suffix}"
+    return f"{per_second:.1f}"
+
+
+def _data_option(command: Any) -> Any:
+    return click.option("--data", default=None, metavar="FILE",
+                        help="Also write the numbers as data: .csv, .json or .npz (read back with "
+                             "optviz.Result.load for paths).")(command)
 
 
 def _style_options(command: Any) -> Any:
@@ -159,27 +232,31 @@ def _style_options(command: Any) -> Any:
 
 
 def _size(text: str | None, default: str) -> Any:
+    """A named size or (width, height), checked as the renderer will check it."""
     if text is None:
         return default
-    if "x" in text:
+    from .render.style import SIZES, get_size
+
+    size: Any = text
+    if text not in SIZES and "x" in text.lower():
         try:
-            width, height = (int(v) for v in text.lower().split("x"))
-            return width, height
+            size = tuple(int(v) for v in text.lower().split("x"))
         except ValueError:
             raise click.BadParameter(f"{text!r} is not WIDTHxHEIGHT", param_hint="--size") from None
-    from .render.style import SIZES
-
-    if text not in SIZES:
-        raise click.BadParameter(f"unknown size {text!r} (known: {', '.join(SIZES)})", param_hint="--size")
-    return text
+    try:
+        get_size(size)
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="--size") from None
+    return size
 
 
 # --- the commands -----------------------------------------------------------------------------
 
 
-@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="optviz")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (also after a command).")
 @click.pass_context
 def main(ctx: click.Context, quiet: bool) -> None:
     """See how optimizers move.
@@ -189,16 +266,19 @@ def main(ctx: click.Context, quiet: bool) -> None:
 
     \b
     Examples:
-      optviz compare                        # six optimizers, tuned, into ./compare.png/.gif
+      optviz compare                   # the six optimizers -> ./compare.png and .gif
+      optviz compare rosenbrock        # the six, each at a lr tuned for rosenbrock
       optviz compare rosenbrock sgd:lr=1e-3 adam:lr=0.05 --steps 500 --png out.png
-      optviz run scenarios/rosenbrock.toml  # render a scenario file
-      optviz gallery                        # every scenario into gallery/
+      optviz run rosenbrock            # a bundled scenario (see: optviz list scenarios)
+      optviz gallery --out gallery/    # every bundled scenario, with an index page
       optviz list functions
 
-    Exit codes: 0 success, 1 failed run, 2 bad usage or input.
+    Exit codes: 0 success, 1 failed run, 2 bad usage or input, 130 interrupted.
     Shell completion: eval "$(optviz completion bash)" (or zsh, fish).
     """
     ctx.obj = {"quiet": quiet}
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @main.command()
@@ -217,11 +297,14 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @click.option("--pdf", "pdf", default=None, help="Write the paths picture here (.pdf).")
 @click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
 @click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
+@_data_option
 @_style_options
+@_quiet_option
 @click.pass_context
 def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, tune: str | None, tol: float, png: str | None, svg: str | None,
-            pdf: str | None, loss: str | None, gif: str | None, theme: str, size: str | None) -> None:
+            pdf: str | None, loss: str | None, gif: str | None, data: str | None, theme: str,
+            size: str | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
     FUNCTION is a name from `optviz list functions` or a formula in x and y such as
@@ -229,39 +312,51 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     hyperparameters: adam:lr=0.05,betas=0.9/0.999.
 
     With no arguments at all: the six optimizers on the ill-conditioned quadratic
-    0.1 x1^2 + 2 x2^2, each at a learning rate that shows it at its best, drawn into
-    compare.png and compare.gif in the current folder. Without OPTs, the same six.
+    0.1 x1^2 + 2 x2^2, each at a learning rate chosen by hand to show it at its best, drawn
+    into compare.png and compare.gif in the current folder. With a FUNCTION and no OPTs:
+    the same six, each at the learning rate that does best on FUNCTION (one batched search,
+    as --tune lr).
 
     \b
     Examples:
       optviz compare
+      optviz compare rosenbrock --png rosenbrock.png
       optviz compare rosenbrock sgd:lr=1e-3 momentum:lr=1e-3,momentum=0.9 adam:lr=0.05 \\
-          --steps 500 --start -1.5,2 --png out.png --gif out.gif
+          --steps 500 --start -1.5,2 --png out.png --gif out.gif --data paths.csv
       optviz compare beale sgd adam rmsprop --tune lr --steps 300
       optviz compare "x**2 + 10*sin(y)" adam:lr=0.1 --bounds -5,5,-5,5 --png custom.png
     """
     if function is None and not optimizers:
         png, gif = png or "compare.png", gif or "compare.gif"
     fn = _function(function or DEFAULT_FUNCTION, bounds)
-    specs = optimizers or SIX
     point = _point(start, fn)
-    outputs = {"png": _output(png, ("png",)), "svg": _output(svg, ("svg",)), "pdf": _output(pdf, ("pdf",)),
-               "loss": _output(loss, ("png", "svg", "pdf")), "gif": _output(gif, ("gif",))}
+    outputs = {"png": _output(png, ("png",), "--png"), "svg": _output(svg, ("svg",), "--svg"),
+               "pdf": _output(pdf, ("pdf",), "--pdf"), "loss": _output(loss, STILLS, "--loss"),
+               "gif": _output(gif, ("gif",), "--gif")}
+    data_path = _data_path(data)
     size = _size(size, "slide")
+    specs = optimizers or (SIX if function is None else tuple((name, {}) for name in SIX_NAMES))
 
     from .optimizers import get_optimizer
     from .simulate import simulate
-    from .studies import tune_lr
+    from .studies import tune_lrs
 
-    if tune:
-        specs = tuple((name, {**kw, "lr": tune_lr(fn, name, kw, point, steps)}) for name, kw in specs)
-        _say(ctx, "tuned: " + ", ".join(f"{name} lr={kw['lr']:.3g}" for name, kw in specs))
-    named = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in specs)}
-    if len(named) < len(specs):
-        raise click.UsageError("two optimizers have the same name and hyperparameters")
-    result = simulate(fn, named, point, steps)
+    with _Bar(ctx, "compare") as bar:
+        if tune or not optimizers and function is not None:
+            lrs = tune_lrs(fn, specs, point, steps, progress=bar)
+            specs = tuple((name, {**kw, "lr": lr}) for (name, kw), lr in zip(specs, lrs))
+            _say(ctx, f"learning rates tuned for {fn.name} ({len(lrs)} optimizers x 1e-4..10, one batch): "
+                      + ", ".join(f"{name} lr={kw['lr']:.3g}" for name, kw in specs) + "\n")
+        named = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in specs)}
+        if len(named) < len(specs):
+            raise click.UsageError("two optimizers have the same name and hyperparameters")
+        result = simulate(fn, named, point, steps, progress=bar)
     _say(ctx, _comparison_table(result, tol))
+    if data_path:
+        _say(ctx, f"wrote {result.save(data_path)}")
     _draw(ctx, result, outputs, theme, size)
+    if not any(outputs.values()):
+        _hint(ctx, "To draw it, add --png FILE (or --svg, --pdf, --loss, --gif).")
 
 
 def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], theme: str, size: Any) -> None:
@@ -298,32 +393,57 @@ def _comparison_table(result: Any, tol: float) -> str:
 
 
 @main.command()
-@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("scenarios", nargs=-1, required=True)
 @click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder for the outputs (made if missing).")
+@click.option("--data", default=None, metavar="FILE|FORMAT",
+              help="Also write each scenario's paths (or training curves) as data: a .csv, .json or .npz "
+                   "FILE for one scenario, or a FORMAT (csv, json, npz) for OUT/NAME.FORMAT each.")
+@_quiet_option
 @click.pass_context
-def run(ctx: click.Context, scenarios: tuple[str, ...], out: str) -> None:
-    """Render SCENARIO files (TOML) into --out.
+def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | None) -> None:
+    """Render SCENARIOS: TOML files, or names of bundled scenarios, into --out.
 
-    Every file is validated before any work starts. See scenarios/ for examples.
+    A name finds a scenario shipped with optviz (`optviz list scenarios`), with or without
+    its number; anything else is a path. Every file is validated before any work starts.
 
     \b
     Examples:
-      optviz run scenarios/rosenbrock.toml
-      optviz run scenarios/*.toml --out figures/
+      optviz run rosenbrock
+      optviz run 09-adam-bias-correction --out figures/ --data csv
+      optviz run my-experiment.toml --data paths.npz
     """
     from .gallery import render_outputs
-    from .scenario import ScenarioError, load
+    from .scenario import ScenarioError, find, load
 
     try:
-        loaded = [load(path) for path in scenarios]
+        loaded = [load(find(name)) for name in scenarios]
     except ScenarioError as error:
         raise click.UsageError(str(error)) from None
+    folder = Path(out)
+    targets = _data_targets(data, [s.name for s in loaded], folder)
     folder = _folder(out)
-    with _progress(ctx, loaded, "rendering") as bar:
-        written = [path for scenario in bar for path in render_outputs(scenario, folder)]
+    written = []
+    with _Bar(ctx, "run") as bar:
+        for done, (scenario, target) in enumerate(zip(loaded, targets), start=1):
+            written += render_outputs(scenario, folder, target)
+            bar("scenarios", done, len(loaded))
     for path in written:
         _say(ctx, f"wrote {path}")
+
+
+def _data_targets(data: str | None, names: list[str], folder: Path) -> list[Path | None]:
+    """Where each scenario's data goes: nowhere, the one FILE, or OUT/NAME.FORMAT."""
+    from .files import TABLE_FORMATS
+
+    if data is None:
+        return [None] * len(names)
+    if data.lower() in TABLE_FORMATS:
+        return [folder / f"{name}.{data.lower()}" for name in names]
+    if len(names) > 1:
+        raise click.BadParameter(f"{data!r} is one file for {len(names)} scenarios: give a format "
+                                 f"({', '.join(TABLE_FORMATS)}) to write one file each", param_hint="--data")
+    return [_data_path(data)]
 
 
 def _folder(path: str) -> Path:
@@ -340,12 +460,13 @@ def _folder(path: str) -> Path:
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False), default="gallery", show_default=True,
               help="Folder for the gallery.")
-@click.option("--scenarios", "source", type=click.Path(file_okay=False, exists=True), default="scenarios",
-              show_default=True, help="Folder of scenario files.")
+@click.option("--scenarios", "source", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder of scenario files (default: the scenarios bundled with optviz).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True, help="Processes to render with.")
 @click.option("--force", is_flag=True, help="Render everything, changed or not.")
+@_quiet_option
 @click.pass_context
-def gallery(ctx: click.Context, out: str, source: str, jobs: int, force: bool) -> None:
+def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: bool) -> None:
     """Render every scenario into the gallery, with an index page.
 
     Only scenarios whose file changed since the last build (or whose outputs are missing)
@@ -355,18 +476,19 @@ def gallery(ctx: click.Context, out: str, source: str, jobs: int, force: bool) -
     Examples:
       optviz gallery
       optviz gallery --out site/ --force
+      optviz gallery --scenarios my-scenarios/ --out my-gallery/
     """
     from .gallery import build
-    from .scenario import ScenarioError
+    from .scenario import ScenarioError, bundled
 
-    files = sorted(Path(source).glob("*.toml"))
+    files = sorted(Path(source).glob("*.toml")) if source else bundled()
     if not files:
         raise click.UsageError(f"no scenario files (*.toml) in {source}")
     folder = _folder(out)
     started = time.perf_counter()
-    with _progress(ctx, files, "rendering") as bar:
+    with _Bar(ctx, "gallery") as bar:
         try:
-            entries, rendered = build(files, folder, jobs=jobs, force=force, progress=lambda name: bar.update(1))
+            entries, rendered = build(files, folder, jobs=jobs, force=force, progress=bar)
         except ScenarioError as error:
             raise click.UsageError(str(error)) from None
     seconds = time.perf_counter() - started
@@ -375,38 +497,65 @@ def gallery(ctx: click.Context, out: str, source: str, jobs: int, force: bool) -
 
 
 @main.command(name="list")
-@click.argument("what", type=click.Choice(["functions", "optimizers"]))
-def list_(what: str) -> None:
-    """List the test functions or the optimizers.
+@click.argument("what", type=click.Choice(["functions", "optimizers", "scenarios"]), required=False)
+def list_(what: str | None) -> None:
+    """List the test functions, the optimizers or the bundled scenarios (all three without
+    an argument).
 
     \b
     Examples:
       optviz list functions
       optviz list optimizers
+      optviz list scenarios
     """
-    if what == "functions":
-        from .functions import FUNCTIONS
+    for kind in [what] if what else ["functions", "optimizers", "scenarios"]:
+        if not what:
+            click.echo(f"{kind}:")
+        click.echo("\n".join(_LISTS[kind]()) + ("\n" if not what else ""))
 
-        for fn in FUNCTIONS.values():
-            bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
-            minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
-            click.echo(f"{fn.name:<17} {fn.dim}D  {fn.description}")
-            click.echo(f"{'':<21}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
-        return
-    import inspect
 
-    from .optimizers import OPTIMIZERS, TEACHING
+def _functions() -> list[str]:
+    from .functions import FUNCTIONS
 
+    lines = []
+    for fn in FUNCTIONS.values():
+        bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
+        minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
+        lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")
+        lines.append(f"{'':<21}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
+    return lines
+
+
+def _optimizers() -> list[str]:
+    from .optimizers import OPTIMIZERS, TEACHING, summary
+
+    lines = []
     for name, factory in {**OPTIMIZERS, **TEACHING}.items():
-        params = inspect.signature(factory).parameters.values()
-        defaults = ", ".join(f"{p.name}={p.default}" for p in params if p.name != "decoupled_weight_decay")
-        summary = (factory.__doc__ or "").strip().splitlines()[0]
-        click.echo(f"{name:<11} {summary}")
-        click.echo(f"{'':<12}{defaults}")
+        defaults = ", ".join(f"{key}={value}" for key, value in factory().hyperparams.items()
+                             if key != "decoupled_weight_decay")
+        lines.append(f"{name:<11} {summary(factory)}")
+        lines.append(f"{'':<12}{defaults}")
+    return lines
+
+
+def _scenarios() -> list[str]:
+    import tomllib
+
+    from .scenario import bundled
+
+    lines = []
+    for path in bundled():
+        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title", "")
+        lines.append(f"{path.stem:<34} {title}")
+    return lines
+
+
+_LISTS = {"functions": _functions, "optimizers": _optimizers, "scenarios": _scenarios}
 
 
 @main.command()
 @click.option("--steps", type=click.IntRange(1, 10_000), default=200, show_default=True, help="Steps per run.")
+@_quiet_option
 @click.pass_context
 def check(ctx: click.Context, steps: int) -> None:
     """Compare every optimizer with the installed torch.optim, bit for bit.
@@ -436,38 +585,49 @@ def check(ctx: click.Context, steps: int) -> None:
 @click.option("--steps", type=click.IntRange(1, 100_000), default=200, show_default=True, help="Steps per run.")
 @click.option("--start", default=None, help="Start point as x,y.")
 @click.option("--png", default=None, help="Where to write the heatmap (default sweep-FUNCTION-OPT.png).")
+@_data_option
 @_style_options
+@_quiet_option
 @click.pass_context
 def sweep(ctx: click.Context, function: str, optimizer: tuple, resolution: int, steps: int, start: str | None,
-          png: str | None, theme: str, size: str | None) -> None:
+          png: str | None, data: str | None, theme: str, size: str | None) -> None:
     """Sweep two hyperparameters of OPTIMIZER as one batch: a heatmap of final f.
 
-    Give the two ranges as --NAME LOW:HIGH; lr and eps are spaced logarithmically, the
-    rest linearly. Diverged runs are crossed out; the best cell is starred.
+    Give the two ranges as --NAME LOW:HIGH (Adam's betas as --beta1 and --beta2); lr and
+    eps are spaced logarithmically, the rest linearly. Diverged runs are crossed out; the
+    best cell is starred.
 
     \b
     Examples:
       optviz sweep rosenbrock sgd --lr 1e-4:1e-1 --momentum 0:0.99
-      optviz sweep ill_conditioned adam --lr 1e-3:1 --beta1 0:0.99 --n 32
+      optviz sweep ill_conditioned adam --lr 1e-3:1 --beta1 0:0.99 --n 32 --data sweep.csv
     """
     fn = _function(function, None)
     ranges = _ranges(ctx.args)
     name, hypers = optimizer
     point = _point(start, fn)
-    target = _output(png or f"sweep-{fn.name}-{name}.png", ("png", "svg", "pdf"))
+    target = _output(png or f"sweep-{fn.name}-{name}.png", STILLS, "--png")
+    data_path = _data_path(data)
+    size = _size(size, "slide")
 
-    from .render import save, sweep_map
+    from .studies import check_sweep
     from .studies import sweep as run_sweep
 
-    (xn, xr), (yn, yr) = ranges.items()
+    values = {key: _spaced(key, bounds, resolution) for key, bounds in ranges.items()}
     try:
-        study = run_sweep(fn, name, (xn, _spaced(xn, xr, resolution)), (yn, _spaced(yn, yr, resolution)),
-                          start=point, steps=steps, hypers=hypers)
+        check_sweep(name, hypers, values)
     except (TypeError, ValueError) as error:
         raise click.UsageError(str(error)) from None
+    from .render import save, sweep_map
+
+    (xn, xs), (yn, ys) = values.items()
+    with _Bar(ctx, f"sweep of {resolution}x{resolution} runs") as bar:
+        study = run_sweep(fn, name, (xn, xs), (yn, ys), start=point, steps=steps, hypers=hypers, progress=bar)
     bx, by, best = study.best
     _say(ctx, f"best: {xn}={bx:.4g}, {yn}={by:.4g}, final f={best:.4g}")
-    _say(ctx, f"wrote {save(sweep_map(study, theme=theme, size=_size(size, 'slide')).figure, target)}")
+    if data_path:
+        _say(ctx, f"wrote {study.save(data_path)}")
+    _say(ctx, f"wrote {save(sweep_map(study, theme=theme, size=size).figure, target)}")
 
 
 def _ranges(args: list[str]) -> dict[str, tuple[float, float]]:
@@ -506,10 +666,12 @@ def _spaced(name: str, bounds: tuple[float, float], n: int) -> list[float]:
               help="Start points per side of the grid.")
 @click.option("--steps", type=click.IntRange(1, 100_000), default=300, show_default=True, help="Steps per run.")
 @click.option("--png", default=None, help="Where to write the map (default basins-FUNCTION-OPT.png).")
+@_data_option
 @_style_options
+@_quiet_option
 @click.pass_context
 def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int, steps: int, png: str | None,
-           theme: str, size: str | None) -> None:
+           data: str | None, theme: str, size: str | None) -> None:
     """Map the basins of attraction of OPTIMIZER on FUNCTION.
 
     Starts on a grid over the bounds, all run as one batch, each coloured by the minimum it
@@ -518,22 +680,26 @@ def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int,
     \b
     Examples:
       optviz basins himmelblau adam:lr=0.1
-      optviz basins himmelblau sgd:lr=0.01 --n 120 --steps 500
+      optviz basins himmelblau sgd:lr=0.01 --n 120 --steps 500 --data basins.csv
     """
     fn = _function(function, None)
     name, hypers = optimizer
-    target = _output(png or f"basins-{fn.name}-{name}.png", ("png", "svg", "pdf"))
+    target = _output(png or f"basins-{fn.name}-{name}.png", STILLS, "--png")
+    data_path = _data_path(data)
+    size = _size(size, "slide")
+    if fn.dim != 2 or not fn.minima:
+        raise click.UsageError(f"basins are mapped on 2D functions with known minima; {fn.name} is {fn.dim}D "
+                               f"with {len(fn.minima) or 'no'} known minima")
 
     from .render import basin_map, save
     from .studies import basins as run_basins
 
-    try:
-        study = run_basins(fn, name, hypers, resolution=resolution, steps=steps)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
-    shares = [(study.labels == i).double().mean().item() for i in range(len(fn.minima))]
-    _say(ctx, "share of starts per minimum: " + ", ".join(f"{s:.0%}" for s in shares))
-    _say(ctx, f"wrote {save(basin_map(study, theme=theme, size=_size(size, 'slide')).figure, target)}")
+    with _Bar(ctx, f"basins of {resolution}x{resolution} starts") as bar:
+        study = run_basins(fn, name, hypers, resolution=resolution, steps=steps, progress=bar)
+    _say(ctx, "share of starts per minimum: " + ", ".join(f"{s:.0%}" for s in study.shares()))
+    if data_path:
+        _say(ctx, f"wrote {study.save(data_path)}")
+    _say(ctx, f"wrote {save(basin_map(study, theme=theme, size=size).figure, target)}")
 
 
 @main.command()
@@ -545,10 +711,12 @@ def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int,
 @click.option("--epochs", type=click.IntRange(1, 1000), default=20, show_default=True, help="Training epochs.")
 @click.option("--png", default="landscape.png", show_default=True, help="Where to write the picture.")
 @click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
+@_data_option
 @_style_options
+@_quiet_option
 @click.pass_context
 def landscape(ctx: click.Context, optimizers: tuple, directions: str, resolution: int, epochs: int, png: str,
-              gif: str | None, theme: str, size: str | None) -> None:
+              gif: str | None, data: str | None, theme: str, size: str | None) -> None:
     """Train the MLP with OPTIMIZERS and draw their paths on a 2D slice of its loss.
 
     The MLP (12 -> 64 -> 32 -> 1) trains on synthetic data from the same initial weights
@@ -561,16 +729,21 @@ def landscape(ctx: click.Context, optimizers: tuple, directions: str, resolution
       optviz landscape
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
     """
-    outputs = {"png": _output(png, ("png", "svg", "pdf")), "gif": _output(gif, ("gif",))}
+    outputs = {"png": _output(png, STILLS, "--png"), "gif": _output(gif, ("gif",), "--gif")}
+    data_path = _data_path(data)
+    size = _size(size, "slide")
     from .landscape import DEFAULT_OPTIMIZERS
     from .landscape import landscape as run_landscape
     from .render import animate, plot, save
 
-    study = run_landscape(optimizers or DEFAULT_OPTIMIZERS, directions=directions, resolution=resolution,
-                          epochs=epochs)
+    with _Bar(ctx, "landscape") as bar:
+        study = run_landscape(optimizers or DEFAULT_OPTIMIZERS, directions=directions, resolution=resolution,
+                              epochs=epochs, progress=bar)
     _say(ctx, study.summary())
+    if data_path:
+        _say(ctx, f"wrote {study.save(data_path)}")
     result = study.result()
-    _say(ctx, f"wrote {save(plot(result, theme=theme, size=_size(size, 'slide')).figure, outputs['png'])}")
+    _say(ctx, f"wrote {save(plot(result, theme=theme, size=size).figure, outputs['png'])}")
     if outputs["gif"]:
         _say(ctx, f"wrote {animate(result, outputs['gif'], theme=theme).path}")
 

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from . import optim
+from .files import write_table
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,17 @@ class Curves:
     train: dict[str, list[float]]
     test: dict[str, list[float]]
     numbers: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def save(self, path: Any) -> Any:
+        """Train and test loss per variant and epoch, as .csv, .json or .npz by the suffix."""
+        names = [name for name in self.train for _ in self.train[name]]
+        columns = {
+            "variant": names,
+            "epoch": [epoch for name in self.train for epoch in range(len(self.train[name]))],
+            "train": [v for name in self.train for v in self.train[name]],
+            "test": [v for name in self.test for v in self.test[name]],
+        }
+        return write_table(path, columns, {"kind": "optviz.Curves", "title": self.title, "numbers": self.numbers})
 
     def summary(self) -> str:
         lines = []

@@ -85,6 +85,7 @@ def parse_expression(
         start=tuple(float(v) for v in start) if start is not None else centre,
         description=f"custom: {text}",
         formula=text,
+        recipe={"expression": text},
     )
 
 

@@ -8,8 +8,8 @@ autograd) so that a simulation needs no autograd graph and runs as plain batched
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple
 
 import torch
 from torch import Tensor
@@ -31,6 +31,9 @@ class TestFunction:
     ``minima`` are the points worth marking: the global minima, or for a function unbounded
     below the local minima inside its bounds (none for the saddles). ``start`` is a default
     start point that shows something; ``bounds`` is ((lo, hi), ...) per dimension.
+    ``recipe`` says how to make the function again from data (``{"name": "rosenbrock"}`` or
+    ``{"expression": "x**2 + y"}``), or is None where code made it (a saved result then
+    keeps a sampled copy of its surface).
     """
 
     __test__ = False  # not a pytest test class
@@ -44,6 +47,7 @@ class TestFunction:
     description: str
     formula: str
     axes: tuple[str, ...] = ("x", "y")  # axis labels for pictures
+    recipe: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def dim(self) -> int:
@@ -296,7 +300,48 @@ def _fn(name, f, grad, bounds, minima, start, description, formula) -> TestFunct
         start=tuple(map(float, start)),
         description=description,
         formula=formula,
+        recipe={"name": name},
     )
+
+
+def sampled_function(values: Tensor, bounds: tuple[tuple[float, float], ...], **fields: Any) -> TestFunction:
+    """A function known only on a regular grid over its bounds, linearly interpolated between
+    the samples (bilinearly in 2D, where ``values[i, j]`` is at the i-th y and j-th x), with
+    its gradient by autograd. ``fields`` are the other TestFunction fields (name, minima...)."""
+    grid = torch.as_tensor(values, dtype=torch.float64)
+    if grid.ndim != len(bounds) or grid.ndim not in (1, 2) or min(grid.shape) < 2:
+        raise ValueError(f"sampled values must be a 1D or 2D grid of at least 2 per side matching the bounds, "
+                         f"got shape {tuple(grid.shape)} for {len(bounds)} bounds")
+
+    def value(points: Tensor) -> Tensor:
+        return _interpolate(grid.to(points.dtype), points, bounds)
+
+    def grad(points: Tensor) -> Tensor:
+        with torch.enable_grad():
+            p = points.detach().clone().requires_grad_(True)
+            (g,) = torch.autograd.grad(value(p).sum(), p)
+        return g
+
+    defaults = dict(name="sampled", minima=(), start=tuple((lo + hi) / 2 for lo, hi in bounds),
+                    description="a function known on a grid", formula="sampled")
+    return TestFunction(value_fn=value, grad_fn=grad, bounds=tuple(bounds), **{**defaults, **fields})
+
+
+def _interpolate(grid: Tensor, points: Tensor, bounds: tuple[tuple[float, float], ...]) -> Tensor:
+    """Linear interpolation on the grid, clamped at its edges."""
+    corners = []
+    for axis, (lo, hi) in enumerate(bounds):
+        n = grid.shape[grid.ndim - 1 - axis]  # x runs along the last grid axis
+        u = ((points[..., axis] - lo) / (hi - lo) * (n - 1)).clamp(0, n - 1)
+        k = u.floor().long().clamp(max=n - 2)
+        corners.append((k, u - k))
+    if grid.ndim == 1:
+        (j, fu), = corners
+        return grid[j] * (1 - fu) + grid[j + 1] * fu
+    (j, fu), (i, fv) = corners
+    top = grid[i, j] * (1 - fu) + grid[i, j + 1] * fu
+    bottom = grid[i + 1, j] * (1 - fu) + grid[i + 1, j + 1] * fu
+    return top * (1 - fv) + bottom * fv
 
 
 FUNCTIONS: dict[str, TestFunction] = {

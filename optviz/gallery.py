@@ -10,23 +10,26 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
+from .files import atomic
 from .penalties import regularization_paths
 from .render import animate, grid, penalty_paths, plot, save, training
-from .render.files import atomic
 from .scenario import ExperimentScenario, Outputs, Scenario, load
+from .simulate import Progress
 
 MANIFEST = ".manifest.json"
 
 
-def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path) -> list[Path]:
-    """Run a scenario and write its outputs into folder as <name>[-kind].<format>."""
+def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
+                   data: str | Path | None = None) -> list[Path]:
+    """Run a scenario and write its outputs into folder as <name>[-kind].<format>, and its
+    paths (or training curves) as data into ``data`` (.csv, .json or .npz) if given."""
     folder = Path(folder)
     if isinstance(scenario, ExperimentScenario):
-        return _render_experiment(scenario, folder)
+        return _render_experiment(scenario, folder, data)
     result = scenario.run()
+    written = [result.save(data)] if data is not None else []
     out = scenario.outputs
     style = dict(theme=out.theme, size=out.size)
-    written: list[Path] = []
     for kind in out.kinds:
         if kind == "grid":
             fig = grid(result, **style)
@@ -41,10 +44,11 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path) 
     return written
 
 
-def _render_experiment(scenario: ExperimentScenario, folder: Path) -> list[Path]:
+def _render_experiment(scenario: ExperimentScenario, folder: Path, data: str | Path | None) -> list[Path]:
     """Train, then write the figure (training curves, or paths on a loss landscape, with a
     GIF if asked) and the final numbers (<name>-numbers.txt)."""
     outcome = scenario.run()
+    saved = [outcome.save(data)] if data is not None else []
     out = scenario.outputs
     style = dict(theme=out.theme, size=out.size)
     result = outcome.result() if hasattr(outcome, "result") else None
@@ -54,7 +58,7 @@ def _render_experiment(scenario: ExperimentScenario, folder: Path) -> list[Path]
         written.append(_gif(result, folder / f"{scenario.name}.gif", out))
     numbers = folder / f"{scenario.name}-numbers.txt"
     _write(numbers, outcome.summary() + "\n")
-    return [*written, numbers]
+    return [*saved, *written, numbers]
 
 
 def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
@@ -82,7 +86,7 @@ def build(
     *,
     jobs: int = 2,
     force: bool = False,
-    progress: Callable[[str], None] = lambda name: None,
+    progress: Progress | None = None,
 ) -> tuple[list[dict], list[str]]:
     """Render every scenario into folder (only those changed since the last build, unless
     force) and write folder/index.html. Returns the index entries and the names rendered."""
@@ -97,10 +101,11 @@ def build(
     spawn = multiprocessing.get_context("spawn")
     parallel = jobs > 1 and len(work) > 1
     with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if parallel else _Inline() as pool:
-        for path, files in pool.map(_render_file, work):
+        for done, (path, files) in enumerate(pool.map(_render_file, work), start=1):
             scenario = by_path[path]
             manifest[scenario.name] = {"fingerprint": _fingerprint(scenario), "files": files}
-            progress(scenario.name)
+            if progress is not None:
+                progress("scenarios", done, len(work))
     entries = [
         {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"],
          "numbers": _numbers(folder, manifest[s.name]["files"])}

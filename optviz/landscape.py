@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -26,9 +26,10 @@ from torch.func import functional_call, vmap
 
 from . import optim
 from .experiments import mlp_data, mlp_model
-from .functions import TestFunction
+from .functions import TestFunction, sampled_function
 from .optimizers import Optimizer, get_optimizer
-from .simulate import Result
+from .result import Result
+from .simulate import Progress
 
 DEFAULT_OPTIMIZERS = (
     ("sgd", {"lr": 0.02, "momentum": 0.9}),
@@ -64,22 +65,10 @@ class Landscape:
 
     def function(self) -> TestFunction:
         """The slice as a 2D test function: bilinear interpolation of the grid."""
-        a0, a1 = self.alphas[0].item(), self.alphas[-1].item()
-        b0, b1 = self.betas[0].item(), self.betas[-1].item()
-        grid = self.losses
-
-        def value(points: Tensor) -> Tensor:
-            return _bilinear(grid.to(points.dtype), points, (a0, a1, b0, b1))
-
-        def grad(points: Tensor) -> Tensor:
-            with torch.enable_grad():
-                p = points.detach().clone().requires_grad_(True)
-                (g,) = torch.autograd.grad(value(p).sum(), p)
-            return g
-
-        return TestFunction(
-            name="landscape", value_fn=value, grad_fn=grad, bounds=((a0, a1), (b0, b1)), minima=(),
-            start=(0.0, 0.0), description=f"MLP training loss on a {self.directions} slice",
+        bounds = ((self.alphas[0].item(), self.alphas[-1].item()), (self.betas[0].item(), self.betas[-1].item()))
+        return sampled_function(
+            self.losses, bounds, name="landscape", start=(0.0, 0.0),
+            description=f"MLP training loss on a {self.directions} slice",
             formula="MLP loss, " + ("PCA directions" if self.explained else "filter-normalised random directions"),
             axes=self.axis_labels,
         )
@@ -96,6 +85,10 @@ class Landscape:
             diverged_at=torch.full((positions.shape[1],), -1, dtype=torch.int64),
         )
 
+    def save(self, path: Any) -> Any:
+        """The projected paths as data (see Result.save); .npz and .json keep the grid too."""
+        return self.result().save(path)
+
     def summary(self) -> str:
         lines = [f"{self.directions} directions" + (
             f", explained variance {self.explained[0]:.1%} + {self.explained[1]:.1%}" if self.explained else "")]
@@ -106,8 +99,11 @@ class Landscape:
 
 
 def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZERS, *, directions: str = "pca",
-              resolution: int = 51, epochs: int = 20, batch: int = 32, seed: int = 0) -> Landscape:
-    """Train, slice, evaluate the grid and project the paths (see the module's docstring)."""
+              resolution: int = 51, epochs: int = 20, batch: int = 32, seed: int = 0,
+              progress: Progress | None = None) -> Landscape:
+    """Train, slice, evaluate the grid and project the paths (see the module's docstring).
+
+    ``progress`` hears of the training steps, then of the grid points."""
     if directions not in ("pca", "random"):
         raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}")
     if not isinstance(resolution, int) or not 3 <= resolution <= 401:
@@ -118,7 +114,8 @@ def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZ
     model = mlp_model(seed=seed)
     names = [name for name, _ in model.named_parameters()]
     made = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in optimizers)}
-    trajectories = {label: _trajectory(opt, data, epochs, batch, seed) for label, opt in made.items()}
+    done = _counter(progress, "training steps", len(made) * epochs * -(-len(data[0]) // batch))
+    trajectories = {label: _trajectory(opt, data, epochs, batch, seed, done) for label, opt in made.items()}
     centre = next(iter(trajectories.values()))[-1]
     shapes = [p.shape for p in model.parameters()]
     if directions == "pca":
@@ -137,7 +134,7 @@ def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZ
     alphas, betas = _span(torch.cat(list(paths.values())), resolution)
     grid = torch.stack(torch.meshgrid(alphas, betas, indexing="xy"), dim=-1).reshape(-1, 2)
     flat = centre + grid @ basis.T
-    losses = grid_losses(model, names, shapes, flat, data[0], data[1]).reshape(resolution, resolution)
+    losses = grid_losses(model, names, shapes, flat, data[0], data[1], progress=progress).reshape(resolution, resolution)
     path_losses = {label: grid_losses(model, names, shapes, points, data[0], data[1]) for label, points in trajectories.items()}
     return Landscape(alphas, betas, losses, directions, explained,
                      made,
@@ -145,7 +142,7 @@ def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZ
 
 
 def grid_losses(model: nn.Module, names: list[str], shapes: list[torch.Size], flat: Tensor, x: Tensor, y: Tensor,
-                chunk: int = 64) -> Tensor:
+                chunk: int = 64, progress: Progress | None = None) -> Tensor:
     """The MSE loss of the model at each row of ``flat`` (flattened weights), batched with vmap."""
     model.eval()
 
@@ -154,11 +151,27 @@ def grid_losses(model: nn.Module, names: list[str], shapes: list[torch.Size], fl
         return nn.functional.mse_loss(functional_call(model, params, (x,)), y)
 
     batched = vmap(loss)
+    done = _counter(progress, "grid points", len(flat))
     with torch.no_grad():
-        return torch.cat([batched(part) for part in flat.split(chunk)])
+        return torch.cat([done(batched(part), len(part)) for part in flat.split(chunk)])
 
 
-def _trajectory(pure: Optimizer, data: tuple[Tensor, ...], epochs: int, batch: int, seed: int) -> Tensor:
+def _counter(progress: Progress | None, what: str, total: int) -> Callable[[Any, int], Any]:
+    """count(value, n): tells progress that n more of total are done, and passes value on."""
+    done = 0
+
+    def count(value: Any = None, n: int = 1) -> Any:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(what, done, total)
+        return value
+
+    return count
+
+
+def _trajectory(pure: Optimizer, data: tuple[Tensor, ...], epochs: int, batch: int, seed: int,
+                count: Callable[..., Any]) -> Tensor:
     """Flattened weights after every step of training from the shared initial weights, with
     the optviz.optim class of ``pure`` and all its hyperparameters (alias defaults included)."""
     from .experiments import train
@@ -168,7 +181,7 @@ def _trajectory(pure: Optimizer, data: tuple[Tensor, ...], epochs: int, batch: i
     model = mlp_model(seed=seed)
     opt = TRAINERS[pure.name](model.parameters(), **pure.hyperparams)
     points = [nn.utils.parameters_to_vector(model.parameters()).detach().clone()]
-    record = lambda m: points.append(nn.utils.parameters_to_vector(m.parameters()).detach().clone())  # noqa: E731
+    record = lambda m: count(points.append(nn.utils.parameters_to_vector(m.parameters()).detach().clone()))  # noqa: E731
     train(model, opt, data, batch=batch, epochs=epochs, generator=torch.Generator().manual_seed(seed), on_step=record)
     return torch.stack(points)
 
@@ -205,19 +218,6 @@ def _span(points: Tensor, resolution: int) -> tuple[Tensor, Tensor]:
     low, high = low - margin, high + margin
     return (torch.linspace(low[0].item(), high[0].item(), resolution),
             torch.linspace(low[1].item(), high[1].item(), resolution))
-
-
-def _bilinear(grid: Tensor, points: Tensor, box: tuple[float, float, float, float]) -> Tensor:
-    a0, a1, b0, b1 = box
-    n_b, n_a = grid.shape
-    u = ((points[..., 0] - a0) / (a1 - a0) * (n_a - 1)).clamp(0, n_a - 1)
-    v = ((points[..., 1] - b0) / (b1 - b0) * (n_b - 1)).clamp(0, n_b - 1)
-    j0 = u.floor().long().clamp(max=n_a - 2)
-    i0 = v.floor().long().clamp(max=n_b - 2)
-    fu, fv = u - j0, v - i0
-    top = grid[i0, j0] * (1 - fu) + grid[i0, j0 + 1] * fu
-    bottom = grid[i0 + 1, j0] * (1 - fu) + grid[i0 + 1, j0 + 1] * fu
-    return top * (1 - fv) + bottom * fv
 
 
 def _pad(values: Tensor, length: int) -> Tensor:

@@ -343,8 +343,9 @@ def adamw(
     *,
     maximize: bool = False,
 ) -> Optimizer:
-    """AdamW: Adam with decoupled weight decay, p <- p * (1 - lr * weight_decay) before the
-    moments (torch.optim.AdamW; weight_decay 1e-2 by default).
+    """AdamW: Adam with decoupled weight decay (weight_decay 1e-2 by default).
+
+    p <- p * (1 - lr * weight_decay) before the moments, as torch.optim.AdamW.
 
     >>> opt = adamw(lr=1e-3, weight_decay=0.01)
     """
@@ -411,6 +412,11 @@ _DISPLAY_NAMES = {
 }
 
 
+def summary(factory: Callable[..., Optimizer]) -> str:
+    """What an optimizer is, in the one sentence that opens its docstring."""
+    return (factory.__doc__ or "").strip().splitlines()[0]
+
+
 def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
     """The optimizer registered under ``name`` (in OPTIMIZERS or TEACHING), made with
     ``hyperparams``; unknown names and hyperparameters raise ValueError with a suggestion."""
@@ -423,6 +429,20 @@ def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
         if key not in arguments:
             raise ValueError(f"{name} has no hyperparameter {key!r}{did_you_mean(key, arguments)}")
     return factory(**hyperparams)
+
+
+# The factory that makes each Optimizer.name (momentum and nesterov are sgd's; AdamW is Adam's
+# with decoupled_weight_decay, as its hyperparameters record).
+_MAKERS: dict[str, Callable[..., Optimizer]] = {
+    "sgd": sgd, "adagrad": adagrad, "rmsprop": rmsprop, "adam": adam, "adamw": adam, "adam_notes": adam_notes,
+}
+
+
+def from_hyperparams(name: str, hyperparams: dict[str, Any]) -> Optimizer:
+    """The optimizer whose ``name`` and ``hyperparams`` these are: the inverse of making one."""
+    if name not in _MAKERS:
+        raise ValueError(f"unknown optimizer {name!r}{did_you_mean(name, _MAKERS)}")
+    return _MAKERS[name](**hyperparams)
 
 
 # --- torch's ops, with a scalar or a tensor hyperparameter ---------------------------------

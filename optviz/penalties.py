@@ -72,6 +72,7 @@ def penalise(function: TestFunction, penalty: Penalty) -> TestFunction:
         minima=(),  # the penalised minimum moves; penalised_minimum() finds it
         description=f"{function.description}, with {penalty.label}",
         formula=f"{function.formula} + {penalty.label}",
+        recipe=None,  # made by code: a saved result keeps a sampled copy of its surface
     )
 
 

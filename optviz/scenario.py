@@ -41,7 +41,10 @@ from .functions import TestFunction, get_function
 from .names import closest, did_you_mean
 from .optimizers import OPTIMIZERS, TEACHING, Optimizer, get_optimizer
 from .penalties import Penalty, penalise, penalised
-from .simulate import MAX_RESULT_BYTES, Result, simulate
+from .result import Result
+from .simulate import MAX_RESULT_BYTES, simulate
+
+BUNDLED = Path(__file__).with_name("scenarios")  # shipped with the package
 
 TOP_KEYS = ("title", "description", "function", "expression", "bounds", "start", "starts", "steps",
             "penalty", "optimizers", "outputs")
@@ -123,6 +126,24 @@ def experiments() -> dict[str, Any]:
 EXPERIMENT_KEYS = ("title", "description", "experiment", "settings", "outputs")
 
 
+def bundled() -> list[Path]:
+    """The scenario files shipped with optviz, in gallery order."""
+    return sorted(BUNDLED.glob("*.toml"))
+
+
+def find(name: str | Path) -> Path:
+    """A scenario file: the path itself if it exists, else the bundled scenario of that name,
+    with or without its number ("rosenbrock" or "11-rosenbrock")."""
+    path = Path(name)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    names = {p.stem: p for p in bundled()} | {p.stem.split("-", 1)[-1]: p for p in bundled()}
+    if str(name) in names:
+        return names[str(name)]
+    raise ScenarioError(f"{name}: no such file, and no bundled scenario of that name"
+                        f"{did_you_mean(name, [p.stem.split('-', 1)[-1] for p in bundled()])}")
+
+
 def load(path: str | Path) -> Scenario | ExperimentScenario:
     """Read and validate a scenario file."""
     path = Path(path)
@@ -181,8 +202,17 @@ class _Reader:
             raise self.fail("steps", f"{steps} steps x {len(starts) * len(optimizers)} paths need "
                                      f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
         outputs = self.outputs(data.get("outputs", {}))
+        self.kinds_fit(outputs.kinds, function)
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
                         fingerprint=fingerprint, base_function=base)
+
+    def kinds_fit(self, kinds: tuple[str, ...], function: TestFunction) -> None:
+        """Every picture asked for can be drawn of this function (checked before any run)."""
+        for kind in kinds:
+            if kind == "distance" and not function.minima:
+                raise self.fail("outputs.kinds", f"'distance' needs known minima to measure to; {function.name} has none")
+            if kind in ("surface", "regularization") and function.dim != 2:
+                raise self.fail("outputs.kinds", f"{kind!r} draws 2D functions; {function.name} is {function.dim}D")
 
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
         known = experiments()

@@ -9,8 +9,7 @@ recorded as NaN after it; the other paths are untouched, since every op is eleme
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -18,87 +17,13 @@ from torch import Tensor
 
 from .functions import TestFunction, get_function
 from .optimizers import Optimizer
+from .result import Result
 
 # Results larger than this are refused up front rather than failing half way.
 MAX_RESULT_BYTES = 4 * 2**30
 
-
-@dataclass(frozen=True, repr=False)
-class Result:
-    """The paths of a simulation.
-
-    Path ``b`` is optimizer ``b // n_starts`` from start ``b % n_starts``.
-    ``positions`` is (steps + 1, paths, dim), ``losses`` and ``grad_norms`` (steps + 1, paths);
-    after a path diverges (``diverged_at[b] = k``, -1 for never) its entries past step k are
-    NaN, and step k itself holds the escaped point if it is finite.
-    """
-
-    function: TestFunction
-    optimizers: dict[str, Optimizer]
-    starts: Tensor
-    positions: Tensor
-    losses: Tensor
-    grad_norms: Tensor
-    diverged_at: Tensor
-
-    @property
-    def steps(self) -> int:
-        return self.positions.shape[0] - 1
-
-    @property
-    def n_starts(self) -> int:
-        return self.starts.shape[0]
-
-    @property
-    def names(self) -> list[str]:
-        """The optimizer name of each path."""
-        return [name for name in self.optimizers for _ in range(self.n_starts)]
-
-    def index(self, name: str, start: int = 0) -> int:
-        """The path index of optimizer ``name`` from start number ``start``."""
-        if name not in self.optimizers:
-            raise KeyError(f"no optimizer {name!r} in this result (have: {', '.join(self.optimizers)})")
-        if not 0 <= start < self.n_starts:
-            raise IndexError(f"start {start} out of range: this result has {self.n_starts} start(s)")
-        return list(self.optimizers).index(name) * self.n_starts + start
-
-    def path(self, name: str, start: int = 0) -> Tensor:
-        """Positions (steps + 1, dim) of one path."""
-        return self.positions[:, self.index(name, start)]
-
-    def select(self, names: Sequence[str] | None = None, starts: Sequence[int] | None = None) -> "Result":
-        """The same result restricted to some optimizers and/or start numbers."""
-        names = list(self.optimizers) if names is None else list(names)
-        starts = list(range(self.n_starts)) if starts is None else list(starts)
-        paths = torch.tensor([self.index(name, s) for name in names for s in starts], dtype=torch.int64)
-        return Result(
-            function=self.function,
-            optimizers={name: self.optimizers[name] for name in names},
-            starts=self.starts[starts],
-            positions=self.positions[:, paths],
-            losses=self.losses[:, paths],
-            grad_norms=self.grad_norms[:, paths],
-            diverged_at=self.diverged_at[paths],
-        )
-
-    def gap(self) -> Tensor:
-        """f minus the lowest known minimum, per step and path (NaN without known minima)."""
-        if not self.function.minima:
-            return torch.full_like(self.losses, float("nan"))
-        return self.losses - min(m.value for m in self.function.minima)
-
-    def steps_to(self, tolerance: float) -> Tensor:
-        """Per path, the first step where f is within ``tolerance`` of the minimum, or -1."""
-        reached = self.gap() <= tolerance
-        first = reached.to(torch.int64).argmax(dim=0)
-        return torch.where(reached.any(dim=0), first, torch.full_like(first, -1))
-
-    def __repr__(self) -> str:
-        diverged = int((self.diverged_at >= 0).sum())
-        return (
-            f"Result({self.function.name}, optimizers={list(self.optimizers)}, "
-            f"starts={self.n_starts}, steps={self.steps}, diverged={diverged})"
-        )
+# progress(what, done, total): called as work advances, for progress bars
+Progress = Callable[[str, int, int], None]
 
 
 def simulate(
@@ -109,12 +34,14 @@ def simulate(
     *,
     dtype: torch.dtype = torch.float64,
     divergence_factor: float = 100.0,
+    progress: Progress | None = None,
 ) -> Result:
     """Run every optimizer from every start for ``steps`` steps, as one batch.
 
     ``starts`` is one point (dim,), several (n, dim), or None for the function's default
     start. A path diverges when it becomes non-finite or goes further than
     ``divergence_factor`` times the bounds' widest span from the bounds' centre.
+    ``progress("steps", done, steps)`` is called after every step.
     """
     function = get_function(function)
     optimizers = _named_optimizers(optimizers)
@@ -147,6 +74,8 @@ def simulate(
             positions[t, s], states[k] = opt.step(params[s], grad[s], states[k])
         escaped = ~((positions[t] - centre).abs() <= reach).all(dim=-1)  # NaN compares False
         diverged_at = torch.where((diverged_at < 0) & escaped, t, diverged_at)
+        if progress is not None:
+            progress("steps", t, steps)
 
     # past its divergence step a path is no data; at it, only a finite escaped point is
     step = torch.arange(steps + 1).unsqueeze(1)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
 from torch import Tensor
 
+from .files import write_table
 from .functions import TestFunction, get_function
+from .names import did_you_mean
 from .optimizers import get_optimizer
-from .simulate import simulate
+from .simulate import Progress, simulate
 
 LR_GRID = tuple(10.0 ** (k / 4) for k in range(-16, 5))  # 1e-4 .. 10, four per decade
-
-
-def final_losses(function: TestFunction, name: str, hypers: dict[str, Any], starts: Tensor, steps: int) -> Tensor:
-    """Final f of one optimizer per start; inf where the path diverged."""
-    return _final(simulate(function, {name: get_optimizer(name, **_betas(hypers))}, starts, steps))
 
 
 def _final(result: Any) -> Tensor:
@@ -33,24 +31,36 @@ def _final(result: Any) -> Tensor:
 
 def tune_lr(function: TestFunction | str, name: str, hypers: dict[str, Any], start: Sequence[float] | None,
             steps: int, grid: Sequence[float] = LR_GRID) -> float:
-    """The learning rate of the grid with the lowest final f, all tried as one batch.
+    """The learning rate of the grid with the lowest final f (see :func:`tune_lrs`)."""
+    return tune_lrs(function, [(name, hypers)], start, steps, grid)[0]
+
+
+def tune_lrs(function: TestFunction | str, specs: Sequence[tuple[str, dict[str, Any]]],
+             start: Sequence[float] | None, steps: int, grid: Sequence[float] = LR_GRID,
+             progress: Progress | None = None) -> list[float]:
+    """For each (optimizer name, hyperparameters), the learning rate of the grid with the lowest
+    final f; every optimizer at every grid value runs in one batch.
 
     Runs that stray beyond the bounds widened by half their span on each side only count
-    when no run stays: a lucky landing after wild jumps is not a fair best.
+    when no run of that optimizer stays: a lucky landing after wild jumps is not a fair best.
     """
     function = get_function(function)
     lrs = torch.tensor(grid, dtype=torch.float64).unsqueeze(1)
+    made = {f"{k}": get_optimizer(name, **{**_betas(hypers), "lr": lrs}) for k, (name, hypers) in enumerate(specs)}
     point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
-    result = simulate(function, {name: get_optimizer(name, **{**_betas(hypers), "lr": lrs})},
-                      point.repeat(len(grid), 1), steps)
-    final = _final(result)
+    result = simulate(function, made, point.repeat(len(grid), 1), steps, progress=progress)
+    final = _final(result).reshape(len(specs), len(grid))
     bounds = torch.tensor(function.bounds, dtype=torch.float64)
     span = bounds[:, 1] - bounds[:, 0]
     lo, hi = bounds[:, 0] - span / 2, bounds[:, 1] + span / 2
     inside = ((result.positions >= lo) & (result.positions <= hi)).all(dim=-1).all(dim=0)
-    if inside.any():
-        final = torch.where(inside, final, torch.full_like(final, math.inf))
-    return float(grid[int(torch.argmin(final))])
+    inside = inside.reshape(len(specs), len(grid))
+    chosen = []
+    for row, stays in zip(final, inside):
+        if stays.any():
+            row = torch.where(stays, row, torch.full_like(row, math.inf))
+        chosen.append(float(grid[int(torch.argmin(row))]))
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -71,19 +81,35 @@ class Sweep:
         i, j = divmod(int(torch.argmin(self.final)), self.final.shape[1])
         return float(self.x_values[j]), float(self.y_values[i]), float(self.final[i, j])
 
+    def save(self, path: str | Path) -> Path:
+        """One row per cell (x value, y value, final f; inf where the run diverged), as .csv,
+        .json or .npz by the suffix."""
+        gx, gy = torch.meshgrid(self.x_values, self.y_values, indexing="xy")
+        columns = {self.x_name: gx.reshape(-1), self.y_name: gy.reshape(-1), "final_f": self.final.reshape(-1)}
+        meta = {"kind": "optviz.Sweep", "function": self.function.name, "optimizer": self.optimizer,
+                "steps": self.steps}
+        return write_table(path, {k: v.numpy() for k, v in columns.items()}, meta)
+
 
 def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]],
-          *, start: Sequence[float] | None = None, steps: int = 100, hypers: dict[str, Any] | None = None) -> Sweep:
-    """Run optimizer ``name`` over every (x, y) pair of hyperparameter values as one batch."""
+          *, start: Sequence[float] | None = None, steps: int = 100, hypers: dict[str, Any] | None = None,
+          progress: Progress | None = None) -> Sweep:
+    """Run optimizer ``name`` over every (x, y) pair of hyperparameter values as one batch.
+
+    The names are the optimizer's hyperparameters (beta1 and beta2 for Adam's betas); every
+    value is checked before anything runs."""
     function = get_function(function)
     (x_name, xs), (y_name, ys) = x, y
     if x_name == y_name:
         raise ValueError(f"sweep two different hyperparameters, got {x_name} twice")
+    check_sweep(name, hypers or {}, {x_name: xs, y_name: ys})
     xs, ys = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (len(ys), len(xs))
     grid = {**(hypers or {}), x_name: gx.reshape(-1, 1), y_name: gy.reshape(-1, 1)}
     point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
-    final = final_losses(function, name, grid, point.repeat(gx.numel(), 1), steps)
+    result = simulate(function, {name: get_optimizer(name, **_betas(grid))}, point.repeat(gx.numel(), 1), steps,
+                      progress=progress)
+    final = _final(result)
     return Sweep(function, name, x_name, xs, y_name, ys, final.reshape(gx.shape), steps)
 
 
@@ -99,9 +125,22 @@ class Basins:
     labels: Tensor
     steps: int
 
+    def shares(self) -> list[float]:
+        """The share of starts that reach each minimum, in the order of function.minima."""
+        return [(self.labels == i).double().mean().item() for i in range(len(self.function.minima))]
+
+    def save(self, path: str | Path) -> Path:
+        """One row per start (x, y, the index of the minimum it reaches or -1), as .csv, .json
+        or .npz by the suffix; the header lists the minima."""
+        gx, gy = torch.meshgrid(self.xs, self.ys, indexing="xy")
+        columns = {"x": gx.reshape(-1).numpy(), "y": gy.reshape(-1).numpy(), "minimum": self.labels.reshape(-1).numpy()}
+        meta = {"kind": "optviz.Basins", "function": self.function.name, "optimizer": self.label, "steps": self.steps,
+                "minima": [list(m.point) for m in self.function.minima]}
+        return write_table(path, columns, meta)
+
 
 def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | None = None, *,
-           resolution: int = 80, steps: int = 300, tolerance: float = 0.02) -> Basins:
+           resolution: int = 80, steps: int = 300, tolerance: float = 0.02, progress: Progress | None = None) -> Basins:
     """Starts on a resolution x resolution grid over the bounds, each labelled by the minimum
     it ends within ``tolerance`` x the bounds' span of."""
     function = get_function(function)
@@ -115,7 +154,7 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     starts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
     opt = get_optimizer(name, **_betas(hypers or {}))
-    result = simulate(function, {name: opt}, starts, steps)
+    result = simulate(function, {name: opt}, starts, steps, progress=progress)
     minima = torch.tensor([m.point for m in function.minima], dtype=torch.float64)
     final = result.positions[-1]
     distance = torch.cdist(final, minima)
@@ -124,6 +163,19 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     ok = torch.isfinite(final).all(dim=1) & (distance.min(dim=1).values <= reach)
     labels = torch.where(ok, nearest, torch.full_like(nearest, -1))
     return Basins(function, opt.label, xs, ys, labels.reshape(gx.shape), steps)
+
+
+def check_sweep(name: str, hypers: dict[str, Any], values: dict[str, Sequence[float]]) -> None:
+    """ValueError unless every swept name is a number hyperparameter of ``name`` and each of
+    its values is allowed: checked one plain number at a time, so no message prints a tensor."""
+    defaults = get_optimizer(name).hyperparams
+    numbers = [k for k, v in defaults.items() if not isinstance(v, (bool, tuple))]
+    numbers += ["beta1", "beta2"] if "betas" in defaults else []
+    for key, swept in values.items():
+        if key not in numbers:
+            raise ValueError(f"{name} has no number hyperparameter {key!r} to sweep{did_you_mean(key, numbers)}")
+        for value in swept:
+            get_optimizer(name, **_betas({**hypers, key: float(value)}))
 
 
 def _betas(hypers: dict[str, Any]) -> dict[str, Any]:

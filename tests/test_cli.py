@@ -172,12 +172,20 @@ BAD = [
     (["compare", "rosenbrock", "--size", "huge"], 2, "unknown size 'huge'"),
     (["compare", "rosenbrock", "--theme", "neon"], 2, "'neon' is not one of"),
     (["run", "missing.toml"], 2, "missing.toml: cannot read"),
-    (["list", "colours"], 2, "'colours' is not one of"),
+    (["list", "colours"], 2, "'colours' is not one of 'functions', 'optimizers', 'scenarios'"),
     (["sweep", "rosenbrock", "sgd", "--lr", "1:abc", "--momentum", "0:1"], 2, "expected LOW:HIGH"),
     (["sweep", "rosenbrock", "sgd", "--lr", "1e-3:1"], 2, "exactly two ranges"),
-    (["sweep", "rosenbrock", "sgd", "--lr", "1e-3:1", "--speed", "0:1"], 2, "sgd has no hyperparameter 'speed'"),
-    (["basins", "saddle", "adam"], 2, "basins need known minima to sort the starts by; saddle has none"),
-    (["basins", "parabola", "adam"], 2, "basins are mapped on 2D functions; parabola is 1D"),
+    (["sweep", "rosenbrock", "sgd", "--lr", "1e-3:1", "--speed", "0:1"], 2, "sgd has no number hyperparameter 'speed'"),
+    (["sweep", "rosenbrock", "adam", "--lr", "1e-3:1", "--betas", "0:1"], 2,
+     "adam has no number hyperparameter 'betas' to sweep; did you mean 'beta"),
+    (["sweep", "rosenbrock", "adam", "--lr", "1e-3:1", "--beta1", "0:1"], 2, "Invalid beta parameter at index 0: 1.0"),
+    (["basins", "saddle", "adam"], 2, "saddle is 2D with no known minima"),
+    (["basins", "parabola", "adam"], 2, "basins are mapped on 2D functions with known minima; parabola is 1D"),
+    (["compare", "rosenbrock", "sgd", "--size", "0x0"], 2, "size must be between 64 and 10000 pixels a side, got 0x0"),
+    (["compare", "rosenbrock", "sgd", "--size", "wide"], 2, "unknown size 'wide'"),
+    (["compare", "rosenbrock", "sgd", "--data", "paths.txt"], 2, "--data: cannot write paths.txt: the suffix must be"),
+    (["run", "rosenbrok"], 2, "no bundled scenario of that name; did you mean 'rosenbrock'"),
+    (["run", "rosenbrock", "saddle", "--data", "both.csv"], 2, "one file for 2 scenarios: give a format"),
     (["nonsense"], 2, "No such command 'nonsense'"),
     (["landscape", "--directions", "diagonal"], 2, "'diagonal' is not one of"),
     (["landscape", "adam:lr=-1"], 2, "Invalid learning rate: -1"),
@@ -193,6 +201,7 @@ def test_bad_input_is_one_line_on_stderr(args, code, message):
     lines = [line for line in text.splitlines() if line]
     assert len(lines) == 1 and lines[0].startswith("optviz: error: "), text
     assert message in lines[0]
+    assert out.stdout == ""  # checked before any work: nothing printed, nothing written
     assert "Traceback" not in out.output
 
 

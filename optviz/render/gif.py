@@ -23,8 +23,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from PIL import Image, ImageDraw, ImageFont
 
-from ..simulate import Result
-from .files import atomic, writable_path
+from ..result import Result
+from ..files import atomic, writable_path
 from .stills import _check, clip_segment, contour, figure, function_curve, legend_label, path_colours
 from .style import Theme, get_size, get_theme
 

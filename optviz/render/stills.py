@@ -21,8 +21,8 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.figure import Figure
 
 from ..functions import TestFunction
-from ..simulate import Result
-from .files import atomic, writable_path
+from ..result import Result
+from ..files import atomic, writable_path
 from .style import Size, Theme, colours, get_size, get_theme, rc
 
 KINDS = ("auto", "paths", "curve", "loss", "distance", "surface")

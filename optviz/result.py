@@ -1,0 +1,242 @@
+"""The paths of a simulation, and their files.
+
+A :class:`Result` holds every path of a run; ``save`` and ``load`` keep it as data (.npz,
+.json, or .csv one row per optimizer, start and step) that draws the same pictures again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from . import __version__
+from .expressions import parse_expression
+from .files import read_table, write_table
+from .functions import Minimum, TestFunction, get_function, sampled_function
+from .optimizers import Optimizer, from_hyperparams
+
+SURFACE_SAMPLES = {1: 1001, 2: 201}  # per side, for a function that cannot be made again
+
+
+@dataclass(frozen=True, repr=False)
+class Result:
+    """The paths of a simulation.
+
+    Path ``b`` is optimizer ``b // n_starts`` from start ``b % n_starts``.
+    ``positions`` is (steps + 1, paths, dim), ``losses`` and ``grad_norms`` (steps + 1, paths);
+    after a path diverges (``diverged_at[b] = k``, -1 for never) its entries past step k are
+    NaN, and step k itself holds the escaped point if it is finite.
+    """
+
+    function: TestFunction
+    optimizers: dict[str, Optimizer]
+    starts: Tensor
+    positions: Tensor
+    losses: Tensor
+    grad_norms: Tensor
+    diverged_at: Tensor
+
+    @property
+    def steps(self) -> int:
+        return self.positions.shape[0] - 1
+
+    @property
+    def n_starts(self) -> int:
+        return self.starts.shape[0]
+
+    @property
+    def names(self) -> list[str]:
+        """The optimizer name of each path."""
+        return [name for name in self.optimizers for _ in range(self.n_starts)]
+
+    def index(self, name: str, start: int = 0) -> int:
+        """The path index of optimizer ``name`` from start number ``start``."""
+        if name not in self.optimizers:
+            raise KeyError(f"no optimizer {name!r} in this result (have: {', '.join(self.optimizers)})")
+        if not 0 <= start < self.n_starts:
+            raise IndexError(f"start {start} out of range: this result has {self.n_starts} start(s)")
+        return list(self.optimizers).index(name) * self.n_starts + start
+
+    def path(self, name: str, start: int = 0) -> Tensor:
+        """Positions (steps + 1, dim) of one path."""
+        return self.positions[:, self.index(name, start)]
+
+    def select(self, names: Sequence[str] | None = None, starts: Sequence[int] | None = None) -> "Result":
+        """The same result restricted to some optimizers and/or start numbers."""
+        names = list(self.optimizers) if names is None else list(names)
+        starts = list(range(self.n_starts)) if starts is None else list(starts)
+        paths = torch.tensor([self.index(name, s) for name in names for s in starts], dtype=torch.int64)
+        return Result(
+            function=self.function,
+            optimizers={name: self.optimizers[name] for name in names},
+            starts=self.starts[starts],
+            positions=self.positions[:, paths],
+            losses=self.losses[:, paths],
+            grad_norms=self.grad_norms[:, paths],
+            diverged_at=self.diverged_at[paths],
+        )
+
+    def gap(self) -> Tensor:
+        """f minus the lowest known minimum, per step and path (NaN without known minima)."""
+        if not self.function.minima:
+            return torch.full_like(self.losses, float("nan"))
+        return self.losses - min(m.value for m in self.function.minima)
+
+    def steps_to(self, tolerance: float) -> Tensor:
+        """Per path, the first step where f is within ``tolerance`` of the minimum, or -1."""
+        reached = self.gap() <= tolerance
+        first = reached.to(torch.int64).argmax(dim=0)
+        return torch.where(reached.any(dim=0), first, torch.full_like(first, -1))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the paths as data, by the suffix: .npz, .json, or .csv with one row per
+        optimizer, start and step (x, y, ..., f, grad_norm) under a header line that says how
+        to make the function and the optimizers again. Written atomically; returns the path."""
+        return _save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path, *, function: TestFunction | None = None) -> "Result":
+        """A result saved by :meth:`save`, ready to draw again. Functions and optimizers are
+        made again from their recipes; a function made by code comes back as its sampled
+        surface (.npz and .json keep one; for .csv pass ``function=``), an optimizer that
+        cannot be made again as a record that draws but does not step."""
+        return _load(path, function)
+
+    def __repr__(self) -> str:
+        diverged = int((self.diverged_at >= 0).sum())
+        return (
+            f"Result({self.function.name}, optimizers={list(self.optimizers)}, "
+            f"starts={self.n_starts}, steps={self.steps}, diverged={diverged})"
+        )
+
+
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _save(result: Result, path: str | Path) -> Path:
+    positions = result.positions.numpy()
+    steps, paths, dim = positions.shape
+    axis_names = ["x", "y"] if dim == 2 else ["x"] if dim == 1 else [f"x{k + 1}" for k in range(dim)]
+    per_path = np.repeat(np.arange(paths), steps)
+    columns = {
+        "optimizer": np.array(result.names)[per_path],
+        "start": per_path % result.n_starts,
+        "step": np.tile(np.arange(steps), paths),
+        **{name: positions[:, :, k].T.reshape(-1) for k, name in enumerate(axis_names)},
+        "f": result.losses.numpy().T.reshape(-1),
+        "grad_norm": result.grad_norms.numpy().T.reshape(-1),
+    }
+    fn = result.function
+    meta = {
+        "kind": "optviz.Result", "optviz": __version__, "dtype": str(result.positions.dtype).removeprefix("torch."),
+        "coordinates": axis_names, "n_starts": result.n_starts, "diverged_at": result.diverged_at.tolist(),
+        "function": {
+            "recipe": fn.recipe, "name": fn.name, "bounds": [list(b) for b in fn.bounds], "start": list(fn.start),
+            "minima": [[list(m.point), m.value] for m in fn.minima], "formula": fn.formula,
+            "description": fn.description, "axes": list(fn.axes),
+        },
+        "optimizers": [{"label": label, "name": opt.name, "hyperparams": {k: _encode(v) for k, v in opt.hyperparams.items()}}
+                       for label, opt in result.optimizers.items()],
+    }
+    arrays = {}
+    if fn.recipe is None and fn.dim in SURFACE_SAMPLES and not str(path).lower().endswith(".csv"):
+        arrays["surface"] = _surface(fn)
+    return write_table(path, columns, meta, arrays)
+
+
+def _load(path: str | Path, function: TestFunction | None) -> Result:
+    columns, meta, arrays = read_table(path)
+    if meta.get("kind") != "optviz.Result":
+        raise ValueError(f"cannot read {path}: it holds {meta.get('kind', 'no optviz result')}, not a Result")
+    try:
+        dtype = {"float32": torch.float32, "float64": torch.float64}[meta["dtype"]]
+        labels = [entry["label"] for entry in meta["optimizers"]]
+        paths = len(labels) * int(meta["n_starts"])
+        steps = len(columns["step"]) // max(paths, 1)
+        if steps * paths != len(columns["step"]) or paths == 0:
+            raise ValueError(f"{len(columns['step'])} rows do not make {paths} paths of equal length")
+
+        def grid(name: str) -> Tensor:
+            return torch.as_tensor(columns[name].astype(np.float64)).reshape(paths, steps).T.to(dtype)
+
+        positions = torch.stack([grid(name) for name in meta["coordinates"]], dim=-1)
+        fn = function or _function(meta["function"], arrays.get("surface"))
+        optimizers = {entry["label"]: _optimizer(entry) for entry in meta["optimizers"]}
+        diverged_at = torch.tensor(meta["diverged_at"], dtype=torch.int64)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"cannot read {path}: {error}") from None
+    if fn.dim != positions.shape[-1]:
+        raise ValueError(f"cannot read {path}: its paths are {positions.shape[-1]}D, the function {fn.dim}D")
+    return Result(function=fn, optimizers=optimizers, starts=positions[0, : int(meta["n_starts"])].clone(),
+                  positions=positions, losses=grid("f"), grad_norms=grid("grad_norm"), diverged_at=diverged_at)
+
+
+def _function(saved: dict[str, Any], surface: np.ndarray | None) -> TestFunction:
+    bounds = tuple(tuple(map(float, b)) for b in saved["bounds"])
+    start = tuple(map(float, saved["start"]))
+    recipe = saved.get("recipe") or {}
+    if "name" in recipe:
+        return dataclasses.replace(get_function(recipe["name"]), bounds=bounds, start=start)
+    if "expression" in recipe:
+        return parse_expression(recipe["expression"], bounds, start=start, name=saved["name"])
+    if surface is None:
+        raise ValueError(f"the function {saved['name']!r} was made by code and this file keeps no surface of it: "
+                         f"pass Result.load(path, function=...)")
+    minima = tuple(Minimum(tuple(map(float, point)), float(value)) for point, value in saved["minima"])
+    return sampled_function(torch.as_tensor(surface), bounds, name=saved["name"], minima=minima, start=start,
+                            description=saved["description"], formula=saved["formula"], axes=tuple(saved["axes"]))
+
+
+def _surface(fn: TestFunction) -> np.ndarray:
+    n = SURFACE_SAMPLES[fn.dim]
+    axes = [torch.linspace(lo, hi, n, dtype=torch.float64) for lo, hi in fn.bounds]
+    points = torch.stack(torch.meshgrid(*axes, indexing="xy"), dim=-1)
+    return fn(points).numpy()
+
+
+def _optimizer(entry: dict[str, Any]) -> Optimizer:
+    """The optimizer made again, or where that cannot be (a penalty, an object of code) a
+    record with its name and hyperparameters that draws but refuses to step."""
+    hyperparams = {key: _decode(value) for key, value in entry["hyperparams"].items()}
+    try:
+        return from_hyperparams(entry["name"], hyperparams)
+    except (KeyError, TypeError, ValueError):
+        def refuse(*args: Any) -> Any:
+            raise RuntimeError(f"{entry['label']} was loaded from a file and cannot step")
+
+        return Optimizer(refuse, refuse, entry["name"], hyperparams)
+
+
+def _encode(value: Any) -> Any:
+    """A hyperparameter as JSON: tuples as lists, tensors and other objects tagged."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, (tuple, list)):
+        return [_encode(v) for v in value]
+    if isinstance(value, Tensor):
+        return {"tensor": [_encode(v) for v in value.reshape(-1).tolist()], "shape": list(value.shape),
+                "dtype": str(value.dtype).removeprefix("torch.")}
+    return {"object": type(value).__name__, "label": str(getattr(value, "label", value))}
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_decode(v) for v in value)
+    if isinstance(value, dict) and "float" in value:
+        return float(value["float"])
+    if isinstance(value, dict) and "tensor" in value:
+        values = [_decode(v) for v in value["tensor"]]
+        return torch.tensor(values, dtype=getattr(torch, value["dtype"])).reshape(value["shape"])
+    return value
