@@ -114,6 +114,9 @@ def _function(text: str, bounds: str | None) -> Any:
     from .functions import FUNCTIONS, get_function
 
     if text in FUNCTIONS:
+        if bounds is not None:
+            raise click.BadParameter(f"{text} has its own bounds; --bounds is for a formula FUNCTION",
+                                     param_hint="--bounds")
         return get_function(text)
     if not any(c in text for c in "+-*/()") and "x" not in text:
         try:
@@ -185,7 +188,7 @@ class _Bar:
     """
 
     def __init__(self, ctx: click.Context, label: str) -> None:
-        self.label, self.shown = label, not _quiet(ctx) and sys.stderr.isatty()
+        self.label, self.shown = label, not _quiet(ctx) and _on_terminal()
         self.what, self.started, self.drawn, self.width = None, 0.0, 0.0, 0
 
     def __call__(self, what: str, done: int, total: int) -> None:
@@ -208,6 +211,10 @@ class _Bar:
     def __exit__(self, *exc: object) -> None:
         if self.width:
             click.echo("\r" + " " * self.width + "\r", err=True, nl=False)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _rate(per_second: float) -> str:
@@ -410,8 +417,7 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | No
     \b
     Examples:
       optviz run rosenbrock
-      optviz run 09-adam-bias-correction --out figures/ --data csv
-      optviz run my-experiment.toml --data paths.npz
+      optviz run 09-adam-bias-correction saddle --out figures/ --data csv
     """
     from .gallery import render_outputs
     from .scenario import ScenarioError, find, load
@@ -476,7 +482,6 @@ def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: 
     Examples:
       optviz gallery
       optviz gallery --out site/ --force
-      optviz gallery --scenarios my-scenarios/ --out my-gallery/
     """
     from .gallery import build
     from .scenario import ScenarioError, bundled

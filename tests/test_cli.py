@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+import torch
 from PIL import Image
 
 import optviz
@@ -148,6 +149,13 @@ def test_every_command_has_help_with_examples(command):
         assert "Examples:" in out.output
 
 
+def test_subpackages_are_attributes_of_optviz():
+    code = ("import sys, optviz\nassert 'torch' not in sys.modules\n"
+            "print(optviz.optim.Adam.__name__, optviz.render.plot.__name__, optviz.landscape.__name__, optviz.Result.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["Adam", "plot", "optviz.landscape", "Result"]
+
+
 def test_help_does_not_import_torch():
     code = "import sys\nfrom optviz.cli import main\nprint('torch' in sys.modules, 'matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -181,6 +189,7 @@ BAD = [
     (["sweep", "rosenbrock", "adam", "--lr", "1e-3:1", "--beta1", "0:1"], 2, "Invalid beta parameter at index 0: 1.0"),
     (["basins", "saddle", "adam"], 2, "saddle is 2D with no known minima"),
     (["basins", "parabola", "adam"], 2, "basins are mapped on 2D functions with known minima; parabola is 1D"),
+    (["compare", "rosenbrock", "sgd", "--bounds", "0,1,0,1"], 2, "rosenbrock has its own bounds"),
     (["compare", "rosenbrock", "sgd", "--size", "0x0"], 2, "size must be between 64 and 10000 pixels a side, got 0x0"),
     (["compare", "rosenbrock", "sgd", "--size", "wide"], 2, "unknown size 'wide'"),
     (["compare", "rosenbrock", "sgd", "--data", "paths.txt"], 2, "--data: cannot write paths.txt: the suffix must be"),
@@ -226,3 +235,94 @@ def test_a_failed_run_exits_1_without_a_traceback(monkeypatch):
     out = CliRunner().invoke(main, ["compare", "sphere", "sgd"])
     assert out.exit_code == 1
     assert out.output.strip() == "optviz: error: RuntimeError: out of memory"
+
+
+def test_compare_a_function_alone_tunes_the_six_for_it():
+    from optviz.cli import SIX_NAMES
+    from optviz.studies import tune_lr
+
+    out = invoke("compare", "rosenbrock", "--steps", "60")
+    assert out.exit_code == 0, out.output
+    said = out.stdout.splitlines()[0]
+    assert said.startswith("learning rates tuned for rosenbrock (6 optimizers x 1e-4..10, one batch): ")
+    # one batched search finds what six separate ones find
+    for name in SIX_NAMES:
+        lr = tune_lr("rosenbrock", name, {}, None, 60)
+        assert f"{name} lr={lr:.3g}" in said
+    assert "diverged" not in out.stdout
+    assert "To draw it, add --png FILE" in out.stderr and "To draw it" not in out.stdout
+
+
+def test_a_table_without_a_picture_says_how_to_get_one(tmp_path):
+    assert "add --png FILE" in invoke("compare", "sphere", "sgd:lr=0.1").stderr
+    assert "add --png" not in invoke("compare", "sphere", "sgd:lr=0.1", "--png", str(tmp_path / "a.png")).stderr
+
+
+def test_data_files_from_the_commands(tmp_path):
+    out = invoke("compare", "rosenbrock", "adam:lr=0.05", "sgd:lr=1e-3", "--steps", "30", "--data", str(tmp_path / "c.csv"))
+    assert out.exit_code == 0, out.output
+    back = optviz.Result.load(tmp_path / "c.csv")
+    direct = optviz.simulate("rosenbrock", {"a": optviz.adam(lr=0.05), "s": optviz.sgd(lr=1e-3)}, steps=30)
+    assert torch.equal(back.positions, direct.positions) and list(back.optimizers) == ["Adam lr=0.05", "SGD"]
+    out = invoke("run", "rosenbrock", "saddle", "--out", str(tmp_path / "r"), "--data", "json")
+    assert out.exit_code == 0, out.output
+    assert optviz.Result.load(tmp_path / "r" / "13-saddle.json").function.name == "saddle"
+    out = invoke("run", "20-overfitting-linear-regression", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "lr.npz"))
+    assert out.exit_code == 0 and (tmp_path / "lr.npz").exists(), out.output
+    for command in (["sweep", "quadratic", "sgd", "--lr", "1e-2:0.5", "--momentum", "0:0.9", "--n", "4", "--steps", "20"],
+                    ["basins", "himmelblau", "adam:lr=0.1", "--n", "5", "--steps", "50"]):
+        target = tmp_path / f"{command[0]}.csv"
+        out = invoke(*command, "--png", str(tmp_path / f"{command[0]}.png"), "--data", str(target))
+        assert out.exit_code == 0 and f"wrote {target}" in out.stdout, out.output
+
+
+def test_run_finds_bundled_scenarios_by_name(tmp_path):
+    from optviz.scenario import find
+
+    assert find("rosenbrock").name == find("11-rosenbrock").name == "11-rosenbrock.toml"
+    out = invoke("run", "gd-2d-quadratic", "--out", str(tmp_path))
+    assert out.exit_code == 0, out.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["03-gd-2d-quadratic-loss.png", "03-gd-2d-quadratic.gif",
+                                                          "03-gd-2d-quadratic.png"]
+
+
+def test_gallery_renders_the_bundled_scenarios_by_default(tmp_path, monkeypatch):
+    import optviz.scenario
+
+    picked = [f for f in optviz.scenario.bundled() if f.stem in ("03-gd-2d-quadratic", "07-rmsprop")]
+    monkeypatch.setattr(optviz.scenario, "bundled", lambda: picked)
+    monkeypatch.chdir(tmp_path)
+    out = invoke("gallery", "--jobs", "1")
+    assert out.exit_code == 0 and "2 of 2 scenarios rendered" in out.stdout, out.output
+    assert (tmp_path / "gallery" / "index.html").exists() and (tmp_path / "gallery" / "07-rmsprop.png").exists()
+
+
+def test_progress_bars_show_on_a_terminal(monkeypatch, tmp_path):
+    import optviz.cli
+
+    monkeypatch.setattr(optviz.cli, "_on_terminal", lambda: True)
+    out = invoke("compare", "rosenbrock", "sgd:lr=1e-3", "--steps", "2000")
+    assert out.exit_code == 0
+    assert "compare [####################] 2,000/2,000 steps, " in out.stderr and " steps/s, 0 s left" in out.stderr
+    assert "steps/s" not in out.stdout
+    out = invoke("basins", "himmelblau", "adam:lr=0.1", "--n", "5", "--steps", "30", "--png", str(tmp_path / "b.png"))
+    assert "basins of 5x5 starts [" in out.stderr
+    assert "steps/s" not in invoke("--quiet", "compare", "sphere", "sgd:lr=0.1").stderr
+    monkeypatch.setattr(optviz.cli, "_on_terminal", lambda: False)
+    assert "steps/s" not in invoke("compare", "rosenbrock", "sgd:lr=1e-3").stderr
+
+
+def test_quiet_after_the_command_and_bare_optviz():
+    assert invoke("compare", "sphere", "sgd:lr=0.1", "--quiet").output == ""
+    assert invoke("compare", "sphere", "sgd:lr=0.1", "-q").output == ""
+    out = invoke()
+    assert out.exit_code == 0 and out.stdout.startswith("Usage:") and "Commands:" in out.stdout
+
+
+def test_list_everything_and_whole_summaries():
+    out = invoke("list")
+    assert out.exit_code == 0
+    assert all(f"{kind}:" in out.stdout for kind in ("functions", "optimizers", "scenarios"))
+    assert "11-rosenbrock" in invoke("list", "scenarios").stdout
+    summaries = [line[12:] for line in invoke("list", "optimizers").stdout.splitlines() if not line.startswith(" ")]
+    assert len(summaries) == 8 and all(s.endswith(".") for s in summaries), summaries

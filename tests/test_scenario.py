@@ -92,6 +92,10 @@ BAD = [
     ("title = 'x\n", "not valid TOML"),
     (GOOD.replace("[[optimizers]]\nname = \"adam\"\nlr = 0.05\n", ""), "optimizers: expected one or more"),
     (GOOD + '\n[[optimizers]]\nname = "adam"\nlr = 0.05\n', "is used twice"),
+    (GOOD.replace("rosenbrock", "saddle").replace("[-1.5, 2]", "[-1.5, 0.1]") + "[outputs]\nkinds = [\"distance\"]\n",
+     "outputs.kinds: 'distance' needs known minima to measure to; saddle has none"),
+    (GOOD.replace("rosenbrock", "parabola").replace("[-1.5, 2]", "[3]") + "[outputs]\nkinds = [\"surface\"]\n",
+     "outputs.kinds: 'surface' draws 2D functions; parabola is 1D"),
 ]
 
 

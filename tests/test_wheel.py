@@ -1,0 +1,95 @@
+"""A regular install works: the wheel is built, installed into a fresh virtual environment
+without -e, and used from a folder outside the checkout, as a new user would."""
+
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SKIP = shutil.ignore_patterns(".venv", ".git", "gallery", "build", "*.egg-info", "__pycache__", ".pytest_cache",
+                              ".hypothesis")
+
+
+def run(args, cwd, timeout=600):
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{args}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+    return done
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The wheel, built from a copy of the checkout (the checkout itself is left untouched)."""
+    base = tmp_path_factory.mktemp("build")
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=SKIP, symlinks=True)
+    run([sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-q", "-w", base / "dist", source],
+        cwd=base)
+    return next((base / "dist").glob("optviz-*.whl"))
+
+
+@pytest.fixture(scope="module")
+def venv(wheel, tmp_path_factory):
+    """A fresh virtual environment with the wheel and its dependencies installed (no -e)."""
+    base = tmp_path_factory.mktemp("venv")
+    run([sys.executable, "-m", "venv", base / "env"], cwd=base)
+    python = base / "env" / "bin" / "python"
+    run([python, "-m", "pip", "install", "-q", "-c", ROOT / "constraints.txt", wheel], cwd=base)
+    work = base / "elsewhere"
+    work.mkdir()
+    return python, base / "env" / "bin" / "optviz", work
+
+
+def test_the_wheel_holds_every_module_and_the_scenarios(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {str(p.relative_to(ROOT)) for p in (ROOT / "optviz").rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
+    assert "optviz/render/stills.py" in names
+    scenarios = {f"optviz/scenarios/{p.name}" for p in (ROOT / "optviz" / "scenarios").glob("*.toml")}
+    assert len(scenarios) >= 22 and scenarios <= names
+
+
+def test_optviz_comes_from_the_installed_wheel(venv):
+    python, _, work = venv
+    where = run([python, "-c", "import optviz; print(optviz.__file__)"], cwd=work).stdout.strip()
+    assert where.startswith(str(python.parent.parent)) and "site-packages" in where
+
+
+def test_compare_draws_a_picture(venv):
+    _, optviz, work = venv
+    run([optviz, "compare", "rosenbrock", "sgd:lr=1e-3", "adam:lr=0.05", "--steps", "50", "--png", "out.png"], cwd=work)
+    assert Image.open(work / "out.png").size == (1280, 720)
+
+
+def test_run_finds_a_bundled_scenario_by_name(venv):
+    _, optviz, work = venv
+    out = run([optviz, "run", "rosenbrock", "--out", "run"], cwd=work).stdout
+    assert "11-rosenbrock.png" in out and (work / "run" / "11-rosenbrock.png").exists()
+
+
+def test_gallery_renders_the_bundled_scenarios(venv):
+    _, optviz, work = venv
+    out = run([optviz, "gallery", "--out", "site"], cwd=work, timeout=900).stdout
+    count = len(list((ROOT / "optviz" / "scenarios").glob("*.toml")))
+    assert f"{count} of {count} scenarios rendered" in out
+    page = (work / "site" / "index.html").read_text()
+    assert all((work / "site" / src).exists() for src in re.findall(r'<img src="([^"]+)"', page))
+
+
+def readme_snippets():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+@pytest.mark.parametrize("number", range(len(readme_snippets())))
+def test_readme_python_snippets_run_as_written(venv, number):
+    python, _, work = venv
+    folder = work / f"snippet-{number}"
+    folder.mkdir()
+    (folder / "snippet.py").write_text(readme_snippets()[number])
+    run([python, "snippet.py"], cwd=folder)
