@@ -361,23 +361,24 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     _say(ctx, _comparison_table(result, tol))
     if data_path:
         _say(ctx, f"wrote {result.save(data_path)}")
-    _draw(ctx, result, outputs, theme, size)
+    frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
+    _draw(ctx, result, outputs, dict(theme=theme, size=size), frame)
     if not any(outputs.values()):
         _hint(ctx, "To draw it, add --png FILE (or --svg, --pdf, --loss, --gif).")
 
 
-def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], theme: str, size: Any) -> None:
-    from .render import animate, plot, save
+def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], style: dict[str, Any],
+          bounds: Any = None) -> None:
+    from .render import animate, picture, plot, save
 
-    style = dict(theme=theme, size=size)
     stills = [outputs[key] for key in ("png", "svg", "pdf") if outputs[key]]
-    figure = plot(result, **style).figure if stills else None  # drawn once, saved in each format
+    figure = picture(result, bounds=bounds, **style) if stills else None  # drawn once, saved in each format
     for path in stills:
         _say(ctx, f"wrote {save(figure, path)}")
     if outputs["loss"]:
         _say(ctx, f"wrote {save(plot(result, 'loss', **style).figure, outputs['loss'])}")
     if outputs["gif"]:
-        anim = animate(result, outputs["gif"], theme=theme)
+        anim = animate(result, outputs["gif"], **style)
         _say(ctx, f"wrote {anim.path} ({anim.frames} frames, {anim.bytes / 1e3:.0f} kB)")
 
 
@@ -750,7 +751,7 @@ def landscape(ctx: click.Context, optimizers: tuple, directions: str, resolution
     result = study.result()
     _say(ctx, f"wrote {save(plot(result, theme=theme, size=size).figure, outputs['png'])}")
     if outputs["gif"]:
-        _say(ctx, f"wrote {animate(result, outputs['gif'], theme=theme).path}")
+        _say(ctx, f"wrote {animate(result, outputs['gif'], theme=theme, size=size).path}")
 
 
 @main.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from typing import Callable, Sequence
 
 import torch
@@ -77,6 +78,8 @@ def parse_expression(
 
     centre = tuple((lo + hi) / 2 for lo, hi in bounds)
     return TestFunction(
+        title=name if name and name != text else "",
+        tex=f"${to_tex(tree.body)}$",
         name=name or text,
         value_fn=value,
         grad_fn=grad,
@@ -120,6 +123,65 @@ def _compile(node: ast.AST, text: str, names: set[str]) -> Compiled:
         fn, inner = FUNCTIONS[node.func.id], _compile(node.args[0], text, names)
         return lambda x, y: fn(torch.as_tensor(inner(x, y), dtype=x.dtype))
     raise _error(text, node, f"{_describe(node)} is not allowed in a formula")
+
+
+# --- typesetting: a checked formula as matplotlib mathtext -------------------------------------
+
+_TEX_CALLS = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh", "sinh": r"\sinh",
+              "cosh": r"\cosh", "log": r"\ln", "arctan": r"\arctan", "atan": r"\arctan", "sign": r"\mathrm{sign}"}
+_PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 4}
+
+
+def to_tex(node: ast.AST) -> str:
+    """A checked formula's tree as mathtext: ``x**2 + 10*sin(y)`` -> ``x^{2} + 10\\,\\sin(y)``."""
+    return _tex(node)[0]
+
+
+def _tex(node: ast.AST) -> tuple[str, int]:
+    """(mathtext, precedence): 5 for atoms, 4 powers, 2 products, 1 sums and negations."""
+    if isinstance(node, ast.Constant):
+        return _tex_number(float(node.value)), 5
+    if isinstance(node, ast.Name):
+        return {"pi": r"\pi"}.get(node.id, node.id), 5
+    if isinstance(node, ast.UnaryOp):
+        inner, precedence = _tex(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return inner, precedence
+        return "-" + (inner if precedence > 1 else f"({inner})"), 1  # bracketed inside products
+    if isinstance(node, ast.Call):
+        inner = to_tex(node.args[0])
+        name = node.func.id  # type: ignore[attr-defined]
+        if name == "sqrt":
+            return rf"\sqrt{{{inner}}}", 5
+        if name == "abs":
+            return rf"|{inner}|", 5
+        if name == "exp":
+            return rf"e^{{{inner}}}", 4
+        return rf"{_TEX_CALLS[name]}({inner})", 5
+    assert isinstance(node, ast.BinOp)
+    precedence = _PRECEDENCE[type(node.op)]
+    (left, lp), (right, rp) = _tex(node.left), _tex(node.right)
+    if isinstance(node.op, ast.Div):
+        return rf"\frac{{{left}}}{{{right}}}", 5
+    if isinstance(node.op, ast.Pow):
+        return f"{left if lp > 4 else f'({left})'}^{{{right}}}", 4
+    left = left if lp >= precedence else f"({left})"
+    # a - (b + c) and a * (b * c) keep their brackets: the right side binds as written
+    right = right if rp > precedence or (rp == precedence and isinstance(node.op, (ast.Add,))) else f"({right})"
+    if isinstance(node.op, ast.Mult):  # juxtaposed, as written by hand: 2x, xy, 10 sin(y); 2 · 3
+        joint = (r" \cdot " if right[0].isdigit() or right[0] == "-"
+                 else r"\," if right[0] == "\\" or re.search(r"\\[a-zA-Z]+$", left) else "")
+        return f"{left}{joint}{right}", 2
+    return f"{left} {'+' if isinstance(node.op, ast.Add) else '-'} {right}", 1
+
+
+def _tex_number(value: float) -> str:
+    text = f"{value:g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = rf"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else rf"{mantissa} \times {power}"
 
 
 def _check_exponent(node: ast.AST, text: str) -> None:

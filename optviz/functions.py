@@ -48,6 +48,8 @@ class TestFunction:
     formula: str
     axes: tuple[str, ...] = ("x", "y")  # axis labels for pictures
     recipe: dict[str, Any] | None = field(default=None, compare=False)
+    title: str = ""  # a human name for pictures ("Ill-conditioned quadratic"); the name if empty
+    tex: str = ""  # the formula as matplotlib mathtext ("$x^2 + 2y^2$"); none if empty
 
     @property
     def dim(self) -> int:
@@ -290,7 +292,7 @@ def _monkey_saddle_grad(p: Tensor) -> Tensor:
 _ST = -2.903534027771177  # Styblinski-Tang's minimiser along each axis
 
 
-def _fn(name, f, grad, bounds, minima, start, description, formula) -> TestFunction:
+def _fn(name, f, grad, bounds, minima, start, description, formula, *, title, tex="") -> TestFunction:
     return TestFunction(
         name=name,
         value_fn=f,
@@ -301,6 +303,8 @@ def _fn(name, f, grad, bounds, minima, start, description, formula) -> TestFunct
         description=description,
         formula=formula,
         recipe={"name": name},
+        title=title,
+        tex=tex,
     )
 
 
@@ -351,44 +355,53 @@ FUNCTIONS: dict[str, TestFunction] = {
             "parabola", lambda p: p[..., 0] ** 2, lambda p: 2 * p, [(-12, 12)], [((0,), 0)],
             (10,), "f(x) = x^2: the 1D bowl; lr 0.2 converges, 0.05 crawls, 1.1 diverges",
             "x^2",
+            title="Parabola", tex=r"$x^2$",
         ),
         _fn(
             "xcos", _xcos, _xcos_grad, [(-13, 13)],
             [((7.269388146311475,), -6.9781408310704744), ((-1.8256845786723397,), -1.190683410318222)],
             (10,), "f(x) = x cos(0.15 pi x): unbounded below; a large step lands in a poor local minimum",
             "x cos(0.15πx)",
+            title="A wavy slope", tex=r"$x\,\cos(0.15\pi x)$",
         ),
         _fn(
             "sphere", *_quadratic(1.0, 1.0), [(-5, 5), (-5, 5)], [((0, 0), 0)], (-4, 3),
             "x^2 + y^2: the round bowl every optimizer solves", "x² + y²",
+            title="Round bowl", tex=r"$x^2 + y^2$",
         ),
         _fn(
             "quadratic", *_quadratic(1.0, 2.0), [(-5.5, 5.5), (-3, 3)], [((0, 0), 0)], (-5, -2),
             "x1^2 + 2 x2^2: a mildly elongated bowl", "x₁² + 2x₂²",
+            title="Quadratic bowl", tex=r"$x^2 + 2y^2$",
         ),
         _fn(
             "ill_conditioned", *_quadratic(0.1, 2.0), [(-5.5, 5.5), (-3, 3)], [((0, 0), 0)],
             (-5, -2), "0.1 x1^2 + 2 x2^2: flat along x1, steep along x2 (condition number 20)",
             "0.1x₁² + 2x₂²",
+            title="Ill-conditioned quadratic", tex=r"$0.1x^2 + 2y^2$",
         ),
         _fn(
             "offset_ellipse", _offset_ellipse, _offset_ellipse_grad, [(-1.5, 3.5), (-1.5, 2.5)],
             [((2, 1), 0)], (2, 1),
             "a tilted elliptic loss away from the origin: where L1 and L2 penalties pull its minimum",
             "(x-2)² + 2(y-1)² + (x-2)(y-1)",
+            title="Tilted ellipse", tex=r"$(x-2)^2 + 2(y-1)^2 + (x-2)(y-1)$",
         ),
         _fn(
             "rosenbrock", _rosenbrock, _rosenbrock_grad, [(-2, 2), (-1, 3)], [((1, 1), 0)],
             (-1.5, 2), "a curved banana valley: easy to reach, slow to follow", "(1-x)² + 100(y-x²)²",
+            title="Rosenbrock", tex=r"$(1-x)^2 + 100(y-x^2)^2$",
         ),
         _fn(
             "beale", _beale, _beale_grad, [(-4.5, 4.5), (-4.5, 4.5)], [((3, 0.5), 0)], (1, 1.5),
             "sharp ridges and a flat, narrow valley towards (3, 0.5)",
             "(1.5-x+xy)² + (2.25-x+xy²)² + (2.625-x+xy³)²",
+            title="Beale", tex=r"$(1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2$",
         ),
         _fn(
             "booth", _booth, _booth_grad, [(-10, 10), (-10, 10)], [((1, 3), 0)], (-7, -8),
             "a tilted, elongated bowl", "(x+2y-7)² + (2x+y-5)²",
+            title="Booth", tex=r"$(x+2y-7)^2 + (2x+y-5)^2$",
         ),
         _fn(
             "himmelblau", _himmelblau, _himmelblau_grad, [(-5, 5), (-5, 5)],
@@ -400,48 +413,58 @@ FUNCTIONS: dict[str, TestFunction] = {
             ],
             (-0.5, -0.5), "four equal minima: which one you reach depends on the start",
             "(x²+y-11)² + (x+y²-7)²",
+            title="Himmelblau", tex=r"$(x^2+y-11)^2 + (x+y^2-7)^2$",
         ),
         _fn(
             "rastrigin", _rastrigin, _rastrigin_grad, [(-5.12, 5.12), (-5.12, 5.12)],
             [((0, 0), 0)], (4.4, -3.6), "a bowl covered in a regular grid of local minima",
             "20 + Σ(x² - 10cos(2πx))",
+            title="Rastrigin", tex=r"$20 + \sum_i\,(x_i^2 - 10\cos 2\pi x_i)$",
         ),
         _fn(
             "ackley", _ackley, _ackley_grad, [(-5, 5), (-5, 5)], [((0, 0), 0)], (3.2, -2.4),
             "a nearly flat, rippled plate with a deep hole at the origin",
             "-20e^(-0.2√(½(x²+y²))) - e^(½(cos2πx+cos2πy)) + e + 20",
+            title="Ackley", tex=r"$-20e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2} + e + 20$",
         ),
         _fn(
             "goldstein_price", _goldstein_price, _goldstein_price_grad, [(-2, 2), (-2, 2)],
             [((0, -1), 3)], (0.5, -1.8), "values spanning six decades, minimum 3 at (0, -1)",
             "[1+(x+y+1)²(19-14x+3x²-14y+6xy+3y²)]·[30+(2x-3y)²(18-32x+12x²+48y-36xy+27y²)]",
+            title="Goldstein–Price",
         ),
         _fn(
             "matyas", _matyas, _matyas_grad, [(-10, 10), (-10, 10)], [((0, 0), 0)], (-8, 6),
             "a flat, diagonal plate: gradients are small everywhere", "0.26(x²+y²) - 0.48xy",
+            title="Matyas", tex=r"$0.26(x^2+y^2) - 0.48xy$",
         ),
         _fn(
             "three_hump_camel", _three_hump_camel, _three_hump_camel_grad, [(-3, 3), (-3, 3)],
             [((0, 0), 0)], (-2, 2.2), "three valleys: one global minimum, two local ones",
             "2x² - 1.05x⁴ + x⁶/6 + xy + y²",
+            title="Three-hump camel", tex=r"$2x^2 - 1.05x^4 + x^6/6 + xy + y^2$",
         ),
         _fn(
             "levi13", _levi13, _levi13_grad, [(-4, 6), (-4, 6)], [((1, 1), 0)], (-3, -2.5),
             "Levi N.13: a ribbed bowl with many local minima",
             "sin²(3πx) + (x-1)²(1+sin²(3πy)) + (y-1)²(1+sin²(2πy))",
+            title="Lévi N.13", tex=r"$\sin^2 3\pi x + (x-1)^2(1+\sin^2 3\pi y) + (y-1)^2(1+\sin^2 2\pi y)$",
         ),
         _fn(
             "styblinski_tang", _styblinski_tang, _styblinski_tang_grad, [(-5, 5), (-5, 5)],
             [((_ST, _ST), -78.33233140754282)], (4.5, 4.5),
             "four basins of different depths; the deepest at (-2.90, -2.90)", "½Σ(x⁴ - 16x² + 5x)",
+            title="Styblinski–Tang", tex=r"$\frac{1}{2}\sum_i\,(x_i^4 - 16x_i^2 + 5x_i)$",
         ),
         _fn(
             "saddle", _saddle, _saddle_grad, [(-2, 2), (-2, 2)], [], (-1.8, 0.05),
             "x^2 - y^2: a saddle point at the origin, unbounded below", "x² - y²",
+            title="Saddle", tex=r"$x^2 - y^2$",
         ),
         _fn(
             "monkey_saddle", _monkey_saddle, _monkey_saddle_grad, [(-2, 2), (-2, 2)], [],
             (1.5, 0.1), "x^3 - 3xy^2: a flat saddle with three downhill valleys", "x³ - 3xy²",
+            title="Monkey saddle", tex=r"$x^3 - 3xy^2$",
         ),
     ]
 }

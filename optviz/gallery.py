@@ -12,7 +12,9 @@ from typing import Any, Callable, Iterable
 from . import __version__
 from .files import atomic
 from .penalties import regularization_paths
-from .render import animate, grid, penalty_paths, plot, save, training
+from .render import animate, grid, penalty_paths, picture, plot, save, training
+from .render.canvas import titled
+from .result import Result
 from .scenario import ExperimentScenario, Outputs, Scenario, load
 from .simulate import Progress
 
@@ -24,41 +26,44 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
     """Run a scenario and write its outputs into folder as <name>[-kind].<format>, and its
     paths (or training curves) as data into ``data`` (.csv, .json or .npz) if given."""
     folder = Path(folder)
-    if isinstance(scenario, ExperimentScenario):
-        return _render_experiment(scenario, folder, data)
-    result = scenario.run()
-    written = [result.save(data)] if data is not None else []
+    outcome = scenario.run()
+    written = [outcome.save(data)] if data is not None else []
     out = scenario.outputs
-    style = dict(theme=out.theme, size=out.size)
-    for kind in out.kinds:
-        if kind == "grid":
-            fig = grid(result, **style)
-        elif kind == "regularization":
-            regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
-            fig = penalty_paths(regularized, **style).figure
-        else:
-            fig = plot(result, "auto" if kind == "paths" else kind, **style).figure
-        written += _stills(fig, folder / (scenario.name if kind == "paths" else f"{scenario.name}-{kind}"), out)
-    if out.gif:
-        written.append(_gif(result, folder / f"{scenario.name}.gif", out, out.panels))
+    for name, fig in stills(scenario, outcome).items():
+        written += _stills(fig, folder / name, out)
+    result = outcome.result() if hasattr(outcome, "result") else outcome
+    if out.gif and isinstance(result, Result):
+        written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title))
+    if isinstance(scenario, ExperimentScenario):
+        numbers = folder / f"{scenario.name}-numbers.txt"
+        _write(numbers, outcome.summary() + "\n")
+        written.append(numbers)
     return written
 
 
-def _render_experiment(scenario: ExperimentScenario, folder: Path, data: str | Path | None) -> list[Path]:
-    """Train, then write the figure (training curves, or paths on a loss landscape, with a
-    GIF if asked) and the final numbers (<name>-numbers.txt)."""
-    outcome = scenario.run()
-    saved = [outcome.save(data)] if data is not None else []
+def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, Any]:
+    """The scenario's still figures by file stem: <name> for its main picture, <name>-<kind>
+    for the others; each with the scenario's title over it."""
     out = scenario.outputs
     style = dict(theme=out.theme, size=out.size)
-    result = outcome.result() if hasattr(outcome, "result") else None
-    fig = plot(result, **style).figure if result is not None else training(outcome, **style)
-    written = _stills(fig, folder / scenario.name, out)
-    if result is not None and out.gif:
-        written.append(_gif(result, folder / f"{scenario.name}.gif", out))
-    numbers = folder / f"{scenario.name}-numbers.txt"
-    _write(numbers, outcome.summary() + "\n")
-    return [*saved, *written, numbers]
+    if isinstance(scenario, ExperimentScenario):
+        if hasattr(outcome, "result"):
+            return {scenario.name: picture(outcome.result(), title=scenario.title, **style)}
+        return {scenario.name: training(outcome, title=scenario.title, **style)}
+    framed = dict(bounds=scenario.frame) if scenario.frame else {}
+    figures = {}
+    for kind in out.kinds:
+        if kind == "paths":
+            fig = picture(outcome, title=scenario.title, **framed, **style)
+        elif kind == "grid":
+            fig = grid(outcome, title=scenario.title, **framed, **style)
+        elif kind == "regularization":
+            regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
+            fig = titled(penalty_paths(regularized, **style).figure, scenario.title)
+        else:
+            fig = titled(plot(outcome, kind, **style).figure, scenario.title)
+        figures[scenario.name if kind == "paths" else f"{scenario.name}-{kind}"] = fig
+    return figures
 
 
 def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
@@ -66,9 +71,9 @@ def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
             for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
 
 
-def _gif(result: Any, path: Path, out: Outputs, panels: str = "single") -> Path:
-    return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=panels,
-                   theme=out.theme, max_bytes=out.max_bytes).path
+def _gif(result: Any, path: Path, out: Outputs, title: str) -> Path:
+    return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=out.panels,
+                   theme=out.theme, size=out.size, max_bytes=out.max_bytes, title=title).path
 
 
 def _render_file(args: tuple[str, str]) -> tuple[str, list[str]]:

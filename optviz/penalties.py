@@ -42,6 +42,12 @@ class Penalty:
         parts = [f"L1 λ={self.l1:g}" if self.l1 else "", f"L2 λ={self.l2:g}" if self.l2 else ""]
         return " + ".join(p for p in parts if p) or "no penalty"
 
+    @property
+    def tex(self) -> str:
+        """The penalty term as mathtext, without the dollar signs."""
+        parts = [rf"{self.l1:g}\|w\|_1" if self.l1 else "", rf"\frac{{{self.l2:g}}}{{2}}\|w\|^2" if self.l2 else ""]
+        return " + ".join(p for p in parts if p) or "0"
+
     def value(self, w: Tensor) -> Tensor:
         return self.l1 * w.abs().sum(-1) + self.l2 / 2 * (w**2).sum(-1)
 
@@ -73,6 +79,8 @@ def penalise(function: TestFunction, penalty: Penalty) -> TestFunction:
         description=f"{function.description}, with {penalty.label}",
         formula=f"{function.formula} + {penalty.label}",
         recipe=None,  # made by code: a saved result keeps a sampled copy of its surface
+        title=f"{function.title or function.name}, {penalty.label}",
+        tex=f"{function.tex[:-1]} + {penalty.tex}$" if function.tex else "",
     )
 
 

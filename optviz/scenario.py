@@ -66,7 +66,7 @@ class Outputs:
     size: Any = "slide"
     theme: str = "light"
     frames: int = 200
-    fps: float = 20
+    fps: float | None = None  # the run's own pace
     every: int = 1
     panels: str = "single"
     transparent: bool = False
@@ -86,6 +86,7 @@ class Scenario:
     outputs: Outputs = field(default_factory=Outputs)
     base_function: TestFunction | None = None  # before the scenario's penalty, if it has one
     fingerprint: str = ""  # a hash of the file's bytes: unchanged files need no re-render
+    frame: tuple[tuple[float, float], ...] | None = None  # the bounds the file gives: the pictures show them
 
     @property
     def name(self) -> str:
@@ -133,11 +134,14 @@ def bundled() -> list[Path]:
 
 def find(name: str | Path) -> Path:
     """A scenario file: the path itself if it exists, else the bundled scenario of that name,
-    with or without its number ("rosenbrock" or "11-rosenbrock")."""
+    with or without its number, or its number alone ("rosenbrock", "11-rosenbrock", "11")."""
     path = Path(name)
     if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
         return path
-    names = {p.stem: p for p in bundled()} | {p.stem.split("-", 1)[-1]: p for p in bundled()}
+    names = {}
+    for p in bundled():
+        number, _, rest = p.stem.partition("-")
+        names.update({p.stem: p, rest: p, number: p})
     if str(name) in names:
         return names[str(name)]
     raise ScenarioError(f"{name}: no such file, and no bundled scenario of that name"
@@ -203,8 +207,9 @@ class _Reader:
                                      f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
         outputs = self.outputs(data.get("outputs", {}))
         self.kinds_fit(outputs.kinds, function)
+        frame = self.bounds(data["bounds"]) if "bounds" in data else None
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
-                        fingerprint=fingerprint, base_function=base)
+                        fingerprint=fingerprint, base_function=base, frame=frame)
 
     def kinds_fit(self, kinds: tuple[str, ...], function: TestFunction) -> None:
         """Every picture asked for can be drawn of this function (checked before any run)."""
@@ -354,7 +359,7 @@ class _Reader:
         values["theme"] = self.choice(table, "theme", ("light", "dark"), "light")
         values["panels"] = self.choice(table, "panels", ("single", "optimizer"), "single")
         values["frames"] = self.ranged(table, "frames", int, 2, 2000, 200)
-        values["fps"] = self.ranged(table, "fps", (int, float), 1, 100, 20)
+        values["fps"] = self.ranged(table, "fps", (int, float), 0.5, 50, None) if "fps" in table else None
         values["every"] = self.ranged(table, "every", int, 1, 10_000, 1)
         values["highlight"] = float(self.ranged(table, "highlight", (int, float), 0, 1e6, 1.0))
         if "max_bytes" in table:

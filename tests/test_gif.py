@@ -1,4 +1,4 @@
-"""Animated GIFs: frame counts and timing, paths' pixels where their coordinates say, budgets."""
+"""Animated GIFs: sizes, pacing, antialiased strokes where the coordinates say, budgets."""
 
 import numpy as np
 import pytest
@@ -7,8 +7,10 @@ from PIL import Image
 
 import optviz
 from optviz.render import animate
-from optviz.render.gif import _Scene, _frame_steps
-from optviz.render.style import PALETTE, get_size, get_theme
+from optviz.render.gif import _Film, _frame_steps
+from optviz.render.style import KINDS, THEMES, get_size, get_theme
+
+LIGHT = THEMES["light"]
 
 
 @pytest.fixture(scope="module")
@@ -32,64 +34,85 @@ def rgb(hex_colour):
     return np.array([round(255 * v) for v in to_rgb(hex_colour)])
 
 
-def test_frames_timing_and_looping(rosen, tmp_path):
-    anim = animate(rosen, tmp_path / "a.gif", fps=25, hold=2.0)
-    image, frames, durations = frames_of(anim.path)
-    assert image.format == "GIF" and image.size == (640, 480)
-    assert len(frames) == anim.frames == 121
-    assert durations[:-1] == [40] * 120 and durations[-1] == 40 + 2000
-    assert image.info["loop"] == 0
-    assert anim.duration == pytest.approx(121 / 25 + 2.0)
+def colour_of(kind):
+    return LIGHT.palette[KINDS.index(kind)]
 
 
-def test_subsampling(rosen, tmp_path):
-    assert animate(rosen, tmp_path / "e.gif", every=10).frames == 13  # 0, 10, ..., 120
-    assert animate(rosen, tmp_path / "m.gif", max_frames=30).frames == 30
+def test_slide_size_by_default_and_any_size_asked(rosen, tmp_path):
+    assert Image.open(animate(rosen, tmp_path / "a.gif", max_frames=5).path).size == (1280, 720)
+    assert Image.open(animate(rosen, tmp_path / "b.gif", max_frames=5, size=(800, 450)).path).size == (800, 450)
+    assert Image.open(animate(rosen, tmp_path / "c.gif", max_frames=5, size="square").path).size == (1080, 1080)
+
+
+def test_pacing_follows_the_run(tmp_path):
+    lesson = optviz.simulate("parabola", {"a": optviz.sgd(lr=0.2), "b": optviz.sgd(lr=0.05)}, steps=10)
+    anim = animate(lesson, tmp_path / "lesson.gif", hold=1.0)
+    _, frames, durations = frames_of(anim.path)
+    assert len(frames) == 11 and durations[:-1] == [400] * 10 and durations[-1] == 1400  # 2.5 frames a second
+    assert anim.duration == pytest.approx(11 / 2.5 + 1.0)
+    long = optviz.simulate("rosenbrock", optviz.adam(lr=0.05), steps=400)
+    _, _, durations = frames_of(animate(long, tmp_path / "long.gif", max_frames=50).path)
+    assert durations[0] == 50  # 20 frames a second
+    _, _, durations = frames_of(animate(long, tmp_path / "fps.gif", max_frames=20, fps=25).path)
+    assert durations[0] == 40
+
+
+def test_frames_where_nothing_moves_are_dropped(tmp_path):
+    # lr 0.5 on the sphere lands on the minimum in one step, and nothing moves after
+    still = optviz.simulate("sphere", optviz.sgd(lr=0.5), steps=30)
+    anim = animate(still, tmp_path / "still.gif")
+    assert anim.frames == 3  # the start, the step that moves, and the last
     assert _frame_steps(120, 50, None) == [0, 50, 100, 120]  # the last step is always shown
     assert _frame_steps(1000, 1, 5) == [0, 250, 500, 750, 1000]
 
 
-def test_the_current_point_is_where_its_coordinates_say(rosen, tmp_path):
-    anim = animate(rosen, tmp_path / "p.gif", trail=5)
+def test_strokes_are_antialiased_wide_and_stay(rosen, tmp_path):
+    anim = animate(rosen, tmp_path / "p.gif")
     _, frames, _ = frames_of(anim.path)
-    scene = _Scene(rosen, "single", get_theme("light"), get_size("gif"), 5)
+    film = _Film(rosen, "single", get_theme("light"), get_size("slide"), None)
     adam = rosen.index("adam")
-    for step in (0, 40, 120):
-        x, y = scene.pixels[adam][step][1] if step else scene.pixels[adam][0][0]
-        pixel = frames[step][round(y), round(x)]
-        assert np.abs(pixel.astype(int) - rgb(PALETTE["adam"])).sum() < 12, step
-    # and the mapping runs the right way: data x to the right, data y upwards
-    start = rosen.path("adam")[0].numpy()
-    x0, y0 = scene.pixels[adam][0][0]
-    x1, y1 = scene.pixels[adam][1][1]
-    step = rosen.path("adam")[1].numpy() - start
-    assert np.sign(x1 - x0) == np.sign(step[0]) and np.sign(y1 - y0) == -np.sign(step[1])
+    last = frames[-1].astype(int)
+    # the current point is where its coordinates say, in Adam's own colour
+    x, y = film._head(adam, rosen.steps)
+    assert np.abs(last[round(y), round(x)] - rgb(colour_of("adam"))).sum() < 12
+    # the path drawn early is still there at the end, and the data runs the right way up
+    a, b = film.pixels[adam][2], film.pixels[adam][3]
+    middle = np.round((a + b) / 2).astype(int)
+    assert np.abs(last[middle[1], middle[0]] - rgb(colour_of("adam"))).sum() < 40
+    step = (rosen.path("adam")[3] - rosen.path("adam")[2]).numpy()
+    assert np.sign(b[0] - a[0]) == np.sign(step[0]) and np.sign(b[1] - a[1]) == -np.sign(step[1])
+    # across the stroke: 3 to 5 pixels of colour, with blended pixels on its edges
+    direction = (b - a) / np.linalg.norm(b - a)
+    normal = np.array([-direction[1], direction[0]])
+    across = [last[tuple(np.round(middle + t * normal).astype(int)[::-1])] for t in np.arange(-6, 6.5, 0.5)]
+    distance = [np.abs(c - rgb(colour_of("adam"))).sum() for c in across]
+    assert 3 <= sum(d < 40 for d in distance) / 2 <= 5.5
+    assert any(40 <= d <= 300 for d in distance)  # antialiased edges, not a hard step
 
 
 def test_legend_swatches_are_the_paths_exact_colours(rosen, tmp_path):
     anim = animate(rosen, tmp_path / "l.gif")
     _, frames, _ = frames_of(anim.path)
     colours = {tuple(c) for c in frames[0].reshape(-1, 3)}
-    assert tuple(rgb(PALETTE["sgd"])) in colours and tuple(rgb(PALETTE["adam"])) in colours
+    assert tuple(rgb(colour_of("sgd"))) in colours and tuple(rgb(colour_of("adam"))) in colours
+    assert tuple(rgb(LIGHT.background)) in colours
 
 
 def test_step_counter_changes_between_frames(rosen, tmp_path):
     anim = animate(rosen, tmp_path / "c.gif")
     _, frames, _ = frames_of(anim.path)
-    scene = _Scene(rosen, "single", get_theme("light"), get_size("gif"), 15)
-    x, y = scene.counter_at
-    region = (slice(int(y) - 25, int(y)), slice(int(x), int(x) + 120))
-    assert not np.array_equal(frames[5][region], frames[6][region])
+    corner = (slice(680, 720), slice(1100, 1280))  # the bottom right corner
+    assert not np.array_equal(frames[5][corner], frames[6][corner])
 
 
 def test_panels_per_optimizer(rosen, tmp_path):
     anim = animate(rosen, tmp_path / "panels.gif", panels="optimizer", max_frames=20, theme="dark")
     image, frames, _ = frames_of(anim.path)
     assert image.size == (1280, 720) and len(frames) == 20
-    # each panel shows only its own optimizer: Adam's colour appears in the second panel only
-    adam = np.abs(frames[-1].astype(int) - rgb(PALETTE["adam"])).sum(axis=-1) < 12
+    # each panel animates its own optimizer: Adam's colour is in the second panel only
+    adam = np.abs(frames[-1].astype(int) - rgb(THEMES["dark"].palette[5])).sum(axis=-1) < 12
     cols = np.flatnonzero(adam.any(axis=0))
-    assert cols.min() > 1280 // 3
+    assert cols.min() > 1280 // 2 - 60
 
 
 def test_1d_gif(tmp_path):
@@ -108,29 +131,36 @@ def test_byte_budget(tmp_path, rosen):
     assert not (tmp_path / "tiny.gif").exists()
 
 
-def test_a_diverged_path_is_labelled_in_the_gif(tmp_path):
-    result = optviz.simulate("parabola", {"a": optviz.sgd(lr=40.0)}, starts=[5.0], steps=8)
-    assert result.diverged_at.item() >= 0
-    anim = animate(result, tmp_path / "d.gif")
+def test_a_diverged_path_is_labelled_inside_the_axes_once_it_diverges(tmp_path):
+    result = optviz.simulate("ill_conditioned", {"sgd": optviz.sgd(lr=0.6)}, steps=20)
+    film = _Film(result, "single", get_theme("light"), get_size("slide"), "A title")
+    (text, (x, y), _), = film.labels.values()
+    assert text == "diverged at step 19"
+    ax = film.axes_of[0]
+    inside = ax.get_window_extent()
+    assert inside.x0 < x < inside.x1 and inside.y0 < film.height - y < inside.y1  # not over any title
+    anim = animate(result, tmp_path / "d.gif", title="A title")
     _, frames, _ = frames_of(anim.path)
-    assert not np.array_equal(frames[-1], frames[0])
+    region = (slice(int(y) - 8, int(y) + 8), slice(int(x) - 60, int(x) + 60))
+    assert not np.array_equal(frames[-1][region], frames[-3][region])  # it appears at step 19
 
 
 def test_notebook_html(rosen, tmp_path):
     anim = animate(rosen, tmp_path / "n.gif", max_frames=5)
-    html = anim._repr_html_()
-    assert html.startswith('<img src="data:image/gif;base64,R0lGOD')
+    assert anim._repr_html_().startswith('<img src="data:image/gif;base64,R0lGOD')
 
 
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        (dict(fps=0), "fps must be between 1 and 100"),
+        (dict(fps=0), "fps must be a number from 0.5 to 50"),
+        (dict(fps="20"), "fps must be a number from 0.5 to 50, got '20'"),
         (dict(every=0), "every must be a whole number >= 1"),
-        (dict(max_frames=1), "max_frames must be a whole number >= 2"),
-        (dict(panels="grid"), "panels must be 'single' or 'optimizer'"),
+        (dict(max_frames=1), "max_frames must be a whole number from 2 to 2000"),
+        (dict(panels="grid"), "panels must be one of single, optimizer"),
         (dict(theme="neon"), "unknown theme 'neon'"),
-        (dict(hold=-1), "hold must be >= 0"),
+        (dict(hold=-1), "hold must be a number of seconds from 0 to 60"),
+        (dict(size=(20000, 100)), "between 64 and 10000 pixels"),
     ],
 )
 def test_bad_options(rosen, tmp_path, kwargs, message):

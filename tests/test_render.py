@@ -11,7 +11,8 @@ from PIL import Image
 
 import optviz
 from optviz import render
-from optviz.render.style import PALETTE, colours, get_size
+from optviz.render.contours import contour_levels, grid_values
+from optviz.render.style import KINDS, THEMES, colours, contrast, get_size
 
 
 @pytest.fixture(autouse=True)
@@ -28,87 +29,144 @@ def rosen():
 
 
 def path_lines(ax):
-    """The lines that carry whole paths (the ones with a legend label or many points)."""
-    return [line for line in ax.lines if len(line.get_xdata()) > 2]
+    """The lines that carry whole paths, by path index."""
+    return {int(line.get_gid().split(":")[1]): line for line in ax.lines
+            if (line.get_gid() or "").startswith("path:") and len(line.get_xdata()) > 2}
 
 
 def test_paths_draws_each_trajectory_exactly(rosen):
     ax = render.paths(rosen)
     lines = path_lines(ax)
-    assert len(lines) == 2
-    for line, name in zip(lines, rosen.optimizers):
-        assert np.array_equal(line.get_xydata(), rosen.path(name).numpy())
-        assert line.get_color() == PALETTE[rosen.optimizers[name].kind]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert sorted(lines) == [0, 1]
+    light = THEMES["light"]
+    for b, name in enumerate(rosen.optimizers):
+        drawn = lines[b].get_xydata()
+        kept = np.isfinite(drawn).all(axis=1)
+        assert np.array_equal(drawn[kept], rosen.path(name).numpy()[kept])
+        assert lines[b].get_color() == light.palette[KINDS.index(rosen.optimizers[name].kind)]
+    labels = [t.get_text() for t in ax.figure.legends[0].get_texts()]
     assert labels == ["SGD", "Adam lr=0.05"]
-    assert ax.get_xlim() == (-2.0, 2.0) and ax.get_ylim() == (-1.0, 3.0)
-    # the minimum (1, 1) is starred
+    # the minimum (1, 1) is starred, and the frame holds the paths and the minimum
     assert any(line.get_marker() == "*" and tuple(line.get_xydata()[0]) == (1.0, 1.0) for line in ax.lines)
-    assert ax.collections  # the contours
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    points = rosen.positions.reshape(-1, 2).numpy()
+    assert (points[:, 0] >= x0).all() and (points[:, 0] <= x1).all() and (points[:, 1] >= y0).all()
+    assert ax.get_aspect() == 1.0
 
 
-def test_start_and_end_are_marked(rosen):
+def test_the_frame_is_cropped_to_the_paths_unless_bounds_are_given():
+    beale = optviz.simulate("beale", {"adam": optviz.adam(lr=0.01)}, steps=300)
+    ax = render.paths(beale)
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    frame, bounds = (x1 - x0) * (y1 - y0), 9.0 * 9.0
+    xy = beale.path("adam").numpy()
+    action = np.ptp(np.append(xy[:, 0], 3.0)) * np.ptp(np.append(xy[:, 1], 0.5))
+    assert frame < bounds / 3 and action / frame > 0.3  # the action fills the frame
+    ax = render.paths(beale, bounds=((-4.5, 4.5), (-4.5, 4.5)))
+    assert ax.get_xlim() == (-4.5, 4.5) and ax.get_ylim() == (-4.5, 4.5)
+
+
+def test_start_end_and_steps_are_marked(rosen):
     ax = render.paths(rosen)
     singles = [tuple(line.get_xydata()[0]) for line in ax.lines if len(line.get_xdata()) == 1]
     assert tuple(rosen.path("adam")[0].tolist()) in singles
     assert tuple(rosen.path("adam")[-1].tolist()) in singles
+    assert all(line.get_marker() in ("None", None, "") for line in path_lines(ax).values())  # 200 steps: no dots
+    assert len([t for t in ax.texts if t.arrow_patch is not None]) >= 2  # direction arrows
+    lesson = optviz.simulate("quadratic", optviz.sgd(lr=0.1), steps=20)
+    ax = render.paths(lesson)
+    assert path_lines(ax)[0].get_marker() == "o"  # a 20-step lesson: every step a dot
 
 
-def test_log_levels_where_the_range_spans_decades():
-    _, _, Z = render.stills.grid_values(optviz.get_function("rosenbrock"))
-    levels, log = render.stills.contour_levels(Z)
+def test_levels_are_log_spaced_where_the_range_spans_decades():
+    _, _, Z = grid_values(optviz.get_function("rosenbrock"))
+    levels, log = contour_levels(Z)
     assert log and np.all(np.diff(levels) > 0)
-    above = levels[1:] - levels[0]  # log-spaced above the minimum
-    assert np.allclose(above[1:] / above[:-1], above[1] / above[0])
-    _, _, Z = render.stills.grid_values(optviz.get_function("sphere"))
-    levels, log = render.stills.contour_levels(Z)
+    above = levels[1:-1] - levels[0]
+    assert set(np.round(above / 10 ** np.floor(np.log10(above)), 6)) <= {1.0, 2.0, 5.0}
+    _, _, Z = grid_values(optviz.get_function("sphere"))
+    levels, log = contour_levels(Z)
     assert not log and np.allclose(np.diff(levels), levels[1] - levels[0])
 
 
-def test_diverged_path_is_labelled():
+def test_the_landscape_has_a_colour_bar_darkest_at_the_minimum(rosen):
+    ax = render.paths(rosen)
+    bars = ax.child_axes  # beside the axes, as tall as they are
+    assert len(bars) == 1 and bars[0].get_ylabel().startswith("f")
+    filled = next(c for c in ax.collections if hasattr(c, "optviz_log"))
+    low, high = filled.cmap(filled.norm([filled.levels[0]]))[0], filled.cmap(filled.norm([filled.levels[-2]]))[0]
+    assert contrast(low[:3], (0, 0, 0)) < contrast(high[:3], (0, 0, 0))  # darker at the low values
+
+
+def test_diverged_path_is_labelled_inside_next_to_its_exit():
     result = optviz.simulate("ill_conditioned", {"sgd": optviz.sgd(lr=0.6)}, steps=20)
     ax = render.plot(result)
-    texts = [child.get_text() for child in ax.texts]
-    assert "diverged at step 19" in texts
-    annotation = next(t for t in ax.texts if t.get_text() == "diverged at step 19")
-    x, y = annotation.xy
-    # it points at the frame's edge, where the last step leaves it
-    assert y == pytest.approx(3.0) or y == pytest.approx(-3.0)
+    label = next(t for t in ax.texts if t.get_text() == "diverged at step 19")
+    renderer = ax.figure.canvas.get_renderer()
+    ax.figure.draw_without_rendering()
+    box, inside = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
+    exit_ = ax.transData.transform(label.xy)
+    assert np.hypot(*(np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2]) - exit_)) < 120
+    # the growing swings are in the picture, not one segment out of the corner
+    drawn = path_lines(ax)[0].get_xydata()
+    assert np.isfinite(drawn).all(axis=1).sum() >= 6
 
 
-def test_curve_for_1d_functions():
+def test_1d_lessons_show_the_growing_zigzag():
     result = optviz.simulate("parabola", {"a": optviz.sgd(lr=0.2), "b": optviz.sgd(lr=1.1)}, steps=10)
     ax = render.plot(result)
     lines = path_lines(ax)
-    curve, first, second = lines[0], lines[1], lines[2]
-    assert np.allclose(curve.get_ydata(), curve.get_xdata() ** 2)
-    assert np.array_equal(first.get_xdata(), result.path("a")[:, 0].numpy())
-    assert np.array_equal(first.get_ydata(), result.losses[:, 0].numpy())
-    assert first.get_marker() == "o"  # iterates as dots joined by a line
-    assert first.get_color() != second.get_color()
+    assert np.array_equal(lines[0].get_xdata(), result.path("a")[:, 0].numpy())
+    assert np.array_equal(lines[0].get_ydata(), result.losses[:, 0].numpy())
+    assert lines[0].get_marker() == "o"  # iterates as dots joined by a line
+    assert lines[0].get_color() != lines[1].get_color()
+    swings = np.isfinite(lines[1].get_xydata()).all(axis=1).sum()
+    assert swings >= 8  # 10 * 1.2^k: most of the ten swings stay in the frame
+
+
+def test_several_starts_are_told_apart():
+    one = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4]], steps=50)
+    lines = path_lines(render.paths(one))
+    assert len({line.get_color() for line in lines.values()}) == 3  # one optimizer: colour by start
+    two = optviz.simulate("himmelblau", {"a": optviz.adam(lr=0.1), "s": optviz.sgd(lr=0.01)},
+                          starts=[[0, 0], [-1, 1]], steps=50)
+    ax = render.paths(two)
+    lines = path_lines(ax)
+    assert lines[0].get_color() == lines[1].get_color() and lines[0].get_linestyle() != lines[1].get_linestyle()
+    labels = [t.get_text() for t in ax.figure.legends[0].get_texts()]
+    assert "from (0, 0)" in labels and "from (-1, 1)" in labels
 
 
 def test_loss_and_distance_curves(rosen):
     ax = render.plot(rosen, "loss")
-    assert ax.get_yscale() == "log"
-    line = ax.lines[1]
-    assert np.allclose(line.get_ydata(), rosen.gap()[:, 1].numpy())
+    assert ax.get_yscale() == "linear"  # from 12.5 to 3.7: no decades to span
+    assert np.allclose(ax.lines[1].get_ydata(), rosen.gap()[:, 1].numpy())
+    assert render.plot(optviz.simulate("quadratic", optviz.sgd(lr=0.1), steps=30), "loss").get_yscale() == "log"
+    ticks = ax.xaxis.get_major_locator()()
+    assert np.allclose(ticks, np.round(ticks))  # whole steps
     ax = render.plot(rosen, "distance")
     expected = torch.linalg.vector_norm(rosen.path("adam") - torch.tensor([1.0, 1.0], dtype=torch.float64), dim=1)
     assert np.allclose(ax.lines[1].get_ydata(), expected.numpy())
-    saddle = optviz.simulate("saddle", optviz.sgd(lr=0.1), steps=10)
+    saddle = optviz.simulate("saddle", {"s": optviz.sgd(lr=0.05), "a": optviz.adam(lr=0.1)}, steps=60)
     ax = render.plot(saddle, "loss")
-    assert ax.get_yscale() == "linear" and ax.get_ylabel() == "f"
+    assert ax.get_yscale() == "symlog" and ax.get_ylabel() == "f"
+    five = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4]], steps=50)
+    ax = render.plot(five, "loss")
+    assert len(ax.lines) == 3 and len({line.get_color() for line in ax.lines}) == 3  # a line per start
 
 
-def test_surface_lifts_paths_onto_the_function():
+def test_surface_draws_the_paths_over_the_surface():
     result = optviz.simulate("sphere", {"adam": optviz.adam(lr=0.3)}, steps=30)
     ax = render.plot(result, "surface")
-    assert ax.name == "3d"
+    assert ax.name == "3d" and ax.computed_zorder is False
     line = ax.lines[0]
     x, y, z = line.get_data_3d()
     assert np.array_equal(x, result.path("adam")[:, 0].numpy())
-    assert np.allclose(z, result.losses[:, 0].numpy())
+    assert (z >= result.losses[:, 0].numpy()).all()  # lifted a little, never below
+    surface = ax.collections[0]
+    assert line.get_zorder() > surface.get_zorder()
+    assert len(ax.figure.axes) == 2  # and a colour bar
 
 
 def test_axes_level_functions_draw_into_a_given_axes(rosen):
@@ -121,19 +179,42 @@ def test_axes_level_functions_draw_into_a_given_axes(rosen):
 def test_grid_by_optimizer_start_and_function(rosen):
     fig = render.grid(rosen)
     visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
-    assert [ax.get_title() for ax in visible] == ["SGD", "Adam lr=0.05"]
+    assert [ax.get_title() for ax in visible] == ["SGD", "Adam\nlr=0.05"]
+    assert visible[0].get_xlim() == visible[1].get_xlim()  # identical axes
     two = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4]], steps=50)
     fig = render.grid(two, by="start")
-    assert len([ax for ax in fig.axes if ax.get_visible()]) == 3
+    assert len([ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]) == 3
     fig = render.grid([rosen, two])
-    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == ["rosenbrock", "himmelblau"]
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()] == ["Rosenbrock", "Himmelblau"]
 
 
-def test_same_optimizer_same_colour_and_repeats_get_free_colours():
-    assert colours(["adam", "sgd"]) == [PALETTE["adam"], PALETTE["sgd"]]
-    picked = colours(["sgd", "sgd", "momentum"])
-    assert picked[0] == PALETTE["sgd"] and picked[2] == PALETTE["momentum"]
-    assert len(set(picked)) == 3
+def test_small_multiples_show_every_path_faint_and_one_in_full():
+    six = optviz.simulate("ill_conditioned", {name: optviz.OPTIMIZERS[name](lr=0.1) for name in
+                                              ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")}, steps=40)
+    fig = render.picture(six)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    assert len(panels) == 6
+    for k, ax in enumerate(panels):
+        full = [line for line in ax.lines if line.get_gid() == f"path:{k}" and len(line.get_xdata()) > 2]
+        faint = [line for line in ax.lines if (line.get_gid() or "").startswith("path:") and line.get_alpha() == 0.55]
+        assert len(full) == 1 and len(faint) == 5
+    assert len({ax.get_xlim() for ax in panels}) == 1
+    assert not isinstance(render.picture(six.select(["sgd", "adam"])), type(None))
+
+
+def test_same_optimizer_same_colour_and_repeats_get_other_families():
+    light = THEMES["light"]
+    assert colours(["adam", "sgd"], light) == [light.palette[5], light.palette[0]]
+    picked = colours(["sgd", "sgd", "momentum"], light)
+    assert picked[0] == light.palette[0] and picked[2] == light.palette[1] and len(set(picked)) == 3
+    assert picked[1] == light.palette[4]  # red: the family least like blue
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_path_colour_keeps_contrast_with_every_fill_colour(theme):
+    look = THEMES[theme]
+    for colour in look.palette:
+        assert min(contrast(colour, fill) for fill in look.fill) >= 3.0, colour
 
 
 @pytest.mark.parametrize("size,pixels", [("slide", (1280, 720)), ("paper", (1050, 750)), ((800, 500), (800, 500))])
@@ -144,8 +225,8 @@ def test_png_has_the_requested_size_and_is_not_blank(rosen, tmp_path, size, pixe
     assert image.format == "PNG" and image.size == pixels
     rgb = np.asarray(image.convert("RGB")).astype(float)
     assert rgb.std() > 10  # there is a picture
-    adam_blue = np.array([int(PALETTE["adam"][i : i + 2], 16) for i in (1, 3, 5)])
-    assert (np.abs(rgb - adam_blue).sum(axis=-1) < 30).sum() > 100  # Adam's path is in the picture
+    purple = np.array([int(THEMES["light"].palette[5][i: i + 2], 16) for i in (1, 3, 5)])
+    assert (np.abs(rgb - purple).sum(axis=-1) < 30).sum() > 100  # Adam's path is in the picture
 
 
 @pytest.mark.parametrize("kind", ["paths", "loss", "surface", "distance"])
@@ -153,16 +234,21 @@ def test_each_kind_of_still_is_a_real_picture(rosen, tmp_path, kind):
     path = render.save(render.plot(rosen, kind, theme="dark").figure, tmp_path / f"{kind}.png")
     rgb = np.asarray(Image.open(path).convert("RGB"))
     assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 50
-    assert rgb[5, 5].tolist() == [15, 20, 25]  # the dark theme's background
+    assert rgb[5, 5].tolist() == [13, 17, 23]  # the dark theme's background
 
 
-def test_svg_pdf_and_transparent(rosen, tmp_path):
-    fig = render.plot(rosen).figure
-    assert render.save(fig, tmp_path / "a.svg").read_text().lstrip().startswith("<?xml")
+def test_svg_keeps_text_as_text_and_stays_small(rosen, tmp_path):
+    fig = render.picture(optviz.simulate("rosenbrock", {n: optviz.OPTIMIZERS[n](lr=1e-3) for n in
+                                                        ("sgd", "momentum", "nesterov", "adam")}, steps=300))
+    svg = render.save(fig, tmp_path / "a.svg")
+    text = svg.read_text()
+    assert "<text" in text and "Rosenbrock" in text  # editable labels, not outlines
+    assert "<image" in text  # the filled landscape is kept as pixels
+    assert svg.stat().st_size < 400_000
     assert render.save(fig, tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
-    clear = Image.open(render.save(fig, tmp_path / "t.png", transparent=True))
+    clear = Image.open(render.save(render.plot(rosen).figure, tmp_path / "t.png", transparent=True))
     assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
-    assert Image.open(render.save(fig, tmp_path / "hi.png", dpi=200)).size == (2560, 1440)
+    assert Image.open(render.save(render.plot(rosen).figure, tmp_path / "hi.png", dpi=200)).size == (2560, 1440)
 
 
 def test_writes_are_atomic(rosen, tmp_path, monkeypatch):
@@ -190,13 +276,17 @@ def test_writes_are_atomic(rosen, tmp_path, monkeypatch):
         (lambda r, p: render.plot("not a result"), TypeError, "expected an optviz Result"),
         (lambda r, p: render.save(render.plot(r).figure, p / "missing" / "a.png"), ValueError, "does not exist"),
         (lambda r, p: render.save(render.plot(r).figure, p / "a.bmp"), ValueError, "suffix must be one of"),
+        (lambda r, p: render.save(render.plot(r).figure, p / "a.png", dpi=5000), ValueError,
+         "dpi 5000 makes a 64000x36000 picture; at most 10000 pixels a side"),
+        (lambda r, p: render.save(render.plot(r).figure, p / "a.png", dpi="high"), ValueError,
+         "dpi must be a positive number, got 'high'"),
         (lambda r, p: render.plot(_all_nan(r)), ValueError, "every path in the result is NaN"),
-        (lambda r, p: render.plot(r, "curve"), ValueError, "use paths()"),
     ],
 )
 def test_bad_input(rosen, tmp_path, call, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         call(rosen, tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def _all_nan(result):

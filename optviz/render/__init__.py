@@ -1,28 +1,18 @@
-"""Pictures of optimizer paths: stills for slides and papers, and fast animated GIFs."""
+"""Pictures of optimizer paths: stills for slides and papers, and fast animated GIFs.
 
+``style`` decides the look, ``canvas`` makes and writes figures, ``frames`` chooses what
+part of the plane to show and where labels go, ``contours`` draws the landscape,
+``trajectories`` the paths on it, ``charts`` the numbers, and ``gif`` the animations.
+"""
+
+from .canvas import figure, png, save
+from .charts import basin_map, loss, penalty_paths, sweep_map, training
+from .contours import contour, function_curve
 from .gif import Animation, animate
-from .stills import (
-    basin_map,
-    contour,
-    curve,
-    figure,
-    function_curve,
-    grid,
-    loss,
-    path_colours,
-    paths,
-    penalty_paths,
-    plot,
-    png,
-    save,
-    surface,
-    training,
-    sweep_map,
-)
-from .style import PALETTE, SIZES, THEMES
+from .style import SIZES, THEMES
+from .trajectories import curve, grid, path_colours, paths, picture, plot, surface
 
 __all__ = [
-    "PALETTE", "SIZES", "THEMES", "Animation", "animate", "basin_map", "contour", "curve", "figure",
-    "function_curve", "grid", "loss", "path_colours", "paths", "penalty_paths", "plot", "png", "save",
-    "surface", "sweep_map", "training",
+    "SIZES", "THEMES", "Animation", "animate", "basin_map", "contour", "curve", "figure", "function_curve", "grid",
+    "loss", "path_colours", "paths", "penalty_paths", "picture", "plot", "png", "save", "surface", "sweep_map", "training",
 ]

@@ -1,44 +1,63 @@
-"""Themes, sizes and colours: how a figure looks, decided in one place."""
+"""Themes, sizes and colours: how a figure looks, decided in one place.
+
+Every theme pairs a sequential multi-hue fill for the landscape (darkest at the low values)
+with a path palette whose colours keep at least 3:1 contrast (WCAG) against every colour of
+that fill, one hue family per optimizer, so that no two optimizers in a figure look alike
+and none fades into the background.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from matplotlib.colors import LinearSegmentedColormap
+import matplotlib
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap, is_color_like, to_hex, to_rgb
 
 from ..names import did_you_mean
 
-# Okabe & Ito's colour-blind-safe palette; each optimizer keeps its colour in every figure.
-PALETTE = {
-    "sgd": "#0072B2",
-    "momentum": "#E69F00",
-    "nesterov": "#CC79A7",
-    "adagrad": "#009E73",
-    "rmsprop": "#D55E00",
-    "adam": "#56B4E9",
-    "adamw": "#F0E442",
-}
-EXTRA_COLOURS = ["#999999", "#882255", "#44AA99", "#117733", "#332288", "#AA4499", "#DDCC77"]
+# The optimizer kinds in palette order: each takes the colour of its place in a theme's palette.
+KINDS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adam_notes")
+MIN_CONTRAST = 3.0  # every path colour against every fill colour
 
 
 @dataclass(frozen=True)
 class Theme:
     background: str
     foreground: str
-    muted: str  # contour lines, grid, secondary text
-    fill_low: str  # the contour fill at the minimum ...
-    fill_high: str  # ... and at the top of the range
-    outline: str  # the halo around paths, so any colour reads on the fill
+    muted: str  # axes, grid, secondary text
+    outline: str  # the thin halo around paths and markers
+    fill: tuple[str, ...]  # the landscape, from the lowest values to the highest
+    palette: tuple[str, ...]  # path colours: one hue family each, KINDS first, then spares
+    faint: str  # paths shown for context in small multiples
 
     @property
     def colormap(self) -> LinearSegmentedColormap:
-        return LinearSegmentedColormap.from_list("optviz", [self.fill_low, self.fill_high])
+        return LinearSegmentedColormap.from_list("optviz", list(self.fill))
+
+
+def _light_fill() -> tuple[str, ...]:
+    # the light part of YlGnBu: teal at the minimum through green to pale yellow at the top
+    base = matplotlib.colormaps["YlGnBu_r"]
+    return tuple(to_hex(base(t)) for t in np.linspace(0.58, 1.0, 8))
 
 
 THEMES = {
-    "light": Theme("#ffffff", "#1f2328", "#8c959f", "#b8cde0", "#f7f8fa", "#ffffff"),
-    "dark": Theme("#0f1419", "#e6edf3", "#6e7681", "#3b5068", "#151b22", "#0f1419"),
+    "light": Theme(
+        background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff", fill=_light_fill(),
+        # blue, orange, magenta, green, red, purple, black; spares: olive, petrol
+        palette=("#1f4eb4", "#a04000", "#a0126f", "#17692a", "#c0141c", "#6a2ca0", "#222222", "#5e5200",
+                 "#00607a"),
+        faint="#6e7781",
+    ),
+    "dark": Theme(
+        background="#0d1117", foreground="#e6edf3", muted="#8b949e", outline="#0d1117",
+        fill=("#0a0f2c", "#0f1c40", "#12264d", "#143457", "#15405f", "#175063", "#1a5566"),
+        palette=("#8fb8ff", "#ffb454", "#ff8fd8", "#7ee07e", "#ff8a80", "#c9a4ff", "#f2f2f2", "#f0e442",
+                 "#6fe3ec"),
+        faint="#8b949e",
+    ),
 }
 
 
@@ -58,8 +77,8 @@ SIZES = {
     "slide": Size(1280, 720, 100, 15),
     "square": Size(1080, 1080, 100, 16),
     "paper": Size(1050, 750, 300, 7),  # 3.5 x 2.5 in: one column
-    "gif": Size(640, 480, 100, 10),
 }
+MAX_SIDE = 10_000  # pixels
 
 
 def get_theme(theme: str | Theme) -> Theme:
@@ -78,8 +97,8 @@ def get_size(size: str | tuple[int, int] | Size) -> Size:
         width, height = (int(v) for v in size)
     except (TypeError, ValueError):
         raise TypeError(f"size must be a name ({', '.join(SIZES)}) or (width, height) in pixels, got {size!r}") from None
-    if not (64 <= width <= 10_000 and 64 <= height <= 10_000):
-        raise ValueError(f"size must be between 64 and 10000 pixels a side, got {width}x{height}")
+    if not (64 <= width <= MAX_SIDE and 64 <= height <= MAX_SIDE):
+        raise ValueError(f"size must be between 64 and {MAX_SIDE} pixels a side, got {width}x{height}")
     return Size(width, height, 100, round(max(6.0, 15 * min(width / 1280, height / 720)), 1))
 
 
@@ -100,33 +119,64 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
         "legend.facecolor": theme.background,
         "legend.edgecolor": theme.muted,
         "legend.labelcolor": theme.foreground,
-        "legend.framealpha": 0.85,
+        "legend.framealpha": 0.9,
         "grid.color": theme.muted,
         "font.size": size.font,
-        "axes.titlesize": size.font * 1.15,
+        "axes.titlesize": size.font * 1.1,
+        "figure.titlesize": size.font * 1.3,
+        "figure.titleweight": "bold",
         "axes.labelsize": size.font,
-        "legend.fontsize": size.font * 0.85,
+        "legend.fontsize": size.font * 0.9,
         "xtick.labelsize": size.font * 0.85,
         "ytick.labelsize": size.font * 0.85,
         "lines.linewidth": max(1.0, size.font / 7),
         "axes.spines.top": False,
         "axes.spines.right": False,
+        "mathtext.fontset": "dejavusans",
+        "svg.fonttype": "none",  # text stays text in SVG: a slide author can edit a label
+        "pdf.fonttype": 42,
+        "savefig.dpi": size.dpi,
     }
 
 
-def colours(kinds: list[str]) -> list[str]:
-    """One colour per path: the first of each optimizer kind gets the kind's own colour;
-    repeats take the colours of kinds absent from the figure, then spare ones."""
-    own = {kind: PALETTE[kind] for kind in kinds if kind in PALETTE}
-    free = [c for k, c in PALETTE.items() if k not in own] + EXTRA_COLOURS
+# the order in which repeats take free colours: the families most unlike each other first
+_FREE_ORDER = (0, 4, 3, 1, 5, 2, 6, 7, 8)
+
+
+def colours(kinds: list[str], theme: Theme) -> list[str]:
+    """One colour per path, each in its own hue family: the first of each optimizer kind gets
+    the kind's own colour; repeats (and unknown kinds) take the colours no kind in the figure
+    uses, blue, red and green first."""
+    own = {kind: theme.palette[KINDS.index(kind)] for kind in kinds if kind in KINDS}
+    free = [theme.palette[i] for i in _FREE_ORDER if theme.palette[i] not in own.values()]
     chosen, seen = [], set()
     for kind in kinds:
         if kind in own and kind not in seen:
             chosen.append(own[kind])
         else:
-            chosen.append(free.pop(0) if free else "#777777")
+            chosen.append(free.pop(0) if free else theme.faint)
         seen.add(kind)
     return chosen
+
+
+def check_colour(colour: Any) -> str:
+    """A colour matplotlib knows, or ValueError naming it."""
+    if not isinstance(colour, str) or not is_color_like(colour):
+        raise ValueError(f"unknown colour {colour!r} (a name like 'crimson' or a hex code like '#1f4eb4')")
+    return to_hex(colour)
+
+
+def luminance(colour: Any) -> float:
+    """WCAG relative luminance of a colour."""
+    channels = np.array(to_rgb(colour))
+    linear = np.where(channels <= 0.03928, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def contrast(a: Any, b: Any) -> float:
+    """WCAG contrast ratio of two colours, 1 to 21."""
+    la, lb = sorted((luminance(a), luminance(b)))
+    return (lb + 0.05) / (la + 0.05)
 
 
 def _known(what: str, name: Any, known: dict) -> str:

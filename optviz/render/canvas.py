@@ -1,0 +1,111 @@
+"""Figures: made at a size in a theme, drawn into by axes-level functions, written to files."""
+
+from __future__ import annotations
+
+import functools
+import io
+from numbers import Real
+from typing import Any, Callable
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..files import atomic, writable_path
+from .style import MAX_SIDE, Size, Theme, get_size, get_theme, rc
+
+STILL_FORMATS = ("png", "svg", "pdf")
+RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
+
+
+def figure(
+    theme: str | Theme = "light",
+    size: str | tuple[int, int] | Size = "slide",
+    nrows: int = 1,
+    ncols: int = 1,
+    projection: str | None = None,
+    **subplots: Any,
+) -> tuple[Figure, np.ndarray]:
+    """A themed figure of the given size and its axes (always a 2D array); ``subplots`` go to
+    ``Figure.subplots`` (sharex=True, ...)."""
+    theme, size = get_theme(theme), get_size(size)
+    settings = rc(theme, size)
+    with matplotlib.rc_context(settings):
+        fig = Figure(figsize=size.inches, dpi=size.dpi, layout="constrained")
+        FigureCanvasAgg(fig)  # measures text for label placement, renders PNGs
+        axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw={"projection": projection}, **subplots)
+    # read back by the drawing functions, which run later under the same settings
+    fig.optviz_theme, fig.optviz_rc, fig.optviz_size = theme, settings, size
+    return fig, axes
+
+
+def axes_level(projection: str | None = None) -> Callable:
+    """Makes draw(obj, ax, theme, **options) an axes-level function: it draws into ``ax`` or
+    into a new themed figure, under that figure's settings, and returns the axes."""
+
+    def wrap(draw: Callable) -> Callable:
+        @functools.wraps(draw)
+        def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
+                   size: Any = "slide", **options: Any) -> Axes:
+            if ax is None:
+                ax = figure(theme, size, projection=projection)[1][0, 0]
+            chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme)
+            with matplotlib.rc_context(getattr(ax.figure, "optviz_rc", {})):
+                draw(obj, ax, chosen, **options)
+            return ax
+
+        return public
+
+    return wrap
+
+
+def titled(fig: Figure, title: str | None) -> Figure:
+    """The figure with a title over all of it (a scenario's), in the figure's own type,
+    centred over the axes, so that a legend beside them keeps its own column."""
+    if title:
+        with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+            fig.suptitle(title)
+            fig.draw_without_rendering()
+            boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
+            fig.suptitle(title, x=(min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
+    return fig
+
+
+def ours(fig: Any) -> bool:
+    """Whether optviz made this figure (and so may lay out its legend and colour bar)."""
+    return hasattr(fig, "optviz_theme")
+
+
+def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool = False) -> Any:
+    """Write a figure as PNG, SVG or PDF (by the suffix), atomically; returns the path.
+
+    In SVG and PDF, text stays text and the filled landscape is kept as pixels, so the file
+    stays small and a label stays editable."""
+    path = writable_path(path, STILL_FORMATS)
+    dpi = check_dpi(dpi, fig)
+    with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=dpi if path.suffix.lower() == ".png" else RASTER_DPI,
+                    transparent=transparent)
+    return path
+
+
+def check_dpi(dpi: Any, fig: Figure) -> float:
+    """The dpi to save at (the figure's own by default), or ValueError naming what is wrong."""
+    if dpi is None:
+        return fig.dpi
+    if isinstance(dpi, bool) or not isinstance(dpi, Real) or not np.isfinite(dpi) or dpi <= 0:
+        raise ValueError(f"dpi must be a positive number, got {dpi!r}")
+    width, height = fig.get_size_inches() * dpi
+    if max(width, height) > MAX_SIDE:
+        raise ValueError(f"dpi {dpi:g} makes a {width:.0f}x{height:.0f} picture; at most {MAX_SIDE} pixels a side")
+    return float(dpi)
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (for notebooks and web pages)."""
+    out = io.BytesIO()
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+        fig.savefig(out, format="png")
+    return out.getvalue()

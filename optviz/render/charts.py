@@ -1,0 +1,221 @@
+"""Charts of numbers: loss per step, training curves, sweeps, basins and penalties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from ..result import Result
+from .canvas import axes_level, figure, ours, titled
+from .contours import contour, halo, heading, star
+from .style import Theme, colours, get_theme
+from .trajectories import START_STYLES, _check, start_label, traces
+
+
+@axes_level()
+def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: bool = True,
+         palette: dict[str, str] | None = None, **unused: Any) -> None:
+    """f - f* per step on a log scale, or with kind="distance" the distance to the nearest
+    minimum. Without known minima it draws f itself, on a symmetric log scale where it goes
+    negative. One line per path: colour by optimizer and line style by start."""
+    result = _check(result)
+    if kind not in ("loss", "distance"):
+        raise ValueError(f"kind must be 'loss' or 'distance', got {kind!r}")
+    fn = result.function
+    if kind == "distance" and not fn.minima:
+        raise ValueError(f"{fn.name} has no known minima to measure a distance to")
+    if kind == "distance":
+        minima = torch.tensor([m.point for m in fn.minima], dtype=result.positions.dtype)
+        values = torch.cdist(result.positions.transpose(0, 1), minima.unsqueeze(0).expand(result.positions.shape[1], -1, -1))
+        values, ylabel = values.min(dim=-1).values.T, "distance to the nearest minimum"
+    elif fn.minima:
+        values, ylabel = result.gap(), "f - f*"
+    else:
+        values, ylabel = result.losses, "f"
+    values = values.numpy()
+    steps = np.arange(result.steps + 1)
+    for trace in traces(result, theme, palette, np.zeros((result.steps + 1, values.shape[1], 2))):
+        y = values[:, trace.index]
+        ax.plot(steps, y, color=trace.colour, linestyle=trace.linestyle, label=trace.label, linewidth=2.2,
+                gid=f"path:{trace.index}")
+    _scale(ax, values)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel=ylabel, xlim=(0, max(1, result.steps)))
+    ax.grid(True, alpha=0.25)
+    ax.set_title(f"{fn.title or fn.name}: {ylabel} per step")
+    if legend:
+        handles = [line for line in ax.lines if not line.get_label().startswith("_")]
+        if len(result.optimizers) > 1 and result.n_starts > 1:
+            handles += [Line2D([], [], color=theme.muted, linestyle=START_STYLES[s % len(START_STYLES)], linewidth=2,
+                               label=start_label(result, s)) for s in range(result.n_starts)]
+        if ours(ax.figure) and len(ax.figure.axes) == 1:
+            ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
+        else:
+            ax.legend(handles=handles, loc="best")
+
+
+def _scale(ax: Axes, values: np.ndarray) -> None:
+    """log where every value is positive and they span decades; symlog where some are
+    negative and they span decades; else linear. Exact zeros drop off a log axis."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return
+    nonzero = np.abs(finite[finite != 0])
+    spans_decades = nonzero.size and nonzero.max() > 100 * nonzero.min()
+    if finite.min() > 0 and spans_decades:
+        ax.set_yscale("log")
+    elif finite.min() >= 0 and spans_decades:
+        for line in ax.lines:
+            y = np.asarray(line.get_ydata(), dtype=float)
+            line.set_ydata(np.where(y > 0, y, np.nan))
+        ax.set_yscale("log")
+    elif finite.min() < 0 and spans_decades:
+        ax.set_yscale("symlog", linthresh=10.0 ** np.floor(np.log10(np.percentile(nonzero, 10))))
+
+
+def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", title: str | None = None) -> Figure:
+    """Train (solid) and test (dashed) loss per epoch on a log scale, one panel per variant,
+    all on the same y axis, each titled with its final numbers; where the variants report a
+    train-test gap, a last panel draws that gap per epoch for all of them."""
+    theme = get_theme(theme)
+    names = list(curves.train)
+    gap = all("gap" in curves.numbers.get(name, {}) for name in names)
+    fig, axes = figure(theme, size, 1, len(names) + gap, sharey=False)
+    train_colour, test_colour = theme.palette[0], theme.palette[4]
+    with matplotlib.rc_context(fig.optviz_rc):
+        panels = list(axes.flat)
+        for ax in panels[1:len(names)]:
+            ax.sharey(panels[0])
+        for ax, name in zip(panels, names):
+            epochs = np.arange(len(curves.train[name]))
+            ax.plot(epochs, curves.train[name], color=train_colour, linewidth=2.2, label="train")
+            ax.plot(epochs, curves.test[name], color=test_colour, linewidth=2.2, linestyle="--", label="test")
+            ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set(xlabel="epoch")
+            ax.grid(True, alpha=0.25)
+            numbers = [f"{k} {v:.3g}" for k, v in curves.numbers.get(name, {}).items()]
+            lines = [", ".join(numbers[i:i + 2]) for i in range(0, len(numbers), 2)]
+            ax.set_title("\n".join([name, *lines]), fontsize="medium")
+        panels[0].set_ylabel("MSE loss")
+        panels[0].legend(loc="best")
+        if gap:
+            ax = panels[-1]
+            late = 0.0
+            for name, colour in zip(names, colours(["?"] * len(names), theme)):
+                difference = np.array(curves.test[name]) - np.array(curves.train[name])
+                ax.plot(np.arange(len(difference)), difference, color=colour, linewidth=2.4, label=name)
+                late = max(late, float(np.max(difference[len(difference) // 2:])))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            # the story is where training ends: the first epochs' gap runs off the top
+            ax.set(xlabel="epoch", ylabel="test - train loss", ylim=(0, 3 * late))
+            ax.set_title("the gap: overfitting", fontsize="medium")
+            ax.grid(True, alpha=0.25)
+            ax.legend(loc="upper right")
+    return titled(fig, title or curves.title)
+
+
+@axes_level()
+def sweep_map(study: Any, ax: Axes, theme: Theme, *, colorbar: bool = True) -> None:
+    """A Sweep as a heatmap of final f - f* (log colours); diverged cells crossed out; the
+    best cell starred."""
+    fn = study.function
+    low = min((m.value for m in fn.minima), default=float(torch.nan_to_num(study.final, posinf=0).min()))
+    gap = (study.final - low).numpy()
+    finite = np.isfinite(gap)
+    shown = np.where(finite, np.maximum(gap, 1e-16), np.nan)
+    xs, ys = study.x_values.numpy(), study.y_values.numpy()
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad=theme.muted)
+    mesh = ax.pcolormesh(xs, ys, np.log10(shown), cmap=cmap, shading="nearest", rasterized=True)
+    rows, cols = np.nonzero(~finite)
+    ax.plot(xs[cols], ys[rows], linestyle="none", marker="x", color=theme.foreground,
+            markersize=max(3.0, 200 / max(len(xs), len(ys))), label="diverged")
+    bx, by, _ = study.best
+    ax.plot(bx, by, marker="*", markersize=18, color="#ffffff", markeredgecolor="#000000",
+            linestyle="none", label=f"best: {study.x_name}={bx:.3g}, {study.y_name}={by:.3g}")
+    for set_scale, values in ((ax.set_xscale, xs), (ax.set_yscale, ys)):
+        if values.min() > 0 and values.max() / values.min() > 100:  # a log-spaced range
+            set_scale("log")
+    ax.set(xlabel=study.x_name, ylabel=study.y_name)
+    ax.set_title(f"{study.optimizer} on {fn.title or fn.name}: final f - f* after {study.steps} steps")
+    if colorbar:
+        bar = ax.figure.colorbar(mesh, ax=ax, label="log10(f - f*)")
+        bar.outline.set_visible(False)
+    if ours(ax.figure):
+        ax.figure.legend(loc="outside right lower", frameon=False)
+    else:
+        ax.legend(loc="upper right")
+
+
+@axes_level()
+def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
+    """Basins of attraction: each start coloured by the minimum it reaches (grey: none)."""
+    fn = study.function
+    n = len(fn.minima)
+    cmap = ListedColormap([theme.muted] + colours(["?"] * n, theme))
+    labels = study.labels.numpy() + 1  # 0 is "none"
+    ax.pcolormesh(study.xs.numpy(), study.ys.numpy(), labels, cmap=cmap, vmin=-0.5, vmax=n + 0.5, shading="nearest",
+                  rasterized=True)
+    handles = []
+    for i, m in enumerate(fn.minima):
+        star(ax, *m.point, theme=theme)
+        share = float((study.labels == i).double().mean()) * 100
+        handles.append(Patch(color=cmap(i + 1), label=f"({m.point[0]:.2f}, {m.point[1]:.2f}): {share:.0f}%"))
+    none = float((study.labels < 0).double().mean()) * 100
+    handles.append(Patch(color=theme.muted, label=f"no minimum: {none:.0f}%"))
+    (x0, x1), (y0, y1) = fn.bounds
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="x", ylabel="y")
+    ax.set_aspect("equal")
+    ax.set_title(f"{study.label} on {fn.title or fn.name}: basins after {study.steps} steps")
+    if ours(ax.figure):
+        ax.figure.legend(handles=handles, loc="outside right upper", frameon=False, title="start reaches")
+    else:
+        ax.legend(handles=handles, loc="upper right")
+
+
+@axes_level()
+def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
+    """The loss's contours with the L2 circle and the L1 diamond that touch it at the
+    penalised minimum, and the path of that minimum as lambda grows (hollow: lambda = 0)."""
+    from .contours import grid_values
+
+    fn = paths.function
+    ax.set_aspect("equal", adjustable="box")
+    contour(fn, ax, minima=True)
+    l1_at, l2_at = (p.numpy() for p in paths.at(paths.highlight))
+    radius = float(np.linalg.norm(l2_at))
+    corner = float(np.abs(l1_at).sum())
+    angle = np.linspace(0, 2 * np.pi, 400)
+    l2_colour, l1_colour = theme.palette[0], theme.palette[4]
+    ax.plot(radius * np.cos(angle), radius * np.sin(angle), color=l2_colour, linewidth=1.8, linestyle="--",
+            label=f"‖w‖² = {radius**2:.3g} (L2 level set)")
+    ax.plot([corner, 0, -corner, 0, corner], [0, corner, 0, -corner, 0], color=l1_colour, linewidth=1.8,
+            linestyle="--", label=f"|w₁| + |w₂| = {corner:.3g} (L1 level set)")
+    X, Y, Z = grid_values(fn, None, 200)
+    for point, colour in ((l2_at, l2_colour), (l1_at, l1_colour)):  # the loss's level set through each
+        level = fn(torch.tensor(point, dtype=torch.float64)).item()
+        ax.contour(X, Y, Z, levels=[level], colors=colour, linewidths=1.4)
+    for path, colour, name in ((paths.l2_path, l2_colour, "L2"), (paths.l1_path, l1_colour, "L1")):
+        ax.plot(*path.numpy().T, color=colour, linewidth=3.0, label=f"{name} minimum as λ grows")
+    ax.plot(*l2_at, marker="o", markersize=11, color=l2_colour, markeredgecolor=theme.outline, zorder=6,
+            linestyle="none", label=f"L2 minimum at λ={paths.highlight:g}: ({l2_at[0]:.2f}, {l2_at[1]:.2f})")
+    ax.plot(*l1_at, marker="D", markersize=10, color=l1_colour, markeredgecolor=theme.outline, zorder=6,
+            linestyle="none", label=f"L1 minimum at λ={paths.highlight:g}: ({l1_at[0]:.2f}, {l1_at[1]:.2f})")
+    ax.axhline(0, color=theme.foreground, linewidth=0.8, alpha=0.6)
+    ax.axvline(0, color=theme.foreground, linewidth=0.8, alpha=0.6)
+    ax.set_title(f"{heading(fn)}\nwith an L1 or an L2 penalty", fontsize="medium")
+    if ours(ax.figure):
+        ax.figure.legend(loc="outside right upper", frameon=False)
+    else:
+        ax.legend(loc="lower right", fontsize="small")
+    for text in ax.texts:
+        text.set_path_effects(halo(theme, 1.0))

@@ -1,0 +1,121 @@
+"""The landscape under the paths: filled contours with a colour bar, 1D curves, minima."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from matplotlib import patheffects
+from matplotlib.axes import Axes
+from matplotlib.colors import BoundaryNorm
+from matplotlib.ticker import MaxNLocator
+
+from ..functions import TestFunction
+from .canvas import axes_level
+from .frames import Box
+from .style import Theme
+
+NICE = (1.0, 2.0, 5.0)  # log-spaced levels at 1, 2 and 5 of every decade
+
+
+def heading(function: TestFunction) -> str:
+    """The function as a picture's title: its human name and its typeset formula."""
+    name = function.title or (function.name.replace("_", " ").capitalize() if function.name.isidentifier() else "")
+    return "    ".join(part for part in (name, function.tex) if part) or function.formula
+
+
+def grid_values(function: TestFunction, region: Box | None = None, resolution: int = 300) -> tuple[np.ndarray, ...]:
+    """The function on a resolution x resolution grid over region (default its bounds): X, Y, Z."""
+    (x0, x1), (y0, y1) = function.bounds
+    if region is not None:
+        x0, x1, y0, y1 = region
+    xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
+    ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
+    X, Y = torch.meshgrid(xs, ys, indexing="xy")
+    with np.errstate(all="ignore"):
+        Z = function(torch.stack([X, Y], dim=-1))
+    return X.numpy(), Y.numpy(), Z.numpy()
+
+
+def contour_levels(z: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Levels for z: at 1, 2 and 5 of each decade above the minimum where the values span
+    decades (log), else evenly at round numbers."""
+    finite = z[np.isfinite(z)]
+    if not finite.size:
+        raise ValueError("the function is not finite anywhere in the frame: nothing to draw")
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi <= lo:
+        return np.array([lo - 1, lo, lo + 1]), False
+    above = finite[finite > lo] - lo
+    if above.size and np.percentile(above, 95) > 100 * np.percentile(above, 5):
+        start, stop = np.log10(max(np.percentile(above, 0.5), (hi - lo) * 1e-9)), np.log10(hi - lo)
+        steps = [m * 10.0**e for e in range(int(np.floor(start)), int(np.ceil(stop)) + 1) for m in NICE]
+        steps = [s for s in steps if 10**start <= s <= hi - lo]
+        return np.array([lo] + [lo + s for s in steps] + ([hi] if steps[-1] < hi - lo else [])), True
+    return MaxNLocator(nbins=12).tick_values(lo, hi), False
+
+
+def level_ticks(levels: np.ndarray, log: bool) -> np.ndarray:
+    """The levels worth a label on a colour bar: the minimum and one a decade (log), or about
+    eight of the round ones (linear)."""
+    if log:
+        above = levels[1:] - levels[0]
+        decades = levels[1:][np.isclose(np.log10(above) % 1, 0, atol=1e-9) | np.isclose(np.log10(above) % 1, 1, atol=1e-9)]
+        return np.concatenate([levels[:1], decades[:: max(1, int(np.ceil(len(decades) / 8)))]])
+    return levels[:: max(1, int(np.ceil(len(levels) / 9)))]
+
+
+@axes_level()
+def contour(function: TestFunction, ax: Axes, theme: Theme, *, region: Box | None = None,
+            colorbar: bool | Axes = True, minima: bool = True, resolution: int = 300) -> None:
+    """The function's landscape over region (default its bounds): a filled contour in the
+    theme's fill, darkest at the low values, thin level lines, a colour bar (beside the axes,
+    or in the axes given as ``colorbar``), minima starred."""
+    if function.dim != 2:
+        raise ValueError(f"contour needs a 2D function, {function.name} is {function.dim}D")
+    X, Y, Z = grid_values(function, region, resolution)
+    levels, log = contour_levels(Z)
+    cmap = theme.colormap
+    norm = BoundaryNorm(levels, cmap.N)
+    filled = ax.contourf(X, Y, Z, levels=levels, cmap=cmap, norm=norm)
+    filled.set_rasterized(True)  # pixels inside SVG and PDF: small files, same look
+    filled.optviz_log = log  # for a colour bar shared by several panels
+    ax.contour(X, Y, Z, levels=levels, colors=theme.foreground, linewidths=0.5, alpha=0.18)
+    if colorbar is not False:
+        cax = colorbar if isinstance(colorbar, Axes) else ax.inset_axes([1.03, 0, 0.035, 1])
+        bar = ax.figure.colorbar(filled, cax=cax)
+        bar.set_label("f  (log-spaced levels)" if log else "f")
+        shown = level_ticks(levels, log)
+        bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
+        bar.outline.set_visible(False)
+    if minima:
+        for m in function.minima:
+            star(ax, *m.point, theme=theme)
+    x0, x1, y0, y1 = region if region is not None else (*function.bounds[0], *function.bounds[1])
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=function.axes[0], ylabel=function.axes[1])
+
+
+@axes_level()
+def function_curve(function: TestFunction, ax: Axes, theme: Theme, *, region: tuple[float, float] | None = None) -> None:
+    """A 1D function's curve over region (default its bounds), its minima as stars."""
+    if function.dim != 1:
+        raise ValueError(f"function_curve draws 1D functions; {function.name} is {function.dim}D")
+    lo, hi = region if region is not None else function.bounds[0]
+    xs = torch.linspace(lo, hi, 800, dtype=torch.float64).unsqueeze(-1)
+    values = function(xs).numpy()
+    ax.plot(xs[:, 0].numpy(), values, color=theme.muted, linewidth=2.2, zorder=1)
+    for m in function.minima:
+        if lo <= m.point[0] <= hi:
+            star(ax, m.point[0], m.value, theme=theme)
+    pad = 0.06 * (values.max() - values.min())
+    ax.set(xlim=(lo, hi), ylim=(values.min() - pad, values.max() + pad), xlabel="x", ylabel="f(x)")
+
+
+def star(ax: Axes, x: float, y: float, *, theme: Theme, size: float = 16) -> None:
+    """A known minimum: a star in the foreground colour with a halo."""
+    ax.plot(x, y, marker="*", markersize=size, color=theme.foreground, markeredgecolor=theme.outline,
+            markeredgewidth=1.2, linestyle="none", zorder=6, gid="minimum")
+
+
+def halo(theme: Theme, width: float) -> list:
+    """A thin outline in the background colour around a line or text, so crossings read."""
+    return [patheffects.Stroke(linewidth=width + 2.0, foreground=theme.outline), patheffects.Normal()]

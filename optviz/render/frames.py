@@ -1,0 +1,170 @@
+"""What part of the plane a picture shows, and where its labels go.
+
+A picture is cropped to its paths and the marked minima, plus a margin, so a 20-step path
+fills the frame. A path that runs away is followed until it leaves the function's bounds
+widened by ``REACH`` spans on each side: its first growing swings stay in the picture, and
+it is labelled where it leaves. Labels go inside the axes at the first of several places
+around their anchor that overlaps no other label and covers least of the paths.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+
+REACH = 2.0  # spans of the bounds beyond them that a runaway path is followed for
+MARGIN = 0.08  # of the frame's span on each side
+
+
+Box = tuple[float, float, float, float]  # x0, x1, y0, y1
+
+
+def view(paths: Sequence[np.ndarray], bounds: Sequence[tuple[float, float]], marks: Sequence[Sequence[float]] = (),
+         margin: float = MARGIN) -> Box:
+    """The box around every path (each (steps + 1, 2), NaN where it stopped) and every mark,
+    with a margin; runaway paths are followed to REACH spans beyond the bounds."""
+    (bx0, bx1), (by0, by1) = bounds
+    reach = (bx0 - REACH * (bx1 - bx0), bx1 + REACH * (bx1 - bx0), by0 - REACH * (by1 - by0), by1 + REACH * (by1 - by0))
+    points = [followed(xy, reach) for xy in paths] + [np.asarray(marks, dtype=float).reshape(-1, 2)]
+    points = np.concatenate([p for p in points if len(p)]) if any(len(p) for p in points) else np.empty((0, 2))
+    if not len(points):
+        return bx0, bx1, by0, by1
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    # a path that barely moves still gets a frame a twentieth of the bounds across
+    least = 0.05 * max(bx1 - bx0, by1 - by0)
+    x0, x1 = _widened(x0, x1, least)
+    y0, y1 = _widened(y0, y1, least)
+    dx, dy = margin * (x1 - x0), margin * (y1 - y0)
+    return x0 - dx, x1 + dx, y0 - dy, y1 + dy
+
+
+def followed(xy: np.ndarray, reach: Box) -> np.ndarray:
+    """The finite points of a path up to (not past) the first one outside ``reach``."""
+    xy = np.asarray(xy, dtype=float)
+    finite = np.isfinite(xy).all(axis=1)
+    x0, x1, y0, y1 = reach
+    inside = finite & (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    gone = np.flatnonzero(~inside)
+    return xy[: gone[0]] if len(gone) else xy
+
+
+def _widened(lo: float, hi: float, least: float) -> tuple[float, float]:
+    if hi - lo >= least:
+        return lo, hi
+    middle = (lo + hi) / 2
+    return middle - least / 2, middle + least / 2
+
+
+def fit(box: Box, aspect: float) -> Box:
+    """The box widened along one side to ``aspect`` (width / height), about its centre."""
+    x0, x1, y0, y1 = box
+    width, height = x1 - x0, y1 - y0
+    if width / height < aspect:
+        grow = (aspect * height - width) / 2
+        return x0 - grow, x1 + grow, y0, y1
+    grow = (width / aspect - height) / 2
+    return x0, x1, y0 - grow, y1 + grow
+
+
+def box_aspect(ax: Axes, reserve: float = 0.0) -> float:
+    """The width / height of the axes' place in its figure, less a share of its width kept
+    for a colour bar (before layout: the subplot's nominal place)."""
+    position = ax.get_position()
+    width, height = ax.figure.get_size_inches()
+    return (position.width * width * (1 - reserve)) / (position.height * height)
+
+
+def clip_segment(a: np.ndarray, b: np.ndarray, box: Box) -> tuple | None:
+    """The part of segment a-b inside box = (x0, x1, y0, y1), by Liang-Barsky, or None."""
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return None
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # a far escape: a ratio of inf is right
+        return _liang_barsky(a, b - a, box)
+
+
+def _liang_barsky(a: np.ndarray, d: np.ndarray, box: Box) -> tuple | None:
+    x0, x1, y0, y1 = box
+    lo, hi = 0.0, 1.0
+    for p, q in ((-d[0], a[0] - x0), (d[0], x1 - a[0]), (-d[1], a[1] - y0), (d[1], y1 - a[1])):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        r = q / p
+        if p < 0:
+            lo = max(lo, r)
+        else:
+            hi = min(hi, r)
+        if lo > hi:
+            return None
+    return a + lo * d, a + hi * d
+
+
+def exit_point(xy: np.ndarray, box: Box) -> np.ndarray | None:
+    """Where a path last is inside the box: the end of its last visible segment."""
+    for t in range(len(xy) - 1, 0, -1):
+        segment = clip_segment(xy[t - 1], xy[t], box)
+        if segment is not None:
+            return segment[1]
+    return None
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+# offsets (in font sizes) of a label's centre from its anchor: inward first, then around
+_PLACES = [(0, 1.4), (0, -1.4), (1, 1.4), (-1, 1.4), (1, -1.4), (-1, -1.4), (0, 2.8), (0, -2.8),
+           (1.5, 0), (-1.5, 0), (2, 2.8), (-2, 2.8), (2, -2.8), (-2, -2.8)]
+
+
+def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: np.ndarray | None = None,
+          **style) -> Text:
+    """Put ``text`` near ``anchor`` (data coordinates), inside the axes, clear of the boxes in
+    ``taken`` (which it joins) and over as few ``ink`` points (display coordinates) as it can.
+    The label keeps its offset from the anchor in points, so a later layout moves it along."""
+    renderer = ax.figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    px, py = ax.transData.transform(anchor)
+    label = ax.annotate(text, xy=anchor, xycoords="data", xytext=(0, 0), textcoords="offset pixels",
+                        ha="center", va="center", annotation_clip=False, **style)
+    label.set_in_layout(False)
+    size = label.get_fontsize() * ax.figure.dpi / 72
+    best, best_cost = None, None
+    for dx, dy in _PLACES:
+        offset = (dx * size * max(3, len(text) / 4), dy * size)
+        label.xyann = offset
+        offset = _nudged_inside(label.get_window_extent(renderer), inside, offset)
+        label.xyann = offset
+        box = label.get_window_extent(renderer)
+        cost = sum(box.overlaps(other) for other in taken) * 1000
+        if ink is not None and len(ink):
+            cost += int(box.count_contains(ink))
+        if best_cost is None or cost < best_cost:
+            best, best_cost = offset, cost
+        if cost == 0:
+            break
+    label.xyann = best
+    label.set_annotation_clip(False)
+    # offsets in points from here on: the same on screen whatever the axes' final size
+    label.set_anncoords("offset points")
+    label.xyann = (best[0] * 72 / ax.figure.dpi, best[1] * 72 / ax.figure.dpi)
+    taken.append(label.get_window_extent(renderer))
+    return label
+
+
+def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tuple[float, float]:
+    """The offset moved so that the box lies inside, with a few pixels to spare."""
+    pad = 6
+    x, y = offset
+    if box.x0 < inside.x0 + pad:
+        x += inside.x0 + pad - box.x0
+    if box.x1 > inside.x1 - pad:
+        x -= box.x1 - (inside.x1 - pad)
+    if box.y0 < inside.y0 + pad:
+        y += inside.y0 + pad - box.y0
+    if box.y1 > inside.y1 - pad:
+        y -= box.y1 - (inside.y1 - pad)
+    return x, y

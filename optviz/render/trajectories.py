@@ -1,0 +1,572 @@
+"""Pictures of paths: on a 2D landscape, on a 1D curve, on a 3D surface, and small multiples.
+
+Axes-level functions (``paths``, ``curve``, ``surface``) draw into ``ax=`` when given and
+return it; with no ``ax`` they make a themed figure of their own. ``grid`` is the
+figure-level helper: one panel per optimizer, per start or per result, on identical axes.
+
+Every path stays visible. Paths are drawn longest first; where a path lies under later
+ones it is drawn wider than they are, so it shows as a rim around them, and a path that
+is the same as another to the pixel is dashed over it and says so in the legend. Short
+lessons (up to MARKER_STEPS steps) show every step as a dot; longer paths show their
+start, their end and arrows for their direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from ..result import Result
+from .canvas import axes_level, figure, ours, titled
+from .contours import contour, function_curve, halo, heading, star
+from .frames import Box, clip_segment, exit_point, fit, place, view
+from .style import Theme, colours, get_theme
+
+KINDS = ("auto", "paths", "curve", "loss", "distance", "surface")
+MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
+START_STYLES = ("-", (0, (6, 3)), (0, (1.5, 2)), (0, (6, 2, 1.5, 2)))  # one per start
+WIDTH = 1.25  # the top path's width, in multiples of the theme's line width
+RIM = 1.0  # how much wider a path is drawn than one hiding it, in the same multiples
+
+
+# --- which path looks how ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trace:
+    """How one path is drawn."""
+
+    index: int  # the path's index in the result
+    xy: np.ndarray  # (steps + 1, 2) in data coordinates (x, f for a 1D function)
+    colour: str
+    label: str | None  # its legend entry (None: shares one)
+    linestyle: Any = "-"
+    width: float = 1.0  # in points
+    zorder: float = 3.0
+    same_as: str | None = None  # the label of a path it repeats to the pixel
+
+
+def _check(result: Any) -> Result:
+    if not isinstance(result, Result):
+        raise TypeError(f"expected an optviz Result (from optviz.simulate), got {type(result).__name__}")
+    if result.positions.shape[1] == 0:
+        raise ValueError("the result has no paths to draw")
+    if torch.isnan(result.positions).all():
+        raise ValueError("every path in the result is NaN: nothing to draw")
+    return result
+
+
+def legend_label(result: Result, name: str) -> str:
+    """A path's legend entry: the name it was given, unless that is just the optimizer's
+    own short name, in which case its label with non-default hyperparameters."""
+    opt = result.optimizers[name]
+    return opt.label if name in (opt.name, opt.kind) else name
+
+
+def path_colours(result: Result, theme: str | Theme = "light") -> dict[str, str]:
+    """Each optimizer's colour: its own in every figure and GIF of a theme."""
+    names = list(result.optimizers)
+    return dict(zip(names, colours([result.optimizers[n].kind for n in names], get_theme(theme))))
+
+
+def start_label(result: Result, start: int) -> str:
+    return "from (" + ", ".join(f"{v:g}" for v in result.starts[start].tolist()) + ")"
+
+
+def traces(result: Result, theme: Theme, palette: dict[str, str] | None, xy: np.ndarray) -> list[Trace]:
+    """Every path's colour, legend entry and line style: colour by optimizer and line style
+    by start, or colour by start when one optimizer runs from several."""
+    palette = palette or path_colours(result, theme)
+    by_start = len(result.optimizers) == 1 and result.n_starts > 1
+    start_colours = colours(["?"] * result.n_starts, theme) if by_start else []
+    out = []
+    for b, name in enumerate(result.names):
+        start = b % result.n_starts
+        if by_start:
+            out.append(Trace(b, xy[:, b], start_colours[start], f"{legend_label(result, name)}, {start_label(result, start)}"))
+        else:
+            out.append(Trace(b, xy[:, b], palette[name], legend_label(result, name) if start == 0 else None,
+                             START_STYLES[start % len(START_STYLES)]))
+    return out
+
+
+def layered(found: list[Trace], ax: Axes, box: Box, base: float) -> list[Trace]:
+    """The traces in drawing order with their widths: longest first; a path more than half
+    hidden under later ones drawn wider than they are, so it shows as a rim around them; a
+    path the same as an earlier one to the pixel dashed over it."""
+    cells = [_cells(t.xy, ax, box, base) for t in found]
+    order = sorted(range(len(found)), key=lambda i: -len(cells[i]))
+    same: dict[int, int] = {}
+    for k, i in enumerate(order):
+        for j in order[:k]:
+            if j not in same and cells[i] and _share(cells[i], cells[j]) > 0.9 and _share(cells[j], cells[i]) > 0.9:
+                same[i] = j
+                break
+    widths = {i: base for i in order}
+    for k in range(len(order) - 1, -1, -1):  # from the top down: each one wider than what hides it
+        i = order[k]
+        above = [j for j in order[k + 1:] if j not in same and same.get(i) != j]
+        covered = set().union(*(cells[j] for j in above)) if above else set()
+        if i not in same and cells[i] and _share(cells[i], covered) > 0.5:
+            under = max(widths[j] for j in above if cells[i] & cells[j])
+            widths[i] = min(under + RIM * base, base * (1 + 2 * RIM))
+    laid = []
+    for z, i in enumerate(order):
+        trace = replace(found[i], width=widths[i], zorder=3 + z / 100)
+        if i in same:
+            trace = replace(trace, linestyle=(z % 3 * 2, (4, 4)), width=widths[same[i]],
+                            same_as=found[same[i]].label or f"path {same[i]}")
+        laid.append(trace)
+    return laid
+
+
+def _cells(xy: np.ndarray, ax: Axes, box: Box, width: float) -> set[tuple[int, int]]:
+    """The cells (about a line's width across, in pixels) a path passes through."""
+    x0, x1, y0, y1 = box
+    w, h = ax.figure.get_size_inches() * ax.figure.dpi * np.array([ax.get_position().width, ax.get_position().height])
+    size = max(2.0, width * ax.figure.dpi / 72)
+    points = xy[np.isfinite(xy).all(axis=1)]
+    if len(points) == 0:
+        return set()
+    pixels = np.column_stack([(points[:, 0] - x0) / (x1 - x0) * w, (points[:, 1] - y0) / (y1 - y0) * h])
+    pixels = pixels[(np.abs(pixels) < 1e6).all(axis=1)]
+    cells = set()
+    for a, b in zip(pixels[:-1], pixels[1:]):
+        n = max(1, int(np.hypot(*(b - a)) / (size / 2)))
+        for t in np.linspace(0, 1, n + 1):
+            p = a + t * (b - a)
+            if 0 <= p[0] <= w and 0 <= p[1] <= h:
+                cells.add((int(p[0] // size), int(p[1] // size)))
+    return cells
+
+
+def _share(a: set, b: set) -> float:
+    return len(a & b) / len(a)
+
+
+# --- drawing ------------------------------------------------------------------------------------
+
+
+def draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool = False) -> None:
+    """The traces with their marks: every step as a dot on short lessons, else start, end and
+    direction. ``faint``: thin and grey, as context for a highlighted path. Paths never move
+    the layout: it is made for the landscape, the labels and the legend."""
+    before = set(map(id, ax.get_children()))
+    _draw(ax, laid, theme, steps, faint)
+    for artist in ax.get_children():
+        if id(artist) not in before:
+            artist.set_in_layout(False)
+
+
+def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) -> None:
+    for trace in laid:
+        xy = trace.xy
+        if faint:
+            ax.plot(*xy.T, color=theme.faint, linewidth=trace.width * 0.5, alpha=0.55, zorder=2,
+                    gid=f"path:{trace.index}", solid_capstyle="round")
+            continue
+        dots = steps <= MARKER_STEPS
+        ax.plot(*xy.T, color=trace.colour, linewidth=trace.width, linestyle=trace.linestyle, zorder=trace.zorder,
+                marker="o" if dots else None, markersize=trace.width * 1.9, markeredgecolor=theme.outline,
+                markeredgewidth=0.6, solid_capstyle="round", solid_joinstyle="round", gid=f"path:{trace.index}")
+        finite = xy[np.isfinite(xy).all(axis=1)]
+        if len(finite):
+            ax.plot(*finite[-1], marker="o", markersize=7 + trace.width, color=trace.colour,
+                    markeredgecolor=theme.outline, markeredgewidth=1.2, zorder=trace.zorder + 1,
+                    gid=f"path:{trace.index}")
+        if not dots:
+            _arrows(ax, finite, trace)
+    starts = {tuple(np.round(t.xy[0], 12)) for t in laid if np.isfinite(t.xy[0]).all()}
+    for point in starts:
+        ax.plot(*point, marker="o", markersize=11, markerfacecolor=theme.background, markeredgecolor=theme.foreground,
+                markeredgewidth=1.8, zorder=5.5, linestyle="none", gid="start")
+
+
+def _arrows(ax: Axes, xy: np.ndarray, trace: Trace) -> None:
+    """Two arrowheads along a long path, at a third and two thirds of its length."""
+    if len(xy) < 3:
+        return
+    length = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+    if not np.isfinite(length[-1]) or length[-1] == 0:
+        return
+    for share in (1 / 3, 2 / 3):
+        k = int(np.searchsorted(length, share * length[-1]))
+        k = min(max(k, 1), len(xy) - 1)
+        ax.annotate("", xy=xy[k], xytext=xy[k - 1], zorder=trace.zorder + 0.5, gid=f"path:{trace.index}",
+                    arrowprops=dict(arrowstyle="-|>", color=trace.colour, linewidth=0,
+                                    mutation_scale=14 + 3 * trace.width, shrinkA=0, shrinkB=0))
+
+
+def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, theme: Theme) -> None:
+    """"diverged at step k" inside the axes, next to where each runaway path leaves the frame,
+    clear of the other labels and of as much of the paths as it can."""
+    ax.figure.draw_without_rendering()  # the layout, so labels are measured where they end up
+    ink = np.concatenate([ax.transData.transform(t.xy[np.isfinite(t.xy).all(axis=1)]) for t in laid])
+    taken: list = []
+    for trace in laid:
+        step = int(result.diverged_at[trace.index])
+        where = exit_point(trace.xy, box) if step >= 0 else None
+        if where is not None:
+            place(ax, divergence_text(ax, step), where, taken, ink, color=trace.colour, fontweight="bold",
+                  path_effects=halo(theme, 1.5), zorder=7)
+
+
+def divergence_text(ax: Axes, step: int) -> str:
+    """"diverged at step k", on two lines where the axes are narrow (a small multiple)."""
+    width = ax.get_window_extent().width
+    one_line = f"diverged at step {step}"
+    return one_line if width > 30 * matplotlib.rcParams["font.size"] else f"diverged\nat step {step}"
+
+
+def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme) -> Any:
+    """One entry per optimizer (and per start where line styles tell starts apart), beside the
+    axes in optviz's own figures, where it covers nothing; else where it covers least."""
+    handles = []
+    for trace in sorted(laid, key=lambda t: t.index):
+        if trace.label is None:
+            continue
+        text = trace.label + (f" (same path as {trace.same_as})" if trace.same_as else "")
+        handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text))
+    if len(result.optimizers) > 1 and result.n_starts > 1:
+        handles += [Line2D([], [], color=theme.muted, linewidth=2, linestyle=START_STYLES[s % len(START_STYLES)],
+                           label=start_label(result, s)) for s in range(result.n_starts)]
+    if not handles:
+        return None
+    if ours(ax.figure) and len(ax.figure.axes) <= 2:  # the axes and its colour bar
+        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
+    return ax.legend(handles=handles, loc="best")
+
+
+# --- the public pictures --------------------------------------------------------------------------
+
+
+def frame_of(result: Result, bounds: Any = None) -> Box:
+    """The box a 2D picture of the result shows: the given bounds, or its paths and marked
+    minima with a margin."""
+    if bounds is not None:
+        (x0, x1), (y0, y1) = bounds
+        return float(x0), float(x1), float(y0), float(y1)
+    fn = result.function
+    xy = result.positions.numpy()
+    inside = [m.point for m in fn.minima
+              if all(lo <= v <= hi for v, (lo, hi) in zip(m.point, fn.bounds))]
+    return view([xy[:, b] for b in range(xy.shape[1])], fn.bounds, inside)
+
+
+def laid_out_aspect(ax: Axes, box: Box) -> float:
+    """The width / height of the place the figure's layout leaves the axes, with everything
+    around it (title, labels, legend, colour bar) already there."""
+    ax.set(xlim=box[:2], ylim=box[2:])
+    ax.figure.draw_without_rendering()
+    place = ax.get_position(original=True)
+    width, height = ax.figure.get_size_inches()
+    return place.width * width / (place.height * height)
+
+
+def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorbar: bool = True, legend: bool = True,
+          palette: dict[str, str] | None = None, highlight: Sequence[int] | None = None,
+          box: Box | None = None) -> tuple[Box, list[Trace]]:
+    """Everything of a paths picture but the paths: the title, the legend, the landscape
+    (or the 1D curve) over the frame, and the colour bar. Returns the frame and the traces
+    in drawing order (for ``draw``, or for a GIF to draw step by step)."""
+    result = _check(result)
+    fn = result.function
+    one_d = fn.dim == 1
+    if fn.dim > 2:
+        raise ValueError(f"paths are drawn on 1D and 2D functions; {fn.name} is {fn.dim}D")
+    xy = (np.stack([result.positions[..., 0].numpy(), result.losses.numpy()], axis=-1) if one_d
+          else result.positions.numpy())
+    found = traces(result, theme, palette, xy)
+    ax.set_title(heading(fn))
+    shown = [t for t in found if highlight is None or t.index in highlight]
+    legend = add_legend(ax, result, shown, theme) if legend else None
+    if one_d:
+        box = box or curve_frame(result, bounds)
+        function_curve(fn, ax, region=(box[0], box[1]))
+        ax.set_ylim(box[2], box[3])
+    else:
+        ax.set_aspect("equal", adjustable="box")
+        bar = ax.inset_axes([1.03, 0, 0.035, 1]) if colorbar else False
+        if box is None:
+            box = frame_of(result, bounds)
+            box = box if bounds is not None else fit(box, laid_out_aspect(ax, box))
+        contour(fn, ax, region=box, colorbar=bar)
+    found = [replace(t, xy=within(t.xy, box)) for t in found]
+    base = matplotlib.rcParams["lines.linewidth"] * WIDTH
+    laid = layered(found, ax, box, base)
+    if legend is not None and highlight is None and any(t.same_as for t in laid):
+        legend.remove()  # now it is known which paths repeat another: the legend says so
+        add_legend(ax, result, laid, theme)
+    return box, laid
+
+
+def within(xy: np.ndarray, box: Box) -> np.ndarray:
+    """The path up to where it first leaves the box, ending on the box's edge; NaN after: a
+    runaway path's later swings would only cross the frame again and again."""
+    x0, x1, y0, y1 = box
+    outside = ~((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
+    gone = np.flatnonzero(outside & np.isfinite(xy).all(axis=1))
+    if not len(gone) or gone[0] == 0:
+        return xy
+    kept = xy.copy()
+    k = gone[0]
+    edge = clip_segment(xy[k - 1], xy[k], box)
+    kept[k] = edge[1] if edge is not None else np.nan
+    kept[k + 1:] = np.nan
+    return kept
+
+
+@axes_level()
+def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | None = None, label: bool = True,
+          **options: Any) -> None:
+    """Each path on the function's landscape (2D), or on its curve (1D), cropped to the paths
+    and the marked minima (or to ``bounds``), on equal axes, with a colour bar and a legend.
+
+    ``highlight``: the path indices drawn in full; the others are faint context (small
+    multiples). A runaway path is followed out of the frame and labelled where it leaves;
+    with ``label=False`` that waits for ``ax.optviz_labels()``, once the figure is complete.
+    Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a frame to share).
+    """
+    box, laid = scene(result, ax, theme, highlight=highlight, **options)
+    if highlight is not None:
+        draw(ax, [t for t in laid if t.index not in highlight], theme, result.steps, faint=True)
+        # nothing else is drawn in full: the highlighted paths need no rims or dashes
+        base = matplotlib.rcParams["lines.linewidth"] * WIDTH
+        laid = [replace(t, width=base, linestyle=START_STYLES[(t.index % result.n_starts) % len(START_STYLES)],
+                        same_as=None) if t.index in highlight else t for t in laid]
+    shown = [t for t in laid if highlight is None or t.index in highlight]
+    draw(ax, shown, theme, result.steps)
+    ax.optviz_labels = lambda: label_divergence(ax, result, shown, box, theme)
+    if label:
+        ax.optviz_labels()
+
+
+curve = paths  # a 1D function's curve with the iterates on it: the same picture
+
+
+def curve_frame(result: Result, bounds: Any = None) -> Box:
+    """x: the iterates and minima (or the given bounds); f: the curve over that range."""
+    fn = result.function
+    if bounds is not None:
+        (x0, x1), = bounds
+    else:
+        x = result.positions[..., 0].numpy()
+        xy = [np.column_stack([x[:, b], np.zeros(len(x))]) for b in range(x.shape[1])]
+        x0, x1, _, _ = view(xy, (fn.bounds[0], (-1.0, 1.0)), [(m.point[0], 0.0) for m in fn.minima])
+    values = fn(torch.linspace(x0, x1, 800, dtype=torch.float64).unsqueeze(-1)).numpy()
+    pad = 0.06 * (values.max() - values.min() or 1.0)
+    return x0, x1, float(values.min() - pad), float(values.max() + pad)
+
+
+@axes_level(projection="3d")
+def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colorbar: bool = True,
+            palette: dict[str, str] | None = None, **unused: Any) -> None:
+    """The function as a 3D surface over the paths' frame, with a colour bar and the paths
+    drawn on top of it. Where f spans decades the height is log10(f - f* + 1e-3)."""
+    from .contours import contour_levels, grid_values
+
+    result = _check(result)
+    fn = result.function
+    if fn.dim != 2:
+        raise ValueError(f"surface() needs a 2D function, {fn.name} is {fn.dim}D")
+    box = frame_of(result)
+    X, Y, Z = grid_values(fn, box, 120)
+    _, log = contour_levels(Z)
+    low = float(np.nanmin(Z))
+    height = (lambda z: np.log10(np.maximum(z - low, 0) + 1e-3)) if log else (lambda z: z)
+    ax.computed_zorder = False  # draw in artist order: the paths stay above the surface
+    surf = ax.plot_surface(X, Y, height(Z), cmap=theme.colormap, linewidth=0, antialiased=True, rcount=80, ccount=80,
+                           zorder=1)
+    lift = 0.01 * (np.nanmax(height(Z)) - np.nanmin(height(Z)))
+    laid = traces(result, theme, palette, result.positions.numpy())
+    positions, losses = result.positions.numpy(), result.losses.numpy()
+    x0, x1, y0, y1 = box
+    for trace in laid:
+        xy = positions[:, trace.index]
+        keep = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        z = np.where(keep, height(losses[:, trace.index]) + lift, np.nan)
+        ax.plot(xy[:, 0], xy[:, 1], z, color=trace.colour, linewidth=2.6, label=trace.label, zorder=10,
+                linestyle=trace.linestyle, path_effects=halo(theme, 2.6))
+        finite = np.isfinite(z)
+        if finite.any():
+            last = np.flatnonzero(finite)[-1]
+            ax.plot([xy[last, 0]], [xy[last, 1]], [z[last]], marker="o", color=trace.colour, markersize=8,
+                    markeredgecolor=theme.outline, zorder=11)
+    ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1], zlabel="log10(f - f* + 0.001)" if log else "f",
+           xlim=(x0, x1), ylim=(y0, y1))
+    ax.set_facecolor(theme.background)
+    ax.set_box_aspect((1.35, 1, 0.75), zoom=1.12)
+    if colorbar:
+        bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.08)
+        bar.set_label("log10(f - f* + 0.001)" if log else "f")
+        bar.outline.set_visible(False)
+    ax.set_title(heading(fn))
+    if legend and any(t.label for t in laid):
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 1.0))
+
+
+def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
+    """The right picture for a result: paths on contours (2D) or on the curve (1D), or
+    kind="loss", "distance", "surface"."""
+    from .charts import loss
+
+    result = _check(result)
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    if kind in ("loss", "distance"):
+        return loss(result, ax, kind=kind, **options)
+    return surface(result, ax, **options) if kind == "surface" else paths(result, ax, **options)
+
+
+def grid(
+    results: Result | Sequence[Result],
+    *,
+    by: str = "optimizer",
+    kind: str = "auto",
+    theme: str | Theme = "light",
+    size: Any = "slide",
+    ncols: int | None = None,
+    title: str | None = None,
+    context: bool = True,
+    bounds: Any = None,
+) -> Figure:
+    """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
+    given several results, per result. The panels of one result share identical axes where
+    their paths are alike in extent (else each is framed on its own); with ``context`` each
+    shows every path faint and its own in full. Returns the figure."""
+    panels = _panels(results, by)
+    n = len(panels)
+    ncols = ncols or (n if n <= 3 else 3 if n in (5, 6, 9) else min(n, 4))
+    nrows = -(-n // ncols)
+    theme = get_theme(theme)
+    whole = results if isinstance(results, Result) else None
+    fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
+    flat = axes.flat
+    with matplotlib.rc_context(fig.optviz_rc):
+        titles = []
+        for ax, (heading_, _, indices) in zip(flat, panels):
+            colour = _panel_colour(whole, indices, theme) if whole is not None else None
+            titles.append(dict(label=heading_, fontsize="medium", **({"color": colour} if colour else {})))
+            ax.set_title(**titles[-1])
+        box = _shared_box(whole, [subset for _, subset, _ in panels], kind, flat[0], bounds) if whole is not None else None
+        palette = path_colours(whole, theme) if whole is not None else None
+        for ax, (_, subset, indices), panel_title in zip(flat, panels, titles):
+            options: dict[str, Any] = dict(legend=False, palette=palette)
+            if kind in ("auto", "paths"):
+                options["label"] = False  # once the whole figure is laid out
+            panel = subset
+            if kind in ("auto", "paths") and panel.function.dim == 2 and box is not None:
+                options["colorbar"] = False  # one for all the panels, which share their frame
+            if box is not None:
+                options["box"] = box
+                if context:
+                    panel, options["highlight"] = whole, indices
+            plot(panel, kind, ax, **options)
+            ax.set_title(**panel_title)
+            if n > 3 and kind != "surface":  # small panels: fewer, readable ticks
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+                ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+            if whole is not None:
+                ax.set(xlabel="", ylabel="")
+        for ax in flat[n:]:
+            ax.set_visible(False)
+        if box is not None and whole.function.dim == 2:
+            _shared_colorbar(fig, flat[:n])
+        titled(fig, title or (heading(whole.function) if whole is not None else ""))
+        for ax in flat[:n]:
+            if hasattr(ax, "optviz_labels"):
+                ax.optviz_labels()
+        if whole is not None and kind != "surface":
+            fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
+            fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
+    return fig
+
+
+def picture(result: Result, *, title: str | None = None, bounds: Any = None, **style: Any) -> Figure:
+    """The picture a result is best shown by: small multiples on identical axes (every path
+    faint, one in full per panel) for four or more optimizers from one start on a 2D
+    function, one panel with every path otherwise. ``style``: theme, size."""
+    result = _check(result)
+    if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
+        return grid(result, title=title, bounds=bounds, **style)
+    ax = plot(result, bounds=bounds, label=False, **style)
+    titled(ax.figure, title)
+    ax.optviz_labels()  # placed once the title has taken its room
+    return ax.figure
+
+
+def _shared_box(result: Result, subsets: list[Result], kind: str, ax: Axes, bounds: Any = None) -> Box | None:
+    """One frame for every panel, where the panels' own frames are alike enough to compare on
+    it (none is less than a third of it across); else None: each panel its own."""
+    if kind not in ("auto", "paths"):
+        return None
+    one_d = result.function.dim == 1
+    if bounds is not None:
+        return curve_frame(result, bounds) if one_d else frame_of(result, bounds)
+    frame = curve_frame if one_d else frame_of
+    whole, own = frame(result), [frame(subset) for subset in subsets]
+    spans = [(b[1] - b[0]) / (whole[1] - whole[0]) for b in own]
+    spans += [] if one_d else [(b[3] - b[2]) / (whole[3] - whole[2]) for b in own]
+    if min(spans) < 1 / 3:
+        return None
+    if one_d:
+        return whole
+    ax.set_aspect("equal", adjustable="box")
+    return fit(whole, laid_out_aspect(ax, whole))
+
+
+def _shared_colorbar(fig: Figure, axes: Sequence[Axes]) -> None:
+    from .contours import level_ticks
+
+    filled = next(c for c in axes[0].collections if hasattr(c, "optviz_log"))
+    bar = fig.colorbar(filled, ax=list(axes), fraction=0.03, pad=0.02)
+    log = filled.optviz_log
+    shown = level_ticks(np.asarray(filled.levels), log)
+    bar.set_label("f  (log-spaced levels)" if log else "f")
+    bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
+    bar.outline.set_visible(False)
+
+
+def _panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None:
+    """The colour of the optimizer a panel shows, if it shows one."""
+    names = {result.names[i] for i in indices}
+    return path_colours(result, theme)[names.pop()] if len(names) == 1 else None
+
+
+def _panels(results: Any, by: str) -> list[tuple[str, Result, list[int]]]:
+    """(title, the panel's own paths, their indices in the whole result) per panel."""
+    if isinstance(results, Result):
+        n = results.n_starts
+        if by == "optimizer":
+            return [(_two_lines(legend_label(results, name)), results.select([name]), list(range(k * n, (k + 1) * n)))
+                    for k, name in enumerate(results.optimizers)]
+        if by == "start":
+            return [(start_label(results, s), results.select(starts=[s]), list(range(s, results.positions.shape[1], n)))
+                    for s in range(n)]
+        raise ValueError(f"by must be 'optimizer' or 'start', got {by!r}")
+    results = list(results)
+    if not results:
+        raise ValueError("grid needs at least one result")
+    return [(_check(r).function.title or r.function.name, r, list(range(r.positions.shape[1]))) for r in results]
+
+
+def _two_lines(label: str, width: int = 26) -> str:
+    """An optimizer's name on one line, its hyperparameters wrapped on the next ones."""
+    name, _, rest = label.partition(" ")
+    lines, line = [name], ""
+    for word in rest.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join(lines + ([line] if line else []))

@@ -1,0 +1,168 @@
+"""Measures of how a figure looks: what a lecturer checks at the back of the room, in numbers.
+
+- ``visible_shares``: of each path's own pixels, the share still visible in the whole
+  figure (the figure with and without that path differ there);
+- ``text_collisions``: pairs of texts whose boxes intersect;
+- ``ink_under_text``: the share of each path's pixels covered by text;
+- ``aspect_error``: how far a 2D picture's units are from equal on both axes;
+- ``worst_contrast``: the lowest WCAG contrast of a path's colour against the fill under it.
+"""
+
+import io
+import itertools
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
+from PIL import Image
+
+from optviz.render.style import contrast
+
+
+def pixels(fig) -> np.ndarray:
+    """The figure as an RGB array, as it would be saved. The first call lays the figure out
+    and then holds that layout, so that showing or hiding a path changes only its pixels."""
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    fig.set_layout_engine("none")
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def path_artists(fig, index=None):
+    def wanted(artist):
+        gid = artist.get_gid() or ""
+        return gid.startswith("path:") and (index is None or gid == f"path:{index}")
+
+    return fig.findobj(wanted)
+
+
+def path_indices(fig):
+    return sorted({int(a.get_gid().split(":")[1]) for a in path_artists(fig)})
+
+
+def _showing(fig, artists, visible):
+    before = [a.get_visible() for a in artists]
+    for a in artists:
+        a.set_visible(visible)
+    return before
+
+
+def visible_shares(fig) -> dict[int, float]:
+    """Per path index: |pixels the path changes alone, and still changes in the whole| /
+    |pixels the path changes alone|."""
+    everything = path_artists(fig)
+    whole = pixels(fig)
+    _showing(fig, everything, False)
+    empty = pixels(fig)
+    shares = {}
+    for index in path_indices(fig):
+        own = path_artists(fig, index)
+        _showing(fig, own, True)
+        alone = (pixels(fig) != empty).any(axis=-1)
+        _showing(fig, own, False)
+        _showing(fig, everything, True)
+        _showing(fig, own, False)
+        without = pixels(fig)
+        _showing(fig, everything, False)
+        seen = (whole != without).any(axis=-1) & alone
+        shares[index] = seen.sum() / max(alone.sum(), 1)
+    _showing(fig, everything, True)
+    return shares
+
+
+def texts(fig) -> list:
+    """Every text the figure draws (tick labels only for ticks inside the view), with its
+    box in pixels."""
+    pixels(fig)  # lay out
+    renderer = fig.canvas.get_renderer()
+    ticks, drawn = set(), []
+    for ax in fig.axes:
+        if not ax.get_visible():  # an empty place in a grid draws nothing
+            ticks.update(id(t) for a in (ax.xaxis, ax.yaxis) for tick in a.get_major_ticks() + a.get_minor_ticks()
+                         for t in (tick.label1, tick.label2))
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            slack = 1e-9 * max(1.0, hi - lo)
+            for locs, made in ((axis.get_majorticklocs(), axis.get_major_ticks), (axis.get_minorticklocs(), axis.get_minor_ticks)):
+                for loc, tick in zip(locs, made(len(locs))):
+                    for label in (tick.label1, tick.label2):
+                        ticks.add(id(label))
+                        if label.get_visible() and lo - slack <= loc <= hi + slack:
+                            drawn.append(label)
+    found = []
+    for text in fig.findobj(Text):
+        if (id(text) not in ticks or text in drawn) and text.get_visible() and text.get_text().strip() and _shown(text):
+            found.append((text.get_text(), text.get_window_extent(renderer)))
+    return found
+
+
+def _shown(text) -> bool:
+    """Not in a hidden panel (an empty place in a grid)."""
+    return text.axes is None or text.axes.get_visible()
+
+
+def text_collisions(fig, slack: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of texts whose boxes (shrunk by ``slack`` pixels) intersect."""
+    boxes = texts(fig)
+    clashes = []
+    for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+        if (min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0) > slack
+                and min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0) > slack):
+            clashes.append((a, b))
+    return clashes
+
+
+def ink_under_text(fig) -> dict[int, float]:
+    """Per path index: the share of its pixels that lie under some text's box."""
+    everything = path_artists(fig)
+    height = int(fig.bbox.height)
+    _showing(fig, everything, False)
+    empty = pixels(fig)
+    under = np.zeros(empty.shape[:2], dtype=bool)
+    for _, box in texts(fig):
+        under[max(0, height - int(box.y1)):height - int(box.y0), max(0, int(box.x0)):int(box.x1)] = True
+    shares = {}
+    for index in path_indices(fig):
+        own = path_artists(fig, index)
+        _showing(fig, own, True)
+        alone = (pixels(fig) != empty).any(axis=-1)
+        _showing(fig, own, False)
+        shares[index] = (alone & under).sum() / max(alone.sum(), 1)
+    _showing(fig, everything, True)
+    return shares
+
+
+def aspect_error(ax) -> float:
+    """|data units per pixel along x / along y - 1| once the figure is laid out."""
+    pixels(ax.figure)
+    box = ax.get_window_extent()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    return abs(((x1 - x0) / box.width) / ((y1 - y0) / box.height) - 1)
+
+
+def worst_contrast(ax, result) -> dict[str, float]:
+    """Per path colour: the lowest contrast against the fill at the path's points in frame."""
+    filled = next(c for c in ax.collections if hasattr(c, "optviz_log"))
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    worst = {}
+    for line in path_artists(ax.figure):
+        if not hasattr(line, "get_xydata") or line.get_alpha() not in (None, 1):
+            continue
+        xy = line.get_xydata()
+        keep = np.isfinite(xy).all(axis=1) & (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        if not keep.any():
+            continue
+        import torch
+
+        values = result.function(torch.tensor(xy[keep], dtype=torch.float64)).numpy()
+        fills = filled.cmap(filled.norm(values))
+        colour = line.get_color()
+        worst[colour] = min(worst.get(colour, 21.0), min(contrast(colour, f[:3]) for f in fills))
+    return worst
+
+
+def png_size(fig) -> tuple[int, int]:
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return Image.open(out).size

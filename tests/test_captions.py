@@ -1,0 +1,218 @@
+"""Captions are tests: every number or comparison a gallery caption or README states is
+checked here against the run that draws it."""
+
+import math
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import torch
+
+import optviz
+from optviz.scenario import bundled, load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def scenario(number: int):
+    return load(next(p for p in bundled() if p.stem.startswith(f"{number:02d}-")))
+
+
+@cache
+def run(number: int):
+    return scenario(number).run()
+
+
+def final(number, label):
+    result = run(number)
+    return result.path(label)[-1], result.losses[-1, result.index(label)].item()
+
+
+def steps_taken(result, label):
+    path = result.path(label)
+    return torch.linalg.vector_norm(path[1:] - path[:-1], dim=-1)
+
+
+def distance(point, target):
+    return torch.linalg.vector_norm(point - torch.tensor(target, dtype=point.dtype)).item()
+
+
+def caption(number):
+    return scenario(number).description
+
+
+def test_01_three_learning_rates():
+    assert "lr 0.2 converges, lr 0.05 is too slow, lr 1.1 overshoots further every step and diverges" in caption(1)
+    assert abs(final(1, "SGD lr=0.2")[0].item()) < 0.1
+    assert abs(final(1, "SGD lr=0.05")[0].item()) > 3  # a third of the way after ten steps
+    x = run(1).path("SGD lr=1.1")[:, 0]
+    assert (x[1:].abs() > x[:-1].abs()).all() and (torch.sign(x[1:]) == -torch.sign(x[:-1])).all()
+
+
+def test_02_a_large_step_lands_in_the_poorer_minimum():
+    assert "jumps past the nearby, deeper minimum at x ≈ 7.3" in caption(2) and "worse one at x ≈ -1.8" in caption(2)
+    x = run(2).path("SGD lr=2")[:, 0]
+    deep, poor = optviz.get_function("xcos").minima
+    assert deep.point[0] == pytest.approx(7.3, abs=0.05) and poor.point[0] == pytest.approx(-1.8, abs=0.05)
+    assert deep.value < poor.value
+    assert x[1] < deep.point[0] and abs(x[-1] - poor.point[0]) < 0.3
+
+
+def test_03_a_steady_slide():
+    losses = run(3).losses[:, 0]
+    assert (losses[1:] < losses[:-1]).all()
+
+
+def test_04_ill_conditioned_sgd():
+    assert "lr 0.4 crawls along x₁; lr 0.6 overshoots across x₂ further each step and diverges" in caption(4)
+    assert final(4, "SGD lr=0.4")[0][0].item() < -0.5  # still far along the flat direction
+    y = run(4).path("SGD lr=0.6")[:20, 1]
+    assert (y[1:].abs() > y[:-1].abs()).all() and run(4).diverged_at[1] >= 0
+
+
+def test_05_momentum():
+    assert "momentum 0.5 converges" in caption(5) and "momentum 0.25 it barely converges" in caption(5)
+    assert final(5, "Momentum lr=0.6 momentum=0.5")[1] < 1e-4
+    start = run(5).losses[0, 1].item()
+    assert 1e-3 < final(5, "Momentum lr=0.6 momentum=0.25")[1] < start / 100
+
+
+def test_06_adagrad_stalls_at_lr_04():
+    assert "At lr 0.4 the steps shrink before it gets there; lr 2 converges" in caption(6)
+    steps = steps_taken(run(6), "AdaGrad lr=0.4")
+    assert steps[-1] < steps[0] / 5 and final(6, "AdaGrad lr=0.4")[1] > 0.5
+    assert final(6, "AdaGrad lr=2")[1] < 1e-5
+
+
+def test_07_rmsprop_does_not_die_out():
+    assert "at lr 0.4, where AdaGrad stalls, it reaches the minimum within 20 steps" in caption(7)
+    assert final(7, "RMSProp lr=0.4 alpha=0.9")[1] < 1e-3 and final(6, "AdaGrad lr=0.4")[1] > 0.5
+
+
+def test_09_the_notes_bias_correction():
+    text = caption(9)
+    assert "step 5: 0.40 against Adam's 0.22" in text and "0.32 times Adam's" in text
+    right, wrong = steps_taken(run(9), "Adam, 1 - βᵗ (right)"), steps_taken(run(9), "Adam, 1 - β (notes)")
+    assert right[0].item() == pytest.approx(wrong[0].item(), rel=1e-12)  # the same first step
+    assert f"{wrong[4]:.2f}" == "0.40" and f"{right[4]:.2f}" == "0.22"
+    assert (wrong[1:20] > right[1:20]).all()  # longer steps after the first
+    # only once beta2^t has died away: with a steady gradient, sqrt(1 - beta2) / (1 - beta1)
+    params, grad = torch.zeros(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+    sizes = []
+    for opt in (optviz.adam(lr=0.16), optviz.optimizers.adam_notes(lr=0.16)):
+        p, state = params, opt.init(params)
+        for _ in range(8000):
+            new, state = opt.step(p, grad, state)
+            step, p = (p - new).abs().item(), new
+        sizes.append(step)
+    assert sizes[1] / sizes[0] == pytest.approx(math.sqrt(0.001) / 0.1, rel=0.01)
+    assert f"{math.sqrt(0.001) / 0.1:.2f}" == "0.32"
+
+
+def test_10_six_optimizers_each_converge():
+    assert "each at a learning rate that suits it" in caption(10)
+    assert (run(10).losses[-1] < 0.01).all() and (run(10).diverged_at < 0).all()
+
+
+def test_11_rosenbrock():
+    assert "Momentum and Adam follow it; plain SGD crawls" in caption(11)
+    assert distance(final(11, "Momentum")[0], (1, 1)) < 0.2 and distance(final(11, "Adam lr=0.05")[0], (1, 1)) < 0.2
+    assert distance(final(11, "SGD")[0], (1, 1)) > 1
+
+
+def test_12_beale():
+    assert "at 0.05 it diverges within three steps" in caption(12) and "end within 0.1 of it" in caption(12)
+    fast = optviz.simulate("beale", optviz.sgd(lr=0.05), starts=list(scenario(12).starts[0]), steps=10)
+    assert 0 <= fast.diverged_at.item() <= 3
+    assert distance(final(12, "SGD")[0], (3, 0.5)) > 0.5
+    for label in ("Momentum", "AdaGrad lr=0.5", "Adam lr=0.05"):
+        assert distance(final(12, label)[0], (3, 0.5)) < 0.1, label
+
+
+def test_13_sgd_lingers_at_the_saddle():
+    assert "plain SGD lingers near the saddle while momentum and Adam escape fast" in caption(13)
+    result = run(13)
+    escape = {label: int((result.path(label)[:, 1].abs() > 1).to(torch.int64).argmax()) for label in result.optimizers}
+    assert escape["SGD lr=0.05"] > 2 * max(escape["Momentum lr=0.05"], escape["Adam lr=0.1"])
+
+
+def test_14_rastrigin():
+    assert "SGD and Adam stop in the local minimum next to their start; momentum rolls over three ridges" in caption(14)
+    result = run(14)
+    start = result.starts[0]
+    for label in result.optimizers:
+        end = result.path(label)[-1]
+        ridges = ((end - start).abs() + 0.5).floor().sum().item()  # the grid's cells are 1 apart
+        if label.startswith("Momentum"):
+            assert ridges >= 3 and optviz.get_function("rastrigin").grad(end).norm() > 0.1, label  # still rolling
+        else:
+            assert optviz.get_function("rastrigin").grad(end).norm() < 0.01 and ridges <= 1, label  # at rest
+
+
+def test_15_himmelblau_every_start_reaches_a_minimum():
+    assert "Four equal minima" in caption(15)
+    minima = torch.tensor([m.point for m in optviz.get_function("himmelblau").minima], dtype=torch.float64)
+    reached = torch.cdist(run(15).positions[-1], minima).argmin(dim=1)
+    assert (torch.cdist(run(15).positions[-1], minima).min(dim=1).values < 1e-3).all()
+    assert set(reached.tolist()) == {0, 1, 2, 3}
+
+
+def test_16_goldstein_price():
+    assert "Values from 3 to a million" in caption(16)
+    fn = optviz.get_function("goldstein_price")
+    grid = torch.stack(torch.meshgrid(*[torch.linspace(-2, 2, 401, dtype=torch.float64)] * 2, indexing="xy"), -1)
+    values = fn(grid)
+    assert values.min() >= 3 - 1e-9 and 5e5 < values.max() < 2e6
+    result = run(16)
+    for label in result.optimizers:
+        assert distance(result.path(label, 0)[-1], (0, -1)) < 0.2, label
+    for label in ("RMSProp", "Adam lr=0.02"):
+        assert distance(result.path(label, 1)[-1], (-0.6, -0.4)) < 0.1
+        assert result.losses[-1, result.index(label, 1)].item() == pytest.approx(30, abs=2)
+
+
+def test_18_l1_lands_on_the_y_axis_at_lambda_47():
+    from optviz.penalties import regularization_paths
+
+    assert "lands on the y axis (x exactly 0) at λ ≈ 4.7" in caption(18)
+    paths = regularization_paths(optviz.get_function("offset_ellipse"), lambdas=torch.linspace(4, 12, 161).tolist())
+    on_axis = paths.lambdas[paths.l1_path[:, 0] == 0]
+    assert on_axis.min().item() == pytest.approx(4.7, abs=0.05)  # 14/3, from the subgradient condition
+    assert (paths.l1_path[paths.lambdas >= on_axis.min(), 0] == 0).all()  # and stays there
+
+
+def test_19_weight_decay_is_the_l2_penalty():
+    assert "walk the same path" in caption(19)
+    result = run(19)
+    decayed, penalised = (result.positions[:, result.index(label)] for label in list(result.optimizers)[-2:])
+    assert torch.allclose(decayed, penalised, atol=1e-9, rtol=0)
+
+
+def test_20_linear_regression_numbers():
+    text = caption(20)
+    assert "fits the training set to 1e-11" in text and "test loss stays near 229" in text and "stays at 14" in text
+    assert "‖w‖ falls to 0.39 and the test loss to 0.26" in text
+    numbers = scenario(20).run().numbers
+    none, decayed = numbers["λ = 0"], numbers["λ = 3"]
+    assert none["train"] < 1e-10 and round(none["test"]) == 229 and round(none["‖w‖"]) == 14
+    assert f"{decayed['‖w‖']:.2f}" == "0.39" and f"{decayed['test']:.2f}" == "0.26"
+
+
+def test_21_dropout_narrows_the_gap_most():
+    assert "dropout 0.3 after the first layer narrows it most" in caption(21)
+    numbers = scenario(21).run().numbers
+    assert numbers["dropout 0.3"]["gap"] < min(v["gap"] for k, v in numbers.items() if k != "dropout 0.3")
+
+
+def test_readme_quick_start_table_is_what_optviz_compare_prints(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.search(r"```\n(ill_conditioned:.*?)```", readme, flags=re.S).group(1)
+    done = subprocess.run([sys.executable, "-m", "optviz", "compare"], cwd=tmp_path, capture_output=True, text=True)
+    table = [line for line in shown.splitlines() if not line.startswith("wrote")]
+    printed = [line for line in done.stdout.splitlines() if not line.startswith("wrote")]
+    assert printed == table
+    assert "RMSProp gets there at step 77" in " ".join(readme.split()) and " 77" in shown

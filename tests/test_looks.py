@@ -1,0 +1,113 @@
+"""How the pictures look, measured as a lecturer would judge them on a 16:9 slide: every path
+visible, no text over text or over the paths, equal units on both axes, every path colour
+readable on the landscape under it; for every kind of still and every gallery picture."""
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+import optviz
+from looks import aspect_error, ink_under_text, text_collisions, visible_shares, worst_contrast
+from optviz import render
+from optviz.gallery import stills
+from optviz.scenario import Scenario, bundled, load
+
+MIN_VISIBLE = 0.2  # of a path's own pixels, still seen in the whole picture
+MAX_UNDER_TEXT = 0.05  # of a path's pixels, covered by text
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def six():
+    return optviz.simulate("ill_conditioned", {
+        "sgd": optviz.sgd(lr=0.4), "momentum": optviz.momentum(lr=0.6, momentum=0.5),
+        "nesterov": optviz.nesterov(lr=0.3, momentum=0.5), "adagrad": optviz.adagrad(lr=2.0),
+        "rmsprop": optviz.rmsprop(lr=0.1, alpha=0.9), "adam": optviz.adam(lr=0.5)}, starts=[-5, -2], steps=60)
+
+
+def same_twice():
+    # weight decay and the L2 penalty: the same path to the pixel, drawn twice
+    fn = optviz.get_function("rosenbrock")
+    from optviz.penalties import l2, penalised
+
+    return optviz.simulate(fn, {"decay": optviz.momentum(lr=1e-3, weight_decay=0.1),
+                                "penalty": penalised(optviz.momentum(lr=1e-3), l2(0.1)),
+                                "adam": optviz.adam(lr=0.05)}, steps=400)
+
+
+STILLS = {
+    "paths, six from one start": lambda: render.plot(six()).figure,
+    "paths, the same path twice": lambda: render.plot(same_twice()).figure,
+    "paths, a runaway path": lambda: render.plot(optviz.simulate(
+        "ill_conditioned", {"a": optviz.sgd(lr=0.4), "b": optviz.sgd(lr=0.6)}, steps=20)).figure,
+    "paths, several starts": lambda: render.plot(optviz.simulate(
+        "himmelblau", optviz.adam(lr=0.1), starts=[[-0.5, -0.5], [0.5, 0.5], [-1, 1], [1, -4], [-4, 0]],
+        steps=200)).figure,
+    "small multiples": lambda: render.picture(six()),
+    "1D curve": lambda: render.plot(optviz.simulate(
+        "parabola", {"a": optviz.sgd(lr=0.2), "b": optviz.sgd(lr=0.05), "c": optviz.sgd(lr=1.1)}, steps=10)).figure,
+    "loss": lambda: render.plot(six(), "loss").figure,
+    "surface": lambda: render.plot(six(), "surface").figure,
+}
+
+
+@pytest.mark.parametrize("name", list(STILLS))
+def test_no_text_collides(name):
+    fig = STILLS[name]()
+    assert text_collisions(fig) == []
+
+
+@pytest.mark.parametrize("name", [n for n in STILLS if n.startswith(("paths", "small", "1D"))])
+def test_every_path_is_visible_and_clear_of_text(name):
+    fig = STILLS[name]()
+    shares = visible_shares(fig)
+    assert shares and min(shares.values()) >= MIN_VISIBLE, shares
+    assert max(ink_under_text(fig).values()) <= MAX_UNDER_TEXT
+
+
+@pytest.mark.parametrize("name", [n for n in STILLS if n.startswith(("paths", "small"))])
+def test_2d_pictures_have_equal_units_and_readable_paths(name):
+    fig = STILLS[name]()
+    result = six() if "six" in name or "small" in name else None
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_aspect() == 1.0:
+            assert aspect_error(ax) < 0.01
+            if result is not None:
+                assert min(worst_contrast(ax, result).values()) >= 3.0
+
+
+def test_a_path_drawn_twice_says_so():
+    fig = STILLS["paths, the same path twice"]()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("same path as" in label for label in labels), labels
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_contrast_holds_in_both_themes(theme):
+    ax = render.plot(six(), theme=theme)
+    assert min(worst_contrast(ax, six()).values()) >= 3.0
+
+
+GALLERY = [load(path) for path in bundled()]
+
+
+@pytest.mark.parametrize("scenario", GALLERY, ids=[s.name for s in GALLERY])
+def test_gallery_pictures(scenario):
+    outcome = scenario.run()
+    for name, fig in stills(scenario, outcome).items():
+        assert fig.get_size_inches().tolist() == [12.8, 7.2], name
+        assert text_collisions(fig) == [], name
+        if isinstance(scenario, Scenario) and (name == scenario.name or name.endswith("-grid")):
+            shares = visible_shares(fig)
+            assert min(shares.values()) >= MIN_VISIBLE, (name, shares)
+            assert max(ink_under_text(fig).values()) <= MAX_UNDER_TEXT, name
+            for ax in fig.axes:
+                if ax.get_visible() and ax.get_aspect() == 1.0:
+                    assert aspect_error(ax) < 0.01, name
+                    if scenario.function.dim == 2:
+                        assert min(worst_contrast(ax, outcome).values()) >= 3.0, name
+        plt.close(fig)
