@@ -50,6 +50,7 @@ class TestFunction:
     recipe: dict[str, Any] | None = field(default=None, compare=False)
     title: str = ""  # a human name for pictures ("Ill-conditioned quadratic"); the name if empty
     tex: str = ""  # the formula as matplotlib mathtext ("$x^2 + 2y^2$"); none if empty
+    value: str = "f"  # what its values are called on a colour bar ("training loss")
 
     @property
     def dim(self) -> int:

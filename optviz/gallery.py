@@ -33,7 +33,7 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
         written += _stills(fig, folder / name, out)
     result = outcome.result() if hasattr(outcome, "result") else outcome
     if out.gif and isinstance(result, Result):
-        written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title))
+        written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title, getattr(scenario, "colours", None)))
     if isinstance(scenario, ExperimentScenario):
         numbers = folder / f"{scenario.name}-numbers.txt"
         _write(numbers, outcome.summary() + "\n")
@@ -51,17 +51,18 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
             return {scenario.name: picture(outcome.result(), title=scenario.title, **style)}
         return {scenario.name: training(outcome, title=scenario.title, **style)}
     framed = dict(bounds=scenario.frame) if scenario.frame else {}
+    palette = dict(palette=scenario.colours) if scenario.colours else {}
     figures = {}
     for kind in out.kinds:
         if kind == "paths":
-            fig = picture(outcome, title=scenario.title, **framed, **style)
+            fig = picture(outcome, title=scenario.title, **framed, **palette, **style)
         elif kind == "grid":
-            fig = grid(outcome, title=scenario.title, **framed, **style)
+            fig = grid(outcome, title=scenario.title, **framed, **palette, **style)
         elif kind == "regularization":
             regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
             fig = titled(penalty_paths(regularized, **style).figure, scenario.title)
         else:
-            fig = titled(plot(outcome, kind, **style).figure, scenario.title)
+            fig = titled(plot(outcome, kind, **palette, **style).figure, scenario.title)
         figures[scenario.name if kind == "paths" else f"{scenario.name}-{kind}"] = fig
     return figures
 
@@ -71,9 +72,9 @@ def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
             for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
 
 
-def _gif(result: Any, path: Path, out: Outputs, title: str) -> Path:
+def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None) -> Path:
     return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=out.panels,
-                   theme=out.theme, size=out.size, max_bytes=out.max_bytes, title=title).path
+                   theme=out.theme, size=out.size, max_bytes=out.max_bytes, title=title, palette=palette or None).path
 
 
 def _render_file(args: tuple[str, str]) -> tuple[str, list[str]]:
@@ -108,6 +109,8 @@ def build(
     with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if parallel else _Inline() as pool:
         for done, (path, files) in enumerate(pool.map(_render_file, work), start=1):
             scenario = by_path[path]
+            for gone in set(manifest.get(scenario.name, {}).get("files", [])) - set(files):
+                (folder / Path(gone).name).unlink(missing_ok=True)  # an output the scenario no longer makes
             manifest[scenario.name] = {"fingerprint": _fingerprint(scenario), "files": files}
             if progress is not None:
                 progress("scenarios", done, len(work))

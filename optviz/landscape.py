@@ -68,7 +68,7 @@ class Landscape:
         bounds = ((self.alphas[0].item(), self.alphas[-1].item()), (self.betas[0].item(), self.betas[-1].item()))
         return sampled_function(
             self.losses, bounds, name="landscape", start=(0.0, 0.0),
-            title=f"MLP training loss on a {'PCA' if self.explained else 'random'} slice",
+            title=f"MLP training loss on a {'PCA' if self.explained else 'random'} slice", value="training loss",
             description=f"MLP training loss on a {self.directions} slice",
             formula="MLP loss, " + ("PCA directions" if self.explained else "filter-normalised random directions"),
             axes=self.axis_labels,

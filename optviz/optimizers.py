@@ -49,8 +49,8 @@ class Optimizer(NamedTuple):
     """A pure optimizer: ``init(params) -> state`` and ``step(params, grad, state)``.
 
     ``name`` is the optimizer's short name and ``hyperparams`` the values it was made with
-    (all of them, defaults included); ``label`` shows only those that differ from the
-    defaults, as a legend would.
+    (all of them, defaults included); ``label`` shows its learning rate and those that differ
+    from the defaults, as a legend would.
     """
 
     init: Callable[[Tensor], Any]
@@ -69,14 +69,16 @@ class Optimizer(NamedTuple):
 
     @property
     def label(self) -> str:
+        """Its name, its learning rate, and the hyperparameters that differ from the defaults:
+        "Adam lr=0.05 betas=(0.9,0.99)"."""
         kind = self.kind
         defaults = _DEFAULTS[kind]
-        changed = [
+        shown = [
             f"{key}={_short(value)}"
             for key, value in self.hyperparams.items()
-            if key not in defaults or not _same(value, defaults[key])
+            if key == "lr" or key not in defaults or not _same(value, defaults[key])
         ]
-        return " ".join([_DISPLAY_NAMES[kind], *changed])
+        return " ".join([_DISPLAY_NAMES[kind], *shown])
 
 
 class SGDState(NamedTuple):

@@ -143,7 +143,7 @@ def _save(result: Result, path: str | Path) -> Path:
         "function": {
             "recipe": fn.recipe, "name": fn.name, "bounds": [list(b) for b in fn.bounds], "start": list(fn.start),
             "minima": [[list(m.point), m.value] for m in fn.minima], "formula": fn.formula,
-            "description": fn.description, "axes": list(fn.axes),
+            "description": fn.description, "axes": list(fn.axes), "title": fn.title, "tex": fn.tex, "value": fn.value,
         },
         "optimizers": [{"label": label, "name": opt.name, "hyperparams": {k: _encode(v) for k, v in opt.hyperparams.items()}}
                        for label, opt in result.optimizers.items()],
@@ -194,7 +194,8 @@ def _function(saved: dict[str, Any], surface: np.ndarray | None) -> TestFunction
                          f"pass Result.load(path, function=...)")
     minima = tuple(Minimum(tuple(map(float, point)), float(value)) for point, value in saved["minima"])
     return sampled_function(torch.as_tensor(surface), bounds, name=saved["name"], minima=minima, start=start,
-                            description=saved["description"], formula=saved["formula"], axes=tuple(saved["axes"]))
+                            description=saved["description"], formula=saved["formula"], axes=tuple(saved["axes"]),
+                            title=saved.get("title", ""), tex=saved.get("tex", ""), value=saved.get("value", "f"))
 
 
 def _surface(fn: TestFunction) -> np.ndarray:

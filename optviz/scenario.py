@@ -10,6 +10,8 @@
     [[optimizers]]
     name = "sgd"                     # any of `optviz list optimizers`
     lr = 1e-3                        # its hyperparameters, torch.optim's names
+    label = "plain SGD"              # optional: its legend entry
+    colour = "crimson"               # optional: its colour (a name or #rrggbb)
 
     [outputs]
     png = true                       # also svg, pdf, gif
@@ -68,7 +70,7 @@ class Outputs:
     frames: int = 200
     fps: float | None = None  # the run's own pace
     every: int = 1
-    panels: str = "single"
+    panels: str = "auto"  # the GIF's: small multiples for four or more optimizers from one start
     transparent: bool = False
     max_bytes: int | None = None
     highlight: float = 1.0  # the lambda whose level sets the "regularization" still draws
@@ -87,6 +89,7 @@ class Scenario:
     base_function: TestFunction | None = None  # before the scenario's penalty, if it has one
     fingerprint: str = ""  # a hash of the file's bytes: unchanged files need no re-render
     frame: tuple[tuple[float, float], ...] | None = None  # the bounds the file gives: the pictures show them
+    colours: dict[str, str] = field(default_factory=dict)  # label -> colour, where the file names one
 
     @property
     def name(self) -> str:
@@ -200,16 +203,17 @@ class _Reader:
         steps = self.typed(data, "steps", int, 100)
         if not 0 <= steps <= MAX_STEPS:
             raise self.fail("steps", f"must be between 0 and {MAX_STEPS}, got {steps}")
-        optimizers = self.optimizers(data.get("optimizers"))
+        optimizers, colours = self.optimizers(data.get("optimizers"))
         needed = (steps + 1) * len(starts) * len(optimizers) * (function.dim + 2) * 8
         if needed > MAX_RESULT_BYTES:
             raise self.fail("steps", f"{steps} steps x {len(starts) * len(optimizers)} paths need "
                                      f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
         outputs = self.outputs(data.get("outputs", {}))
         self.kinds_fit(outputs.kinds, function)
-        frame = self.bounds(data["bounds"]) if "bounds" in data else None
+        # bounds given for a named function frame its pictures; a formula's bounds are its domain
+        frame = self.bounds(data["bounds"]) if "bounds" in data and "function" in data else None
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
-                        fingerprint=fingerprint, base_function=base, frame=frame)
+                        fingerprint=fingerprint, base_function=base, frame=frame, colours=colours)
 
     def kinds_fit(self, kinds: tuple[str, ...], function: TestFunction) -> None:
         """Every picture asked for can be drawn of this function (checked before any run)."""
@@ -307,10 +311,14 @@ class _Reader:
                     raise self.fail(key, f"{point!r} lies outside the bounds {list(map(list, function.bounds))}")
         return tuple(tuple(float(v) for v in p) for p in points)
 
-    def optimizers(self, entries: Any) -> dict[str, Optimizer]:
+    def optimizers(self, entries: Any) -> tuple[dict[str, Optimizer], dict[str, str]]:
+        """The optimizers by label, and the colours the file gives some of them."""
+        from .render.style import check_colour
+
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise self.fail("optimizers", "expected one or more [[optimizers]] tables, each with a name")
         made: dict[str, Optimizer] = {}
+        colours: dict[str, str] = {}
         known = {**OPTIMIZERS, **TEACHING}
         for i, entry in enumerate(entries):
             where = f"optimizers[{i}]"
@@ -321,6 +329,7 @@ class _Reader:
             if name not in known:
                 raise self.fail(f"{where}.name", f"unknown optimizer {name!r}{did_you_mean(name, known)}")
             label = entry.pop("label", None)
+            colour = entry.pop("colour", None)
             entry.pop("name")
             penalty = self.penalty(entry.pop("penalty"), f"{where}.penalty") if "penalty" in entry else None
             self.unknown_keys(entry, list(inspect.signature(known[name]).parameters), f"{where}.")
@@ -336,7 +345,12 @@ class _Reader:
             if label in made:
                 raise self.fail(f"{where}.label", f"{label!r} is used twice: give each optimizer its own label")
             made[label] = opt
-        return made
+            if colour is not None:
+                try:
+                    colours[label] = check_colour(colour)
+                except ValueError as error:
+                    raise self.fail(f"{where}.colour", str(error)) from None
+        return made, colours
 
     def outputs(self, table: Any) -> Outputs:
         if not isinstance(table, dict):
@@ -357,7 +371,7 @@ class _Reader:
             raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {size!r}")
         values["size"] = from_table
         values["theme"] = self.choice(table, "theme", ("light", "dark"), "light")
-        values["panels"] = self.choice(table, "panels", ("single", "optimizer"), "single")
+        values["panels"] = self.choice(table, "panels", ("auto", "single", "optimizer"), "auto")
         values["frames"] = self.ranged(table, "frames", int, 2, 2000, 200)
         values["fps"] = self.ranged(table, "fps", (int, float), 0.5, 50, None) if "fps" in table else None
         values["every"] = self.ranged(table, "every", int, 1, 10_000, 1)

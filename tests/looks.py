@@ -162,6 +162,12 @@ def worst_contrast(ax, result) -> dict[str, float]:
     return worst
 
 
+def legend_texts(fig) -> list[str]:
+    """The entries of every legend, in the figure or in its axes."""
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
 def png_size(fig) -> tuple[int, int]:
     out = io.BytesIO()
     fig.savefig(out, format="png")

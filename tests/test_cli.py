@@ -95,7 +95,7 @@ def test_gallery_command_builds_and_reruns_only_what_changed(tmp_path):
     out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
     assert "1 of 2 scenarios rendered" in out.output
     index = (tmp_path / "g" / "index.html").read_text()
-    assert "RMSProp with lr 0.4 and γ = 0.9" in index and 'src="07-rmsprop.gif"' in index
+    assert "RMSProp with lr 0.4 and α = 0.9" in index and 'src="07-rmsprop.gif"' in index
 
 
 def test_list():
@@ -264,7 +264,7 @@ def test_data_files_from_the_commands(tmp_path):
     assert out.exit_code == 0, out.output
     back = optviz.Result.load(tmp_path / "c.csv")
     direct = optviz.simulate("rosenbrock", {"a": optviz.adam(lr=0.05), "s": optviz.sgd(lr=1e-3)}, steps=30)
-    assert torch.equal(back.positions, direct.positions) and list(back.optimizers) == ["Adam lr=0.05", "SGD"]
+    assert torch.equal(back.positions, direct.positions) and list(back.optimizers) == ["Adam lr=0.05", "SGD lr=0.001"]
     out = invoke("run", "rosenbrock", "saddle", "--out", str(tmp_path / "r"), "--data", "json")
     assert out.exit_code == 0, out.output
     assert optviz.Result.load(tmp_path / "r" / "13-saddle.json").function.name == "saddle"

@@ -46,11 +46,11 @@ def test_index_lists_every_scenario_with_title_and_description():
     assert sources and all((GALLERY / s).exists() for s in sources)
 
 
-def test_readme_shows_the_gallery():
+def test_readme_shows_the_gallery_with_the_scenarios_own_captions():
     readme = (ROOT / "README.md").read_text()
     for path in SCENARIOS:
         scenario = load(path)
-        assert scenario.title in readme, scenario.title
+        assert f"**{scenario.title}** — {scenario.description}" in readme, scenario.title
         assert f"gallery/{scenario.name}" in readme
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import optviz
-from looks import aspect_error, ink_under_text, text_collisions, visible_shares, worst_contrast
+from looks import aspect_error, ink_under_text, legend_texts, text_collisions, visible_shares, worst_contrast
 from optviz import render
 from optviz.gallery import stills
 from optviz.scenario import Scenario, bundled, load
@@ -82,7 +82,7 @@ def test_2d_pictures_have_equal_units_and_readable_paths(name):
 
 def test_a_path_drawn_twice_says_so():
     fig = STILLS["paths, the same path twice"]()
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    labels = legend_texts(fig)
     assert any("same path as" in label for label in labels), labels
 
 

@@ -286,15 +286,15 @@ def test_defaults_are_torch_defaults():
                 else p.default == theirs[key].default, (name, key)
 
 
-def test_labels_show_non_default_hyperparameters():
+def test_labels_show_the_lr_and_non_default_hyperparameters():
     assert optviz.adam(lr=0.1).label == "Adam lr=0.1"
-    assert optviz.adam().label == "Adam"
+    assert optviz.adam().label == "Adam lr=0.001"
     assert optviz.sgd(lr=0.4).label == "SGD lr=0.4"
     assert optviz.momentum(lr=0.6, momentum=0.5).label == "Momentum lr=0.6 momentum=0.5"
     assert optviz.momentum(lr=0.6).label == "Momentum lr=0.6"
-    assert optviz.sgd(momentum=0.9).label == "Momentum"
+    assert optviz.sgd(momentum=0.9).label == "Momentum lr=0.001"
     assert optviz.nesterov(lr=0.1).label == "Nesterov lr=0.1"
-    assert optviz.adamw(weight_decay=0.1).label == "AdamW weight_decay=0.1"
+    assert optviz.adamw(weight_decay=0.1).label == "AdamW lr=0.001 weight_decay=0.1"
     assert optviz.rmsprop(lr=0.4, alpha=0.9).label == "RMSProp lr=0.4 alpha=0.9"
     assert optviz.sgd(lr=torch.tensor([[0.1], [0.2]])).label == "SGD lr=[0.1..0.2]"
 

@@ -12,7 +12,9 @@ from PIL import Image
 import optviz
 from optviz import render
 from optviz.render.contours import contour_levels, grid_values
+from looks import legend_texts
 from optviz.render.style import KINDS, THEMES, colours, contrast, get_size
+from optviz.render.trajectories import FAINT
 
 
 @pytest.fixture(autouse=True)
@@ -44,8 +46,7 @@ def test_paths_draws_each_trajectory_exactly(rosen):
         kept = np.isfinite(drawn).all(axis=1)
         assert np.array_equal(drawn[kept], rosen.path(name).numpy()[kept])
         assert lines[b].get_color() == light.palette[KINDS.index(rosen.optimizers[name].kind)]
-    labels = [t.get_text() for t in ax.figure.legends[0].get_texts()]
-    assert labels == ["SGD", "Adam lr=0.05"]
+    assert legend_texts(ax.figure) == ["SGD lr=0.001", "Adam lr=0.05"]
     # the minimum (1, 1) is starred, and the frame holds the paths and the minimum
     assert any(line.get_marker() == "*" and tuple(line.get_xydata()[0]) == (1.0, 1.0) for line in ax.lines)
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
@@ -134,7 +135,7 @@ def test_several_starts_are_told_apart():
     ax = render.paths(two)
     lines = path_lines(ax)
     assert lines[0].get_color() == lines[1].get_color() and lines[0].get_linestyle() != lines[1].get_linestyle()
-    labels = [t.get_text() for t in ax.figure.legends[0].get_texts()]
+    labels = legend_texts(ax.figure)
     assert "from (0, 0)" in labels and "from (-1, 1)" in labels
 
 
@@ -179,7 +180,7 @@ def test_axes_level_functions_draw_into_a_given_axes(rosen):
 def test_grid_by_optimizer_start_and_function(rosen):
     fig = render.grid(rosen)
     visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
-    assert [ax.get_title() for ax in visible] == ["SGD", "Adam\nlr=0.05"]
+    assert [ax.get_title() for ax in visible] == ["SGD\nlr=0.001", "Adam\nlr=0.05"]
     assert visible[0].get_xlim() == visible[1].get_xlim()  # identical axes
     two = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4]], steps=50)
     fig = render.grid(two, by="start")
@@ -196,7 +197,7 @@ def test_small_multiples_show_every_path_faint_and_one_in_full():
     assert len(panels) == 6
     for k, ax in enumerate(panels):
         full = [line for line in ax.lines if line.get_gid() == f"path:{k}" and len(line.get_xdata()) > 2]
-        faint = [line for line in ax.lines if (line.get_gid() or "").startswith("path:") and line.get_alpha() == 0.55]
+        faint = [line for line in ax.lines if (line.get_gid() or "").startswith("path:") and line.get_alpha() == FAINT]
         assert len(full) == 1 and len(faint) == 5
     assert len({ax.get_xlim() for ax in panels}) == 1
     assert not isinstance(render.picture(six.select(["sgd", "adam"])), type(None))

@@ -96,6 +96,7 @@ BAD = [
      "outputs.kinds: 'distance' needs known minima to measure to; saddle has none"),
     (GOOD.replace("rosenbrock", "parabola").replace("[-1.5, 2]", "[3]") + "[outputs]\nkinds = [\"surface\"]\n",
      "outputs.kinds: 'surface' draws 2D functions; parabola is 1D"),
+    (GOOD.replace("lr = 0.05", 'lr = 0.05\ncolour = "blurple"'), r"optimizers\[0\].colour: unknown colour 'blurple'"),
 ]
 
 
@@ -111,3 +112,13 @@ def test_mistakes_name_the_file_and_key(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(ScenarioError, match="cannot read"):
         load(tmp_path / "nope.toml")
+
+
+def test_a_colour_of_ones_own(tmp_path):
+    from optviz.gallery import stills
+
+    scenario = load(write(tmp_path, GOOD.replace("lr = 0.05", 'lr = 0.05\ncolour = "crimson"')))
+    assert scenario.colours == {"Adam lr=0.05": "#dc143c"}
+    fig = stills(scenario, scenario.run())["s"]
+    lines = [line for line in fig.axes[0].lines if line.get_gid() == "path:0" and len(line.get_xdata()) > 2]
+    assert lines[0].get_color() == "#dc143c"

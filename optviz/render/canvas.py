@@ -63,14 +63,31 @@ def axes_level(projection: str | None = None) -> Callable:
 
 def titled(fig: Figure, title: str | None) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
-    centred over the axes, so that a legend beside them keeps its own column."""
+    centred over the axes, so that a legend beside them keeps its own column. Call it again
+    once the figure is drawn to centre the title anew."""
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-            fig.suptitle(title)
+            text = fig.suptitle(title)
             fig.draw_without_rendering()
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
-            fig.suptitle(title, x=(min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
+            text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
+            _clear_of_legends(fig, text)
     return fig
+
+
+def _clear_of_legends(fig: Figure, text: Any) -> None:
+    """Move (and if need be shrink) a figure title left of a legend it would run into."""
+    renderer = fig.canvas.get_renderer()
+    for legend in fig.legends:
+        room = legend.get_window_extent(renderer)
+        box = text.get_window_extent(renderer)
+        if box.x1 <= room.x0 - 8 or box.y0 >= room.y1 or box.y1 <= room.y0:
+            continue
+        while box.width > room.x0 - 16 and text.get_fontsize() > 8:
+            text.set_fontsize(text.get_fontsize() * 0.9)
+            box = text.get_window_extent(renderer)
+        centre = min(box.x0 + box.width / 2, room.x0 - 8 - box.width / 2)
+        text.set_x(max(centre, box.width / 2 + 8) / fig.bbox.width)
 
 
 def ours(fig: Any) -> bool:

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from ..result import Result
 from .canvas import axes_level, figure, ours, titled
 from .contours import contour, halo, heading, star
+from .frames import legend_clear_of
 from .style import Theme, colours, get_theme
 from .trajectories import START_STYLES, _check, start_label, traces
 
@@ -43,10 +44,14 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
         values, ylabel = result.losses, "f"
     values = values.numpy()
     steps = np.arange(result.steps + 1)
+    drawn: dict[int, str] = {}  # a curve the same as one drawn before is dashed over it, and says so
     for trace in traces(result, theme, palette, np.zeros((result.steps + 1, values.shape[1], 2))):
         y = values[:, trace.index]
-        ax.plot(steps, y, color=trace.colour, linestyle=trace.linestyle, label=trace.label, linewidth=2.2,
-                gid=f"path:{trace.index}")
+        twin = next((label for b, label in drawn.items() if np.allclose(values[:, b], y, equal_nan=True)), None)
+        label = f"{trace.label} (same as {twin})" if twin and trace.label else trace.label
+        ax.plot(steps, y, color=trace.colour, linestyle=(0, (5, 5)) if twin else trace.linestyle, label=label,
+                linewidth=2.2, gid=f"path:{trace.index}")
+        drawn[trace.index] = trace.label or f"path {trace.index}"
     _scale(ax, values)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="step", ylabel=ylabel, xlim=(0, max(1, result.steps)))
@@ -57,10 +62,8 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
         if len(result.optimizers) > 1 and result.n_starts > 1:
             handles += [Line2D([], [], color=theme.muted, linestyle=START_STYLES[s % len(START_STYLES)], linewidth=2,
                                label=start_label(result, s)) for s in range(result.n_starts)]
-        if ours(ax.figure) and len(ax.figure.axes) == 1:
-            ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
-        else:
-            ax.legend(handles=handles, loc="best")
+        curves = np.concatenate([line.get_xydata() for line in ax.lines])
+        legend_clear_of(ax, handles, curves)
 
 
 def _scale(ax: Axes, values: np.ndarray) -> None:
@@ -80,6 +83,8 @@ def _scale(ax: Axes, values: np.ndarray) -> None:
         ax.set_yscale("log")
     elif finite.min() < 0 and spans_decades:
         ax.set_yscale("symlog", linthresh=10.0 ** np.floor(np.log10(np.percentile(nonzero, 10))))
+    elif finite.min() >= 0:
+        ax.set_ylim(bottom=0)  # a linear axis starts at zero, so a plateau is not read as zero
 
 
 def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", title: str | None = None) -> Figure:
@@ -111,7 +116,8 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
         if gap:
             ax = panels[-1]
             late = 0.0
-            for name, colour in zip(names, colours(["?"] * len(names), theme)):
+            # colours of their own: blue and red already mean train and test
+            for name, colour in zip(names, [theme.palette[i] for i in (3, 1, 5, 2, 6)]):
                 difference = np.array(curves.test[name]) - np.array(curves.train[name])
                 ax.plot(np.arange(len(difference)), difference, color=colour, linewidth=2.4, label=name)
                 late = max(late, float(np.max(difference[len(difference) // 2:])))
@@ -120,7 +126,7 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
             ax.set(xlabel="epoch", ylabel="test - train loss", ylim=(0, 3 * late))
             ax.set_title("the gap: overfitting", fontsize="medium")
             ax.grid(True, alpha=0.25)
-            ax.legend(loc="upper right")
+            ax.legend(loc="upper center")
     return titled(fig, title or curves.title)
 
 
@@ -201,9 +207,10 @@ def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     ax.plot([corner, 0, -corner, 0, corner], [0, corner, 0, -corner, 0], color=l1_colour, linewidth=1.8,
             linestyle="--", label=f"|w₁| + |w₂| = {corner:.3g} (L1 level set)")
     X, Y, Z = grid_values(fn, None, 200)
-    for point, colour in ((l2_at, l2_colour), (l1_at, l1_colour)):  # the loss's level set through each
+    for point, colour, name in ((l2_at, l2_colour, "L2"), (l1_at, l1_colour, "L1")):  # the loss's level set through each
         level = fn(torch.tensor(point, dtype=torch.float64)).item()
-        ax.contour(X, Y, Z, levels=[level], colors=colour, linewidths=1.4)
+        ax.contour(X, Y, Z, levels=[level], colors=colour, linewidths=1.4, linestyles="dotted")
+        ax.plot([], [], color=colour, linewidth=1.4, linestyle="dotted", label=f"loss level set through the {name} minimum")
     for path, colour, name in ((paths.l2_path, l2_colour, "L2"), (paths.l1_path, l1_colour, "L1")):
         ax.plot(*path.numpy().T, color=colour, linewidth=3.0, label=f"{name} minimum as λ grows")
     ax.plot(*l2_at, marker="o", markersize=11, color=l2_colour, markeredgecolor=theme.outline, zorder=6,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from matplotlib import patheffects
+from typing import Any
+
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.ticker import MaxNLocator
@@ -54,14 +56,24 @@ def contour_levels(z: np.ndarray) -> tuple[np.ndarray, bool]:
     return MaxNLocator(nbins=12).tick_values(lo, hi), False
 
 
-def level_ticks(levels: np.ndarray, log: bool) -> np.ndarray:
-    """The levels worth a label on a colour bar: the minimum and one a decade (log), or about
-    eight of the round ones (linear)."""
+def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None:
+    """Ticks and a label a reader can use: round numbers on a linear scale; on a log scale
+    one tick a decade, labelled as powers of ten of f above its lowest level."""
     if log:
-        above = levels[1:] - levels[0]
-        decades = levels[1:][np.isclose(np.log10(above) % 1, 0, atol=1e-9) | np.isclose(np.log10(above) % 1, 1, atol=1e-9)]
-        return np.concatenate([levels[:1], decades[:: max(1, int(np.ceil(len(decades) / 8)))]])
-    return levels[:: max(1, int(np.ceil(len(levels) / 9)))]
+        low = levels[0]
+        above = levels[1:] - low
+        exponents = np.log10(above)
+        decade = np.isclose(exponents, np.round(exponents), atol=1e-9)
+        shown, powers = levels[1:][decade], np.round(exponents[decade]).astype(int)
+        step = max(1, int(np.ceil(len(shown) / 8)))
+        bar.set_ticks(shown[::step], labels=[f"$10^{{{p}}}$" for p in powers[::step]])
+        offset = f" − {low:.3g}" if abs(low) >= 10.0 ** powers.min() else ""
+        bar.set_label(f"{name}{offset}  (log scale)")
+    else:
+        shown = levels[:: max(1, int(np.ceil(len(levels) / 9)))]
+        bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
+        bar.set_label(name)
+    bar.outline.set_visible(False)
 
 
 @axes_level()
@@ -82,11 +94,7 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, region: Box | Non
     ax.contour(X, Y, Z, levels=levels, colors=theme.foreground, linewidths=0.5, alpha=0.18)
     if colorbar is not False:
         cax = colorbar if isinstance(colorbar, Axes) else ax.inset_axes([1.03, 0, 0.035, 1])
-        bar = ax.figure.colorbar(filled, cax=cax)
-        bar.set_label("f  (log-spaced levels)" if log else "f")
-        shown = level_ticks(levels, log)
-        bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
-        bar.outline.set_visible(False)
+        colour_bar(ax.figure.colorbar(filled, cax=cax), levels, log, function.value)
     if minima:
         for m in function.minima:
             star(ax, *m.point, theme=theme)
@@ -113,7 +121,7 @@ def function_curve(function: TestFunction, ax: Axes, theme: Theme, *, region: tu
 def star(ax: Axes, x: float, y: float, *, theme: Theme, size: float = 16) -> None:
     """A known minimum: a star in the foreground colour with a halo."""
     ax.plot(x, y, marker="*", markersize=size, color=theme.foreground, markeredgecolor=theme.outline,
-            markeredgewidth=1.2, linestyle="none", zorder=6, gid="minimum")
+            markeredgewidth=1.2, linestyle="none", zorder=3.8, gid="minimum")  # over paths, under their ends
 
 
 def halo(theme: Theme, width: float) -> list:

@@ -9,7 +9,7 @@ around their anchor that overlaps no other label and covers least of the paths.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -168,3 +168,24 @@ def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tupl
     if box.y1 > inside.y1 - pad:
         y -= box.y1 - (inside.y1 - pad)
     return x, y
+
+
+def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None) -> Any:
+    """A legend where it covers least: in optviz's own one-panel figures, inside the axes in
+    the first corner clear of the points to ``avoid`` (data coordinates), else beside them
+    (right of a landscape, whose equal units leave room there; under a chart, which takes
+    the whole width); in other figures, where matplotlib finds least in the way."""
+    if not (hasattr(ax.figure, "optviz_theme") and len(ax.figure.axes) == 1):
+        return ax.legend(handles=handles, loc="best")
+    if avoid is not None:
+        renderer = ax.figure.canvas.get_renderer()
+        ax.apply_aspect()
+        points = ax.transData.transform(avoid[np.isfinite(avoid).all(axis=1)])
+        for corner in ("upper right", "upper left", "lower right", "lower left"):
+            legend = ax.legend(handles=handles, loc=corner)
+            if not legend.get_window_extent(renderer).padded(8).count_contains(points):
+                return legend
+            legend.remove()
+    if ax.get_aspect() == 1.0:
+        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
+    return ax.figure.legend(handles=handles, loc="outside lower center", frameon=False, ncols=min(2, len(handles)))

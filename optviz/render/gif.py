@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -23,16 +23,19 @@ import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.colors import to_rgb
-from PIL import Image, ImageDraw, ImageFont
+from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
 from ..files import atomic, writable_path
 from ..result import Result
 from .canvas import figure
 from .frames import exit_point, place
 from .style import Size, Theme, get_size, get_theme
-from .trajectories import Trace, _check, divergence_text, draw, scene
+from .canvas import titled
+from .trajectories import (Trace, _check, divergence_text, draw, legend_label, panel_grid, path_colours, scene,
+                           shared_frame, two_lines)
 
-PANELS = ("single", "optimizer")
+PANELS = ("auto", "single", "optimizer")
+TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
 MAX_FRAMES = 2000
 MAX_FPS = 50  # GIF delays are in hundredths of a second: faster is not kept by viewers
 
@@ -72,11 +75,12 @@ def animate(
     every: int = 1,
     max_frames: int | None = 200,
     hold: float = 1.5,
-    panels: str = "single",
+    panels: str = "auto",
     theme: str | Theme = "light",
     size: Any = "slide",
     max_bytes: int | None = None,
     title: str | None = None,
+    palette: dict[str, str] | None = None,
 ) -> Animation:
     """Write an animated GIF of every path advancing together; returns an Animation.
 
@@ -85,15 +89,17 @@ def animate(
     takes 4 s) to 20. ``every=k`` draws every k-th step and ``max_frames`` caps the frame
     count (steps are then spread evenly); frames where no path moves by a pixel are dropped;
     the last frame is held ``hold`` seconds and the GIF loops. ``panels="optimizer"`` gives
-    each optimizer its own panel on identical axes, the others faint. With ``max_bytes`` the
-    palette and then the frame count shrink until the file fits.
+    each optimizer its own panel, on identical axes with the others faint where their frames
+    are alike; "auto" (the default) does so for four or more optimizers from one start. With ``max_bytes`` the
+    palette and then the frame count shrink until the file fits. ``palette`` and ``title`` as
+    for stills.
     """
     result = _check(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, hold, panels, max_bytes)
     size = get_size(size)
     fps = float(fps) if fps is not None else min(20.0, max(2.5, result.steps / 4))
-    film = _Film(result, panels, get_theme(theme), size, title)
+    film = _Film(result, panels, get_theme(theme), size, title, palette)
     steps = film.moving(_frame_steps(result.steps, every, max_frames))
     colours = 255  # one index stays free: pillow marks a frame's unchanged pixels with it
     while True:
@@ -143,33 +149,47 @@ def _frame_steps(steps: int, every: int, max_frames: int | None) -> list[int]:
 class _Film:
     """The background, each path in pixels, and the palette: ready to compose frames."""
 
-    def __init__(self, result: Result, panels: str, theme: Theme, size: Size, title: str | None) -> None:
+    def __init__(self, result: Result, panels: str, theme: Theme, size: Size, title: str | None,
+                 palette: dict[str, str] | None = None) -> None:
         self.result, self.theme = result, theme
         names = list(result.optimizers)
         n = result.n_starts
-        groups = [None] if panels == "single" else [list(range(k * n, (k + 1) * n)) for k in range(len(names))]
-        ncols = min(len(groups), 3)
-        fig, axes = figure(theme, size, -(-len(groups) // ncols), ncols)
+        if panels == "auto":  # as the stills: small multiples for four or more optimizers from one start
+            panels = "optimizer" if result.function.dim == 2 and len(names) >= 4 and n == 1 else "single"
+        groups = [list(range(result.positions.shape[1]))] if panels == "single" else \
+            [list(range(k * n, (k + 1) * n)) for k in range(len(names))]
+        subsets = [result] if panels == "single" else [result.select([name]) for name in names]
+        fig, axes = figure(theme, size, 1, 1) if panels == "single" else figure(
+            theme, size, *panel_grid(len(groups), result, size))
         self.traces: dict[int, Trace] = {}
         self.axes_of: dict[int, Any] = {}
-        box = None
+        titled(fig, title)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
-            for ax, group in zip(axes.flat, groups):
-                box, laid = scene(result, ax, theme, highlight=group, box=box, legend=group is None,
-                                  colorbar=group is None)
-                if group is not None:
+            box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0])
+            for ax, group, subset in zip(axes.flat, groups, subsets):
+                if panels == "single":
+                    _, laid = scene(result, ax, theme, palette=palette, starts=False)
+                elif box is not None:  # identical axes: the other paths faint behind this one's
+                    _, laid = scene(result, ax, theme, highlight=group, box=box, legend=False, colorbar=False,
+                                    palette=palette)
                     draw(ax, [t for t in laid if t.index not in group], theme, result.steps, faint=True)
-                    ax.set_title(laid[[t.index for t in laid].index(group[0])].label or "", fontsize="medium",
-                                 color=laid[[t.index for t in laid].index(group[0])].colour)
+                else:  # frames too unlike to share: each panel its own
+                    _, laid = scene(subset, ax, theme, legend=False, colorbar=False,
+                                    palette={k: v for k, v in {**path_colours(result, theme), **(palette or {})}.items()
+                                             if k in subset.optimizers})
+                    laid = [replace(t, index=group[t.index]) for t in laid]
+                if panels != "single":
+                    own = next(t for t in laid if t.index == group[0])
+                    ax.set_title(two_lines(legend_label(result, result.names[group[0]])), fontsize="medium",
+                                 color=own.colour)
                 for trace in laid:
-                    if group is None or trace.index in group:
+                    if trace.index in group:
                         self.traces[trace.index] = trace
                         self.axes_of[trace.index] = ax
             for ax in axes.flat[len(groups):]:
                 ax.set_visible(False)
-            if title:
-                fig.suptitle(title)
-            self.labels = self._divergence_labels(box)
+            titled(fig, title)
+            self.labels = self._divergence_labels()
             fig.canvas.draw()
         self.background = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32)
         self.height, self.width = self.background.shape[:2]
@@ -187,11 +207,13 @@ class _Film:
         display = self.axes_of[b].transData.transform(self.traces[b].xy)
         return np.column_stack([display[:, 0], self.height - display[:, 1]]) if len(display) else display
 
-    def _divergence_labels(self, box: Any) -> dict[int, tuple[str, tuple[float, float], str]]:
+    def _divergence_labels(self) -> dict[int, tuple[str, tuple[float, float], str]]:
         """Where each runaway path's label goes (placed as on the still, then lifted off so
         that it appears only once the path has run away): text, pixel centre, colour."""
         found = {}
         taken: list = []
+        if not (self.result.diverged_at >= 0).any():
+            return found
         next(iter(self.axes_of.values())).figure.draw_without_rendering()  # measured where they end up
         for b, trace in self.traces.items():
             step = int(self.result.diverged_at[b])
@@ -200,7 +222,8 @@ class _Film:
             where = exit_point(trace.xy, (x0, x1, y0, y1)) if step >= 0 else None
             if where is None:
                 continue
-            text = place(ax, divergence_text(ax, step), where, taken, fontweight="bold")
+            text = place(ax, divergence_text(ax, step, bool(self.result.function.minima)), where, taken,
+                         fontweight="bold")
             box = text.get_window_extent(ax.figure.canvas.get_renderer())
             found[b] = (text.get_text(), ((box.x0 + box.x1) / 2, ax.figure.bbox.height - (box.y0 + box.y1) / 2),
                         trace.colour)
@@ -219,97 +242,150 @@ class _Film:
         return kept + [steps[-1]] if steps[-1] != kept[-1] else kept
 
     def _head(self, b: int, step: int) -> np.ndarray:
-        """Path b's current point at ``step``: its last finite pixel up to then."""
+        """Path b's current point at ``step``: its last finite pixel up to then; none once
+        the path has run out of the frame."""
         points = self.pixels[b][: step + 1]
         finite = np.flatnonzero(np.isfinite(points).all(axis=1))
-        return points[finite[-1]] if len(finite) else np.array([np.nan, np.nan])
+        if not len(finite) or (self.traces[b].left and finite[-1] == np.isfinite(self.pixels[b]).all(axis=1).sum() - 1):
+            return np.array([np.nan, np.nan])
+        return points[finite[-1]]
 
     # --- composing ---------------------------------------------------------------------------
 
     def encode(self, steps: list[int], colours: int, fps: float, hold: float) -> bytes:
+        """The GIF: the first frame whole, then each frame as the box of what changed, its
+        unchanged pixels transparent (so they show the frame before)."""
         palette, lookup = self._palette(colours)
         history = _Layer(self.background.copy(), lookup)
-        drawn_to = 0
-        frames = []
-        for step in steps:
+        out = io.BytesIO()
+        shown, overlay, drawn_to = None, [], 0
+        durations = [round(1000 / fps)] * len(steps)
+        durations[-1] += round(1000 * hold)
+        # the step counter changes at most five times a second, on the last frame too: it stays readable,
+        # and most frames then hold only what moved
+        every = max(1, round(fps / 5))
+        counted = {step for k, step in enumerate(steps) if k % every == 0} | {steps[-1]}
+        counter = steps[0]
+        for step, duration in zip(steps, durations):
+            counter = step if step in counted else counter
+            touched = list(overlay)  # last frame's heads and texts go away
             for t in range(drawn_to + 1, step + 1):
                 for b in self.traces:
                     a, c = self.pixels[b][t - 1], self.pixels[b][t]
                     if np.isfinite(a).all() and np.isfinite(c).all():
-                        history.paint(_segment(a, c, self.stroke, history.rgb.shape), self._colour(b))
+                        touched.append(history.paint(_segment(a, c, self.stroke, history.rgb.shape), self._colour(b)))
             drawn_to = max(drawn_to, step)
-            frames.append(self._frame(history, step, palette))
-        durations = [round(1000 / fps)] * len(frames)
-        durations[-1] += round(1000 * hold)
-        out = io.BytesIO()
-        frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0,
-                       optimize=True, disposal=1)
+            index, overlay = self._frame(history, step, counter)
+            if shown is None:
+                image = _image(index, palette)
+                header, _ = GifImagePlugin.getheader(image, info={"loop": 0, "duration": duration})
+                out.write(b"".join(header))
+                out.write(b"".join(GifImagePlugin.getdata(image, duration=duration, disposal=1)))
+            else:
+                out.write(_delta(shown, index, touched + overlay, palette, duration))
+            shown = index
+        out.write(b";")
         return out.getvalue()
 
     def _colour(self, b: int) -> np.ndarray:
         return 255 * np.array(to_rgb(self.traces[b].colour), dtype=np.float32)
 
-    def _frame(self, history: "_Layer", step: int, palette: list[int]) -> Image.Image:
-        """The history with each path's current point and, once a path has run away, its label."""
+    def _frame(self, history: "_Layer", step: int, counter: int) -> tuple[np.ndarray, list]:
+        """The frame's palette indices: the history with each path's current point, the step
+        counter (at ``counter``) and, once a path has run away, its label; and the regions
+        those cover."""
         index = history.index.copy()
         outline = 255 * np.array(to_rgb(self.theme.outline), dtype=np.float32)
+        overlay = []
         for b in self.traces:
             head = self._head(b, step)
             if np.isfinite(head).all():
-                history.stamp(index, head, self.head, self._colour(b), outline)
-        texts = [(f"step {step}/{self.result.steps}", self.counter_at, self.theme.foreground, "rd", self.font)]
-        texts += [(text, centre, colour, "mm", self.bold) for b, (text, centre, colour) in self.labels.items()
-                  if 0 <= int(self.result.diverged_at[b]) <= step]
-        for text, at, colour, anchor, font in texts:
-            history.write(index, text, at, colour, self.theme.outline, font, anchor)
-        image = Image.frombuffer("P", (self.width, self.height), index.tobytes(), "raw", "P", 0, 1)
-        image.putpalette(palette)
-        return image
+                overlay.append(history.stamp(index, head, self.head, self._colour(b), outline))
+        texts = [(f"step {counter}/{self.result.steps}", self.counter_at, self.theme.foreground, None, "rd", self.font)]
+        texts += [(text, centre, colour, self.theme.outline, "mm", self.bold)
+                  for b, (text, centre, colour) in self.labels.items() if 0 <= int(self.result.diverged_at[b]) <= step]
+        for text, at, colour, halo, anchor, font in texts:
+            overlay.append(history.write(index, text, at, colour, halo, font, anchor))
+        return index, [where for where in overlay if where is not None]
 
-    def _palette(self, colours: int) -> tuple[list[int], np.ndarray]:
-        """A palette from the finished picture (every path drawn), with each path's own colour,
-        the text and outline colours exactly; and the lookup from 5-bit RGB to it."""
-        finished = _Layer(self.background.copy(), None)
-        for b in self.traces:
-            for a, c in zip(self.pixels[b][:-1], self.pixels[b][1:]):
-                if np.isfinite(a).all() and np.isfinite(c).all():
-                    finished.paint(_segment(a, c, self.stroke, finished.rgb.shape), self._colour(b))
+    def _palette(self, colours: int) -> tuple[list[int], "_Lookup"]:
+        """A palette for the background and the paths drawn on it (their colours, and their
+        antialiased edges: blends with the background under them), with each path's own
+        colour, the text and outline colours exactly; and the lookup from RGB to it."""
         exact = [self._colour(b) for b in self.traces]
         exact += [255 * np.array(to_rgb(c), dtype=np.float32)
                   for c in (self.theme.foreground, self.theme.outline, self.theme.background)]
         exact = np.unique(np.round(np.array(exact)).astype(np.uint8), axis=0)
-        picture = Image.fromarray(np.clip(finished.rgb, 0, 255).astype(np.uint8))
-        quantized = picture.quantize(colors=max(2, colours - len(exact)), method=Image.Quantize.MEDIANCUT)
+        strokes = [self.background.reshape(-1, 3)]
+        for b in self.traces:
+            points = self.pixels[b][np.isfinite(self.pixels[b]).all(axis=1)].astype(int)
+            points = points[(points[:, 0] >= 0) & (points[:, 0] < self.width)
+                            & (points[:, 1] >= 0) & (points[:, 1] < self.height)]
+            under = self.background[points[:, 1], points[:, 0]]
+            repeat = max(1, round(self.stroke))  # as many samples as the stroke covers pixels, about
+            for share in (0.25, 0.5, 0.75, 1.0):
+                strokes.append(np.repeat(under + share * (self._colour(b) - under), repeat, axis=0))
+        sample = np.clip(np.concatenate(strokes), 0, 255).astype(np.uint8)[None]
+        quantized = Image.fromarray(sample).quantize(colors=max(2, colours - len(exact)), method=Image.Quantize.MEDIANCUT)
         entries = np.array(quantized.getpalette()[: 3 * (colours - len(exact))], dtype=np.uint8).reshape(-1, 3)
         # entries that nearly repeat an exact colour would take its pixels: let the exact one win
         near = (np.abs(entries[:, None, :].astype(int) - exact[None, :, :].astype(int)).sum(axis=-1) < 24).any(axis=1)
         table = np.concatenate([entries[~near], exact])
-        return table.reshape(-1).tolist(), _lookup(table)
+        return table.reshape(-1).tolist(), _Lookup(table)
+
+
+def _image(index: np.ndarray, palette: list[int]) -> Image.Image:
+    image = Image.frombuffer("P", (index.shape[1], index.shape[0]), np.ascontiguousarray(index), "raw", "P", 0, 1)
+    image.putpalette(palette)
+    return image
+
+
+def _delta(shown: np.ndarray, index: np.ndarray, touched: list, palette: list[int], duration: int) -> bytes:
+    """One frame as GIF data: the smallest box around the pixels that changed among the
+    regions touched, the unchanged ones in it transparent."""
+    touched = [where for where in touched if where is not None]
+    if touched:
+        y0, y1 = min(w[0].start for w in touched), max(w[0].stop for w in touched)
+        x0, x1 = min(w[1].start for w in touched), max(w[1].stop for w in touched)
+        changed = shown[y0:y1, x0:x1] != index[y0:y1, x0:x1]
+    if not touched or not changed.any():  # nothing moved: one transparent pixel keeps the timing
+        y0, x0, changed = 0, 0, np.zeros((1, 1), dtype=bool)
+        y1, x1 = 1, 1
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if len(rows):
+        y0, y1, x0, x1 = y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
+    crop = np.where(shown[y0:y1, x0:x1] == index[y0:y1, x0:x1], TRANSPARENT, index[y0:y1, x0:x1]).astype(np.uint8)
+    data = GifImagePlugin.getdata(_image(crop, palette), offset=(int(x0), int(y0)), duration=duration, disposal=1,
+                                  transparency=TRANSPARENT)
+    return b"".join(data)
+
+
+Region = tuple[slice, slice]
 
 
 class _Layer:
     """An RGB picture and its palette indices, kept in step region by region."""
 
-    def __init__(self, rgb: np.ndarray, lookup: np.ndarray | None) -> None:
+    def __init__(self, rgb: np.ndarray, lookup: "_Lookup") -> None:
         self.rgb, self.lookup = rgb, lookup
-        self.index = _indices(rgb, lookup) if lookup is not None else None
+        self.index = lookup(rgb)
 
-    def paint(self, shape: tuple[tuple[slice, slice], np.ndarray] | None, colour: np.ndarray) -> None:
+    def paint(self, shape: tuple[tuple[slice, slice], np.ndarray] | None, colour: np.ndarray) -> Region | None:
         """Blend colour into the picture by the shape's coverage (0 to 1 per pixel)."""
         if shape is None:
-            return
+            return None
         where, coverage = shape
         region = self.rgb[where]
         region += coverage[..., None] * (colour - region)
-        if self.lookup is not None:
-            self.index[where] = _indices(region, self.lookup)
+        self.index[where] = self.lookup(region)
+        return where
 
     def stamp(self, index: np.ndarray, centre: np.ndarray, radius: float, colour: np.ndarray,
-              outline: np.ndarray) -> None:
+              outline: np.ndarray) -> Region | None:
         """A dot with an outline into a frame's ``index``, leaving the picture as it is."""
         ring = _disc(centre, radius + 1.5, self.rgb.shape)
         if ring is None:
-            return
+            return None
         where, coverage = ring
         region = self.rgb[where].copy()
         region += coverage[..., None] * (outline - region)
@@ -319,21 +395,32 @@ class _Layer:
         inner_coverage[ys.start - where[0].start: ys.stop - where[0].start,
                        xs.start - where[1].start: xs.stop - where[1].start] = values
         region += inner_coverage[..., None] * (colour - region)
-        index[where] = _indices(region, self.lookup)
+        index[where] = self.lookup(region)
+        return where
 
-    def write(self, index: np.ndarray, text: str, at: tuple[float, float], colour: str, halo: str,
-              font: ImageFont.FreeTypeFont, anchor: str) -> None:
-        """Antialiased text with a halo into a frame's ``index``, leaving the picture as it is."""
+    def write(self, index: np.ndarray, text: str, at: tuple[float, float], colour: str, halo: str | None,
+              font: ImageFont.FreeTypeFont, anchor: str) -> Region | None:
+        """Antialiased text, one or more centred lines (with a halo, if given), into a frame's
+        ``index``, leaving the picture as it is. ``anchor``: "mm" (centred on ``at``) or "rd"
+        (its bottom right corner at ``at``)."""
         height, width = index.shape
-        box = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(at, text, font=font, anchor=anchor, stroke_width=3)
-        x0, y0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
-        x1, y1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
+        stroke = 3 if halo else 0
+        left, top, right, bottom = _MEASURE.multiline_textbbox((0, 0), text, font=font, stroke_width=stroke,
+                                                               align="center")
+        x = at[0] - (right + left) / 2 if anchor == "mm" else at[0] - right
+        y = at[1] - (bottom + top) / 2 if anchor == "mm" else at[1] - bottom
+        x0, y0 = max(0, math.floor(x + left)), max(0, math.floor(y + top))
+        x1, y1 = min(width, math.ceil(x + right)), min(height, math.ceil(y + bottom))
         if x1 <= x0 or y1 <= y0:
-            return
+            return None
         region = Image.fromarray(np.clip(self.rgb[y0:y1, x0:x1], 0, 255).astype(np.uint8))
-        ImageDraw.Draw(region).text((at[0] - x0, at[1] - y0), text, font=font, anchor=anchor, fill=colour,
-                                    stroke_width=3, stroke_fill=halo)
-        index[y0:y1, x0:x1] = _indices(np.asarray(region, dtype=np.float32), self.lookup)
+        ImageDraw.Draw(region).multiline_text((x - x0, y - y0), text, font=font, fill=colour, align="center",
+                                              stroke_width=stroke, stroke_fill=halo)
+        index[y0:y1, x0:x1] = self.lookup(np.asarray(region, dtype=np.float32))
+        return slice(y0, y1), slice(x0, x1)
+
+
+_MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # for text sizes
 
 
 def _segment(a: np.ndarray, b: np.ndarray, width: float, shape: tuple[int, ...]):
@@ -366,18 +453,20 @@ def _region(x0: float, x1: float, y0: float, y1: float, shape: tuple[int, ...]) 
     return (slice(y0, y1), slice(x0, x1)) if x1 > x0 and y1 > y0 else None
 
 
-def _lookup(table: np.ndarray) -> np.ndarray:
-    """For every colour at 5 bits a channel, the index of the nearest palette entry."""
-    levels = (np.arange(32, dtype=np.float32) * 8 + 4)
-    grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1).reshape(-1, 1, 3)
-    entries = table.astype(np.float32).reshape(1, -1, 3)
-    nearest = np.empty(len(grid), dtype=np.uint8)
-    for start in range(0, len(grid), 4096):
-        chunk = grid[start:start + 4096]
-        nearest[start:start + 4096] = ((chunk - entries) ** 2).sum(axis=-1).argmin(axis=1)
-    return nearest.reshape(32, 32, 32)
+class _Lookup:
+    """RGB to the nearest palette entry, at 5 bits a channel, each colour worked out the first
+    time it is met (a picture meets a few thousand of the 32,768)."""
 
+    def __init__(self, table: np.ndarray) -> None:
+        self.entries = table.astype(np.float32)
+        self.nearest = np.full(1 << 15, -1, dtype=np.int16)
 
-def _indices(rgb: np.ndarray, lookup: np.ndarray) -> np.ndarray:
-    q = np.clip(rgb, 0, 255).astype(np.uint8) >> 3
-    return lookup[q[..., 0], q[..., 1], q[..., 2]]
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        q = np.clip(rgb, 0, 255).astype(np.uint16) >> 3
+        codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
+        missing = np.unique(codes[self.nearest[codes] < 0])
+        if len(missing):
+            centres = np.stack([(missing >> 10) & 31, (missing >> 5) & 31, missing & 31], axis=1) * 8.0 + 4
+            distances = ((centres[:, None, :] - self.entries[None]) ** 2).sum(axis=-1)
+            self.nearest[missing] = distances.argmin(axis=1)
+        return self.nearest[codes].astype(np.uint8)

@@ -28,8 +28,8 @@ from matplotlib.ticker import MaxNLocator
 from ..result import Result
 from .canvas import axes_level, figure, ours, titled
 from .contours import contour, function_curve, halo, heading, star
-from .frames import Box, clip_segment, exit_point, fit, place, view
-from .style import Theme, colours, get_theme
+from .frames import Box, clip_segment, exit_point, fit, legend_clear_of, place, view
+from .style import Theme, check_colour, colours, get_size, get_theme
 
 KINDS = ("auto", "paths", "curve", "loss", "distance", "surface")
 MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
@@ -52,7 +52,8 @@ class Trace:
     linestyle: Any = "-"
     width: float = 1.0  # in points
     zorder: float = 3.0
-    same_as: str | None = None  # the label of a path it repeats to the pixel
+    same_as: str | None = None  # the label of a path it repeats, step for step
+    left: bool = False  # it runs out of the frame (and is drawn to the edge)
 
 
 def _check(result: Any) -> Result:
@@ -84,8 +85,12 @@ def start_label(result: Result, start: int) -> str:
 
 def traces(result: Result, theme: Theme, palette: dict[str, str] | None, xy: np.ndarray) -> list[Trace]:
     """Every path's colour, legend entry and line style: colour by optimizer and line style
-    by start, or colour by start when one optimizer runs from several."""
-    palette = palette or path_colours(result, theme)
+    by start, or colour by start when one optimizer runs from several. ``palette`` gives
+    some or all optimizers colours of one's own choosing (names or #rrggbb)."""
+    palette = {**path_colours(result, theme), **{name: check_colour(c) for name, c in (palette or {}).items()}}
+    unknown = set(palette) - set(result.optimizers)
+    if unknown:
+        raise ValueError(f"palette names no optimizer of the result: {sorted(unknown)} (have: {', '.join(result.optimizers)})")
     by_start = len(result.optimizers) == 1 and result.n_starts > 1
     start_colours = colours(["?"] * result.n_starts, theme) if by_start else []
     out = []
@@ -102,13 +107,14 @@ def traces(result: Result, theme: Theme, palette: dict[str, str] | None, xy: np.
 def layered(found: list[Trace], ax: Axes, box: Box, base: float) -> list[Trace]:
     """The traces in drawing order with their widths: longest first; a path more than half
     hidden under later ones drawn wider than they are, so it shows as a rim around them; a
-    path the same as an earlier one to the pixel dashed over it."""
+    path that is another, step for step, dashed over it."""
     cells = [_cells(t.xy, ax, box, base) for t in found]
     order = sorted(range(len(found)), key=lambda i: -len(cells[i]))
+    tolerance = 1e-9 * max(box[1] - box[0], box[3] - box[2])
     same: dict[int, int] = {}
     for k, i in enumerate(order):
         for j in order[:k]:
-            if j not in same and cells[i] and _share(cells[i], cells[j]) > 0.9 and _share(cells[j], cells[i]) > 0.9:
+            if j not in same and np.allclose(found[i].xy, found[j].xy, rtol=0, atol=tolerance, equal_nan=True):
                 same[i] = j
                 break
     widths = {i: base for i in order}
@@ -167,11 +173,14 @@ def draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool = Fa
             artist.set_in_layout(False)
 
 
+FAINT = 0.35  # the opacity of context paths in small multiples
+
+
 def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) -> None:
     for trace in laid:
         xy = trace.xy
         if faint:
-            ax.plot(*xy.T, color=theme.faint, linewidth=trace.width * 0.5, alpha=0.55, zorder=2,
+            ax.plot(*xy.T, color=theme.faint, linewidth=trace.width * 0.45, alpha=FAINT, zorder=2,
                     gid=f"path:{trace.index}", solid_capstyle="round")
             continue
         dots = steps <= MARKER_STEPS
@@ -179,12 +188,16 @@ def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) ->
                 marker="o" if dots else None, markersize=trace.width * 1.9, markeredgecolor=theme.outline,
                 markeredgewidth=0.6, solid_capstyle="round", solid_joinstyle="round", gid=f"path:{trace.index}")
         finite = xy[np.isfinite(xy).all(axis=1)]
-        if len(finite):
+        if trace.left and len(finite) > 1:  # an arrowhead where it runs out of the frame
+            ax.annotate("", xy=finite[-1], xytext=finite[-2], zorder=trace.zorder + 1, gid=f"path:{trace.index}",
+                        arrowprops=dict(arrowstyle="-|>", color=trace.colour, linewidth=0,
+                                        mutation_scale=18 + 3 * trace.width, shrinkA=0, shrinkB=0))
+        elif len(finite):
             ax.plot(*finite[-1], marker="o", markersize=7 + trace.width, color=trace.colour,
                     markeredgecolor=theme.outline, markeredgewidth=1.2, zorder=trace.zorder + 1,
                     gid=f"path:{trace.index}")
         if not dots:
-            _arrows(ax, finite, trace)
+            _arrows(ax, finite[:-1] if trace.left else finite, trace)
     starts = {tuple(np.round(t.xy[0], 12)) for t in laid if np.isfinite(t.xy[0]).all()}
     for point in starts:
         ax.plot(*point, marker="o", markersize=11, markerfacecolor=theme.background, markeredgecolor=theme.foreground,
@@ -216,34 +229,43 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
         step = int(result.diverged_at[trace.index])
         where = exit_point(trace.xy, box) if step >= 0 else None
         if where is not None:
-            place(ax, divergence_text(ax, step), where, taken, ink, color=trace.colour, fontweight="bold",
-                  path_effects=halo(theme, 1.5), zorder=7)
+            place(ax, divergence_text(ax, step, bool(result.function.minima)), where, taken, ink, color=trace.colour,
+                  fontweight="bold", path_effects=halo(theme, 1.5), zorder=7)
 
 
-def divergence_text(ax: Axes, step: int) -> str:
-    """"diverged at step k", on two lines where the axes are narrow (a small multiple)."""
+def divergence_text(ax: Axes, step: int, bounded: bool = True) -> str:
+    """"diverged at step k" (or, where f has no minimum to reach, "ran off at step k"), on two
+    lines where the axes are narrow (a small multiple)."""
     width = ax.get_window_extent().width
-    one_line = f"diverged at step {step}"
-    return one_line if width > 30 * matplotlib.rcParams["font.size"] else f"diverged\nat step {step}"
+    what = "diverged" if bounded else "ran off"
+    one_line = f"{what} at step {step}"
+    return one_line if width > 30 * matplotlib.rcParams["font.size"] else f"{what}\nat step {step}"
 
 
-def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme) -> Any:
-    """One entry per optimizer (and per start where line styles tell starts apart), beside the
-    axes in optviz's own figures, where it covers nothing; else where it covers least."""
+def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme, avoid: np.ndarray | None = None,
+               starts: bool = True) -> Any:
+    """One entry per optimizer (and per start where line styles tell starts apart). In
+    optviz's own one-panel figures: inside, in the first corner clear of the points to
+    ``avoid`` (data coordinates), else beside the axes; elsewhere where it covers least."""
     handles = []
     for trace in sorted(laid, key=lambda t: t.index):
         if trace.label is None:
             continue
         text = trace.label + (f" (same path as {trace.same_as})" if trace.same_as else "")
         handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text))
-    if len(result.optimizers) > 1 and result.n_starts > 1:
+    if starts and len(result.optimizers) > 1 and result.n_starts > 1:
         handles += [Line2D([], [], color=theme.muted, linewidth=2, linestyle=START_STYLES[s % len(START_STYLES)],
                            label=start_label(result, s)) for s in range(result.n_starts)]
-    if not handles:
-        return None
-    if ours(ax.figure) and len(ax.figure.axes) <= 2:  # the axes and its colour bar
-        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
-    return ax.legend(handles=handles, loc="best")
+    return legend_clear_of(ax, handles, avoid) if handles else None
+
+
+def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
+    """What a legend must not cover, in data coordinates: the paths, their starts, the marked
+    minima, and a 1D function's curve."""
+    points = [t.xy for t in found] + [np.array([m.point[:2] if len(m.point) > 1 else (m.point[0], m.value)
+                                                for m in result.function.minima]).reshape(-1, 2)]
+    points += [line.get_xydata() for line in ax.lines]
+    return np.concatenate(points)
 
 
 # --- the public pictures --------------------------------------------------------------------------
@@ -274,13 +296,15 @@ def laid_out_aspect(ax: Axes, box: Box) -> float:
 
 def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorbar: bool = True, legend: bool = True,
           palette: dict[str, str] | None = None, highlight: Sequence[int] | None = None,
-          box: Box | None = None) -> tuple[Box, list[Trace]]:
-    """Everything of a paths picture but the paths: the title, the legend, the landscape
-    (or the 1D curve) over the frame, and the colour bar. Returns the frame and the traces
-    in drawing order (for ``draw``, or for a GIF to draw step by step)."""
+          box: Box | None = None, starts: bool = True) -> tuple[Box, list[Trace]]:
+    """Everything of a paths picture but the paths: the title, the legend (with the line
+    style of each start, unless ``starts`` is False), the landscape (or the 1D curve) over
+    the frame, and the colour bar. Returns the frame and the traces in drawing order (for
+    ``draw``, or for a GIF to draw step by step)."""
     result = _check(result)
     fn = result.function
     one_d = fn.dim == 1
+    crop = None
     if fn.dim > 2:
         raise ValueError(f"paths are drawn on 1D and 2D functions; {fn.name} is {fn.dim}D")
     xy = (np.stack([result.positions[..., 0].numpy(), result.losses.numpy()], axis=-1) if one_d
@@ -288,7 +312,6 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     found = traces(result, theme, palette, xy)
     ax.set_title(heading(fn))
     shown = [t for t in found if highlight is None or t.index in highlight]
-    legend = add_legend(ax, result, shown, theme) if legend else None
     if one_d:
         box = box or curve_frame(result, bounds)
         function_curve(fn, ax, region=(box[0], box[1]))
@@ -296,17 +319,35 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     else:
         ax.set_aspect("equal", adjustable="box")
         bar = ax.inset_axes([1.03, 0, 0.035, 1]) if colorbar else False
+        crop = frame_of(result, bounds) if box is None else None
         if box is None:
-            box = frame_of(result, bounds)
-            box = box if bounds is not None else fit(box, laid_out_aspect(ax, box))
+            box = crop if bounds is not None else fit(crop, laid_out_aspect(ax, crop))
+    clipped = [clip(t, box) for t in found]
+    placed = None
+    if legend:
+        ax.set(xlim=box[:2], ylim=box[2:])
+        placed = add_legend(ax, result, shown, theme, _obstacles(ax, clipped, result), starts)
+        if crop is not None and bounds is None and placed in ax.figure.legends:  # beside the axes: less room
+            box = fit(crop, laid_out_aspect(ax, crop))
+            clipped = [clip(t, box) for t in found]
+    if not one_d:
         contour(fn, ax, region=box, colorbar=bar)
-    found = [replace(t, xy=within(t.xy, box)) for t in found]
     base = matplotlib.rcParams["lines.linewidth"] * WIDTH
-    laid = layered(found, ax, box, base)
-    if legend is not None and highlight is None and any(t.same_as for t in laid):
-        legend.remove()  # now it is known which paths repeat another: the legend says so
-        add_legend(ax, result, laid, theme)
+    laid = layered(clipped, ax, box, base)
+    if placed is not None and highlight is None and any(t.same_as for t in laid):
+        # now it is known which paths repeat another: the legend says so, in the same place
+        inside = placed not in ax.figure.legends
+        placed.remove()
+        add_legend(ax, result, laid, theme, _obstacles(ax, laid, result) if inside else None, starts)
     return box, laid
+
+
+def clip(trace: Trace, box: Box) -> Trace:
+    """The trace cut where it first leaves the box."""
+    x0, x1, y0, y1 = box
+    xy = trace.xy
+    outside = np.isfinite(xy).all(axis=1) & ~((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
+    return replace(trace, xy=within(xy, box), left=bool(outside.any()))
 
 
 def within(xy: np.ndarray, box: Box) -> np.ndarray:
@@ -438,6 +479,7 @@ def grid(
     title: str | None = None,
     context: bool = True,
     bounds: Any = None,
+    palette: dict[str, str] | None = None,
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
@@ -445,20 +487,21 @@ def grid(
     shows every path faint and its own in full. Returns the figure."""
     panels = _panels(results, by)
     n = len(panels)
-    ncols = ncols or (n if n <= 3 else 3 if n in (5, 6, 9) else min(n, 4))
-    nrows = -(-n // ncols)
-    theme = get_theme(theme)
     whole = results if isinstance(results, Result) else None
+    nrows, ncols = panel_grid(n, whole, get_size(size), kind) if ncols is None else (-(-n // ncols), ncols)
+    theme = get_theme(theme)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
     flat = axes.flat
+    title = title or (heading(whole.function) if whole is not None else "")
+    titled(fig, title)  # first: the frames are fitted to the room the title leaves
     with matplotlib.rc_context(fig.optviz_rc):
         titles = []
         for ax, (heading_, _, indices) in zip(flat, panels):
             colour = _panel_colour(whole, indices, theme) if whole is not None else None
             titles.append(dict(label=heading_, fontsize="medium", **({"color": colour} if colour else {})))
             ax.set_title(**titles[-1])
-        box = _shared_box(whole, [subset for _, subset, _ in panels], kind, flat[0], bounds) if whole is not None else None
-        palette = path_colours(whole, theme) if whole is not None else None
+        box = shared_frame(whole, [subset for _, subset, _ in panels], kind, flat[0], bounds) if whole is not None else None
+        palette = {**path_colours(whole, theme), **(palette or {})} if whole is not None else None
         for ax, (_, subset, indices), panel_title in zip(flat, panels, titles):
             options: dict[str, Any] = dict(legend=False, palette=palette)
             if kind in ("auto", "paths"):
@@ -470,6 +513,7 @@ def grid(
                 options["box"] = box
                 if context:
                     panel, options["highlight"] = whole, indices
+            options["palette"] = {k: v for k, v in palette.items() if k in panel.optimizers} if palette else None
             plot(panel, kind, ax, **options)
             ax.set_title(**panel_title)
             if n > 3 and kind != "surface":  # small panels: fewer, readable ticks
@@ -480,8 +524,11 @@ def grid(
         for ax in flat[n:]:
             ax.set_visible(False)
         if box is not None and whole.function.dim == 2:
-            _shared_colorbar(fig, flat[:n])
-        titled(fig, title or (heading(whole.function) if whole is not None else ""))
+            _shared_colorbar(fig, flat[:n], whole.function.value)
+        if box is not None and context and n > 1:
+            fig.legend(handles=[Line2D([], [], color=theme.faint, alpha=FAINT, linewidth=2.5,
+                                       label="the other panels' paths")], loc="outside lower right", frameon=False)
+        titled(fig, title)
         for ax in flat[:n]:
             if hasattr(ax, "optviz_labels"):
                 ax.optviz_labels()
@@ -494,17 +541,31 @@ def grid(
 def picture(result: Result, *, title: str | None = None, bounds: Any = None, **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
-    function, one panel with every path otherwise. ``style``: theme, size."""
+    function, one panel with every path otherwise. ``style``: theme, size, palette."""
     result = _check(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
         return grid(result, title=title, bounds=bounds, **style)
-    ax = plot(result, bounds=bounds, label=False, **style)
-    titled(ax.figure, title)
-    ax.optviz_labels()  # placed once the title has taken its room
-    return ax.figure
+    palette = style.pop("palette", None)
+    fig, axes = figure(**style)
+    titled(fig, title)  # first: the frame and the legend are fitted to the room the title leaves
+    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette)
+    titled(fig, title)
+    ax.optviz_labels()
+    return fig
 
 
-def _shared_box(result: Result, subsets: list[Result], kind: str, ax: Axes, bounds: Any = None) -> Box | None:
+def panel_grid(n: int, result: Result | None, size: Any, kind: str = "paths") -> tuple[int, int]:
+    """The rows and columns of n panels that give each the most room for its frame's shape."""
+    aspect = 1.6  # width / height of a panel's picture, unless its frame says otherwise
+    if result is not None and kind in ("auto", "paths") and result.function.dim == 2:
+        x0, x1, y0, y1 = frame_of(result)
+        aspect = (x1 - x0) / (y1 - y0)
+    width, height = size.width * 0.88, size.height * 0.8  # less the titles, labels and colour bar
+    cols = max(range(1, n + 1), key=lambda c: min(width / c / aspect, height / -(-n // c)))
+    return -(-n // cols), cols
+
+
+def shared_frame(result: Result, subsets: list[Result], kind: str, ax: Axes, bounds: Any = None) -> Box | None:
     """One frame for every panel, where the panels' own frames are alike enough to compare on
     it (none is less than a third of it across); else None: each panel its own."""
     if kind not in ("auto", "paths"):
@@ -524,16 +585,12 @@ def _shared_box(result: Result, subsets: list[Result], kind: str, ax: Axes, boun
     return fit(whole, laid_out_aspect(ax, whole))
 
 
-def _shared_colorbar(fig: Figure, axes: Sequence[Axes]) -> None:
-    from .contours import level_ticks
+def _shared_colorbar(fig: Figure, axes: Sequence[Axes], name: str) -> None:
+    from .contours import colour_bar
 
     filled = next(c for c in axes[0].collections if hasattr(c, "optviz_log"))
-    bar = fig.colorbar(filled, ax=list(axes), fraction=0.03, pad=0.02)
-    log = filled.optviz_log
-    shown = level_ticks(np.asarray(filled.levels), log)
-    bar.set_label("f  (log-spaced levels)" if log else "f")
-    bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
-    bar.outline.set_visible(False)
+    colour_bar(fig.colorbar(filled, ax=list(axes), fraction=0.03, pad=0.02), np.asarray(filled.levels),
+               filled.optviz_log, name)
 
 
 def _panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None:
@@ -547,7 +604,7 @@ def _panels(results: Any, by: str) -> list[tuple[str, Result, list[int]]]:
     if isinstance(results, Result):
         n = results.n_starts
         if by == "optimizer":
-            return [(_two_lines(legend_label(results, name)), results.select([name]), list(range(k * n, (k + 1) * n)))
+            return [(two_lines(legend_label(results, name)), results.select([name]), list(range(k * n, (k + 1) * n)))
                     for k, name in enumerate(results.optimizers)]
         if by == "start":
             return [(start_label(results, s), results.select(starts=[s]), list(range(s, results.positions.shape[1], n)))
@@ -559,7 +616,7 @@ def _panels(results: Any, by: str) -> list[tuple[str, Result, list[int]]]:
     return [(_check(r).function.title or r.function.name, r, list(range(r.positions.shape[1]))) for r in results]
 
 
-def _two_lines(label: str, width: int = 26) -> str:
+def two_lines(label: str, width: int = 26) -> str:
     """An optimizer's name on one line, its hyperparameters wrapped on the next ones."""
     name, _, rest = label.partition(" ")
     lines, line = [name], ""
