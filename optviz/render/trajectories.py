@@ -412,7 +412,7 @@ def curve_frame(result: Result, bounds: Any = None) -> Box:
 def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colorbar: bool = True,
             palette: dict[str, str] | None = None, **unused: Any) -> None:
     """The function as a 3D surface over the paths' frame, with a colour bar and the paths
-    drawn on top of it. Where f spans decades the height is log10(f - f* + 1e-3)."""
+    drawn on top of it. Where f spans decades the height is log10(f - min + 0.1)."""
     from .contours import contour_levels, grid_values
 
     result = _check(result)
@@ -420,13 +420,16 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
     if fn.dim != 2:
         raise ValueError(f"surface() needs a 2D function, {fn.name} is {fn.dim}D")
     box = frame_of(result)
-    X, Y, Z = grid_values(fn, box, 120)
+    X, Y, Z = grid_values(fn, box, 200)
     _, log = contour_levels(Z)
     low = float(np.nanmin(Z))
-    height = (lambda z: np.log10(np.maximum(z - low, 0) + 1e-3)) if log else (lambda z: z)
+    # a floor at 0.1 above the minimum: a narrow valley sampled on a grid stays smooth
+    height = (lambda z: np.log10(np.maximum(z - low, 0) + 0.1)) if log else (lambda z: z)
+    named = f"log10({fn.value} - min + 0.1)" if log else fn.value
     ax.computed_zorder = False  # draw in artist order: the paths stay above the surface
-    surf = ax.plot_surface(X, Y, height(Z), cmap=theme.colormap, linewidth=0, antialiased=True, rcount=80, ccount=80,
-                           zorder=1)
+    heights = height(Z)
+    surf = ax.plot_surface(X, Y, heights, cmap=theme.colormap, linewidth=0, antialiased=True, rcount=120,
+                           ccount=120, zorder=1, vmin=np.nanmin(heights), vmax=np.nanmax(heights))
     lift = 0.01 * (np.nanmax(height(Z)) - np.nanmin(height(Z)))
     laid = traces(result, theme, palette, result.positions.numpy())
     positions, losses = result.positions.numpy(), result.losses.numpy()
@@ -442,17 +445,22 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
             last = np.flatnonzero(finite)[-1]
             ax.plot([xy[last, 0]], [xy[last, 1]], [z[last]], marker="o", color=trace.colour, markersize=8,
                     markeredgecolor=theme.outline, zorder=11)
-    ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1], zlabel="log10(f - f* + 0.001)" if log else "f",
-           xlim=(x0, x1), ylim=(y0, y1))
+    ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1], zlabel=named, xlim=(x0, x1), ylim=(y0, y1),
+           zlim=(np.nanmin(heights), np.nanmax(heights)))
     ax.set_facecolor(theme.background)
-    ax.set_box_aspect((1.35, 1, 0.75), zoom=1.12)
+    ax.set_box_aspect((1.5, 1, 0.7), zoom=1.35)
     if colorbar:
-        bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.08)
-        bar.set_label("log10(f - f* + 0.001)" if log else "f")
+        bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.06)
+        bar.set_label(named)
         bar.outline.set_visible(False)
     ax.set_title(heading(fn))
     if legend and any(t.label for t in laid):
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 1.0))
+        handles = [Line2D([], [], color=t.colour, linewidth=3, linestyle=t.linestyle, label=t.label)
+                   for t in laid if t.label]
+        if ours(ax.figure) and len(ax.figure.axes) <= 2:  # under the picture: the surface keeps its width
+            ax.figure.legend(handles=handles, loc="outside lower center", frameon=False, ncols=min(4, len(handles)))
+        else:
+            ax.legend(handles=handles, loc="upper left")
 
 
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
