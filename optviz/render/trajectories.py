@@ -285,13 +285,16 @@ def frame_of(result: Result, bounds: Any = None) -> Box:
 
 
 def laid_out_aspect(ax: Axes, box: Box) -> float:
-    """The width / height of the place the figure's layout leaves the axes, with everything
-    around it (title, labels, legend, colour bar) already there."""
+    """The width / height the figure's layout leaves the axes' plotting area, with everything
+    around it (title, tick labels, colour bar, legend) taken off its cell."""
     ax.set(xlim=box[:2], ylim=box[2:])
-    ax.figure.draw_without_rendering()
-    place = ax.get_position(original=True)
-    width, height = ax.figure.get_size_inches()
-    return place.width * width / (place.height * height)
+    fig = ax.figure
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    cell = ax.get_position(original=True).transformed(fig.transFigure)
+    active, tight = ax.get_window_extent(renderer), ax.get_tightbbox(renderer)
+    # an axes shrunk to equal units sits inside its cell with its labels: take those off the cell
+    return (cell.width - (tight.width - active.width)) / max(cell.height - (tight.height - active.height), 1.0)
 
 
 def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorbar: bool = True, legend: bool = True,
