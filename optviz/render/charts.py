@@ -94,7 +94,8 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
     theme = get_theme(theme)
     names = list(curves.train)
     gap = all("gap" in curves.numbers.get(name, {}) for name in names)
-    fig, axes = figure(theme, size, 1, len(names) + gap, sharey=False)
+    # the gap panel is wider: its legend sits in the empty top right, over the flat late epochs
+    fig, axes = figure(theme, size, 1, len(names) + gap, sharey=False, width_ratios=[1] * len(names) + [1.5] * gap)
     train_colour, test_colour = theme.palette[0], theme.palette[4]
     with matplotlib.rc_context(fig.optviz_rc):
         panels = list(axes.flat)
@@ -126,7 +127,7 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
             ax.set(xlabel="epoch", ylabel="test - train loss", ylim=(0, 3 * late))
             ax.set_title("the gap: overfitting", fontsize="medium")
             ax.grid(True, alpha=0.25)
-            ax.legend(loc="upper center")
+            ax.legend(loc="upper right")
     return titled(fig, title or curves.title)
 
 
