@@ -15,9 +15,11 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "functions": ["FUNCTIONS", "Minimum", "TestFunction", "get_function"],
     "optimizers": [
-        "OPTIMIZERS", "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
-        "adagrad", "adam", "adamw", "get_optimizer", "momentum", "nesterov", "rmsprop", "sgd",
+        "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
+        "adagrad", "adam", "adamw", "momentum", "nesterov", "rmsprop", "sgd",
     ],
+    "registry": ["OPTIMIZERS", "get_optimizer", "scheduled"],
+    "torch_optimizers": ["TorchOptimizer", "torch_optimizer"],
     "result": ["Result"],
     "simulate": ["simulate"],
     "render": ["animate", "plot", "save"],
@@ -26,7 +28,7 @@ _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 # submodules reached as attributes (optviz.simulate and optviz.functions' names stay the exports)
 _MODULES = (
     "conformance", "experiments", "expressions", "functions", "gallery", "landscape", "optim",
-    "optimizers", "penalties", "render", "scenario", "studies",
+    "optimizers", "penalties", "registry", "render", "scenario", "schedules", "studies", "torch_optimizers",
 )
 
 __all__ = sorted(_HOME)

@@ -61,35 +61,56 @@ def _die(message: str, code: int) -> None:
 
 
 class OptimizerSpec(click.ParamType):
-    """``NAME[:key=value,...]``, e.g. ``adam:lr=0.05,betas=0.9/0.999``."""
+    """``NAME[:key=value,...]``: a built-in, a torch.optim class in any case, or an import
+    path (``package.module:Class``), e.g. ``adam:lr=0.05,betas=0.9/0.999``,
+    ``nadam:lr=0.01``, ``pytorch_optimizer:Lion:lr=1e-3``."""
 
     name = "OPT[:k=v,...]"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, dict[str, Any]]:
         if isinstance(value, tuple):
             return value
-        name, _, options = value.partition(":")
-        kwargs = {}
-        for item in filter(None, options.split(",")):
-            key, sep, raw = item.partition("=")
-            if not sep or not key.strip():
-                self.fail(f"{value!r}: expected key=value, got {item!r}", param, ctx)
-            kwargs[key.strip()] = self._number(value, key.strip(), raw.strip(), param, ctx)
-        from .optimizers import get_optimizer
+        name, kwargs = parse_spec(value, lambda message: self.fail(message, param, ctx))
+        from .registry import get_optimizer
 
         try:
-            get_optimizer(name, **kwargs)
+            get_optimizer(name, allow_import=True, **kwargs)
         except (TypeError, ValueError) as error:
             self.fail(f"{value!r}: {error}", param, ctx)
         return name, kwargs
 
-    def _number(self, spec: str, key: str, raw: str, param: Any, ctx: Any) -> Any:
-        if raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
+
+def parse_spec(value: str, fail: Any) -> tuple[str, dict[str, Any]]:
+    """``NAME[:key=value,...]`` -> (NAME, {key: value}); the options follow the last colon,
+    so NAME may be an import path with one. Values are numbers, true/false, none, tuples
+    written a/b, or words (line_search_fn=strong_wolfe)."""
+    from .registry import known_names
+
+    head, colon, tail = value.rpartition(":")
+    options_follow = colon and ("=" in tail or not tail or head.lower() in known_names())
+    name, options = (head, tail) if options_follow else (value, "")
+    kwargs = {}
+    for item in filter(None, options.split(",")):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"{value!r}: expected key=value, got {item!r}")
+        kwargs[key.strip()] = _value(raw.strip()) if raw.strip() else fail(f"{value!r}: {key.strip()}= has no value")
+    return name.strip(), kwargs
+
+
+def _value(raw: str) -> Any:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if raw.lower() == "none":
+        return None
+    if "/" in raw:
+        return tuple(_value(part) for part in raw.split("/"))
+    for number in (int, float):  # 5 stays whole: max_iter=5, ns_steps=5
         try:
-            return tuple(float(part) for part in raw.split("/")) if "/" in raw else float(raw)
+            return number(raw)
         except ValueError:
-            self.fail(f"{spec!r}: {key}={raw!r} is not a number", param, ctx)
+            pass
+    return raw  # a word: the optimizer says whether it takes one
 
 
 def _point(text: str | None, fn: Any, option: str = "--start") -> tuple[float, ...] | None:
@@ -108,31 +129,25 @@ def _point(text: str | None, fn: Any, option: str = "--start") -> tuple[float, .
     return point
 
 
-def _function(text: str, bounds: str | None) -> Any:
-    """A registered function, or a formula such as 'x**2 + 10*sin(y)'."""
-    from .expressions import ExpressionError, parse_expression
+def _function(text: str, bounds: str | None, dim: int | None = None) -> Any:
+    """A registered function (in ``dim`` dimensions, for those that come in any), or a formula
+    such as 'x**2 + 10*sin(y)' over --bounds."""
     from .functions import FUNCTIONS, get_function
 
-    if text in FUNCTIONS:
-        if bounds is not None:
-            raise click.BadParameter(f"{text} has its own bounds; --bounds is for a formula FUNCTION",
-                                     param_hint="--bounds")
-        return get_function(text)
-    if not any(c in text for c in "+-*/()") and "x" not in text:
-        try:
-            get_function(text)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="FUNCTION") from None
-    pairs = ((-5.0, 5.0), (-5.0, 5.0))
-    if bounds:
+    if text in FUNCTIONS and bounds is not None:
+        raise click.BadParameter(f"{text} has its own bounds; --bounds is for a formula FUNCTION", param_hint="--bounds")
+    pairs = None
+    if bounds is not None:
         try:
             values = [float(v) for v in bounds.split(",")]
-            pairs = tuple(zip(values[::2], values[1::2]))
         except ValueError:
-            raise click.BadParameter(f"{bounds!r} is not x0,x1[,y0,y1]", param_hint="--bounds") from None
+            raise click.BadParameter(f"{bounds!r} is not x0,x1[,y0,y1,...]", param_hint="--bounds") from None
+        if not values or len(values) % 2:
+            raise click.BadParameter(f"{bounds!r}: give a lo,hi pair per coordinate", param_hint="--bounds")
+        pairs = tuple(zip(values[::2], values[1::2]))
     try:
-        return parse_expression(text, pairs)
-    except ExpressionError as error:
+        return get_function(text, bounds=pairs, dim=dim)
+    except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FUNCTION") from None
 
 
@@ -293,7 +308,18 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @click.argument("optimizers", nargs=-1, type=OptimizerSpec())
 @click.option("--steps", type=click.IntRange(0, 100_000), default=100, show_default=True, help="Steps per optimizer.")
 @click.option("--start", default=None, help="Start point as x,y (default: the function's own start).")
-@click.option("--bounds", default=None, help="x0,x1,y0,y1 for a formula FUNCTION (default -5,5,-5,5).")
+@click.option("--bounds", default=None, help="x0,x1,y0,y1 for a formula FUNCTION (default -5,5,-5,5), a lo,hi pair "
+                                               "per coordinate.")
+@click.option("--dim", type=int, default=None,
+              help="Dimensions, for the functions that come in any (sphere, quadratic, ill_conditioned, "
+                   "rosenbrock, rastrigin, ackley, styblinski_tang) and formulas in x1..xn.")
+@click.option("--schedule", "schedules", multiple=True, metavar="NAME[:k=v,...]",
+              help="A torch.optim.lr_scheduler for every optimizer, stepped once per step, e.g. "
+                   "StepLR:step_size=20,gamma=0.5 or CosineAnnealingLR:T_max=100; repeat to chain.")
+@click.option("--noise", type=float, default=None, help="Gaussian gradient noise of this standard deviation, the "
+                                                       "same draws for every optimizer from a start.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the gradient noise.")
 @click.option("--tune", type=click.Choice(["lr"]), default=None,
               help="Pick each optimizer's lr from a log grid (1e-4..10, one batch): the lowest final f "
                    "among runs that stay near the bounds.")
@@ -309,14 +335,15 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @_quiet_option
 @click.pass_context
 def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: int, start: str | None,
-            bounds: str | None, tune: str | None, tol: float, png: str | None, svg: str | None,
-            pdf: str | None, loss: str | None, gif: str | None, data: str | None, theme: str,
-            size: str | None) -> None:
+            bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
+            tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
+            gif: str | None, data: str | None, theme: str, size: str | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
-    FUNCTION is a name from `optviz list functions` or a formula in x and y such as
-    "x**2 + 10*sin(y)". Each OPT is a name from `optviz list optimizers` with optional
-    hyperparameters: adam:lr=0.05,betas=0.9/0.999.
+    FUNCTION is a name from `optviz list functions` or a formula in x and y (or x1..xn)
+    such as "x**2 + 10*sin(y)". Each OPT is a name from `optviz list optimizers` (optviz's
+    own, or any torch.optim class in any case: nadam, LBFGS) or an import path
+    (pytorch_optimizer:Lion), with optional hyperparameters: adam:lr=0.05,betas=0.9/0.999.
 
     With no arguments at all: the six optimizers on the ill-conditioned quadratic
     0.1 x1^2 + 2 x2^2, each at a learning rate chosen by hand to show it at its best, drawn
@@ -332,11 +359,22 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
           --steps 500 --start -1.5,2 --png out.png --gif out.gif --data paths.csv
       optviz compare beale sgd adam rmsprop --tune lr --steps 300
       optviz compare "x**2 + 10*sin(y)" adam:lr=0.1 --bounds -5,5,-5,5 --png custom.png
+      optviz compare rosenbrock nadam:lr=0.01 lbfgs:lr=0.5 pytorch_optimizer:Lion:lr=1e-3
+      optviz compare sphere sgd:lr=0.1 --noise 0.5 --schedule StepLR:step_size=25,gamma=0.5
+      optviz compare rosenbrock adam:lr=0.01 --dim 10 --steps 2000 --png rosenbrock10d.png
     """
     if function is None and not optimizers:
         png, gif = png or "compare.png", gif or "compare.gif"
-    fn = _function(function or DEFAULT_FUNCTION, bounds)
+    fn = _function(function or DEFAULT_FUNCTION, bounds, dim)
     point = _point(start, fn)
+    schedule = _schedule(schedules)
+    if noise is not None:
+        from .noise import check_noise
+
+        try:
+            check_noise(noise, fn.dim)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--noise") from None
     outputs = {"png": _output(png, ("png",), "--png"), "svg": _output(svg, ("svg",), "--svg"),
                "pdf": _output(pdf, ("pdf",), "--pdf"), "loss": _output(loss, STILLS, "--loss"),
                "gif": _output(gif, ("gif",), "--gif")}
@@ -344,7 +382,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     size = _size(size, "slide")
     specs = optimizers or (SIX if function is None else tuple((name, {}) for name in SIX_NAMES))
 
-    from .optimizers import get_optimizer
+    from .registry import get_optimizer, scheduled
     from .simulate import simulate
     from .studies import tune_lrs
 
@@ -354,10 +392,15 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
             specs = tuple((name, {**kw, "lr": lr}) for (name, kw), lr in zip(specs, lrs))
             _say(ctx, f"learning rates tuned for {fn.name} ({len(lrs)} optimizers x 1e-4..10, one batch): "
                       + ", ".join(f"{name} lr={kw['lr']:.3g}" for name, kw in specs) + "\n")
-        named = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in specs)}
+        made = [get_optimizer(n, allow_import=True, **kw) for n, kw in specs]
+        try:
+            made = [scheduled(opt, *schedule) for opt in made] if schedule else made
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--schedule") from None
+        named = {opt.label: opt for opt in made}
         if len(named) < len(specs):
             raise click.UsageError("two optimizers have the same name and hyperparameters")
-        result = simulate(fn, named, point, steps, progress=bar)
+        result = simulate(fn, named, point, steps, noise=noise, seed=seed, progress=bar)
     _say(ctx, _comparison_table(result, tol))
     if data_path:
         _say(ctx, f"wrote {result.save(data_path)}")
@@ -365,6 +408,27 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     _draw(ctx, result, outputs, dict(theme=theme, size=size), frame)
     if not any(outputs.values()):
         _hint(ctx, "To draw it, add --png FILE (or --svg, --pdf, --loss, --gif).")
+
+
+def _schedule(texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """--schedule NAME[:k=v,...] options as scheduler specs, checked before any work."""
+    specs = []
+    for text in texts:
+        def fail(message: str) -> Any:
+            raise click.BadParameter(message, param_hint="--schedule")
+
+        name, kwargs = parse_spec(text, fail)
+        specs.append({"name": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}})
+    if specs:
+        import torch
+
+        from .schedules import ScheduleError, schedule
+
+        try:
+            schedule(specs).attach(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9))
+        except ScheduleError as error:
+            raise click.BadParameter(str(error), param_hint="--schedule") from None
+    return specs
 
 
 def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], style: dict[str, Any],
@@ -397,7 +461,11 @@ def _comparison_table(result: Any, tol: float) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     header = f"{fn.name}: {fn.formula}, from {tuple(result.starts[0].tolist())}, {result.steps} steps"
-    return header + "\n\n" + "\n".join(lines)
+    notes = [f"{label}: {mode}, one torch instance per start" for label, mode in result.modes.items()
+             if mode.startswith("per-start")]
+    if result.noise:
+        notes.append(f"{result.noise} (the same draws for every optimizer)")
+    return header + "\n\n" + "\n".join(lines + ([""] + notes if notes else []))
 
 
 @main.command()
@@ -407,9 +475,12 @@ def _comparison_table(result: Any, tol: float) -> str:
 @click.option("--data", default=None, metavar="FILE|FORMAT",
               help="Also write each scenario's paths (or training curves) as data: a .csv, .json or .npz "
                    "FILE for one scenario, or a FORMAT (csv, json, npz) for OUT/NAME.FORMAT each.")
+@click.option("--allow-import", is_flag=True,
+              help="Let scenario files name optimizers by import path (package.module:Class); without it "
+                   "a file that does is refused: a scenario from elsewhere must not import modules by itself.")
 @_quiet_option
 @click.pass_context
-def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | None) -> None:
+def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | None, allow_import: bool) -> None:
     """Render SCENARIOS: TOML files, or names of bundled scenarios, into --out.
 
     A name finds a scenario shipped with optviz (`optviz list scenarios`), with or without
@@ -424,7 +495,7 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | No
     from .scenario import ScenarioError, find, load
 
     try:
-        loaded = [load(find(name)) for name in scenarios]
+        loaded = [load(find(name), allow_import=allow_import) for name in scenarios]
     except ScenarioError as error:
         raise click.UsageError(str(error)) from None
     folder = Path(out)
@@ -471,9 +542,12 @@ def _folder(path: str) -> Path:
               help="Folder of scenario files (default: the scenarios bundled with optviz).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=2, show_default=True, help="Processes to render with.")
 @click.option("--force", is_flag=True, help="Render everything, changed or not.")
+@click.option("--allow-import", is_flag=True,
+              help="Let scenario files name optimizers by import path (package.module:Class); without it "
+                   "a file that does is refused: a scenario from elsewhere must not import modules by itself.")
 @_quiet_option
 @click.pass_context
-def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: bool) -> None:
+def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: bool, allow_import: bool) -> None:
     """Render every scenario into the gallery, with an index page.
 
     Only scenarios whose file changed since the last build (or whose outputs are missing)
@@ -494,7 +568,7 @@ def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: 
     started = time.perf_counter()
     with _Bar(ctx, "gallery") as bar:
         try:
-            entries, rendered = build(files, folder, jobs=jobs, force=force, progress=bar)
+            entries, rendered = build(files, folder, jobs=jobs, force=force, allow_import=allow_import, progress=bar)
         except ScenarioError as error:
             raise click.UsageError(str(error)) from None
     seconds = time.perf_counter() - started
@@ -504,20 +578,31 @@ def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: 
 
 @main.command(name="list")
 @click.argument("what", type=click.Choice(["functions", "optimizers", "scenarios"]), required=False)
-def list_(what: str | None) -> None:
+@click.option("--from", "module", default=None, metavar="MODULE",
+              help="With optimizers: the torch.optim.Optimizer classes of MODULE (imported to look), "
+                   "named as compare and scenario files take them.")
+def list_(what: str | None, module: str | None) -> None:
     """List the test functions, the optimizers or the bundled scenarios (all three without
     an argument).
+
+    The optimizers are optviz's own and every torch.optim class, with their defaults
+    (torch's read from their signatures); any other installed optimizer is named by its
+    import path, as --from MODULE lists them.
 
     \b
     Examples:
       optviz list functions
       optviz list optimizers
+      optviz list optimizers --from pytorch_optimizer
       optviz list scenarios
     """
+    if module is not None and what != "optimizers":
+        raise click.UsageError("--from MODULE lists the optimizers of MODULE: use `optviz list optimizers --from MODULE`")
     for kind in [what] if what else ["functions", "optimizers", "scenarios"]:
         if not what:
             click.echo(f"{kind}:")
-        click.echo("\n".join(_LISTS[kind]()) + ("\n" if not what else ""))
+        lines = _optimizers(module) if kind == "optimizers" else _LISTS[kind]()
+        click.echo("\n".join(lines) + ("\n" if not what else ""))
 
 
 def _functions() -> list[str]:
@@ -532,15 +617,19 @@ def _functions() -> list[str]:
     return lines
 
 
-def _optimizers() -> list[str]:
-    from .optimizers import OPTIMIZERS, TEACHING, summary
+def _optimizers(module: str | None = None) -> list[str]:
+    from .registry import catalogue
 
+    try:
+        rows = catalogue(module)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--from") from None
+    width = max(11, *(len(name) + 1 for name, _, _ in rows))
     lines = []
-    for name, factory in {**OPTIMIZERS, **TEACHING}.items():
-        defaults = ", ".join(f"{key}={value}" for key, value in factory().hyperparams.items()
-                             if key != "decoupled_weight_decay")
-        lines.append(f"{name:<11} {summary(factory)}")
-        lines.append(f"{'':<12}{defaults}")
+    for name, summary, defaults in rows:
+        shown = ", ".join(f"{key}={'(function)' if callable(value) else value}" for key, value in defaults.items())
+        lines.append(f"{name:<{width}} {summary}")
+        lines.append(f"{'':<{width + 1}}{shown}")
     return lines
 
 
@@ -556,7 +645,7 @@ def _scenarios() -> list[str]:
     return lines
 
 
-_LISTS = {"functions": _functions, "optimizers": _optimizers, "scenarios": _scenarios}
+_LISTS = {"functions": _functions, "scenarios": _scenarios}
 
 
 @main.command()

@@ -11,26 +11,9 @@ import torch
 from torch import Tensor
 
 from .functions import TestFunction, get_function
-from .optimizers import OPTIMIZERS, Optimizer
-
-TORCH_CLASSES = {
-    "sgd": torch.optim.SGD,
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-}
-
-# one representative setting per registry entry, with torch.optim's class and arguments
-CHECKS: dict[str, tuple[str, dict[str, Any]]] = {
-    "sgd": ("sgd", dict(lr=1e-3, weight_decay=0.01)),
-    "momentum": ("sgd", dict(lr=1e-3, momentum=0.9, dampening=0.1)),
-    "nesterov": ("sgd", dict(lr=1e-3, momentum=0.9, nesterov=True)),
-    "adagrad": ("adagrad", dict(lr=0.1, lr_decay=1e-3, initial_accumulator_value=0.1)),
-    "rmsprop": ("rmsprop", dict(lr=1e-2, momentum=0.5, centered=True)),
-    "adam": ("adam", dict(lr=1e-2, amsgrad=True)),
-    "adamw": ("adamw", dict(lr=1e-2, weight_decay=0.1)),
-}
+from .optimizers import Optimizer
+from .registry import BUILT_INS, as_torch
+from .torch_optimizers import TORCH_CLASSES
 
 
 def optviz_path(opt: Optimizer, function: TestFunction, start: Tensor, steps: int, sign: float = 1.0) -> Tensor:
@@ -43,11 +26,13 @@ def optviz_path(opt: Optimizer, function: TestFunction, start: Tensor, steps: in
     return torch.stack(path)
 
 
-def torch_path(name: str, kwargs: dict[str, Any], function: TestFunction, start: Tensor, steps: int,
+def torch_path(name: str | type, kwargs: dict[str, Any], function: TestFunction, start: Tensor, steps: int,
                sign: float = 1.0) -> Tensor:
-    """The same with torch.optim's class ``name`` on one parameter tensor (foreach=False)."""
+    """The same with torch.optim's class (or its lower-case name) on one parameter tensor
+    (foreach=False)."""
     param = start.clone().requires_grad_(True)
-    opt = TORCH_CLASSES[name]([param], foreach=False, **kwargs)
+    cls = TORCH_CLASSES[name] if isinstance(name, str) else name
+    opt = cls([param], foreach=False, **kwargs)
     path = [param.detach().clone()]
     for _ in range(steps):
         param.grad = sign * function.grad(param.detach())
@@ -60,12 +45,15 @@ def check_all(steps: int = 200) -> list[tuple[str, str, float]]:
     """(optimizer, dtype, max |optviz - torch.optim|) for every optimizer and dtype."""
     function = get_function("rosenbrock")
     rows = []
-    for name, (torch_name, kwargs) in CHECKS.items():
-        opt_kwargs = {k: v for k, v in kwargs.items() if not (name == "nesterov" and k == "nesterov")}
+    for name, entry in BUILT_INS.items():
+        if entry.torch_class is None:
+            continue
+        opt = entry.factory(**entry.check)
+        twin = as_torch(opt)
         for dtype in (torch.float32, torch.float64):
             starts = torch.tensor([[-1.5, 2.0], [0.0, 0.0], [1.5, -0.5], [-0.5, 2.5]], dtype=dtype)
-            ours = optviz_path(OPTIMIZERS[name](**opt_kwargs), function, starts, steps)
-            theirs = torch_path(torch_name, kwargs, function, starts, steps)
+            ours = optviz_path(opt, function, starts, steps)
+            theirs = torch_path(twin.cls, twin.kwargs, function, starts, steps)
             diff = (ours - theirs).abs().nan_to_num(nan=0.0).max().item()
             if not torch.equal(ours.isnan(), theirs.isnan()):
                 diff = float("inf")

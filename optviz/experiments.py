@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from . import optim
 from .files import write_table
+from .torch_optimizers import needs_closure
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,23 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: tuple[Tensor
         return result
 
     train_curve, test_curve = map(list, zip(evaluate()))
+    closure_needed = needs_closure(type(optimizer))
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=generator)
         for i in range(0, len(x), batch):
             idx = order[i : i + batch]
-            optimizer.zero_grad()
-            loss(model(x[idx]), y[idx]).backward()
-            optimizer.step()
+
+            def batch_loss(idx: Tensor = idx) -> Tensor:
+                optimizer.zero_grad()
+                value = loss(model(x[idx]), y[idx])
+                value.backward()
+                return value
+
+            if closure_needed:  # LBFGS evaluates the batch's loss as often as it needs
+                optimizer.step(batch_loss)
+            else:
+                batch_loss()
+                optimizer.step()
             if on_step is not None:
                 on_step(model)
         tr, te = evaluate()

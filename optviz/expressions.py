@@ -1,7 +1,7 @@
 """Custom test functions from text: ``"x**2 + 10*sin(y)"`` -> TestFunction.
 
 The text is parsed with Python's ``ast`` and checked against a whitelist: numbers, the names
-``x`` and ``y``, the constants ``pi`` and ``e``, + - * / ** and unary minus, and calls of the
+``x`` and ``y`` (in 1 or 2 dimensions) or ``x1 ... xn`` (in any), the constants ``pi`` and ``e``, + - * / ** and unary minus, and calls of the
 math functions below. Nothing is ever passed to ``eval`` or ``exec``: the checked tree is
 turned into a closure of torch ops, and its gradient comes from autograd.
 """
@@ -31,8 +31,9 @@ OPERATORS = {
 }
 MAX_EXPONENT = 100
 MAX_LENGTH = 500
+DEFAULT_BOUNDS = (-5.0, 5.0)  # per coordinate, when none are given
 
-Compiled = Callable[[Tensor, Tensor], Tensor | float]
+Compiled = Callable[[Tensor], Tensor | float]  # points (..., dim) -> values
 
 
 class ExpressionError(ValueError):
@@ -41,28 +42,33 @@ class ExpressionError(ValueError):
 
 def parse_expression(
     text: str,
-    bounds: Sequence[Sequence[float]] = ((-5.0, 5.0), (-5.0, 5.0)),
+    bounds: Sequence[Sequence[float]] | None = None,
     *,
     start: Sequence[float] | None = None,
     name: str | None = None,
 ) -> TestFunction:
-    """A TestFunction of x (1D bounds) or x and y (2D bounds) from ``text``."""
+    """A TestFunction from ``text``: of x (1 pair of bounds), x and y (2 pairs), or x1 ... xn
+    (n pairs). Without bounds, each coordinate spans -5..5 and the dimension is 2, or the
+    highest xk the formula names."""
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
-    if len(bounds) not in (1, 2) or any(not lo < hi for lo, hi in bounds):
-        raise ExpressionError(f"bounds must be 1 or 2 pairs (lo, hi) with lo < hi, got {bounds}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise ExpressionError(f"{text!r} is not a formula: {error.msg} at column {error.offset}") from None
-    names = {"x", "y"} if len(bounds) == 2 else {"x"}
+    if bounds is None:
+        bounds = (DEFAULT_BOUNDS,) * max([2, *_indices(tree)])
+    bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
+    if not bounds or any(not lo < hi for lo, hi in bounds):
+        raise ExpressionError(f"bounds must be pairs (lo, hi) with lo < hi, got {bounds}")
+    names = {f"x{k + 1}": k for k in range(len(bounds))}
+    names.update({"x": 0, "y": 1} if len(bounds) == 2 else {"x": 0} if len(bounds) == 1 else {})
     compiled = _compile(tree.body, text, names)
 
     def value(points: Tensor) -> Tensor:
-        result = compiled(points[..., 0], points[..., -1])
+        result = compiled(points)
         if isinstance(result, Tensor):
             return result
         return torch.full(points.shape[:-1], result, dtype=points.dtype)  # a constant formula
@@ -92,28 +98,38 @@ def parse_expression(
     )
 
 
-def _compile(node: ast.AST, text: str, names: set[str]) -> Compiled:
-    """The node as a closure of torch ops, or ExpressionError naming the offending part."""
+def _indices(tree: ast.AST) -> list[int]:
+    """The k of every xk the formula names."""
+    return [int(node.id[1:]) for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and re.fullmatch(r"x[1-9][0-9]{0,5}", node.id)]
+
+
+def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
+    """The node as a closure of torch ops on the points, or ExpressionError naming the
+    offending part."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         number = float(node.value)
-        return lambda x, y: number
+        return lambda p: number
     if isinstance(node, ast.Name):
         if node.id in names:
-            return (lambda x, y: x) if node.id == "x" else (lambda x, y: y)
+            k = names[node.id]
+            return lambda p: p[..., k]
         if node.id in CONSTANTS:
             number = CONSTANTS[node.id]
-            return lambda x, y: number
-        allowed = ", ".join(sorted(names | set(CONSTANTS)))
+            return lambda p: number
+        dim = len(names) - ("x" in names) - ("y" in names)
+        shown = [n for n in ("x", "y") if n in names] + ["x1" if dim == 1 else f"x1..x{dim}"]
+        allowed = ", ".join(shown + sorted(CONSTANTS))
         raise _error(text, node, f"unknown name {node.id!r} (allowed: {allowed})")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _compile(node.operand, text, names)
-        return (lambda x, y: -inner(x, y)) if isinstance(node.op, ast.USub) else inner
+        return (lambda p: -inner(p)) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
         if isinstance(node.op, ast.Pow):
             _check_exponent(node.right, text)
         op = OPERATORS[type(node.op)]
         left, right = _compile(node.left, text, names), _compile(node.right, text, names)
-        return lambda x, y: op(left(x, y), right(x, y))
+        return lambda p: op(left(p), right(p))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             called = ast.get_source_segment(text, node.func) or "this"
@@ -121,7 +137,7 @@ def _compile(node: ast.AST, text: str, names: set[str]) -> Compiled:
         if len(node.args) != 1 or node.keywords:
             raise _error(text, node, f"{node.func.id}() takes exactly one argument")
         fn, inner = FUNCTIONS[node.func.id], _compile(node.args[0], text, names)
-        return lambda x, y: fn(torch.as_tensor(inner(x, y), dtype=x.dtype))
+        return lambda p: fn(torch.as_tensor(inner(p), dtype=p.dtype))
     raise _error(text, node, f"{_describe(node)} is not allowed in a formula")
 
 
@@ -142,7 +158,7 @@ def _tex(node: ast.AST) -> tuple[str, int]:
     if isinstance(node, ast.Constant):
         return _tex_number(float(node.value)), 5
     if isinstance(node, ast.Name):
-        return {"pi": r"\pi"}.get(node.id, node.id), 5
+        return {"pi": r"\pi"}.get(node.id, re.sub(r"^x([0-9]+)$", r"x_{\1}", node.id)), 5
     if isinstance(node, ast.UnaryOp):
         inner, precedence = _tex(node.operand)
         if isinstance(node.op, ast.UAdd):

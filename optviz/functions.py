@@ -8,6 +8,7 @@ autograd) so that a simulation needs no autograd graph and runs as plain batched
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -182,8 +183,9 @@ def _rastrigin_grad(p: Tensor) -> Tensor:
 
 
 def _ackley_parts(p: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    r = torch.sqrt(0.5 * (p**2).sum(-1))
-    return r, torch.exp(-0.2 * r), torch.exp(0.5 * torch.cos(2 * PI * p).sum(-1))
+    share = 1 / p.shape[-1]  # means over the coordinates (0.5 in 2D: exact either way)
+    r = torch.sqrt(share * (p**2).sum(-1))
+    return r, torch.exp(-0.2 * r), torch.exp(share * torch.cos(2 * PI * p).sum(-1))
 
 
 def _ackley(p: Tensor) -> Tensor:
@@ -193,10 +195,11 @@ def _ackley(p: Tensor) -> Tensor:
 
 def _ackley_grad(p: Tensor) -> Tensor:
     r, radial, wave = _ackley_parts(p)
+    n = p.shape[-1]
     # the cone's tip at the origin has no gradient: take the subgradient 0 there
     safe_r = torch.where(r > 0, r, torch.ones_like(r))
-    cone = torch.where(r > 0, 2 * radial / safe_r, torch.zeros_like(r)).unsqueeze(-1) * p
-    return cone + PI * torch.sin(2 * PI * p) * wave.unsqueeze(-1)
+    cone = torch.where(r > 0, (4 / n) * radial / safe_r, torch.zeros_like(r)).unsqueeze(-1) * p
+    return cone + (2 * PI / n) * torch.sin(2 * PI * p) * wave.unsqueeze(-1)
 
 
 def _goldstein_price_parts(p: Tensor):
@@ -266,6 +269,31 @@ def _styblinski_tang(p: Tensor) -> Tensor:
 
 def _styblinski_tang_grad(p: Tensor) -> Tensor:
     return 2 * p**3 - 16 * p + 2.5
+
+
+def _diagonal_quadratic(weights: Tensor) -> tuple[Callable, Callable]:
+    """sum_i w_i x_i^2."""
+
+    def f(p: Tensor) -> Tensor:
+        return (weights.to(p.dtype) * p**2).sum(-1)
+
+    def grad(p: Tensor) -> Tensor:
+        return 2 * weights.to(p.dtype) * p
+
+    return f, grad
+
+
+def _rosenbrock_nd(p: Tensor) -> Tensor:
+    x, after = p[..., :-1], p[..., 1:]
+    return (100 * (after - x**2) ** 2 + (1 - x) ** 2).sum(-1)
+
+
+def _rosenbrock_nd_grad(p: Tensor) -> Tensor:
+    x, after = p[..., :-1], p[..., 1:]
+    grad = torch.zeros_like(p)
+    grad[..., :-1] = -400 * x * (after - x**2) - 2 * (1 - x)
+    grad[..., 1:] += 200 * (after - x**2)
+    return grad
 
 
 def _saddle(p: Tensor) -> Tensor:
@@ -471,15 +499,150 @@ FUNCTIONS: dict[str, TestFunction] = {
 }
 
 
-def get_function(name: str) -> TestFunction:
-    """The registered test function called ``name`` (a TestFunction passes through).
+MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory (see simulate)
+
+# The classics that come in any dimension (dim=): sum over coordinates, or neighbours for
+# Rosenbrock. In 2D they are the registered functions themselves.
+_ANY_DIMENSION: dict[str, tuple[str, str, float]] = {  # name -> (TeX, formula, per-coordinate minimum)
+    "sphere": (r"$\sum_i x_i^2$", "Σ xᵢ²", 0.0),
+    "quadratic": (r"$\sum_i a_i x_i^2$", "Σ aᵢxᵢ², a from 1 to the condition number", 0.0),
+    "ill_conditioned": (r"$\sum_i a_i x_i^2$", "Σ aᵢxᵢ², a from 0.1 to 0.1 x the condition number", 0.0),
+    "rosenbrock": (r"$\sum_i 100(x_{i+1}-x_i^2)^2 + (1-x_i)^2$", "Σ 100(xᵢ₊₁-xᵢ²)² + (1-xᵢ)²", 0.0),
+    "rastrigin": (r"$10n + \sum_i\,(x_i^2 - 10\cos 2\pi x_i)$", "10n + Σ(xᵢ² - 10cos(2πxᵢ))", 0.0),
+    "ackley": (r"$-20e^{-0.2\sqrt{\overline{x^2}}} - e^{\overline{\cos 2\pi x}} + e + 20$",
+               "-20e^(-0.2√mean(x²)) - e^mean(cos2πx) + e + 20", 0.0),
+    "styblinski_tang": (r"$\frac{1}{2}\sum_i\,(x_i^4 - 16x_i^2 + 5x_i)$", "½Σ(xᵢ⁴ - 16xᵢ² + 5xᵢ)",
+                        -78.33233140754282 / 2),
+}
+_CONDITION = {"quadratic": (1.0, 2.0), "ill_conditioned": (0.1, 20.0)}  # first weight, default condition
+
+
+def get_function(name: Any, *, bounds: Any = None, dim: int | None = None,
+                 condition: float | None = None) -> TestFunction:
+    """A test function from what a user has in hand.
+
+    - a TestFunction passes through;
+    - a registered name ("rosenbrock"), with ``dim=`` for the classics that come in any
+      dimension (sphere, quadratic, ill_conditioned, rosenbrock, rastrigin, ackley,
+      styblinski_tang) and ``condition=`` for the quadratics' condition number;
+    - a formula ("x**2 + 3*y**2", "x1**2 + x2**2 + x3**2") over ``bounds`` (default -5..5 per
+      coordinate; see optviz.expressions);
+    - a Python callable of one point, with ``bounds`` (see :func:`function`).
 
     Unknown names raise ValueError with the closest known name.
     """
     if isinstance(name, TestFunction):
+        if dim is not None and dim != name.dim:
+            raise ValueError(f"{name.name} is {name.dim}D, not {dim}D")
         return name
+    if callable(name) and not isinstance(name, str):
+        if bounds is None:
+            raise ValueError("a Python function needs bounds=[(lo, hi), ...], one pair per coordinate")
+        return function(name, bounds)
     if not isinstance(name, str):
-        raise TypeError(f"function name must be a string, got {type(name).__name__}")
-    if name not in FUNCTIONS:
-        raise ValueError(f"unknown function {name!r}{did_you_mean(name.lower(), FUNCTIONS)}")
-    return FUNCTIONS[name]
+        raise TypeError(f"a function is a name, a formula, a TestFunction or a callable, got {type(name).__name__}")
+    if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= MAX_DIM):
+        raise ValueError(f"dim must be a whole number from 1 to {MAX_DIM:,}, got {dim!r}")
+    if name in FUNCTIONS:
+        if bounds is not None:
+            raise ValueError(f"{name} has its own bounds; bounds are for a formula or a Python function")
+        return _in_dimensions(name, dim, condition)
+    text = name.strip()
+    if not text or text.isidentifier() and not re.fullmatch(r"x|y|x[1-9][0-9]*", text):
+        raise ValueError(f"unknown function {name!r}{did_you_mean(text.lower(), FUNCTIONS)}")
+    from .expressions import parse_expression  # formulas are made of TestFunctions: it imports this module
+
+    if bounds is None and dim is not None:
+        bounds = ((-5.0, 5.0),) * dim
+    return parse_expression(text, bounds)
+
+
+def _in_dimensions(name: str, dim: int | None, condition: float | None) -> TestFunction:
+    base = FUNCTIONS[name]
+    if condition is not None and name not in _CONDITION:
+        raise ValueError(f"condition= is for the quadratics ({', '.join(_CONDITION)}), not {name}")
+    if condition is not None and not (isinstance(condition, (int, float)) and math.isfinite(condition)
+                                      and condition >= 1):
+        raise ValueError(f"condition must be a finite number >= 1, got {condition!r}")
+    if (dim is None or dim == base.dim) and condition is None:
+        return base
+    if name not in _ANY_DIMENSION:
+        any_dim = ", ".join(_ANY_DIMENSION)
+        raise ValueError(f"{name} is {base.dim}D only; these come in any dimension: {any_dim}")
+    n = base.dim if dim is None else dim
+    if name == "rosenbrock" and n < 2:
+        raise ValueError("rosenbrock needs dim >= 2 (it couples neighbouring coordinates)")
+    tex, formula, per_coordinate = _ANY_DIMENSION[name]
+    if name in _CONDITION:
+        first, default = _CONDITION[name]
+        kappa = float(condition if condition is not None else default)
+        weights = first * kappa ** (torch.arange(n, dtype=torch.float64) / max(n - 1, 1))
+        value, grad = _diagonal_quadratic(weights)
+        formula = f"{formula}, condition number {kappa:g}"
+    elif name == "sphere":
+        value, grad = _diagonal_quadratic(torch.ones(n, dtype=torch.float64))
+    elif name == "rosenbrock":
+        value, grad = _rosenbrock_nd, _rosenbrock_nd_grad
+    else:
+        value, grad = base.value_fn, base.grad_fn  # written for any number of coordinates
+    low = base.minima[0].point[0]  # every classic here has its minimum on the diagonal
+    recipe = {"name": name, "dim": n, **({"condition": condition} if condition is not None else {})}
+    return TestFunction(
+        name=f"{name}_{n}d", value_fn=value, grad_fn=grad,
+        bounds=tuple(base.bounds[i % base.dim] for i in range(n)),
+        minima=(Minimum((float(low),) * n, per_coordinate * n),),
+        start=tuple(base.start[i % base.dim] for i in range(n)),
+        description=f"{base.description} ({n} dimensions)", formula=formula,
+        axes=tuple(f"x{i + 1}" for i in range(n)) if n != 2 else base.axes,
+        recipe=recipe, title=f"{base.title} in {n}D", tex=tex,
+    )
+
+
+def function(fn: Callable[[Tensor], Tensor], bounds: Any, *, name: str = "custom", start: Any = None,
+             minima: Any = (), title: str = "") -> TestFunction:
+    """A TestFunction from a Python function of one point: ``fn(p)`` takes a tensor of shape
+    (dim,) and returns a number, in torch ops. It is vectorised over batches of points with
+    ``torch.func.vmap``, and its gradient comes from autograd (``torch.func.grad``).
+
+    >>> optviz.function(lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2, bounds=[(-3, 3), (-2, 2)])
+    """
+    if not callable(fn):
+        raise TypeError(f"function takes a callable, got {type(fn).__name__}")
+    try:
+        pairs = tuple((float(lo), float(hi)) for lo, hi in bounds)
+    except (TypeError, ValueError):
+        raise ValueError(f"bounds must be pairs (lo, hi), one per coordinate, got {bounds!r}") from None
+    if not 1 <= len(pairs) <= MAX_DIM or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi)
+                                             for lo, hi in pairs):
+        raise ValueError(f"bounds must be 1 to {MAX_DIM:,} finite pairs (lo, hi) with lo < hi")
+    from torch.func import grad as autograd, vmap
+
+    single_grad = autograd(fn)
+
+    def value(points: Tensor) -> Tensor:
+        flat = points.reshape(-1, points.shape[-1])
+        return vmap(fn)(flat).reshape(points.shape[:-1])
+
+    def gradient(points: Tensor) -> Tensor:
+        flat = points.reshape(-1, points.shape[-1])
+        return vmap(single_grad)(flat).reshape(points.shape)
+
+    centre = tuple((lo + hi) / 2 for lo, hi in pairs)
+    made = TestFunction(
+        name=name, value_fn=value, grad_fn=gradient, bounds=pairs,
+        minima=tuple(Minimum(tuple(map(float, p)), float(v)) for p, v in minima),
+        start=tuple(map(float, start)) if start is not None else centre,
+        description=f"{name}: a Python function", formula=getattr(fn, "__name__", name), recipe=None,
+        title=title or ("" if name == "custom" else name), axes=("x", "y") if len(pairs) == 2 else
+        tuple(f"x{i + 1}" for i in range(len(pairs))),
+    )
+    probe = torch.tensor([made.start, centre], dtype=torch.float64)
+    try:
+        values, grads = made(probe), made.grad(probe)
+    except Exception as error:  # noqa: BLE001 - the user's code may raise anything
+        message = " ".join(str(error).split())
+        raise ValueError(f"{name}: fn must map one point, a tensor of shape ({len(pairs)},), to a number in "
+                         f"torch ops that vmap can batch: {type(error).__name__}: {message[:200]}") from None
+    if values.shape != (2,) or grads.shape != probe.shape:
+        raise ValueError(f"{name}: fn must return one number per point, got shape {tuple(values.shape[1:])}")
+    return made

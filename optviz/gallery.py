@@ -77,13 +77,13 @@ def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, s
                    theme=out.theme, size=out.size, max_bytes=out.max_bytes, title=title, palette=palette or None).path
 
 
-def _render_file(args: tuple[str, str]) -> tuple[str, list[str]]:
+def _render_file(args: tuple[str, str, bool]) -> tuple[str, list[str]]:
     """Worker: load and render one scenario file (top level, so processes can run it)."""
-    path, folder = args
+    path, folder, allow_import = args
     import torch
 
     torch.set_num_threads(1)  # the processes share the cores; threads inside them would fight
-    return path, [p.name for p in render_outputs(load(path), folder)]
+    return path, [p.name for p in render_outputs(load(path, allow_import=allow_import), folder)]
 
 
 def build(
@@ -92,17 +92,19 @@ def build(
     *,
     jobs: int = 2,
     force: bool = False,
+    allow_import: bool = False,
     progress: Progress | None = None,
 ) -> tuple[list[dict], list[str]]:
     """Render every scenario into folder (only those changed since the last build, unless
-    force) and write folder/index.html. Returns the index entries and the names rendered."""
+    force) and write folder/index.html. Returns the index entries and the names rendered.
+    ``allow_import`` lets the files name optimizers by import path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    scenarios = [load(p) for p in sorted(map(Path, scenario_files))]  # all validated first
+    scenarios = [load(p, allow_import=allow_import) for p in sorted(map(Path, scenario_files))]  # all validated first
     manifest = _read_manifest(folder)
     stale = [s for s in scenarios if force or not _up_to_date(s, manifest.get(s.name), folder)]
     by_path = {str(s.path): s for s in stale}
-    work = [(path, str(folder)) for path in by_path]
+    work = [(path, str(folder), allow_import) for path in by_path]
     # spawn, not fork: a forked copy of a process whose torch threads are running can hang
     spawn = multiprocessing.get_context("spawn")
     parallel = jobs > 1 and len(work) > 1

@@ -16,6 +16,7 @@ each step the slice cannot show reported as the projection error.
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -27,19 +28,18 @@ from torch.func import functional_call, vmap
 from . import optim
 from .experiments import mlp_data, mlp_model
 from .functions import TestFunction, sampled_function
-from .optimizers import Optimizer, get_optimizer
+from .optimizers import Optimizer
+from .registry import BUILT_INS, get_optimizer
 from .result import Result
+from .schedules import step_all
 from .simulate import Progress
+from .torch_optimizers import TorchOptimizer
 
 DEFAULT_OPTIMIZERS = (
     ("sgd", {"lr": 0.02, "momentum": 0.9}),
     ("adam", {"lr": 0.005}),
     ("rmsprop", {"lr": 0.002}),
 )
-# the optviz.optim class that trains with each pure optimizer (AdamW is Adam with its
-# decoupled_weight_decay hyperparameter set)
-TRAINERS = {"sgd": optim.SGD, "adagrad": optim.Adagrad, "rmsprop": optim.RMSprop, "adam": optim.Adam,
-            "adamw": optim.Adam}
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZ
     data = mlp_data(seed)
     model = mlp_model(seed=seed)
     names = [name for name, _ in model.named_parameters()]
-    made = {opt.label: opt for opt in (get_optimizer(n, **kw) for n, kw in optimizers)}
+    made = {opt.label: opt for opt in (get_optimizer(n, allow_import=True, **kw) for n, kw in optimizers)}
     done = _counter(progress, "training steps", len(made) * epochs * -(-len(data[0]) // batch))
     trajectories = {label: _trajectory(opt, data, epochs, batch, seed, done) for label, opt in made.items()}
     centre = next(iter(trajectories.values()))[-1]
@@ -171,20 +171,34 @@ def _counter(progress: Progress | None, what: str, total: int) -> Callable[[Any,
     return count
 
 
-def _trajectory(pure: Optimizer, data: tuple[Tensor, ...], epochs: int, batch: int, seed: int,
+def _trajectory(source: Any, data: tuple[Tensor, ...], epochs: int, batch: int, seed: int,
                 count: Callable[..., Any]) -> Tensor:
-    """Flattened weights after every step of training from the shared initial weights, with
-    the optviz.optim class of ``pure`` and all its hyperparameters (alias defaults included)."""
+    """Flattened weights after every step of training from the shared initial weights: a
+    built-in with its optviz.optim class and all its hyperparameters (alias defaults
+    included), a torch optimizer with its own class, arguments and schedule."""
     from .experiments import train
 
-    if pure.name not in TRAINERS:
-        raise ValueError(f"{pure.label} has no torch.optim counterpart to train a model with")
     model = mlp_model(seed=seed)
-    opt = TRAINERS[pure.name](model.parameters(), **pure.hyperparams)
+    opt, schedulers = _trainer(source, model)
     points = [nn.utils.parameters_to_vector(model.parameters()).detach().clone()]
-    record = lambda m: count(points.append(nn.utils.parameters_to_vector(m.parameters()).detach().clone()))  # noqa: E731
+
+    def record(m: nn.Module) -> None:
+        step_all(schedulers)
+        count(points.append(nn.utils.parameters_to_vector(m.parameters()).detach().clone()))
+
     train(model, opt, data, batch=batch, epochs=epochs, generator=torch.Generator().manual_seed(seed), on_step=record)
     return torch.stack(points)
+
+
+def _trainer(source: Any, model: nn.Module) -> tuple[torch.optim.Optimizer, list[Any]]:
+    if isinstance(source, TorchOptimizer):
+        opt = source.cls(model.parameters(), **source.kwargs)
+        return opt, source.schedule.attach(opt) if source.schedule else []
+    trainer = BUILT_INS[source.kind].optim_class if source.kind in BUILT_INS else None
+    if trainer is None:
+        raise ValueError(f"{source.label} has no torch.optim counterpart to train a model with")
+    accepted = inspect.signature(trainer).parameters
+    return trainer(model.parameters(), **{k: v for k, v in source.hyperparams.items() if k in accepted}), []
 
 
 def _pca(offsets: Tensor) -> tuple[Tensor, Tensor, tuple[float, float]]:

@@ -1,4 +1,5 @@
-"""Names that were not found: the one "did you mean" of every registry, option and key."""
+"""How names and values are shown: the one "did you mean" of every registry, option and key,
+and the short form of a hyperparameter in a label."""
 
 from __future__ import annotations
 
@@ -18,3 +19,27 @@ def did_you_mean(name: Any, known: Iterable[str]) -> str:
     match = closest(name, known)
     hint = f"; did you mean {match!r}?" if match else ""
     return f"{hint} (known: {', '.join(known)})"
+
+
+def short_value(value: Any) -> str:
+    """A hyperparameter as a label shows it: 0.05, (0.9,0.99), [0.001..1] for a sweep."""
+    if hasattr(value, "label"):
+        return str(value.label)
+    if hasattr(value, "numel") and hasattr(value, "min"):  # a tensor
+        low, high = value.min().item(), value.max().item()
+        return f"[{low:.4g}..{high:.4g}]" if value.numel() > 1 else f"{low:.4g}"
+    if isinstance(value, (tuple, list)):
+        return "(" + ",".join(short_value(v) for v in value) + ")"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def same_value(value: Any, default: Any) -> bool:
+    """Whether a hyperparameter is at its default (a tensor never is: it was given)."""
+    if hasattr(value, "numel"):
+        return False
+    if isinstance(value, (tuple, list)) and isinstance(default, (tuple, list)):
+        return len(value) == len(default) and all(same_value(v, d) for v, d in zip(value, default))
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError, RuntimeError):
+        return False

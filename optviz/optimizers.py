@@ -40,7 +40,7 @@ from typing import Any, Callable, NamedTuple
 import torch
 from torch import Tensor
 
-from .names import did_you_mean
+from .names import short_value
 
 Hyper = float | Tensor
 
@@ -71,14 +71,9 @@ class Optimizer(NamedTuple):
     def label(self) -> str:
         """Its name, its learning rate, and the hyperparameters that differ from the defaults:
         "Adam lr=0.05 betas=(0.9,0.99)"."""
-        kind = self.kind
-        defaults = _DEFAULTS[kind]
-        shown = [
-            f"{key}={_short(value)}"
-            for key, value in self.hyperparams.items()
-            if key == "lr" or key not in defaults or not _same(value, defaults[key])
-        ]
-        return " ".join([_DISPLAY_NAMES[kind], *shown])
+        from .registry import label  # the registry is built on this module
+
+        return label(self)
 
 
 class SGDState(NamedTuple):
@@ -131,7 +126,7 @@ def sgd(
     if nesterov and (_any(momentum, lambda m: m <= 0) or _any(dampening, lambda d: d != 0)):
         raise ValueError(
             "Nesterov momentum requires a momentum and zero dampening "
-            f"(got momentum={_short(momentum)}, dampening={_short(dampening)})"
+            f"(got momentum={short_value(momentum)}, dampening={short_value(dampening)})"
         )
     hypers = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
     uses_momentum = _any(momentum, lambda m: m != 0)
@@ -389,64 +384,6 @@ def adam_notes(
     return Optimizer(init, step, "adam_notes", _hyperparams(adam_notes, locals()))
 
 
-OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
-    "sgd": sgd,
-    "momentum": momentum,
-    "nesterov": nesterov,
-    "adagrad": adagrad,
-    "rmsprop": rmsprop,
-    "adam": adam,
-    "adamw": adamw,
-}
-
-# Variants that are not torch.optim's, kept to show a point (never in the torch conformance check).
-TEACHING: dict[str, Callable[..., Optimizer]] = {"adam_notes": adam_notes}
-
-_DISPLAY_NAMES = {
-    "adam_notes": "Adam (notes' bias correction)",
-    "sgd": "SGD",
-    "momentum": "Momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adam": "Adam",
-    "adamw": "AdamW",
-}
-
-
-def summary(factory: Callable[..., Optimizer]) -> str:
-    """What an optimizer is, in the one sentence that opens its docstring."""
-    return (factory.__doc__ or "").strip().splitlines()[0]
-
-
-def get_optimizer(name: str, **hyperparams: Any) -> Optimizer:
-    """The optimizer registered under ``name`` (in OPTIMIZERS or TEACHING), made with
-    ``hyperparams``; unknown names and hyperparameters raise ValueError with a suggestion."""
-    known = {**OPTIMIZERS, **TEACHING}
-    if not isinstance(name, str) or name not in known:
-        raise ValueError(f"unknown optimizer {name!r}{did_you_mean(name, known)}")
-    factory = known[name]
-    arguments = inspect.signature(factory).parameters
-    for key in hyperparams:
-        if key not in arguments:
-            raise ValueError(f"{name} has no hyperparameter {key!r}{did_you_mean(key, arguments)}")
-    return factory(**hyperparams)
-
-
-# The factory that makes each Optimizer.name (momentum and nesterov are sgd's; AdamW is Adam's
-# with decoupled_weight_decay, as its hyperparameters record).
-_MAKERS: dict[str, Callable[..., Optimizer]] = {
-    "sgd": sgd, "adagrad": adagrad, "rmsprop": rmsprop, "adam": adam, "adamw": adam, "adam_notes": adam_notes,
-}
-
-
-def from_hyperparams(name: str, hyperparams: dict[str, Any]) -> Optimizer:
-    """The optimizer whose ``name`` and ``hyperparams`` these are: the inverse of making one."""
-    if name not in _MAKERS:
-        raise ValueError(f"unknown optimizer {name!r}{did_you_mean(name, _MAKERS)}")
-    return _MAKERS[name](**hyperparams)
-
-
 # --- torch's ops, with a scalar or a tensor hyperparameter ---------------------------------
 # A float goes straight into torch's scalar argument; a tensor takes the form of the op that
 # accepts it and rounds the same way (checked bit for bit by the tests).
@@ -615,34 +552,3 @@ def _any(h: Hyper, predicate: Callable[[Any], Any]) -> bool:
 
 def _hyperparams(factory: Callable[..., Optimizer], scope: dict[str, Any]) -> dict[str, Any]:
     return {name: scope[name] for name in inspect.signature(factory).parameters}
-
-
-_DEFAULTS = {
-    name: {key: p.default for key, p in inspect.signature(factory).parameters.items()}
-    for name, factory in [
-        ("sgd", sgd), ("adagrad", adagrad), ("rmsprop", rmsprop), ("adam", adam), ("adam_notes", adam_notes)
-    ]
-}
-_DEFAULTS["adamw"] = {**_DEFAULTS["adam"], "weight_decay": 1e-2, "decoupled_weight_decay": True}
-_DEFAULTS["momentum"] = {**_DEFAULTS["sgd"], "momentum": 0.9}
-_DEFAULTS["nesterov"] = {**_DEFAULTS["momentum"], "nesterov": True}
-
-
-
-def _same(value: Any, default: Any) -> bool:
-    if isinstance(value, Tensor):
-        return False
-    if isinstance(value, tuple):
-        return all(_same(v, d) for v, d in zip(value, default))
-    return value == default
-
-
-def _short(value: Any) -> str:
-    if hasattr(value, "label"):
-        return str(value.label)
-    if isinstance(value, Tensor):
-        low, high = value.min().item(), value.max().item()
-        return f"[{low:.4g}..{high:.4g}]" if value.numel() > 1 else f"{low:.4g}"
-    if isinstance(value, tuple):
-        return "(" + ",".join(_short(v) for v in value) + ")"
-    return f"{value:.4g}" if isinstance(value, float) else str(value)

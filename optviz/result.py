@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from . import __version__
 from .expressions import parse_expression
 from .files import read_table, write_table
 from .functions import Minimum, TestFunction, get_function, sampled_function
-from .optimizers import Optimizer, from_hyperparams
+from .optimizers import Optimizer
+from .registry import from_hyperparams
 
 SURFACE_SAMPLES = {1: 1001, 2: 201}  # per side, for a function that cannot be made again
 
@@ -34,15 +35,21 @@ class Result:
     ``positions`` is (steps + 1, paths, dim), ``losses`` and ``grad_norms`` (steps + 1, paths);
     after a path diverges (``diverged_at[b] = k``, -1 for never) its entries past step k are
     NaN, and step k itself holds the escaped point if it is finite.
+    ``modes`` says how each optimizer ran ("batched", "per-start", see optviz.simulate),
+    ``lrs`` the learning rate each one used at each step (steps,), where it has one number,
+    and ``noise`` the gradient noise, if any.
     """
 
     function: TestFunction
-    optimizers: dict[str, Optimizer]
+    optimizers: dict[str, Any]
     starts: Tensor
     positions: Tensor
     losses: Tensor
     grad_norms: Tensor
     diverged_at: Tensor
+    modes: dict[str, str] = field(default_factory=dict)
+    lrs: dict[str, Tensor] = field(default_factory=dict)
+    noise: str | None = None
 
     @property
     def steps(self) -> int:
@@ -82,6 +89,9 @@ class Result:
             losses=self.losses[:, paths],
             grad_norms=self.grad_norms[:, paths],
             diverged_at=self.diverged_at[paths],
+            modes={name: self.modes[name] for name in names if name in self.modes},
+            lrs={name: self.lrs[name] for name in names if name in self.lrs},
+            noise=self.noise,
         )
 
     def gap(self) -> Tensor:
@@ -145,8 +155,10 @@ def _save(result: Result, path: str | Path) -> Path:
             "minima": [[list(m.point), m.value] for m in fn.minima], "formula": fn.formula,
             "description": fn.description, "axes": list(fn.axes), "title": fn.title, "tex": fn.tex, "value": fn.value,
         },
-        "optimizers": [{"label": label, "name": opt.name, "hyperparams": {k: _encode(v) for k, v in opt.hyperparams.items()}}
+        "optimizers": [{"label": label, "name": opt.name, "hyperparams": {k: _encode(v) for k, v in opt.hyperparams.items()},
+                        "mode": result.modes.get(label), "lrs": result.lrs[label].tolist() if label in result.lrs else None}
                        for label, opt in result.optimizers.items()],
+        "noise": result.noise,
     }
     arrays = {}
     if fn.recipe is None and fn.dim in SURFACE_SAMPLES and not str(path).lower().endswith(".csv"):
@@ -177,8 +189,13 @@ def _load(path: str | Path, function: TestFunction | None) -> Result:
         raise ValueError(f"cannot read {path}: {error}") from None
     if fn.dim != positions.shape[-1]:
         raise ValueError(f"cannot read {path}: its paths are {positions.shape[-1]}D, the function {fn.dim}D")
+    saved = {entry["label"]: entry for entry in meta["optimizers"]}
     return Result(function=fn, optimizers=optimizers, starts=positions[0, : int(meta["n_starts"])].clone(),
-                  positions=positions, losses=grid("f"), grad_norms=grid("grad_norm"), diverged_at=diverged_at)
+                  positions=positions, losses=grid("f"), grad_norms=grid("grad_norm"), diverged_at=diverged_at,
+                  modes={label: e["mode"] for label, e in saved.items() if isinstance(e.get("mode"), str)},
+                  lrs={label: torch.tensor(e["lrs"], dtype=torch.float64) for label, e in saved.items()
+                       if isinstance(e.get("lrs"), list)},
+                  noise=meta.get("noise") if isinstance(meta.get("noise"), str) else None)
 
 
 def _function(saved: dict[str, Any], surface: np.ndarray | None) -> TestFunction:
@@ -186,7 +203,8 @@ def _function(saved: dict[str, Any], surface: np.ndarray | None) -> TestFunction
     start = tuple(map(float, saved["start"]))
     recipe = saved.get("recipe") or {}
     if "name" in recipe:
-        return dataclasses.replace(get_function(recipe["name"]), bounds=bounds, start=start)
+        made = get_function(recipe["name"], dim=recipe.get("dim"), condition=recipe.get("condition"))
+        return dataclasses.replace(made, bounds=bounds, start=start)
     if "expression" in recipe:
         return parse_expression(recipe["expression"], bounds, start=start, name=saved["name"])
     if surface is None:
@@ -205,13 +223,14 @@ def _surface(fn: TestFunction) -> np.ndarray:
     return fn(points).numpy()
 
 
-def _optimizer(entry: dict[str, Any]) -> Optimizer:
-    """The optimizer made again, or where that cannot be (a penalty, an object of code) a
-    record with its name and hyperparameters that draws but refuses to step."""
+def _optimizer(entry: dict[str, Any]) -> Any:
+    """The optimizer made again (never by importing a module), or where that cannot be (a
+    penalty, an object of code, a class from another package) a record with its name and
+    hyperparameters that draws but refuses to step."""
     hyperparams = {key: _decode(value) for key, value in entry["hyperparams"].items()}
     try:
         return from_hyperparams(entry["name"], hyperparams)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, RuntimeError):
         def refuse(*args: Any) -> Any:
             raise RuntimeError(f"{entry['label']} was loaded from a file and cannot step")
 

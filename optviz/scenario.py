@@ -4,14 +4,17 @@
     description = "Momentum follows the valley; plain SGD crawls."
     function = "rosenbrock"          # a registered name, or expression = "x**2 + 10*sin(y)"
     bounds = [[-2, 2], [-1, 3]]      # optional for a named function
+    dim = 2                          # optional: sphere, rosenbrock, ... come in any dimension
     start = [-1.5, 2]                # or starts = [[...], [...]]
     steps = 500
+    noise = 0.5                      # optional: Gaussian gradient noise (with seed = 0)
 
     [[optimizers]]
-    name = "sgd"                     # any of `optviz list optimizers`
+    name = "sgd"                     # any of `optviz list optimizers`; torch's in any case (nadam)
     lr = 1e-3                        # its hyperparameters, torch.optim's names
     label = "plain SGD"              # optional: its legend entry
     colour = "crimson"               # optional: its colour (a name or #rrggbb)
+    schedule = { name = "StepLR", step_size = 100, gamma = 0.5 }   # optional; a list chains
 
     [outputs]
     png = true                       # also svg, pdf, gif
@@ -24,6 +27,10 @@ A ``penalty = {l1 = ..., l2 = ...}`` adds a penalty to the function (or, inside 
 ``[[optimizers]]`` table, to that optimizer's loss only). A real-model experiment is
 ``experiment = "linear_regression" | "mlp" | "landscape"`` with a ``[settings]`` table of
 its keyword arguments (see optviz.experiments and optviz.landscape).
+
+A scenario file is data: an optimizer named by an import path (``name =
+"pytorch_optimizer:Lion"``) imports that module, so it is refused unless the file is loaded
+with ``allow_import=True`` (``--allow-import`` on the command line).
 
 Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
 """
@@ -39,17 +46,19 @@ from pathlib import Path
 from typing import Any
 
 from .expressions import ExpressionError, parse_expression
-from .functions import TestFunction, get_function
+from .functions import FUNCTIONS, MAX_DIM, TestFunction, get_function
 from .names import closest, did_you_mean
-from .optimizers import OPTIMIZERS, TEACHING, Optimizer, get_optimizer
+from .noise import check_noise
+from .optimizers import Optimizer
+from .registry import get_optimizer, hyperparameter_names, known_names, scheduled
 from .penalties import Penalty, penalise, penalised
 from .result import Result
 from .simulate import MAX_RESULT_BYTES, simulate
 
 BUNDLED = Path(__file__).with_name("scenarios")  # shipped with the package
 
-TOP_KEYS = ("title", "description", "function", "expression", "bounds", "start", "starts", "steps",
-            "penalty", "optimizers", "outputs")
+TOP_KEYS = ("title", "description", "function", "expression", "bounds", "dim", "condition", "start", "starts",
+            "steps", "noise", "seed", "penalty", "optimizers", "outputs")
 STILL_KINDS = ("paths", "loss", "distance", "surface", "grid", "regularization")
 MAX_STEPS = 100_000
 
@@ -84,19 +93,22 @@ class Scenario:
     function: TestFunction
     starts: tuple[tuple[float, ...], ...]
     steps: int
-    optimizers: dict[str, Optimizer]
+    optimizers: dict[str, Any]
     outputs: Outputs = field(default_factory=Outputs)
     base_function: TestFunction | None = None  # before the scenario's penalty, if it has one
     fingerprint: str = ""  # a hash of the file's bytes: unchanged files need no re-render
     frame: tuple[tuple[float, float], ...] | None = None  # the bounds the file gives: the pictures show them
     colours: dict[str, str] = field(default_factory=dict)  # label -> colour, where the file names one
+    noise: float | list[float] | None = None  # gradient noise's standard deviation
+    seed: int = 0
 
     @property
     def name(self) -> str:
         return self.path.stem
 
     def run(self) -> Result:
-        return simulate(self.function, self.optimizers, list(self.starts), self.steps)
+        return simulate(self.function, self.optimizers, list(self.starts), self.steps, noise=self.noise,
+                        seed=self.seed)
 
 
 @dataclass(frozen=True)
@@ -151,8 +163,8 @@ def find(name: str | Path) -> Path:
                         f"{did_you_mean(name, [p.stem.split('-', 1)[-1] for p in bundled()])}")
 
 
-def load(path: str | Path) -> Scenario | ExperimentScenario:
-    """Read and validate a scenario file."""
+def load(path: str | Path, *, allow_import: bool = False) -> Scenario | ExperimentScenario:
+    """Read and validate a scenario file; ``allow_import`` lets its optimizers be import paths."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -162,14 +174,15 @@ def load(path: str | Path) -> Scenario | ExperimentScenario:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
-    return _Reader(path).scenario(data, hashlib.sha256(raw).hexdigest())
+    return _Reader(path, allow_import).scenario(data, hashlib.sha256(raw).hexdigest())
 
 
 class _Reader:
     """Validation of one file's data, each error prefixed with the file and key."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, allow_import: bool = False) -> None:
         self.path = path
+        self.allow_import = allow_import
 
     def fail(self, key: str, message: str) -> ScenarioError:
         return ScenarioError(f"{self.path}: {key}: {message}")
@@ -210,10 +223,24 @@ class _Reader:
                                      f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
         outputs = self.outputs(data.get("outputs", {}))
         self.kinds_fit(outputs.kinds, function)
+        noise, seed = self.noise(data, function)
         # bounds given for a named function frame its pictures; a formula's bounds are its domain
         frame = self.bounds(data["bounds"]) if "bounds" in data and "function" in data else None
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
-                        fingerprint=fingerprint, base_function=base, frame=frame, colours=colours)
+                        fingerprint=fingerprint, base_function=base, frame=frame, colours=colours,
+                        noise=noise, seed=seed)
+
+    def noise(self, data: dict, function: TestFunction) -> tuple[Any, int]:
+        noise = data.get("noise")
+        if noise is not None:
+            try:
+                check_noise(noise, function.dim)
+            except (TypeError, ValueError) as error:
+                raise self.fail("noise", str(error)) from None
+        seed = self.typed(data, "seed", int, 0)
+        if not 0 <= seed < 2**63:
+            raise self.fail("seed", f"must be between 0 and 2**63 - 1, got {seed}")
+        return noise, seed
 
     def kinds_fit(self, kinds: tuple[str, ...], function: TestFunction) -> None:
         """Every picture asked for can be drawn of this function (checked before any run)."""
@@ -246,7 +273,7 @@ class _Reader:
             if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], dict)):
                 raise self.fail(f"settings.optimizers[{i}]", f'expected ["name", {{hyperparameters}}], got {spec!r}')
             try:
-                get_optimizer(spec[0], **spec[1])
+                get_optimizer(spec[0], allow_import=self.allow_import, **spec[1])
             except (TypeError, ValueError) as error:
                 raise self.fail(f"settings.optimizers[{i}]", str(error)) from None
         return ExperimentScenario(
@@ -269,17 +296,21 @@ class _Reader:
         bounds = data.get("bounds")
         if bounds is not None:
             bounds = self.bounds(bounds)
+        dim = self.typed(data, "dim", int, None) if "dim" in data else None
         if "expression" in data:
             text = self.typed(data, "expression", str, "")
+            if bounds is None and dim is not None:
+                bounds = ((-5.0, 5.0),) * dim
             try:
-                return parse_expression(text, bounds or ((-5.0, 5.0), (-5.0, 5.0)), name=text)
+                return parse_expression(text, bounds, name=text)
             except ExpressionError as error:
                 raise self.fail("expression", str(error)) from None
         name = self.typed(data, "function", str, "")
+        condition = self.typed(data, "condition", (int, float), None) if "condition" in data else None
         try:
-            function = get_function(name)
+            function = get_function(name, dim=dim, condition=condition)
         except ValueError as error:
-            raise self.fail("function", str(error)) from None
+            raise self.fail("dim" if dim is not None and name in FUNCTIONS else "function", str(error)) from None
         if bounds is not None:
             if len(bounds) != function.dim:
                 raise self.fail("bounds", f"{name} is {function.dim}D: give {function.dim} pairs [lo, hi]")
@@ -287,12 +318,13 @@ class _Reader:
         return function
 
     def bounds(self, value: Any) -> tuple[tuple[float, float], ...]:
-        ok = isinstance(value, list) and 1 <= len(value) <= 2 and all(
+        ok = isinstance(value, list) and 1 <= len(value) <= MAX_DIM and all(
             isinstance(pair, list) and len(pair) == 2 and all(_is_number(v) for v in pair) and pair[0] < pair[1]
             for pair in value
         )
         if not ok:
-            raise self.fail("bounds", f"expected [[lo, hi]] or [[x_lo, x_hi], [y_lo, y_hi]] with lo < hi, got {value!r}")
+            raise self.fail("bounds", f"expected [[lo, hi]] or [[x_lo, x_hi], [y_lo, y_hi]], ... with lo < hi, "
+                                      f"got {_shown(value)}")
         return tuple((float(lo), float(hi)) for lo, hi in value)
 
     def starts(self, data: dict, function: TestFunction) -> tuple[tuple[float, ...], ...]:
@@ -311,35 +343,40 @@ class _Reader:
                     raise self.fail(key, f"{point!r} lies outside the bounds {list(map(list, function.bounds))}")
         return tuple(tuple(float(v) for v in p) for p in points)
 
-    def optimizers(self, entries: Any) -> tuple[dict[str, Optimizer], dict[str, str]]:
+    def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """The optimizers by label, and the colours the file gives some of them."""
         from .render.style import check_colour
 
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise self.fail("optimizers", "expected one or more [[optimizers]] tables, each with a name")
-        made: dict[str, Optimizer] = {}
+        made: dict[str, Any] = {}
         colours: dict[str, str] = {}
-        known = {**OPTIMIZERS, **TEACHING}
         for i, entry in enumerate(entries):
             where = f"optimizers[{i}]"
-            entry = dict(entry)
+            entry = {key: _tuples(value) if key != "schedule" else value for key, value in entry.items()}
             name = self.typed(entry, "name", str, None, f"{where}.") if "name" in entry else None
             if name is None:
-                raise self.fail(f"{where}.name", f"missing (one of {', '.join(known)})")
-            if name not in known:
-                raise self.fail(f"{where}.name", f"unknown optimizer {name!r}{did_you_mean(name, known)}")
+                raise self.fail(f"{where}.name", f"missing (one of `optviz list optimizers`: {', '.join(known_names())})")
             label = entry.pop("label", None)
             colour = entry.pop("colour", None)
             entry.pop("name")
             penalty = self.penalty(entry.pop("penalty"), f"{where}.penalty") if "penalty" in entry else None
-            self.unknown_keys(entry, list(inspect.signature(known[name]).parameters), f"{where}.")
-            if "betas" in entry and isinstance(entry["betas"], list):
-                entry["betas"] = tuple(entry["betas"])
+            schedule = entry.pop("schedule", None)
             try:
-                opt = get_optimizer(name, **entry)
+                accepted = hyperparameter_names(name, allow_import=self.allow_import)
+            except ValueError as error:
+                raise self.fail(f"{where}.name", str(error)) from None
+            self.unknown_keys(entry, accepted, f"{where}.")
+            try:
+                opt = get_optimizer(name, allow_import=self.allow_import, **entry)
+                if schedule is not None:
+                    opt = scheduled(opt, schedule)
             except (TypeError, ValueError) as error:
-                raise self.fail(where, str(error)) from None
+                key = f"{where}.schedule" if schedule is not None and "schedul" in str(error).lower() else where
+                raise self.fail(key, str(error)) from None
             if penalty is not None:
+                if not isinstance(opt, Optimizer):
+                    raise self.fail(f"{where}.penalty", f"a penalty works with optviz's own optimizers, not {name}")
                 opt = penalised(opt, penalty)
             label = label if isinstance(label, str) and label else opt.label
             if label in made:
@@ -398,6 +435,11 @@ def _tuples(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_tuples(v) for v in value)
     return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _as_tuple(kind: type | tuple) -> tuple:

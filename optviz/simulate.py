@@ -1,10 +1,16 @@
-"""Batched runs of optimizers on a test function: every path in one tensor.
+"""Runs of optimizers on a test function: every path in one tensor of positions.
 
-``simulate(function, {"sgd": sgd(lr=0.1), "adam": adam(lr=0.1)}, starts, steps)`` stacks
-every (optimizer, start) pair into one batch of points, evaluates the gradient once per step
-for the whole batch and lets each optimizer step its own slice. A path that leaves the finite
-numbers, or strays far outside the function's bounds, is marked diverged at that step and
-recorded as NaN after it; the other paths are untouched, since every op is elementwise.
+``simulate(function, {"sgd": sgd(lr=0.1), "nadam": torch.optim.NAdam}, starts, steps)``
+evaluates the gradient once per step for the whole batch of (optimizer, start) pairs and lets
+each optimizer step its own block of paths:
+
+- optviz's own optimizers step the whole block at once (their rules are element-wise);
+- a torch optimizer steps the whole block as one (n, dim) tensor when its class is in the
+  proven element-wise family, and otherwise one instance per start on one parameter each
+  (see optviz.torch_optimizers). ``Result.modes`` says which ran.
+
+A path that leaves the finite numbers, or strays far outside the function's bounds, is marked
+diverged at that step and recorded as NaN after it; the other paths are untouched.
 """
 
 from __future__ import annotations
@@ -16,8 +22,12 @@ import torch
 from torch import Tensor
 
 from .functions import TestFunction, get_function
+from .noise import GradientNoise
 from .optimizers import Optimizer
+from .registry import Source, as_source
 from .result import Result
+from .schedules import step_all
+from .torch_optimizers import TorchOptimizer, make
 
 # Results larger than this are refused up front rather than failing half way.
 MAX_RESULT_BYTES = 4 * 2**30
@@ -27,30 +37,38 @@ Progress = Callable[[str, int, int], None]
 
 
 def simulate(
-    function: TestFunction | str,
-    optimizers: Mapping[str, Optimizer] | Sequence[Optimizer] | Optimizer,
+    function: TestFunction | str | Callable,
+    optimizers: Mapping[str, Any] | Sequence[Any] | Any,
     starts: Any = None,
     steps: int = 100,
     *,
     dtype: torch.dtype = torch.float64,
     divergence_factor: float = 100.0,
+    noise: Any = None,
+    seed: int = 0,
+    bounds: Any = None,
     progress: Progress | None = None,
 ) -> Result:
-    """Run every optimizer from every start for ``steps`` steps, as one batch.
+    """Run every optimizer from every start for ``steps`` steps.
 
-    ``starts`` is one point (dim,), several (n, dim), or None for the function's default
-    start. A path diverges when it becomes non-finite or goes further than
+    ``function`` is a TestFunction, a registered name, a formula (with ``bounds``) or a Python
+    callable (see optviz.function). ``optimizers`` are optviz optimizers, torch.optim.Optimizer
+    classes, ``functools.partial(cls, **kwargs)``, TorchOptimizers or names: one, a list, or a
+    dict label -> optimizer. ``starts`` is one point (dim,), several (n, dim), or None for the
+    function's default start. ``noise`` adds stochastic gradients (see optviz.noise), drawn
+    from ``seed``. A path diverges when it becomes non-finite or goes further than
     ``divergence_factor`` times the bounds' widest span from the bounds' centre.
     ``progress("steps", done, steps)`` is called after every step.
     """
-    function = get_function(function)
-    optimizers = _named_optimizers(optimizers)
+    function = get_function(function, bounds=bounds)
+    sources = _named_sources(optimizers)
     steps = _check_steps(steps)
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
     starts = _check_starts(function, function.start if starts is None else starts, dtype)
+    gradient_noise = None if noise is None else GradientNoise(noise, seed, function.dim)
     n, dim = starts.shape
-    paths = len(optimizers) * n
+    paths = len(sources) * n
     needed = (steps + 1) * paths * (dim + 2) * starts.element_size()
     if needed > MAX_RESULT_BYTES:
         raise ValueError(
@@ -59,19 +77,26 @@ def simulate(
         )
 
     positions = torch.empty(steps + 1, paths, dim, dtype=dtype)
-    positions[0] = starts.repeat(len(optimizers), 1)
-    slices = [slice(k * n, (k + 1) * n) for k in range(len(optimizers))]
-    states = [opt.init(positions[0, s]) for opt, s in zip(optimizers.values(), slices)]
-    bounds = torch.tensor(function.bounds, dtype=dtype)
-    centre = bounds.mean(dim=1)
-    reach = divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max())
+    positions[0] = starts.repeat(len(sources), 1)
+    blocks = [slice(k * n, (k + 1) * n) for k in range(len(sources))]
+    runners = [_runner(source, starts, function) for source in sources.values()]
+    lrs = {label: torch.empty(steps, dtype=torch.float64) for label, r in zip(sources, runners) if r.lr() is not None}
+    bounds_t = torch.tensor(function.bounds, dtype=dtype)
+    centre = bounds_t.mean(dim=1)
+    reach = divergence_factor * float((bounds_t[:, 1] - bounds_t[:, 0]).max())
     diverged_at = torch.full((paths,), -1, dtype=torch.int64)
 
     for t in range(1, steps + 1):
         params = positions[t - 1]
         grad = function.grad(params)
-        for k, (opt, s) in enumerate(zip(optimizers.values(), slices)):
-            positions[t, s], states[k] = opt.step(params[s], grad[s], states[k])
+        if gradient_noise is not None:
+            gradient_noise.begin_step()
+        for label, runner, block in zip(sources, runners, blocks):
+            shake = None if gradient_noise is None else gradient_noise.draw(params[block])
+            if label in lrs:
+                lrs[label][t - 1] = runner.lr()
+            alive = diverged_at[block] < 0
+            positions[t, block] = runner.step(params[block], grad[block], shake, alive)
         escaped = ~((positions[t] - centre).abs() <= reach).all(dim=-1)  # NaN compares False
         diverged_at = torch.where((diverged_at < 0) & escaped, t, diverged_at)
         if progress is not None:
@@ -84,42 +109,149 @@ def simulate(
     positions[~torch.isfinite(positions).all(dim=-1)] = float("nan")
     return Result(
         function=function,
-        optimizers=optimizers,
+        optimizers=sources,
         starts=starts,
         positions=positions,
         losses=function(positions),
         grad_norms=torch.linalg.vector_norm(function.grad(positions), dim=-1),
         diverged_at=diverged_at,
+        modes={label: runner.mode for label, runner in zip(sources, runners)},
+        lrs=lrs,
+        noise=None if gradient_noise is None else gradient_noise.describe,
     )
 
 
-def _named_optimizers(optimizers: Any) -> dict[str, Optimizer]:
-    if isinstance(optimizers, Optimizer):
-        optimizers = [optimizers]
+# --- runners: how each kind of optimizer steps its block of paths -----------------------------
+
+
+class _Pure:
+    """An optviz optimizer: the whole block in one pure step."""
+
+    mode = "batched"
+
+    def __init__(self, opt: Optimizer, starts: Tensor) -> None:
+        self.opt, self.state = opt, opt.init(starts)
+
+    def lr(self) -> float | None:
+        lr = self.opt.hyperparams.get("lr")
+        return float(lr) if isinstance(lr, float) or (isinstance(lr, Tensor) and lr.numel() == 1) else None
+
+    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
+        new, self.state = self.opt.step(params, grad if noise is None else grad + noise, self.state)
+        return new
+
+
+class _TorchBatched:
+    """A torch optimizer of the element-wise family: the block as one (n, dim) parameter."""
+
+    mode = "batched"
+
+    def __init__(self, source: TorchOptimizer, starts: Tensor) -> None:
+        self.label = source.label
+        self.opt, self.param = make(source, starts)
+        self.schedulers = source.schedule.attach(self.opt) if source.schedule else []
+
+    def lr(self) -> float | None:
+        return _group_lr(self.opt)
+
+    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
+        self.param.grad = grad if noise is None else grad + noise
+        _guarded(self.label, self.opt.step)
+        step_all(self.schedulers)
+        return self.param.detach()
+
+
+class _TorchPerStart:
+    """Any other torch optimizer: one parameter and one instance per start, with a closure
+    for the classes whose step requires one."""
+
+    def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction) -> None:
+        self.label, self.function, self.closure = source.label, function, source.needs_closure
+        self.instances = [make(source, start) for start in starts]
+        self.schedulers = [source.schedule.attach(opt) if source.schedule else [] for opt, _ in self.instances]
+        shape = self.instances[0][1].shape
+        self.mode = "per-start" if len(shape) == 1 else f"per-start (1 x {shape[-1]} matrix)"
+
+    def lr(self) -> float | None:
+        return _group_lr(self.instances[0][0])
+
+    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
+        grad = grad if noise is None else grad + noise
+        new = params.clone()
+        for i, ((opt, param), schedulers) in enumerate(zip(self.instances, self.schedulers)):
+            if not alive[i]:
+                continue  # a diverged path is no longer data; its optimizer may not survive it
+            if self.closure:
+                _guarded(self.label, opt.step, self._closure(param, None if noise is None else noise[i]))
+            else:
+                param.grad = grad[i].reshape(param.shape)
+                _guarded(self.label, opt.step)
+            step_all(schedulers)
+            new[i] = param.detach().reshape(-1)
+        return new
+
+    def _closure(self, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
+        """f at the parameter, with its gradient (and this step's noise) put in param.grad."""
+
+        def closure() -> Tensor:
+            point = param.detach().reshape(-1)
+            grad = self.function.grad(point)
+            param.grad = (grad if noise is None else grad + noise).reshape(param.shape)
+            return self.function(point)
+
+        return closure
+
+
+def _runner(source: Source, starts: Tensor, function: TestFunction) -> Any:
+    if isinstance(source, Optimizer):
+        return _Pure(source, starts)
+    if source.elementwise:
+        return _TorchBatched(source, starts)
+    return _TorchPerStart(source, starts, function)
+
+
+def _group_lr(opt: torch.optim.Optimizer) -> float | None:
+    lr = opt.param_groups[0].get("lr")
+    return float(lr) if isinstance(lr, (int, float, Tensor)) and not isinstance(lr, bool) else None
+
+
+def _guarded(label: str, step: Callable[..., Any], *args: Any) -> None:
+    """One optimizer step; an optimizer's own failure comes back naming it, in one line."""
+    try:
+        step(*args)
+    except Exception as error:  # noqa: BLE001 - third-party code may raise anything
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise RuntimeError(f"{label} failed to step: {message}") from error
+
+
+def _named_sources(optimizers: Any) -> dict[str, Source]:
     if isinstance(optimizers, Mapping):
-        named = dict(optimizers)
-    elif isinstance(optimizers, Sequence) and not isinstance(optimizers, str):
+        named = {name: _source(name, opt) for name, opt in optimizers.items()}
+    else:
+        single = isinstance(optimizers, (str, Optimizer, TorchOptimizer, type)) or callable(optimizers)
+        items = [optimizers] if single else optimizers
+        if not isinstance(items, Sequence):
+            raise TypeError(
+                f"optimizers must be an optimizer, a list of them or a dict name -> optimizer, "
+                f"got {type(optimizers).__name__}"
+            )
         named = {}
-        for opt in optimizers:
-            label = getattr(opt, "label", None)
-            name, k = label, 2
+        for opt in items:
+            opt = _source(None, opt)
+            label, name, k = opt.label, opt.label, 2
             while name in named:
                 name, k = f"{label} #{k}", k + 1
             named[name] = opt
-    else:
-        raise TypeError(
-            f"optimizers must be an Optimizer, a list of them or a dict name -> Optimizer, "
-            f"got {type(optimizers).__name__}"
-        )
     if not named:
         raise ValueError("simulate needs at least one optimizer")
-    for name, opt in named.items():
-        if not isinstance(opt, Optimizer):
-            raise TypeError(
-                f"optimizer {name!r} must be an optviz Optimizer (e.g. optviz.adam(lr=0.1)), "
-                f"got {type(opt).__name__}"
-            )
     return named
+
+
+def _source(name: str | None, opt: Any) -> Source:
+    try:
+        return as_source(opt)
+    except TypeError as error:
+        raise TypeError(f"optimizer {name!r}: {error}" if name else str(error)) from None
 
 
 def _check_steps(steps: Any) -> int:

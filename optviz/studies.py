@@ -1,7 +1,12 @@
 """Many runs as one batch: learning-rate tuning, two-hyperparameter sweeps, basins of attraction.
 
-Each study turns a grid of hyperparameter values or start points into a single batched
-simulation (tensor hyperparameters, see optviz.optimizers) and reduces it to a table.
+Each study turns a grid of hyperparameter values or start points into a single simulation
+and reduces it to a table. optviz's own optimizers take the grid as tensor hyperparameters
+(see optviz.optimizers); a torch optimizer, whose hyperparameters are plain numbers, runs
+one instance per grid value in the same simulation.
+
+Optimizers are named as on the command line ("adam", "nadam", "pytorch_optimizer:Lion"):
+the names come from Python code or the command line, so import paths are allowed.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from torch import Tensor
 from .files import write_table
 from .functions import TestFunction, get_function
 from .names import did_you_mean
-from .optimizers import get_optimizer
+from .optimizers import Optimizer
+from .registry import get_optimizer
 from .simulate import Progress, simulate
 
 LR_GRID = tuple(10.0 ** (k / 4) for k in range(-16, 5))  # 1e-4 .. 10, four per decade
@@ -45,16 +51,28 @@ def tune_lrs(function: TestFunction | str, specs: Sequence[tuple[str, dict[str, 
     when no run of that optimizer stays: a lucky landing after wild jumps is not a fair best.
     """
     function = get_function(function)
-    lrs = torch.tensor(grid, dtype=torch.float64).unsqueeze(1)
-    made = {f"{k}": get_optimizer(name, **{**_betas(hypers), "lr": lrs}) for k, (name, hypers) in enumerate(specs)}
     point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
-    result = simulate(function, made, point.repeat(len(grid), 1), steps, progress=progress)
-    final = _final(result).reshape(len(specs), len(grid))
+    made = [_made(name, _betas(hypers)) for name, hypers in specs]
+    pure = [k for k, opt in enumerate(made) if isinstance(opt, Optimizer)]
+    final = torch.empty(len(specs), len(grid), dtype=torch.float64)
+    inside = torch.empty(len(specs), len(grid), dtype=torch.bool)
     bounds = torch.tensor(function.bounds, dtype=torch.float64)
     span = bounds[:, 1] - bounds[:, 0]
     lo, hi = bounds[:, 0] - span / 2, bounds[:, 1] + span / 2
-    inside = ((result.positions >= lo) & (result.positions <= hi)).all(dim=-1).all(dim=0)
-    inside = inside.reshape(len(specs), len(grid))
+
+    def record(rows: list[int], result: Any) -> None:
+        final[rows] = _final(result).reshape(len(rows), len(grid))
+        stays = ((result.positions >= lo) & (result.positions <= hi)).all(dim=-1).all(dim=0)
+        inside[rows] = stays.reshape(len(rows), len(grid))
+
+    if pure:  # one lr tensor per optimizer over starts repeated along the grid
+        lrs = torch.tensor(grid, dtype=torch.float64).unsqueeze(1)
+        sweeps = {f"{k}": _made(specs[k][0], {**_betas(specs[k][1]), "lr": lrs}) for k in pure}
+        record(pure, simulate(function, sweeps, point.repeat(len(grid), 1), steps, progress=progress))
+    others = [k for k in range(len(specs)) if k not in pure]
+    if others:  # one instance per grid value, from the one start
+        each = {f"{k} {i}": made[k].with_lr(lr) for k in others for i, lr in enumerate(grid)}
+        record(others, simulate(function, each, point, steps, progress=progress))
     chosen = []
     for row, stays in zip(final, inside):
         if stays.any():
@@ -107,8 +125,15 @@ def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (len(ys), len(xs))
     grid = {**(hypers or {}), x_name: gx.reshape(-1, 1), y_name: gy.reshape(-1, 1)}
     point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
-    result = simulate(function, {name: get_optimizer(name, **_betas(grid))}, point.repeat(gx.numel(), 1), steps,
-                      progress=progress)
+    opt = _made(name, _betas(hypers or {}))
+    if isinstance(opt, Optimizer):
+        result = simulate(function, {name: _made(name, _betas(grid))}, point.repeat(gx.numel(), 1), steps,
+                          progress=progress)
+    else:  # a torch optimizer takes plain numbers: one instance per cell
+        cells = [_betas({**(hypers or {}), x_name: float(a), y_name: float(b)})
+                 for a, b in zip(gx.reshape(-1).tolist(), gy.reshape(-1).tolist())]
+        result = simulate(function, {f"{k}": _made(name, cell) for k, cell in enumerate(cells)}, point, steps,
+                          progress=progress)
     final = _final(result)
     return Sweep(function, name, x_name, xs, y_name, ys, final.reshape(gx.shape), steps)
 
@@ -153,7 +178,7 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     starts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-    opt = get_optimizer(name, **_betas(hypers or {}))
+    opt = _made(name, _betas(hypers or {}))
     result = simulate(function, {name: opt}, starts, steps, progress=progress)
     minima = torch.tensor([m.point for m in function.minima], dtype=torch.float64)
     final = result.positions[-1]
@@ -168,14 +193,18 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
 def check_sweep(name: str, hypers: dict[str, Any], values: dict[str, Sequence[float]]) -> None:
     """ValueError unless every swept name is a number hyperparameter of ``name`` and each of
     its values is allowed: checked one plain number at a time, so no message prints a tensor."""
-    defaults = get_optimizer(name).hyperparams
-    numbers = [k for k, v in defaults.items() if not isinstance(v, (bool, tuple))]
+    defaults = _made(name, {}).hyperparams
+    numbers = [k for k, v in defaults.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     numbers += ["beta1", "beta2"] if "betas" in defaults else []
     for key, swept in values.items():
         if key not in numbers:
             raise ValueError(f"{name} has no number hyperparameter {key!r} to sweep{did_you_mean(key, numbers)}")
         for value in swept:
-            get_optimizer(name, **_betas({**hypers, key: float(value)}))
+            _made(name, _betas({**hypers, key: float(value)}))
+
+
+def _made(name: str, hypers: dict[str, Any]) -> Any:
+    return get_optimizer(name, allow_import=True, **hypers)
 
 
 def _betas(hypers: dict[str, Any]) -> dict[str, Any]:

@@ -166,7 +166,7 @@ def test_help_does_not_import_torch():
 BAD = [
     (["compare", "rosenbrok"], 2, "did you mean 'rosenbrock'"),
     (["compare", "rosenbrock", "adma"], 2, "unknown optimizer 'adma'; did you mean 'adam'"),
-    (["compare", "rosenbrock", "adam:lr=abc"], 2, "lr='abc' is not a number"),
+    (["compare", "rosenbrock", "adam:lr=abc"], 2, "lr must be a float or a tensor, got str 'abc'"),
     (["compare", "rosenbrock", "adam:lr=-1"], 2, "Invalid learning rate: -1"),
     (["compare", "rosenbrock", "adam:speed=2"], 2, "adam has no hyperparameter 'speed'"),
     (["compare", "rosenbrock", "adam:lr"], 2, "expected key=value"),
@@ -325,5 +325,14 @@ def test_list_everything_and_whole_summaries():
     assert out.exit_code == 0
     assert all(f"{kind}:" in out.stdout for kind in ("functions", "optimizers", "scenarios"))
     assert "11-rosenbrock" in invoke("list", "scenarios").stdout
-    summaries = [line[12:] for line in invoke("list", "optimizers").stdout.splitlines() if not line.startswith(" ")]
-    assert len(summaries) == 8 and all(s.endswith(".") for s in summaries), summaries
+    rows = [line.split(None, 1) for line in invoke("list", "optimizers").stdout.splitlines() if not line.startswith(" ")]
+    names = [name for name, _ in rows]
+    assert names[:8] == list(optviz.registry.BUILT_INS) and all(s.endswith(".") for _, s in rows), rows
+    # every torch.optim class by name, its defaults read from its signature
+    assert {"nadam", "radam", "adamax", "adadelta", "asgd", "rprop", "lbfgs", "adafactor", "muon"} <= set(names)
+    listing = invoke("list", "optimizers").stdout
+    assert "momentum_decay=0.004" in listing and "history_size=100" in listing and "foreach" not in listing
+    third = invoke("list", "optimizers", "--from", "pytorch_optimizer")
+    assert third.exit_code == 0 and "pytorch_optimizer:Lion " in third.stdout and "pytorch_optimizer:Prodigy " in third.stdout
+    bad = invoke("list", "optimizers", "--from", "no_such_module_here")
+    assert bad.exit_code == 2 and "cannot import 'no_such_module_here'" in bad.stderr

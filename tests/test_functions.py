@@ -87,7 +87,7 @@ def test_functions_work_on_any_batch_shape():
 def test_unknown_name_suggests_the_closest():
     with pytest.raises(ValueError, match="unknown function 'rosenbrok'; did you mean 'rosenbrock'"):
         get_function("rosenbrok")
-    with pytest.raises(TypeError, match="function name must be a string"):
+    with pytest.raises(TypeError, match="a function is a name, a formula, a TestFunction or a callable"):
         get_function(3)
     assert get_function(FUNCTIONS["booth"]) is FUNCTIONS["booth"]
     assert isinstance(FUNCTIONS["booth"], optviz.TestFunction)

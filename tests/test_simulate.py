@@ -121,8 +121,8 @@ def test_default_start_and_zero_steps():
     [
         (dict(function="nope"), ValueError, "unknown function 'nope'"),
         (dict(optimizers={}), ValueError, "at least one optimizer"),
-        (dict(optimizers={"x": torch.optim.SGD}), TypeError, "optimizer 'x' must be an optviz Optimizer"),
-        (dict(optimizers="adam"), TypeError, "optimizers must be an Optimizer"),
+        (dict(optimizers={"x": 3}), TypeError, "optimizer 'x': an optimizer must be an optviz optimizer"),
+        (dict(optimizers=3.5), TypeError, "optimizers must be an optimizer, a list of them"),
         (dict(starts=[1.0, 2.0, 3.0]), ValueError, r"starts must have shape \(2,\) or \(n, 2\) for quadratic, got \(3,\)"),
         (dict(starts=[[1.0, float("nan")]]), ValueError, "starts must be finite"),
         (dict(starts="here"), TypeError, "starts must be numbers"),

@@ -31,7 +31,7 @@ from .canvas import figure
 from .frames import exit_point, place
 from .style import Size, Theme, get_size, get_theme
 from .canvas import titled
-from .trajectories import (Trace, _check, divergence_text, draw, legend_label, panel_grid, path_colours, scene,
+from .trajectories import (Trace, divergence_text, drawable, draw, legend_label, panel_grid, path_colours, scene,
                            shared_frame, two_lines)
 
 PANELS = ("auto", "single", "optimizer")
@@ -94,7 +94,7 @@ def animate(
     palette and then the frame count shrink until the file fits. ``palette`` and ``title`` as
     for stills.
     """
-    result = _check(result)
+    result = drawable(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, hold, panels, max_bytes)
     size = get_size(size)

@@ -16,9 +16,11 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, is_color_like, to_hex, to_rgb
 
 from ..names import did_you_mean
+from ..registry import BUILT_INS
+from ..torch_optimizers import colour_rank
 
-# The optimizer kinds in palette order: each takes the colour of its place in a theme's palette.
-KINDS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adam_notes")
+# The built-in optimizers in palette order: each takes the colour of its place in a theme's palette.
+KINDS = tuple(sorted(BUILT_INS, key=lambda name: BUILT_INS[name].colour))
 MIN_CONTRAST = 3.0  # every path colour against every fill colour
 
 
@@ -144,17 +146,23 @@ _FREE_ORDER = (0, 4, 3, 1, 5, 2, 6, 7, 8)
 
 
 def colours(kinds: list[str], theme: Theme) -> list[str]:
-    """One colour per path, each in its own hue family: the first of each optimizer kind gets
-    the kind's own colour; repeats (and unknown kinds) take the colours no kind in the figure
-    uses, blue, red and green first."""
+    """One colour per path, each in its own hue family: the first of each built-in kind gets
+    the kind's own colour; another kind (torch's, a third party's) the free colour its name
+    picks, the same in every picture where that one is free; repeats take the colours no kind
+    in the figure uses, blue, red and green first."""
     own = {kind: theme.palette[KINDS.index(kind)] for kind in kinds if kind in KINDS}
     free = [theme.palette[i] for i in _FREE_ORDER if theme.palette[i] not in own.values()]
     chosen, seen = [], set()
     for kind in kinds:
         if kind in own and kind not in seen:
             chosen.append(own[kind])
+        elif not free:
+            chosen.append(theme.faint)
         else:
-            chosen.append(free.pop(0) if free else theme.faint)
+            preferred = theme.palette[_FREE_ORDER[colour_rank(kind) % len(_FREE_ORDER)]]
+            pick = preferred if kind not in KINDS and kind not in seen and preferred in free else free[0]
+            chosen.append(pick)
+            free.remove(pick)
         seen.add(kind)
     return chosen
 

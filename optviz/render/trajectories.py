@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ..projection import principal_plane
 from ..result import Result
 from .canvas import axes_level, figure, ours, titled
 from .contours import contour, function_curve, halo, heading, star
@@ -64,6 +65,13 @@ def _check(result: Any) -> Result:
     if torch.isnan(result.positions).all():
         raise ValueError("every path in the result is NaN: nothing to draw")
     return result
+
+
+def drawable(result: Any) -> Result:
+    """A result whose paths can be drawn on a plane: more than two dimensions are shown in
+    the paths' own principal plane (see optviz.projection)."""
+    result = _check(result)
+    return principal_plane(result) if result.function.dim > 2 else result
 
 
 def legend_label(result: Result, name: str) -> str:
@@ -380,6 +388,7 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
     with ``label=False`` that waits for ``ax.optviz_labels()``, once the figure is complete.
     Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a frame to share).
     """
+    result = drawable(result)
     box, laid = scene(result, ax, theme, highlight=highlight, **options)
     if highlight is not None:
         draw(ax, [t for t in laid if t.index not in highlight], theme, result.steps, faint=True)
@@ -418,7 +427,7 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
     drawn on top of it. Where f spans decades the height is log10(f - min + 0.1)."""
     from .contours import contour_levels, grid_values
 
-    result = _check(result)
+    result = drawable(result)
     fn = result.function
     if fn.dim != 2:
         raise ValueError(f"surface() needs a 2D function, {fn.name} is {fn.dim}D")
@@ -476,6 +485,7 @@ def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: 
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
     if kind in ("loss", "distance"):
         return loss(result, ax, kind=kind, **options)
+    result = drawable(result)
     return surface(result, ax, **options) if kind == "surface" else paths(result, ax, **options)
 
 
@@ -496,6 +506,8 @@ def grid(
     given several results, per result. The panels of one result share identical axes where
     their paths are alike in extent (else each is framed on its own); with ``context`` each
     shows every path faint and its own in full. Returns the figure."""
+    if isinstance(results, Result) and kind != "loss" and kind != "distance":
+        results = drawable(results)
     panels = _panels(results, by)
     n = len(panels)
     whole = results if isinstance(results, Result) else None
@@ -553,7 +565,7 @@ def picture(result: Result, *, title: str | None = None, bounds: Any = None, **s
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
     function, one panel with every path otherwise. ``style``: theme, size, palette."""
-    result = _check(result)
+    result = drawable(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
         return grid(result, title=title, bounds=bounds, **style)
     palette = style.pop("palette", None)

@@ -1,0 +1,218 @@
+"""Every optimizer by name: one record per built-in, torch's classes, anything importable.
+
+A built-in is an :class:`Entry`: its factory of pure step functions, the name pictures use,
+the torch.optim class that runs the same rule, the optviz.optim class that trains models with
+it, its place in every theme's palette, and the setting ``optviz check`` compares with torch.
+Adding a built-in is adding an entry here (and its factory in optviz.optimizers).
+
+:func:`get_optimizer` finds any optimizer by name: a built-in ("adam"), torch.optim's classes
+in any case ("nadam", "LBFGS"), and with ``allow_import`` an import path
+("pytorch_optimizer:Lion"). :func:`as_source` takes what Python users hand over: an
+optviz Optimizer, a torch.optim.Optimizer class, ``functools.partial(cls, **kwargs)``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from . import optim
+from . import optimizers as F
+from .names import closest, did_you_mean, same_value, short_value
+from .schedules import schedule as make_schedule
+from .torch_optimizers import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
+                               torch_optimizer)
+from .torch_optimizers import defaults as torch_defaults
+
+Source = F.Optimizer | TorchOptimizer
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One built-in optimizer."""
+
+    name: str
+    display: str  # in legends and titles
+    factory: Callable[..., F.Optimizer]
+    torch_class: type | None  # torch.optim's class for the same rule; None for teaching variants
+    optim_class: type | None  # optviz.optim's drop-in class, which trains models
+    colour: int  # its place in every theme's palette
+    check: dict[str, Any]  # a setting `optviz check` runs through both (torch's argument names)
+
+    @property
+    def summary(self) -> str:
+        """What it is, in the sentence that opens its factory's docstring."""
+        return (self.factory.__doc__ or "").strip().splitlines()[0]
+
+    @functools.cached_property
+    def defaults(self) -> dict[str, Any]:
+        """Every hyperparameter at this entry's defaults (the alias's own, for momentum)."""
+        return self.factory().hyperparams
+
+
+BUILT_INS: dict[str, Entry] = {entry.name: entry for entry in [
+    Entry("sgd", "SGD", F.sgd, torch.optim.SGD, optim.SGD, 0, dict(lr=1e-3, weight_decay=0.01)),
+    Entry("momentum", "Momentum", F.momentum, torch.optim.SGD, optim.SGD, 1,
+          dict(lr=1e-3, momentum=0.9, dampening=0.1)),
+    Entry("nesterov", "Nesterov", F.nesterov, torch.optim.SGD, optim.SGD, 2, dict(lr=1e-3, momentum=0.9)),
+    Entry("adagrad", "AdaGrad", F.adagrad, torch.optim.Adagrad, optim.Adagrad, 3,
+          dict(lr=0.1, lr_decay=1e-3, initial_accumulator_value=0.1)),
+    Entry("rmsprop", "RMSProp", F.rmsprop, torch.optim.RMSprop, optim.RMSprop, 4,
+          dict(lr=1e-2, momentum=0.5, centered=True)),
+    Entry("adam", "Adam", F.adam, torch.optim.Adam, optim.Adam, 5, dict(lr=1e-2, amsgrad=True)),
+    Entry("adamw", "AdamW", F.adamw, torch.optim.AdamW, optim.AdamW, 6, dict(lr=1e-2, weight_decay=0.1)),
+    # the course notes' mistaken bias correction, kept to show the point; torch has no such rule
+    Entry("adam_notes", "Adam (notes' bias correction)", F.adam_notes, None, None, 7, {}),
+]}
+
+OPTIMIZERS: dict[str, Callable[..., F.Optimizer]] = {
+    name: entry.factory for name, entry in BUILT_INS.items() if entry.torch_class is not None
+}
+TEACHING: dict[str, Callable[..., F.Optimizer]] = {
+    name: entry.factory for name, entry in BUILT_INS.items() if entry.torch_class is None
+}
+
+
+def label(opt: F.Optimizer) -> str:
+    """Its display name, its learning rate, and the hyperparameters that differ from its
+    kind's defaults: "Adam lr=0.05 betas=(0.9,0.99)"."""
+    entry = BUILT_INS.get(opt.kind)
+    base = entry.defaults if entry else {}
+    shown = [f"{key}={short_value(value)}" for key, value in opt.hyperparams.items()
+             if key == "lr" or key not in base or not same_value(value, base[key])]
+    return " ".join([entry.display if entry else opt.name, *shown])
+
+
+def get_optimizer(name: str, *, allow_import: bool = False, **hyperparams: Any) -> Source:
+    """The optimizer called ``name``, made with ``hyperparams``.
+
+    A built-in name gives optviz's pure step functions; torch.optim's class names (any case)
+    give that class; an import path gives the class it names, only with ``allow_import``.
+    Unknown names and hyperparameters raise ValueError with a suggestion.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"an optimizer name must be a non-empty string, got {name!r}")
+    arguments = hyperparameter_names(name, allow_import=allow_import)
+    for key in hyperparams:
+        if key not in arguments:
+            raise ValueError(f"{name} has no hyperparameter {key!r}{did_you_mean(key, arguments)}")
+    entry = BUILT_INS.get(name) or BUILT_INS.get(name.lower())
+    if entry is not None:
+        return entry.factory(**hyperparams)
+    return TorchOptimizer(find_class(name, allow_import=allow_import), hyperparams, name)
+
+
+def hyperparameter_names(name: str, *, allow_import: bool = False) -> list[str]:
+    """What the optimizer called ``name`` takes, without making one."""
+    entry = BUILT_INS.get(name) or BUILT_INS.get(name.lower())
+    if entry is not None:
+        return list(inspect.signature(entry.factory).parameters)
+    try:
+        cls = find_class(name, allow_import=allow_import)
+    except OptimizerError as error:
+        if str(error).startswith("unknown optimizer"):
+            near = closest(name.lower(), BUILT_INS) or closest(name.lower(), known_names())
+            hint = f"; did you mean {near!r}?" if near else ""
+            raise OptimizerError(f"{error}{hint} (known: {', '.join(known_names())})") from None
+        raise
+    return argument_names(cls)
+
+
+def known_names() -> list[str]:
+    """Every name get_optimizer finds without an import."""
+    return [*BUILT_INS, *(n for n in TORCH_CLASSES if n not in BUILT_INS)]
+
+
+def as_source(obj: Any) -> Source:
+    """What simulate steps: an optviz Optimizer or TorchOptimizer as it is; a
+    torch.optim.Optimizer class or ``functools.partial(cls, **kwargs)`` as a TorchOptimizer;
+    a name as :func:`get_optimizer` finds it."""
+    if isinstance(obj, (F.Optimizer, TorchOptimizer)):
+        return obj
+    if isinstance(obj, str):
+        return get_optimizer(obj, allow_import=True)
+    if isinstance(obj, functools.partial) and isinstance(obj.func, type) and not obj.args:
+        return torch_optimizer(obj.func, **obj.keywords)
+    if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer):
+        return torch_optimizer(obj)
+    raise TypeError(
+        f"an optimizer must be an optviz optimizer (optviz.adam(lr=0.1)), a torch.optim.Optimizer class, "
+        f"functools.partial(cls, **kwargs) or a name, got {type(obj).__name__}"
+    )
+
+
+def scheduled(opt: Any, *schedule: Any) -> TorchOptimizer:
+    """``opt`` with a learning-rate schedule (see optviz.schedules): each step of the optimizer
+    is followed by one step of each scheduler, as in a torch training loop.
+
+    A built-in runs as its torch.optim class with the same hyperparameters (the two are equal
+    bit for bit), since a scheduler acts on a torch optimizer.
+
+    >>> scheduled(optviz.sgd(lr=0.1), functools.partial(StepLR, step_size=20, gamma=0.5))
+    """
+    source = as_source(opt)
+    if isinstance(source, F.Optimizer):
+        source = as_torch(source)
+    return TorchOptimizer(source.cls, source.kwargs, source.name, make_schedule(*schedule))
+
+
+def as_torch(opt: F.Optimizer) -> TorchOptimizer:
+    """A built-in as its torch.optim class with the same hyperparameters."""
+    entry = BUILT_INS.get(opt.kind)
+    if entry is None or entry.torch_class is None:
+        raise OptimizerError(f"{opt.label} has no torch.optim class to run it with")
+    if any(isinstance(v, torch.Tensor) and v.ndim > 0 for v in _flat(opt.hyperparams.values())):
+        raise OptimizerError(f"{opt.label}: a sweep of hyperparameters cannot take a schedule; give plain numbers")
+    accepted = inspect.signature(entry.torch_class).parameters
+    kwargs = {k: v for k, v in opt.hyperparams.items() if k in accepted}
+    return TorchOptimizer(entry.torch_class, kwargs, entry.name)
+
+
+def from_hyperparams(name: str, hyperparams: dict[str, Any]) -> Source:
+    """The optimizer whose ``name`` and ``hyperparams`` these are (the inverse of making one);
+    never imports a module."""
+    entry = BUILT_INS.get(name)
+    if entry is not None:
+        if name == "adamw":  # AdamW's factory fixes what Adam's records
+            hyperparams = {k: v for k, v in hyperparams.items() if k != "decoupled_weight_decay"}
+        return entry.factory(**hyperparams)  # extra keys (a penalty) raise: such a one is not remade
+    return TorchOptimizer(find_class(name, allow_import=False), hyperparams, name)
+
+
+def _flat(values: Any) -> list[Any]:
+    return [x for v in values for x in (v if isinstance(v, tuple) else (v,))]
+
+
+def catalogue(module: str | None = None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, what it is, its defaults) for every optimizer found by name: the built-ins and
+    torch.optim's classes; or, given a module, the torch.optim.Optimizer classes it holds
+    (imported to look: the user named it), each under the import path that finds it."""
+    if module is None:
+        rows = [(name, entry.summary, {k: v for k, v in entry.defaults.items() if k != "decoupled_weight_decay"})
+                for name, entry in BUILT_INS.items()]
+        return rows + [(name, _summary(cls), _shown_defaults(cls)) for name, cls in sorted(TORCH_CLASSES.items())
+                       if name not in BUILT_INS]
+    try:
+        imported = importlib.import_module(module)
+    except Exception as error:  # noqa: BLE001 - any failure to import is the user's to read, in one line
+        raise OptimizerError(f"cannot import {module!r}: {type(error).__name__}: {error}") from None
+    classes = sorted((name, value) for name, value in vars(imported).items()
+                     if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
+                     and value is not torch.optim.Optimizer)
+    if not classes:
+        raise OptimizerError(f"{module} holds no torch.optim.Optimizer classes")
+    return [(f"{module}:{name}", _summary(cls), _shown_defaults(cls)) for name, cls in classes]
+
+
+def _summary(cls: type) -> str:
+    lines = (cls.__doc__ or "").strip().splitlines()
+    return " ".join(lines[0].split()) if lines else cls.__name__
+
+
+def _shown_defaults(cls: type) -> dict[str, Any]:
+    return {k: v for k, v in torch_defaults(cls).items() if k not in MACHINERY}
