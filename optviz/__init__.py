@@ -13,7 +13,7 @@ import types
 __version__ = "0.2.0"
 
 _EXPORTS = {
-    "functions": ["FUNCTIONS", "Minimum", "TestFunction", "get_function"],
+    "functions": ["FUNCTIONS", "Minimum", "TestFunction", "function", "get_function"],
     "optimizers": [
         "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
         "adagrad", "adam", "adamw", "momentum", "nesterov", "rmsprop", "sgd",
@@ -28,7 +28,8 @@ _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 # submodules reached as attributes (optviz.simulate and optviz.functions' names stay the exports)
 _MODULES = (
     "conformance", "experiments", "expressions", "functions", "gallery", "landscape", "optim",
-    "optimizers", "penalties", "registry", "render", "scenario", "schedules", "studies", "torch_optimizers",
+    "noise", "optimizers", "penalties", "projection", "registry", "render", "scenario", "schedules", "studies",
+    "torch_optimizers",
 )
 
 __all__ = sorted(_HOME)

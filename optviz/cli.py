@@ -400,7 +400,10 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
         named = {opt.label: opt for opt in made}
         if len(named) < len(specs):
             raise click.UsageError("two optimizers have the same name and hyperparameters")
-        result = simulate(fn, named, point, steps, noise=noise, seed=seed, progress=bar)
+        try:
+            result = simulate(fn, named, point, steps, noise=noise, seed=seed, progress=bar)
+        except ValueError as error:  # simulate checks its input, and the memory it needs, before it runs
+            raise click.UsageError(str(error)) from None
     _say(ctx, _comparison_table(result, tol))
     if data_path:
         _say(ctx, f"wrote {result.save(data_path)}")

@@ -13,6 +13,7 @@ optviz Optimizer, a torch.optim.Optimizer class, ``functools.partial(cls, **kwar
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import inspect
@@ -116,11 +117,22 @@ def hyperparameter_names(name: str, *, allow_import: bool = False) -> list[str]:
         cls = find_class(name, allow_import=allow_import)
     except OptimizerError as error:
         if str(error).startswith("unknown optimizer"):
-            near = closest(name.lower(), BUILT_INS) or closest(name.lower(), known_names())
+            near = _nearest(name.lower())
             hint = f"; did you mean {near!r}?" if near else ""
             raise OptimizerError(f"{error}{hint} (known: {', '.join(known_names())})") from None
         raise
     return argument_names(cls)
+
+
+def _nearest(name: str) -> str | None:
+    """The known name nearest to ``name``; a built-in nearly as near wins ("adma" is adam
+    rather than adamax), a much nearer torch name does not ("nadamm" is nadam)."""
+    score = lambda known: difflib.SequenceMatcher(None, name, known).ratio()  # noqa: E731
+    best = closest(name, known_names())
+    ours = closest(name, BUILT_INS)
+    if ours is not None and (best is None or score(ours) >= score(best) - 0.06):
+        return ours
+    return best
 
 
 def known_names() -> list[str]:

@@ -59,7 +59,7 @@ BUNDLED = Path(__file__).with_name("scenarios")  # shipped with the package
 
 TOP_KEYS = ("title", "description", "function", "expression", "bounds", "dim", "condition", "start", "starts",
             "steps", "noise", "seed", "penalty", "optimizers", "outputs")
-STILL_KINDS = ("paths", "loss", "distance", "surface", "grid", "regularization")
+STILL_KINDS = ("paths", "loss", "distance", "lr", "surface", "grid", "regularization")
 MAX_STEPS = 100_000
 
 

@@ -233,3 +233,30 @@ def test_readme_quick_start_table_is_what_optviz_compare_prints(tmp_path):
     printed = [line for line in done.stdout.splitlines() if not line.startswith("wrote")]
     assert printed == table
     assert "RMSProp gets there at step 77" in " ".join(readme.split()) and " 77" in shown
+
+
+def test_23_noise_needs_a_decaying_learning_rate():
+    text = caption(23)
+    assert "σ = 2" in text and scenario(23).noise == 2.0
+    assert "jitters at f ≈ 0.24 (the mean of its last 50 steps)" in text and "f = 0.30 at step 100" in text
+    assert "f ≈ 0.0004 over its last 50 steps" in text
+    result = run(23)
+    constant, small, decaying = (result.losses[:, result.index(label)] for label in result.optimizers)
+    assert f"{constant[-50:].mean().item():.2f}" == "0.24" and f"{small[100].item():.2f}" == "0.30"
+    assert f"{decaying[-50:].mean().item():.4f}" == "0.0004"
+    assert result.lrs["SGD, lr 0.1 decaying 1.5% a step"][1].item() == pytest.approx(0.1 * 0.985)
+
+
+def test_24_torch_optimizers():
+    text = caption(24)
+    result = run(24)
+    modes = {label.split()[0]: mode for label, mode in result.modes.items()}
+    assert modes == {"LBFGS": "per-start", "Muon": "per-start (1 x 2 matrix)", "Rprop": "batched", "NAdam": "batched"}
+    labels = list(result.optimizers)
+    assert "within 1e-6 of the minimum after 2 steps" in text and result.steps_to(1e-6)[0].item() == 2
+    muon = result.path(labels[1])
+    lengths = torch.linalg.vector_norm(muon[1:] - muon[:-1], dim=-1)
+    assert "constant length (0.014)" in text and f"{lengths.min().item():.3f}" == f"{lengths.max().item():.3f}" == "0.014"
+    assert "ends 0.19 from (1, 1)" in text and f"{distance(muon[-1], (1, 1)):.2f}" == "0.19"
+    assert "ends 0.99 away" in text and f"{distance(final(24, labels[2])[0], (1, 1)):.2f}" == "0.99"
+    assert "(f = 1.41)" in text and f"{final(24, labels[3])[1]:.2f}" == "1.41"

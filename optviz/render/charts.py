@@ -19,7 +19,7 @@ from .canvas import axes_level, figure, ours, titled
 from .contours import contour, halo, heading, star
 from .frames import legend_clear_of
 from .style import Theme, colours, get_theme
-from .trajectories import START_STYLES, _check, start_label, traces
+from .trajectories import START_STYLES, _check, legend_label, start_label, traces
 
 
 @axes_level()
@@ -64,6 +64,30 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
                                label=start_label(result, s)) for s in range(result.n_starts)]
         curves = np.concatenate([line.get_xydata() for line in ax.lines])
         legend_clear_of(ax, handles, curves)
+
+
+@axes_level()
+def learning_rates(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
+                   palette: dict[str, str] | None = None, **unused: Any) -> None:
+    """The learning rate each optimizer used at each step: its schedule, or a flat line."""
+    result = _check(result)
+    shown = [name for name in result.optimizers if name in result.lrs]
+    if not shown:
+        raise ValueError("this result records no learning rates (its optimizers take a sweep of them)")
+    chosen = dict(zip(result.optimizers, colours([result.optimizers[n].kind for n in result.optimizers], theme)))
+    chosen.update(palette or {})
+    for name in shown:
+        lrs = result.lrs[name].numpy()
+        ax.step(np.arange(len(lrs)), lrs, where="post", color=chosen[name], linewidth=2.2,
+                label=legend_label(result, name))
+    _scale(ax, np.concatenate([result.lrs[n].numpy() for n in shown]))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel="learning rate", xlim=(0, max(1, result.steps - 1)))
+    ax.grid(True, alpha=0.25)
+    ax.set_title("learning rate per step")
+    if legend:
+        handles = [line for line in ax.lines if not line.get_label().startswith("_")]
+        legend_clear_of(ax, handles, np.concatenate([line.get_xydata() for line in ax.lines]))
 
 
 def _scale(ax: Axes, values: np.ndarray) -> None:

@@ -32,7 +32,7 @@ from .contours import contour, function_curve, halo, heading, star
 from .frames import Box, clip_segment, exit_point, fit, legend_clear_of, place, view
 from .style import Theme, check_colour, colours, get_size, get_theme
 
-KINDS = ("auto", "paths", "curve", "loss", "distance", "surface")
+KINDS = ("auto", "paths", "curve", "loss", "distance", "lr", "surface")
 MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
 START_STYLES = ("-", (0, (6, 3)), (0, (1.5, 2)), (0, (6, 2, 1.5, 2)))  # one per start
 WIDTH = 1.25  # the top path's width, in multiples of the theme's line width
@@ -477,14 +477,16 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
 
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
     """The right picture for a result: paths on contours (2D) or on the curve (1D), or
-    kind="loss", "distance", "surface"."""
-    from .charts import loss
+    kind="loss", "distance", "lr" (the learning rate per step), "surface"."""
+    from .charts import learning_rates, loss
 
     result = _check(result)
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
     if kind in ("loss", "distance"):
         return loss(result, ax, kind=kind, **options)
+    if kind == "lr":
+        return learning_rates(result, ax, **options)
     result = drawable(result)
     return surface(result, ax, **options) if kind == "surface" else paths(result, ax, **options)
 
