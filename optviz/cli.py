@@ -693,12 +693,14 @@ def sweep(ctx: click.Context, function: str, optimizer: tuple, resolution: int, 
 
     Give the two ranges as --NAME LOW:HIGH (Adam's betas as --beta1 and --beta2); lr and
     eps are spaced logarithmically, the rest linearly. Diverged runs are crossed out; the
-    best cell is starred.
+    best cell is starred. optviz's own optimizers run the grid as tensor hyperparameters; a
+    torch optimizer (nadam, an import path) runs one instance per cell.
 
     \b
     Examples:
       optviz sweep rosenbrock sgd --lr 1e-4:1e-1 --momentum 0:0.99
       optviz sweep ill_conditioned adam --lr 1e-3:1 --beta1 0:0.99 --n 32 --data sweep.csv
+      optviz sweep himmelblau nadam --lr 1e-3:1e-1 --momentum-decay 0.001:0.01 --n 8
     """
     fn = _function(function, None)
     ranges = _ranges(ctx.args)

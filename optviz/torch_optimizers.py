@@ -68,9 +68,9 @@ class TorchOptimizer:
         if not self.name:
             object.__setattr__(self, "name", _default_name(self.cls))
         check_arguments(self.cls, self.kwargs)
-        make(self, torch.zeros(2, dtype=torch.float64))  # torch's own checks of every value, now
+        trial, _ = make(self, torch.zeros(2, dtype=torch.float64))  # torch's own checks of every value, now
         if self.schedule is not None:
-            self.schedule.attach(make(self, torch.zeros(2, dtype=torch.float64))[0])
+            self.schedule.attach(trial)
 
     @property
     def kind(self) -> str:

@@ -52,14 +52,8 @@ def visible_shares(fig) -> dict[int, float]:
     |pixels the path changes alone|."""
     everything = path_artists(fig)
     whole = pixels(fig)
-    _showing(fig, everything, False)
-    empty = pixels(fig)
     shares = {}
-    for index in path_indices(fig):
-        own = path_artists(fig, index)
-        _showing(fig, own, True)
-        alone = (pixels(fig) != empty).any(axis=-1)
-        _showing(fig, own, False)
+    for index, own, alone in _each_alone(fig, everything):
         _showing(fig, everything, True)
         _showing(fig, own, False)
         without = pixels(fig)
@@ -68,6 +62,19 @@ def visible_shares(fig) -> dict[int, float]:
         shares[index] = seen.sum() / max(alone.sum(), 1)
     _showing(fig, everything, True)
     return shares
+
+
+def _each_alone(fig, everything):
+    """(path index, its artists, the pixels it changes when drawn alone), with every path
+    hidden between the yields."""
+    _showing(fig, everything, False)
+    empty = pixels(fig)
+    for index in path_indices(fig):
+        own = path_artists(fig, index)
+        _showing(fig, own, True)
+        alone = (pixels(fig) != empty).any(axis=-1)
+        _showing(fig, own, False)
+        yield index, own, alone
 
 
 def texts(fig) -> list:
@@ -117,17 +124,11 @@ def ink_under_text(fig) -> dict[int, float]:
     """Per path index: the share of its pixels that lie under some text's box."""
     everything = path_artists(fig)
     height = int(fig.bbox.height)
-    _showing(fig, everything, False)
-    empty = pixels(fig)
-    under = np.zeros(empty.shape[:2], dtype=bool)
+    under = np.zeros(pixels(fig).shape[:2], dtype=bool)
     for _, box in texts(fig):
         under[max(0, height - int(box.y1)):height - int(box.y0), max(0, int(box.x0)):int(box.x1)] = True
     shares = {}
-    for index in path_indices(fig):
-        own = path_artists(fig, index)
-        _showing(fig, own, True)
-        alone = (pixels(fig) != empty).any(axis=-1)
-        _showing(fig, own, False)
+    for index, _, alone in _each_alone(fig, everything):
         shares[index] = (alone & under).sum() / max(alone.sum(), 1)
     _showing(fig, everything, True)
     return shares

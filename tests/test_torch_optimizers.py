@@ -54,8 +54,8 @@ def alone(cls, kwargs, fn, start, steps, schedulers=(), matrix=False, closure=Fa
     return torch.stack(path)
 
 
-class NormalisedSGD(torch.optim.Optimizer):
-    """p <- p - lr g / ||g||: every step has length lr, the norm taken over the whole tensor."""
+class _Descent(torch.optim.Optimizer):
+    """p <- p - lr direction(g): optimizers of the tests' own, outside the proven family."""
 
     def __init__(self, params, lr=0.1):
         super().__init__(params, dict(lr=lr))
@@ -64,20 +64,19 @@ class NormalisedSGD(torch.optim.Optimizer):
     def step(self, closure=None):
         for group in self.param_groups:
             for p in group["params"]:
-                p.add_(p.grad / p.grad.norm(), alpha=-group["lr"])
+                p.add_(self.direction(p.grad), alpha=-group["lr"])
 
 
-class PlainSGD(torch.optim.Optimizer):
-    """p <- p - lr g, outside the proven family: it runs per start."""
+class NormalisedSGD(_Descent):
+    """Every step has length lr: the norm is taken over the whole tensor."""
 
-    def __init__(self, params, lr=0.1):
-        super().__init__(params, dict(lr=lr))
+    direction = staticmethod(lambda g: g / g.norm())
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                p.add_(p.grad, alpha=-group["lr"])
+
+class PlainSGD(_Descent):
+    """SGD, but run per start."""
+
+    direction = staticmethod(lambda g: g)
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS))
