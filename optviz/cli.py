@@ -803,49 +803,153 @@ def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int,
 
 
 @main.command()
-@click.argument("optimizers", nargs=-1, type=OptimizerSpec())
-@click.option("--directions", type=click.Choice(["pca", "random"]), default="pca", show_default=True,
-              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.).")
-@click.option("--n", "resolution", type=click.IntRange(3, 401), default=51, show_default=True,
+@click.argument("arguments", nargs=-1, metavar="[SPEC.py] [OPT[:k=v,...]]...")
+@click.option("--checkpoints", multiple=True, metavar="FILE",
+              help="Your own training's checkpoints (state_dict files), in order: the path to draw. Repeat, "
+                   "or give a quoted glob like 'ckpt/*.pt' (sorted).")
+@click.option("--directions", default="pca", show_default=True, metavar="pca|random|FILE.pt",
+              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); or a "
+                   "directions file saved with --save-directions, to draw another model on the same slice.")
+@click.option("--resolution", "--n", "resolution", type=click.IntRange(3, 401), default=51, show_default=True,
               help="Grid points per side of the slice.")
-@click.option("--epochs", type=click.IntRange(1, 1000), default=20, show_default=True, help="Training epochs.")
-@click.option("--png", default="landscape.png", show_default=True, help="Where to write the picture.")
+@click.option("--span", default=None, metavar="S|A0,A1,B0,B1",
+              help="The grid's extent in direction units (default: the paths' extent plus 15%).")
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda:LOCAL_RANK where there is a GPU).")
+@click.option("--save", "save_dir", default=None, metavar="DIR",
+              help="Keep finished grid points (and trained paths) in DIR; the same command again resumes a "
+                   "killed run.")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="Training epochs for the OPTs.")
+@click.option("--examples", type=click.IntRange(1, None), default=None,
+              help="Average the loss over the first N examples only.")
+@click.option("--png", default="landscape.png", show_default=True, help="Where to write the contours and paths.")
+@click.option("--svg", default=None, help="Also write the picture as .svg.")
+@click.option("--surface", default=None, help="Also write the 3D surface here (.png/.svg/.pdf).")
+@click.option("--line", default=None,
+              help="Also write the 1D interpolation from the path's first point to its last here (.png/.svg/.pdf).")
 @click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
+@click.option("--save-directions", default=None, metavar="FILE.pt", help="Write the slice's directions here.")
 @_data_option
 @_style_options
 @_quiet_option
 @click.pass_context
-def landscape(ctx: click.Context, optimizers: tuple, directions: str, resolution: int, epochs: int, png: str,
-              gif: str | None, data: str | None, theme: str, size: str | None) -> None:
-    """Train the MLP with OPTIMIZERS and draw their paths on a 2D slice of its loss.
+def landscape(ctx: click.Context, arguments: tuple[str, ...], checkpoints: tuple[str, ...], directions: str,
+              resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
+              examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
+              gif: str | None, save_directions: str | None, data: str | None, theme: str, size: str | None) -> None:
+    """Draw the loss landscape of a model around its weights, with training paths on it.
 
-    The MLP (12 -> 64 -> 32 -> 1) trains on synthetic data from the same initial weights
-    for each optimizer. The slice passes through the first optimizer's final weights; the
-    loss over its grid is evaluated in batches (torch.func), and each path is projected on
-    it, with the share the slice cannot show printed as the projection error.
+    With no SPEC.py: the built-in MLP (12 -> 64 -> 32 -> 1) on synthetic data, trained by
+    OPTs (default: momentum SGD, Adam and RMSProp) from the same initial weights.
+
+    SPEC.py is your own Python file; it must define `model` (an nn.Module: the initial
+    weights to train from, or the architecture of your checkpoints), `loss` (loss(outputs,
+    targets) -> a batch mean, e.g. torch.nn.functional.cross_entropy) and `data` (a
+    DataLoader, a Dataset or an (inputs, targets) pair of tensors: the loss is averaged over
+    all of it at every grid point, in eval mode). It may define `train_data` (for the OPTs;
+    default `data`) and `checkpoints` (a list of state_dicts or files). optviz runs the file,
+    as python would.
+
+    The path is your checkpoints (--checkpoints or the file's), or the OPTs trained from the
+    model's weights. Under torchrun the grid is split across the processes and gathered:
+    torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b
     Examples:
       optviz landscape
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
+      optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
+      optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
     """
-    outputs = {"png": _output(png, STILLS, "--png"), "gif": _output(gif, ("gif",), "--gif")}
+    from .evaluation import join_process_group, leave_process_group, rank_and_world
+
+    distributed = join_process_group()
+    try:
+        _landscape(ctx, arguments, checkpoints, directions, resolution, span, device, save_dir, epochs, examples,
+                   dict(png=png, svg=svg, surface=surface, line=line, gif=gif, directions=save_directions), data,
+                   theme, size, distributed)
+    finally:
+        leave_process_group()
+
+
+def _landscape(ctx: click.Context, arguments: tuple[str, ...], checkpoints: tuple[str, ...], directions: str,
+               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
+               examples: int | None, targets: dict[str, str | None], data: str | None, theme: str, size: str | None,
+               distributed: bool) -> None:
+    from .evaluation import rank_and_world
+
+    spec_path, specs = (arguments[0], arguments[1:]) if arguments and arguments[0].endswith(".py") else (None, arguments)
+    optimizers = [OptimizerSpec().convert(text, None, ctx) for text in specs]
+    kinds = {"png": STILLS, "svg": ("svg",), "surface": STILLS, "line": STILLS, "gif": ("gif",), "directions": ("pt",)}
+    outputs = {key: _output(targets[key], kinds[key], f"--{'save-directions' if key == 'directions' else key}")
+               for key in kinds}
     data_path = _data_path(data)
     size = _size(size, "slide")
-    from .landscape import DEFAULT_OPTIMIZERS
+    from .landscape import from_spec
     from .landscape import landscape as run_landscape
-    from .render import animate, plot, save
+    from .render import animate, line_chart, picture, plot, save
+    from .weights import Directions
 
-    with _Bar(ctx, "landscape") as bar:
-        study = run_landscape(optimizers or DEFAULT_OPTIMIZERS, directions=directions, resolution=resolution,
-                              epochs=epochs, progress=bar)
+    try:
+        spec = from_spec(spec_path) if spec_path else {}
+        files = sorted(p for pattern in checkpoints for p in _glob(pattern))
+        path = files or spec.get("checkpoints")
+        if spec and not path and not optimizers:
+            raise click.UsageError(f"{spec_path} defines no checkpoints: give --checkpoints FILES or OPTs to train")
+        if directions not in ("pca", "random") and not directions.endswith(".pt"):
+            raise click.BadParameter(f"{directions!r} is not pca, random or a directions FILE.pt",
+                                     param_hint="--directions")
+        chosen = Directions.load(directions) if directions.endswith(".pt") else directions
+        settings = dict(optimizers=optimizers or None, checkpoints=path or None, directions=chosen,
+                        resolution=resolution, span=_span(span), device=device, epochs=epochs, examples=examples,
+                        save=save_dir)
+        if spec:
+            settings.update(model=spec["model"], loss_fn=spec["loss"], data=spec["data"],
+                            train_data=spec.get("train_data"))
+        with _Bar(ctx, "landscape") as bar:
+            study = run_landscape(**settings, line=51 if outputs["line"] else 0,
+                                  progress=bar if rank_and_world()[0] == 0 else None)
+    except ValueError as error:  # every check of the inputs comes before the grid starts
+        raise click.UsageError(" ".join(str(error).split())) from None
+    if rank_and_world()[0] != 0:
+        return  # one process writes
     _say(ctx, study.summary())
+    if distributed:
+        _say(ctx, f"grid split across {rank_and_world()[1]} processes")
     if data_path:
         _say(ctx, f"wrote {study.save(data_path)}")
     result = study.result()
-    _say(ctx, f"wrote {save(plot(result, theme=theme, size=size).figure, outputs['png'])}")
+    figure = picture(result, theme=theme, size=size)
+    for key in ("png", "svg"):
+        if outputs[key]:
+            _say(ctx, f"wrote {save(figure, outputs[key])}")
+    if outputs["surface"]:
+        _say(ctx, f"wrote {save(plot(result, 'surface', theme=theme, size=size).figure, outputs['surface'])}")
+    if study.line is not None:
+        _say(ctx, f"wrote {save(line_chart(study.line, theme=theme, size=size).figure, outputs['line'])}")
     if outputs["gif"]:
         _say(ctx, f"wrote {animate(result, outputs['gif'], theme=theme, size=size).path}")
+    if outputs["directions"]:
+        _say(ctx, f"wrote {study.basis.save(outputs['directions'])}")
+
+
+def _glob(pattern: str) -> list[Path]:
+    import glob
+
+    found = sorted(map(Path, glob.glob(pattern))) if any(c in pattern for c in "*?[") else [Path(pattern)]
+    if not found:
+        raise click.BadParameter(f"{pattern!r} matches no file", param_hint="--checkpoints")
+    return found
+
+
+def _span(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not S or A0,A1,B0,B1", param_hint="--span") from None
+    return values[0] if len(values) == 1 else values
 
 
 @main.command()

@@ -1,61 +1,79 @@
-"""The loss landscape of a real model around its trained weights, with training paths on it.
+"""The loss landscape of any model around its weights, with training paths on it.
 
-Several optimizers train the MLP of SEEDS.md section 4 from the same initial weights
-(optviz.optim), recording the weights after every step. A 2D slice of parameter space is
-spanned around the first optimizer's final weights by two directions, either
+``landscape(model, loss_fn, data, optimizers=... | checkpoints=...)`` draws a 2D slice of
+parameter space through a centre, spanned by two directions (see optviz.weights):
 
-- "pca": the top two principal components of all the recorded weights (their share of the
-  variance goes on the axes), or
-- "random": filter-normalised random directions (Li et al. 2018): each row of each weight
-  matrix scaled to the norm of the same row of the trained weights; biases are not moved.
+- the paths are the user's own checkpoints (state_dicts or files saved during training: any
+  optimizer, any schedule), or copies of the model trained from the same initial weights
+  with each of ``optimizers`` (optviz's own or any torch optimizer, with schedules);
+- the centre is the last checkpoint, or the first optimizer's final weights;
+- ``directions`` are "pca" (of the paths), "random" (filter-normalised, Li et al. 2018), or
+  saved Directions, to draw several models on the same slice;
+- the loss over the grid is the mean over all the data (or its first ``examples``) at every
+  point, in eval mode, batched, on ``device``, split across ranks under torch.distributed and
+  saved as it goes to ``save`` (see optviz.evaluation);
+- every path is projected onto the slice by least squares, drawn with each point's true loss
+  (at its own BatchNorm statistics), and its projection error is the share of its squared
+  offset from the centre that the slice cannot show.
 
-The loss is evaluated over a grid of the slice in batches (torch.func.functional_call under
-vmap), and every path is projected onto the same slice by least squares, with the part of
-each step the slice cannot show reported as the projection error.
+Without a model it is SEEDS.md's MLP (12 -> 64 -> 32 -> 1) on its synthetic data, trained by
+three optimizers, as the gallery shows it. :func:`interpolate` gives the 1D view (Goodfellow et
+al. 2015): the loss along the straight line between two sets of weights.
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call, vmap
 
-from . import optim
+from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
 from .experiments import mlp_data, mlp_model
 from .functions import TestFunction, sampled_function
 from .optimizers import Optimizer
-from .registry import BUILT_INS, get_optimizer
+from .registry import BUILT_INS, as_source, get_optimizer
 from .result import Result
 from .schedules import step_all
 from .simulate import Progress
-from .torch_optimizers import TorchOptimizer
+from .torch_optimizers import TorchOptimizer, needs_closure
+from .weights import Directions, Layout, WeightsError, filter_normalised, load_checkpoints, principal
 
 DEFAULT_OPTIMIZERS = (
     ("sgd", {"lr": 0.02, "momentum": 0.9}),
     ("adam", {"lr": 0.005}),
     ("rmsprop", {"lr": 0.002}),
 )
+MAX_RESOLUTION = 401
+
+
+class LandscapeError(ValueError):
+    """A landscape that cannot be drawn, said in one line before the grid starts."""
 
 
 @dataclass(frozen=True)
 class Landscape:
-    """Loss over a grid of the slice (``losses[i, j]`` at betas[i], alphas[j]) and each
-    optimizer's path projected onto it."""
+    """Loss over a grid of the slice (``losses[i, j]`` at betas[i], alphas[j]) and each path
+    projected onto it."""
 
     alphas: Tensor
     betas: Tensor
     losses: Tensor
-    directions: str
+    directions: str  # "pca", "random" or "loaded"
     explained: tuple[float, float] | None
-    optimizers: dict[str, Optimizer]
+    optimizers: dict[str, Any]  # what made each path (a record for checkpoints)
     paths: dict[str, Tensor]  # (steps + 1, 2) coordinates in the slice
-    path_losses: dict[str, Tensor]  # the true training loss at each recorded point
+    path_losses: dict[str, Tensor]  # the true loss at each recorded point
     projection_error: dict[str, float]  # share of the path's squared offset the slice cannot show
+    basis: Directions | None = None
+    model_name: str = "MLP"
+    value: str = "training loss"  # what the grid's numbers are
+    line: "Line | None" = None  # the 1D interpolation along the first path, when asked for
 
     @property
     def axis_labels(self) -> tuple[str, str]:
@@ -66,11 +84,13 @@ class Landscape:
     def function(self) -> TestFunction:
         """The slice as a 2D test function: bilinear interpolation of the grid."""
         bounds = ((self.alphas[0].item(), self.alphas[-1].item()), (self.betas[0].item(), self.betas[-1].item()))
+        kind = "PCA" if self.explained else "random"
         return sampled_function(
             self.losses, bounds, name="landscape", start=(0.0, 0.0),
-            title=f"MLP training loss on a {'PCA' if self.explained else 'random'} slice", value="training loss",
-            description=f"MLP training loss on a {self.directions} slice",
-            formula="MLP loss, " + ("PCA directions" if self.explained else "filter-normalised random directions"),
+            title=f"{self.model_name} {self.value} on a {kind} slice", value=self.value,
+            description=f"{self.model_name} {self.value} on a {self.directions} slice",
+            formula=f"{self.model_name} loss, " + ("PCA directions" if self.explained else
+                                                    "filter-normalised random directions"),
             axes=self.axis_labels,
         )
 
@@ -99,95 +119,266 @@ class Landscape:
         return "\n".join(lines)
 
 
-def landscape(optimizers: Sequence[tuple[str, dict[str, Any]]] = DEFAULT_OPTIMIZERS, *, directions: str = "pca",
-              resolution: int = 51, epochs: int = 20, batch: int = 32, seed: int = 0,
-              progress: Progress | None = None) -> Landscape:
-    """Train, slice, evaluate the grid and project the paths (see the module's docstring).
+@dataclass(frozen=True)
+class Line:
+    """The loss along the line from ``start`` (alpha 0) to ``end`` (alpha 1), and the points of
+    a path placed on it (their projection onto the line) with their true losses."""
 
-    ``progress`` hears of the training steps, then of the grid points."""
-    if directions not in ("pca", "random"):
-        raise ValueError(f"directions must be 'pca' or 'random', got {directions!r}")
-    if not isinstance(resolution, int) or not 3 <= resolution <= 401:
-        raise ValueError(f"resolution must be a whole number between 3 and 401, got {resolution!r}")
-    if not optimizers:
-        raise ValueError("landscape needs at least one optimizer")
-    data = mlp_data(seed)
-    model = mlp_model(seed=seed)
-    names = [name for name, _ in model.named_parameters()]
-    made = {opt.label: opt for opt in (get_optimizer(n, allow_import=True, **kw) for n, kw in optimizers)}
-    done = _counter(progress, "training steps", len(made) * epochs * -(-len(data[0]) // batch))
-    trajectories = {label: _trajectory(opt, data, epochs, batch, seed, done) for label, opt in made.items()}
-    centre = next(iter(trajectories.values()))[-1]
-    shapes = [p.shape for p in model.parameters()]
-    if directions == "pca":
-        d1, d2, explained = _pca(torch.cat(list(trajectories.values())) - centre)
+    alphas: Tensor
+    losses: Tensor
+    path_alphas: Tensor = field(default_factory=lambda: torch.zeros(0))
+    path_losses: Tensor = field(default_factory=lambda: torch.zeros(0))
+    title: str = "loss"
+
+
+def landscape(
+    model: nn.Module | None = None,
+    loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+    data: Any = None,
+    *,
+    optimizers: Sequence[Any] | None = None,
+    checkpoints: Sequence[Any] | None = None,
+    directions: str | Directions = "pca",
+    resolution: int = 51,
+    span: float | Sequence[float] | None = None,
+    device: Any = None,
+    train_data: Any = None,
+    epochs: int = 20,
+    batch: int = 32,
+    seed: int = 0,
+    examples: int | None = None,
+    batch_size: int | None = None,
+    biases: bool = False,
+    chunk: int = 32,
+    save: str | Path | None = None,
+    line: int = 0,
+    progress: Progress | None = None,
+) -> Landscape:
+    """The loss landscape of ``model`` under ``loss_fn`` over ``data`` (see the module's
+    docstring); with no model, the built-in MLP.
+
+    ``optimizers``: (name, hyperparameters) pairs or optimizers (optviz's, torch classes,
+    partials, scheduled ones), trained ``epochs`` epochs of minibatches of ``batch`` on
+    ``train_data`` (default ``data``) from the model's weights, shuffled by ``seed``.
+    ``checkpoints``: the user's own path, state_dicts or files. ``span``: the grid's extent in
+    direction units, s for -s..s on both axes or (a0, a1, b0, b1); by default the paths'
+    extent plus 15% (1 on each side for random directions with a single point). ``examples``
+    and ``batch_size`` choose the evaluation data (see optviz.evaluation); ``biases`` moves
+    biases and normalisation parameters in random directions. ``save``: a folder that keeps
+    finished grid points (and the training paths), to resume a killed run. ``line=n`` also
+    evaluates n points of the straight line from the first path's first point to its last
+    (see :func:`interpolate`). ``progress`` hears of the training steps, then of the grid points.
+    """
+    if not isinstance(directions, Directions) and directions not in ("pca", "random"):
+        raise LandscapeError(f"directions must be 'pca', 'random' or saved Directions, got {directions!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 3 <= resolution <= MAX_RESOLUTION:
+        raise LandscapeError(f"resolution must be a whole number between 3 and {MAX_RESOLUTION}, got {resolution!r}")
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise LandscapeError(f"chunk must be a whole number >= 1, got {chunk!r}")
+    _check_whole(epochs=epochs, batch=batch)
+    built_in = model is None
+    if built_in:
+        x, y, _, _ = mlp_data(seed)
+        model, loss_fn, data = mlp_model(seed=seed), nn.functional.mse_loss, (x, y)
+        if optimizers is None and checkpoints is None:
+            optimizers = DEFAULT_OPTIMIZERS
+    elif not isinstance(model, nn.Module):
+        hint = " (optimizers go in optimizers=)" if isinstance(model, (list, tuple)) else ""
+        raise LandscapeError(f"landscape(model, loss_fn, data): model must be an nn.Module, got "
+                             f"{type(model).__name__}{hint}")
+    elif not callable(loss_fn):
+        raise LandscapeError(f"landscape(model, loss_fn, data): loss_fn must be a function, got {type(loss_fn).__name__}")
+    if (optimizers is None) == (checkpoints is None):
+        raise LandscapeError("give the path as checkpoints= (your own training) or optimizers= (to train), one of them")
+    if optimizers is not None and not optimizers:
+        raise LandscapeError("landscape needs at least one optimizer")
+    sources = _sources(optimizers) if optimizers is not None else {}
+    span = _span_box(span)
+    where = device_for(device)
+    layout = Layout.of(model)
+    evaluator = Evaluator(model, loss_fn, batches(data, batch_size=batch_size, examples=examples), where, chunk)
+    params0, buffers0 = layout.flatten(model.state_dict())
+    evaluator.check(params0, buffers0)  # the model's output fits the loss, before any work
+    basis = directions.fits(layout) if isinstance(directions, Directions) else None
+    store_what = {"model": type(model).__name__, "layout": [list(map(list, layout.shapes))], "resolution": resolution,
+                  "data": digest([t for pair in evaluator.data for t in pair]), "loss": _name(loss_fn),
+                  "span": span, "directions": directions if isinstance(directions, str) else digest(basis.vectors),
+                  "biases": biases, "seed": seed, "chunk": chunk}
+
+    # the paths: the user's checkpoints, or training runs (kept in the save folder)
+    train = batches(train_data if train_data is not None else data) if checkpoints is None else []
+    if checkpoints is not None:
+        recorded = load_checkpoints(layout, checkpoints)
+        store_what["path"] = digest(recorded[0])
     else:
-        d1, d2 = (_filter_normalised(centre, shapes, seed + k) for k in (1, 2))
-        explained = None
-    basis = torch.stack([d1, d2], dim=1)
+        store_what["path"] = {"sources": list(sources), "epochs": epochs, "batch": batch, "initial": digest(params0),
+                              "train": digest([t for pair in train for t in pair])}
+    store = Store(save, store_what) if save is not None else None
+    if checkpoints is not None:
+        trajectories = {"checkpoints": recorded}
+    else:
+        trajectories = _trained(model, loss_fn, train, sources, epochs, batch, seed, progress, store)
+
+    trajectories = from_rank_zero(trajectories)
+    centre, centre_buffers = (p[-1] for p in next(iter(trajectories.values())))
+    if basis is None:
+        if directions == "pca":
+            basis = principal(layout, torch.cat([p for p, _ in trajectories.values()]), centre)
+        else:
+            basis = filter_normalised(layout, centre, seed, biases=biases)
+    basis = from_rank_zero(basis)
     paths, errors = {}, {}
-    for label, points in trajectories.items():
-        offsets = points - centre
-        coords = torch.linalg.lstsq(basis, offsets.T).solution.T
-        residual = offsets - coords @ basis.T
-        paths[label] = coords
-        errors[label] = float((residual**2).sum() / (offsets**2).sum().clamp_min(1e-30))
-    alphas, betas = _span(torch.cat(list(paths.values())), resolution)
+    for label, (points, _) in trajectories.items():
+        paths[label], errors[label] = basis.coordinates(points - centre)
+    alphas, betas = _grid_axes(torch.cat(list(paths.values())), resolution, span, basis.kind)
     grid = torch.stack(torch.meshgrid(alphas, betas, indexing="xy"), dim=-1).reshape(-1, 2)
-    flat = centre + grid @ basis.T
-    losses = grid_losses(model, names, shapes, flat, data[0], data[1], progress=progress).reshape(resolution, resolution)
-    path_losses = {label: grid_losses(model, names, shapes, points, data[0], data[1]) for label, points in trajectories.items()}
-    return Landscape(alphas, betas, losses, directions, explained,
-                     made,
-                     paths, path_losses, errors)
+    losses = evaluator.losses(basis.plane(centre, grid), centre_buffers, store=store,
+                              progress=progress).reshape(resolution, resolution)
+    path_losses = {label: evaluator.losses(points, buffers, what="path points")
+                   for label, (points, buffers) in trajectories.items()}
+    made = dict(sources) if sources else {"checkpoints": _record("checkpoints")}
+    first = next(iter(trajectories.values()))
+    name, value = ("MLP", "training loss") if built_in else (type(model).__name__, "loss")
+    along = _line(evaluator, first, line, 0.25, progress, title=f"{name} {value}") if line else None
+    return Landscape(alphas, betas, losses, basis.kind if not isinstance(directions, Directions) else "loaded",
+                     basis.explained, made, paths, path_losses, errors, basis,
+                     name, value, along)
 
 
-def grid_losses(model: nn.Module, names: list[str], shapes: list[torch.Size], flat: Tensor, x: Tensor, y: Tensor,
-                chunk: int = 64, progress: Progress | None = None) -> Tensor:
-    """The MSE loss of the model at each row of ``flat`` (flattened weights), batched with vmap."""
-    model.eval()
+def interpolate(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: Any, start: Any, end: Any, *,
+                points: int = 51, margin: float = 0.25, path: Sequence[Any] | None = None, device: Any = None,
+                examples: int | None = None, batch_size: int | None = None,
+                progress: Progress | None = None) -> Line:
+    """The loss along theta(alpha) = (1 - alpha) start + alpha end, for alpha from -margin to
+    1 + margin (Goodfellow et al. 2015); ``start`` and ``end`` are state_dicts or files. The
+    points of ``path`` (checkpoints) are placed at their projection onto the line, with their
+    true losses. Buffers (BatchNorm statistics) are interpolated with the weights."""
+    if not (isinstance(margin, (int, float)) and math.isfinite(margin) and 0 <= margin <= 10):
+        raise LandscapeError(f"margin must be a number between 0 and 10, got {margin!r}")
+    layout = Layout.of(model)
+    evaluator = Evaluator(model, loss_fn, batches(data, batch_size=batch_size, examples=examples), device_for(device))
+    ends = load_checkpoints(layout, [start, end])
+    evaluator.check(ends[0][0], ends[1][0])
+    on = load_checkpoints(layout, path) if path is not None else None
+    return _line(evaluator, ends, points, margin, progress, on)
 
-    def loss(vector: Tensor) -> Tensor:
-        params = dict(zip(names, _unflatten(vector, shapes)))
-        return nn.functional.mse_loss(functional_call(model, params, (x,)), y)
 
-    batched = vmap(loss)
-    done = _counter(progress, "grid points", len(flat))
-    with torch.no_grad():
-        return torch.cat([done(batched(part), len(part)) for part in flat.split(chunk)])
+def _line(evaluator: Evaluator, path: tuple[Tensor, Tensor], points: int, margin: float, progress: Progress | None,
+          marked: tuple[Tensor, Tensor] | None = None, title: str = "") -> Line:
+    """The loss on the line from the path's first point to its last; the points of ``marked``
+    (the path itself by default) at their projection onto it."""
+    if isinstance(points, bool) or not isinstance(points, int) or not 3 <= points <= 10_001:
+        raise LandscapeError(f"the line needs a whole number of points between 3 and 10001, got {points!r}")
+    (params, buffers), (on, on_buffers) = path, marked or path
+    a, b, a_buf, b_buf = params[0], params[-1], buffers[0], buffers[-1]
+    alphas = torch.linspace(-margin, 1 + margin, points, dtype=a.dtype)
+    losses = evaluator.losses(a + alphas[:, None] * (b - a), a_buf + alphas[:, None] * (b_buf - a_buf),
+                              progress=progress, what="line points")
+    placed = ((on - a) @ (b - a)) / (b - a).pow(2).sum().clamp_min(1e-30)
+    return Line(alphas, losses, placed, evaluator.losses(on, on_buffers, what="path points"),
+                title or f"{type(evaluator.model).__name__} loss")
 
 
-def _counter(progress: Progress | None, what: str, total: int) -> Callable[[Any, int], Any]:
-    """count(value, n): tells progress that n more of total are done, and passes value on."""
+def from_spec(path: str | Path) -> dict[str, Any]:
+    """What a landscape spec file defines: it runs as Python (it is the user's own code) and
+    must define ``model``, ``loss`` and ``data``; ``train_data`` and ``checkpoints`` are
+    optional."""
+    import runpy
+
+    path = Path(path)
+    if not path.is_file():
+        raise LandscapeError(f"{path}: no such file")
+    try:
+        names = runpy.run_path(str(path), run_name="optviz_spec")
+    except Exception as error:  # noqa: BLE001 - the user's file may raise anything: one line naming it
+        message = " ".join(str(error).split())[:300]
+        raise LandscapeError(f"{path}: {type(error).__name__}: {message}") from None
+    missing = [name for name in ("model", "loss", "data") if name not in names]
+    if missing:
+        raise LandscapeError(f"{path} must define model, loss and data; it does not define {', '.join(missing)}")
+    if not isinstance(names["model"], nn.Module):
+        raise LandscapeError(f"{path}: model must be a torch.nn.Module, got {type(names['model']).__name__}")
+    if not callable(names["loss"]):
+        raise LandscapeError(f"{path}: loss must be a function loss(outputs, targets), got {type(names['loss']).__name__}")
+    return {key: names[key] for key in ("model", "loss", "data", "train_data", "checkpoints") if key in names}
+
+
+# --- training the paths ----------------------------------------------------------------------
+
+
+def _sources(optimizers: Sequence[Any]) -> dict[str, Any]:
+    made = {}
+    for spec in optimizers:
+        if isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[0], str) and isinstance(spec[1], dict):
+            opt = get_optimizer(spec[0], allow_import=True, **spec[1])
+        else:
+            opt = as_source(spec)
+        if opt.label in made:
+            raise LandscapeError(f"{opt.label} is given twice")
+        made[opt.label] = opt
+    return made
+
+
+def _trained(model: nn.Module, loss_fn: Callable, train: list[tuple[Tensor, Tensor]], sources: dict[str, Any],
+             epochs: int, batch: int, seed: int, progress: Progress | None,
+             store: Store | None) -> dict[str, tuple[Tensor, Tensor]]:
+    """Each source's path: flattened weights and buffers after every step, from the model's own."""
+    kept = store.kept("paths") if store is not None else None
+    if kept is not None:
+        return {label: (kept[f"{k}.params"], kept[f"{k}.buffers"]) for k, label in enumerate(sources)}
+    size = sum(len(x) for x, _ in train)
+    steps = len(sources) * epochs * -(-size // batch)
     done = 0
 
-    def count(value: Any = None, n: int = 1) -> Any:
+    def count() -> None:
         nonlocal done
-        done += n
+        done += 1
         if progress is not None:
-            progress(what, done, total)
-        return value
+            progress("training steps", done, steps)
 
-    return count
+    found = {label: _trajectory(model, loss_fn, train, source, epochs, batch, seed, count)
+             for label, source in sources.items()}
+    if store is not None and rank_and_world()[0] == 0:
+        store.keep("paths", {f"{k}.{part}": value for k, (p, b) in enumerate(found.values())
+                             for part, value in (("params", p), ("buffers", b))})
+    return found
 
 
-def _trajectory(source: Any, data: tuple[Tensor, ...], epochs: int, batch: int, seed: int,
-                count: Callable[..., Any]) -> Tensor:
-    """Flattened weights after every step of training from the shared initial weights: a
-    built-in with its optviz.optim class and all its hyperparameters (alias defaults
-    included), a torch optimizer with its own class, arguments and schedule."""
-    from .experiments import train
-
-    model = mlp_model(seed=seed)
+def _trajectory(initial: nn.Module, loss_fn: Callable, train: list[tuple[Tensor, Tensor]], source: Any, epochs: int,
+                batch: int, seed: int, count: Callable[[], None]) -> tuple[Tensor, Tensor]:
+    """Training from the initial weights in minibatches of ``batch`` shuffled by ``seed``; the
+    weights and buffers after every step."""
+    model = copy.deepcopy(initial).train()
+    layout = Layout.of(model)
+    torch.manual_seed(seed)  # dropout draws the same masks for every optimizer
     opt, schedulers = _trainer(source, model)
-    points = [nn.utils.parameters_to_vector(model.parameters()).detach().clone()]
+    x = torch.cat([x for x, _ in train])
+    y = torch.cat([y for _, y in train])
+    generator = torch.Generator().manual_seed(seed)
+    params, buffers = map(list, zip(layout.flatten(model.state_dict())))
+    closure_needed = needs_closure(type(opt))
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for i in range(0, len(x), batch):
+            idx = order[i : i + batch]
 
-    def record(m: nn.Module) -> None:
-        step_all(schedulers)
-        count(points.append(nn.utils.parameters_to_vector(m.parameters()).detach().clone()))
+            def batch_loss(idx: Tensor = idx) -> Tensor:
+                opt.zero_grad()
+                value = loss_fn(model(x[idx]), y[idx])
+                value.backward()
+                return value
 
-    train(model, opt, data, batch=batch, epochs=epochs, generator=torch.Generator().manual_seed(seed), on_step=record)
-    return torch.stack(points)
+            if closure_needed:  # LBFGS evaluates the batch's loss as often as it needs
+                opt.step(batch_loss)
+            else:
+                batch_loss()
+                opt.step()
+            step_all(schedulers)
+            p, b = layout.flatten(model.state_dict())
+            params.append(p.clone())
+            buffers.append(b.clone())
+            count()
+    return torch.stack(params), torch.stack(buffers)
 
 
 def _trainer(source: Any, model: nn.Module) -> tuple[torch.optim.Optimizer, list[Any]]:
@@ -196,43 +387,40 @@ def _trainer(source: Any, model: nn.Module) -> tuple[torch.optim.Optimizer, list
         return opt, source.schedule.attach(opt) if source.schedule else []
     trainer = BUILT_INS[source.kind].optim_class if source.kind in BUILT_INS else None
     if trainer is None:
-        raise ValueError(f"{source.label} has no torch.optim counterpart to train a model with")
+        raise LandscapeError(f"{source.label} has no torch.optim counterpart to train a model with")
     accepted = inspect.signature(trainer).parameters
     return trainer(model.parameters(), **{k: v for k, v in source.hyperparams.items() if k in accepted}), []
 
 
-def _pca(offsets: Tensor) -> tuple[Tensor, Tensor, tuple[float, float]]:
-    """Top two principal directions of the offsets from the centre (not from their mean:
-    the slice must pass through the centre, as in Li et al.)."""
-    _, s, vh = torch.linalg.svd(offsets, full_matrices=False)
-    share = (s**2 / (s**2).sum()).tolist()
-    return vh[0], vh[1], (share[0], share[1])
+# --- the grid --------------------------------------------------------------------------------
 
 
-def _filter_normalised(centre: Tensor, shapes: list[torch.Size], seed: int) -> Tensor:
-    g = torch.Generator().manual_seed(seed)
-    parts = []
-    for weights in _unflatten(centre, shapes):
-        if weights.ndim < 2:
-            parts.append(torch.zeros_like(weights))  # biases stay put, as in Li et al.
-            continue
-        d = torch.randn(weights.shape, generator=g, dtype=weights.dtype)
-        d = d * (weights.norm(dim=1, keepdim=True) / d.norm(dim=1, keepdim=True).clamp_min(1e-12))
-        parts.append(d)
-    return torch.cat([p.reshape(-1) for p in parts])
+def _span_box(span: Any) -> list[float] | None:
+    if span is None:
+        return None
+    values = [span, span] if isinstance(span, (int, float)) and not isinstance(span, bool) else span
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise LandscapeError(f"span must be a number s (for -s..s) or (a0, a1, b0, b1), got {span!r}") from None
+    if len(values) == 2:
+        values = [-values[0], values[0], -values[1], values[1]]
+    if len(values) != 4 or not all(math.isfinite(v) for v in values) or values[0] >= values[1] \
+            or values[2] >= values[3] or max(map(abs, values)) > 1e6:
+        raise LandscapeError(f"span must be a positive number s or (a0, a1, b0, b1) with a0 < a1, b0 < b1, "
+                             f"finite and within 1e6, got {span!r}")
+    return values
 
 
-def _unflatten(vector: Tensor, shapes: list[torch.Size]) -> list[Tensor]:
-    sizes = [math.prod(s) for s in shapes]
-    return [part.reshape(shape) for part, shape in zip(vector.split(sizes), shapes)]
-
-
-def _span(points: Tensor, resolution: int) -> tuple[Tensor, Tensor]:
-    low, high = points.min(dim=0).values, points.max(dim=0).values
-    margin = 0.15 * (high - low).clamp_min(1e-6)
-    low, high = low - margin, high + margin
-    return (torch.linspace(low[0].item(), high[0].item(), resolution),
-            torch.linspace(low[1].item(), high[1].item(), resolution))
+def _grid_axes(points: Tensor, resolution: int, span: list[float] | None, kind: str) -> tuple[Tensor, Tensor]:
+    if span is None:
+        low, high = points.min(dim=0).values, points.max(dim=0).values
+        if kind == "random" and bool(((high - low) < 1e-9).all()):
+            low, high = low - 1, high + 1  # a single point: one unit of the directions each way
+        margin = 0.15 * (high - low).clamp_min(1e-6)
+        span = [(low[0] - margin[0]).item(), (high[0] + margin[0]).item(),
+                (low[1] - margin[1]).item(), (high[1] + margin[1]).item()]
+    return torch.linspace(span[0], span[1], resolution), torch.linspace(span[2], span[3], resolution)
 
 
 def _pad(values: Tensor, length: int) -> Tensor:
@@ -240,3 +428,26 @@ def _pad(values: Tensor, length: int) -> Tensor:
     if len(values) >= length:
         return values
     return torch.cat([values, values[-1:].expand(length - len(values), *values.shape[1:])])
+
+
+def _record(name: str) -> Optimizer:
+    """What a path of checkpoints is in a Result: a name that draws, not an optimizer that steps."""
+
+    def refuse(*args: Any) -> Any:
+        raise RuntimeError(f"{name} is a recorded path and cannot step")
+
+    return Optimizer(refuse, refuse, name, {})
+
+
+def _name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", type(fn).__name__)
+
+
+def _check_whole(**values: Any) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise LandscapeError(f"{name} must be a whole number >= 1, got {value!r}")
+
+
+__all__ = ["Landscape", "LandscapeError", "Line", "landscape", "interpolate", "Directions", "EvaluationError",
+           "WeightsError", "DEFAULT_OPTIMIZERS"]

@@ -48,59 +48,6 @@ def test_mlp_variants():
         experiments.mlp(epochs=0)
 
 
-def test_landscape_pca_paths_grid_and_projection():
-    study = landscape.landscape((("adam", {"lr": 0.005}), ("sgd", {"lr": 0.02, "momentum": 0.9})),
-                                resolution=11, epochs=2)
-    assert study.losses.shape == (11, 11)
-    assert study.explained[0] > study.explained[1] > 0
-    adam = study.paths["Adam lr=0.005"]
-    assert torch.allclose(adam[-1], torch.zeros(2), atol=1e-6)  # the slice passes through Adam's end
-    assert 0 <= study.projection_error["Momentum lr=0.02"] <= 1
-    # the grid really is the model's loss: check one point with a plain forward pass
-    model = experiments.mlp_model().eval()
-    x, y, _, _ = experiments.mlp_data(0)
-    names = [n for n, _ in model.named_parameters()]
-    shapes = [p.shape for p in model.parameters()]
-    vector = nn.utils.parameters_to_vector(model.parameters()).detach()
-    batched = landscape.grid_losses(model, names, shapes, torch.stack([vector, vector * 0.5]), x, y)
-    with torch.no_grad():
-        direct = nn.functional.mse_loss(model(x), y)
-        nn.utils.vector_to_parameters(vector * 0.5, model.parameters())
-        half = nn.functional.mse_loss(model(x), y)
-    assert torch.allclose(batched, torch.stack([direct, half]), rtol=1e-5)
-
-
-def test_landscape_as_result_and_function():
-    study = landscape.landscape((("adam", {"lr": 0.005}),), resolution=9, epochs=1, directions="random")
-    assert study.explained is None and "filter-normalised" in study.axis_labels[0]
-    fn = study.function()
-    corner = torch.tensor([[study.alphas[0].item(), study.betas[0].item()]], dtype=torch.float64)
-    assert fn(corner).item() == pytest.approx(study.losses[0, 0].item())
-    result = study.result()
-    assert result.positions.shape[1] == 1 and result.n_starts == 1
-
-
-def test_filter_normalised_directions_match_row_norms():
-    model = experiments.mlp_model()
-    shapes = [p.shape for p in model.parameters()]
-    centre = nn.utils.parameters_to_vector(model.parameters()).detach()
-    direction = landscape._filter_normalised(centre, shapes, seed=3)
-    for weights, d in zip(landscape._unflatten(centre, shapes), landscape._unflatten(direction, shapes)):
-        if weights.ndim == 2:
-            assert torch.allclose(d.norm(dim=1), weights.norm(dim=1), rtol=1e-5)
-        else:
-            assert torch.equal(d, torch.zeros_like(d))
-
-
-def test_bad_landscape_options():
-    with pytest.raises(ValueError, match="directions must be 'pca' or 'random'"):
-        landscape.landscape(directions="diagonal")
-    with pytest.raises(ValueError, match="resolution must be"):
-        landscape.landscape(resolution=1)
-    with pytest.raises(ValueError, match="unknown optimizer 'adma'"):
-        landscape.landscape((("adma", {}),))
-
-
 def test_experiment_scenarios(tmp_path):
     scenario = load(ROOT / "scenarios" / "20-overfitting-linear-regression.toml")
     assert isinstance(scenario, ExperimentScenario) and scenario.settings["lambdas"] == (0, 3)

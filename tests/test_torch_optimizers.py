@@ -352,6 +352,7 @@ def test_studies_and_the_landscape_take_torch_optimizers():
     cell = optviz.simulate("himmelblau", optviz.torch_optimizer("nadam", lr=0.1, momentum_decay=0.002), steps=30)
     assert study.final[0, 1].item() == cell.losses[-1, 0].item()
     assert basins("himmelblau", "nadam", {"lr": 0.1}, resolution=4, steps=60).labels.shape == (4, 4)
-    slice_ = landscape([("nadam", {"lr": 0.005}), ("lbfgs", {"lr": 0.1, "max_iter": 2})], epochs=1, resolution=5)
+    slice_ = landscape(optimizers=[("nadam", {"lr": 0.005}), ("lbfgs", {"lr": 0.1, "max_iter": 2})], epochs=1,
+                       resolution=5)
     assert list(slice_.paths) == ["NAdam lr=0.005", "LBFGS lr=0.1 max_iter=2"]
     assert all(torch.isfinite(losses).all() for losses in slice_.path_losses.values())

@@ -6,7 +6,7 @@ part of the plane to show and where labels go, ``contours`` draws the landscape,
 """
 
 from .canvas import figure, png, save
-from .charts import basin_map, loss, penalty_paths, sweep_map, training
+from .charts import basin_map, learning_rates, line_chart, loss, penalty_paths, sweep_map, training
 from .contours import contour, function_curve
 from .gif import Animation, animate
 from .style import SIZES, THEMES
@@ -14,5 +14,5 @@ from .trajectories import curve, grid, path_colours, paths, picture, plot, surfa
 
 __all__ = [
     "SIZES", "THEMES", "Animation", "animate", "basin_map", "contour", "curve", "figure", "function_curve", "grid",
-    "loss", "path_colours", "paths", "penalty_paths", "picture", "plot", "png", "save", "surface", "sweep_map", "training",
+    "learning_rates", "line_chart", "loss", "path_colours", "paths", "penalty_paths", "picture", "plot", "png", "save", "surface", "sweep_map", "training",
 ]

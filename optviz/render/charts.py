@@ -90,6 +90,39 @@ def learning_rates(result: Result, ax: Axes, theme: Theme, *, legend: bool = Tru
         legend_clear_of(ax, handles, np.concatenate([line.get_xydata() for line in ax.lines]))
 
 
+@axes_level()
+def line_chart(line: Any, ax: Axes, theme: Theme, *, legend: bool = True, **unused: Any) -> None:
+    """The loss along the straight line between two sets of weights (Goodfellow et al. 2015):
+    alpha 0 is the first, 1 the last; the path's own points sit at their projection onto the
+    line, at their true loss, coloured from the first step (light) to the last (dark)."""
+    alphas, losses = line.alphas.numpy(), line.losses.numpy()
+    ax.plot(alphas, losses, color=theme.foreground, linewidth=2.4, label="loss on the line", zorder=3)
+    for alpha, name in ((0.0, "start"), (1.0, "end")):
+        ax.axvline(alpha, color=theme.muted, linewidth=1, linestyle=(0, (4, 4)), zorder=1)
+        ax.annotate(name, (alpha, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -4),
+                    textcoords="offset points", va="top", color=theme.muted, fontsize="small")
+    if len(line.path_alphas):
+        steps = np.arange(len(line.path_alphas))
+        marks = ax.scatter(line.path_alphas.numpy(), line.path_losses.numpy(), c=steps, cmap=_path_cmap(theme),
+                           s=28, edgecolors=theme.outline, linewidths=0.6, zorder=4, label="the path's points")
+        bar = ax.figure.colorbar(marks, ax=ax, label="step of the path", pad=0.02)
+        bar.outline.set_visible(False)
+    values = np.concatenate([losses, line.path_losses.numpy()])
+    _scale(ax, values)
+    ax.set(xlabel="α: (1 - α) start + α end", ylabel=line.title)
+    ax.grid(True, alpha=0.25)
+    ax.set_title(f"{line.title} on the line from the path's first point to its last")
+    if legend:
+        handles = [h for h in (*ax.lines, *ax.collections) if not h.get_label().startswith("_")]
+        shown = np.column_stack([np.concatenate([alphas, line.path_alphas.numpy()]), values])
+        legend_clear_of(ax, handles, shown)
+
+
+def _path_cmap(theme: Theme) -> Any:
+    """Light to dark in the theme's first path colour: early steps pale, the last one full."""
+    return matplotlib.colors.LinearSegmentedColormap.from_list("steps", [theme.faint, theme.palette[0]])
+
+
 def _scale(ax: Axes, values: np.ndarray) -> None:
     """log where every value is positive and they span decades; symlog where some are
     negative and they span decades; else linear. Exact zeros drop off a log axis."""
