@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
+from .errors import BadInput
 
 DEFAULT_FUNCTION = "ill_conditioned"
 # The six optimizers of the course notes, with their own defaults; on any function but the
@@ -28,6 +31,7 @@ SIX = (
 )
 THEMES = ("light", "dark")
 STILLS = ("png", "svg", "pdf")
+MAX_MESSAGE = 300  # characters of an error line
 
 
 class OneLineErrors(click.Group):
@@ -39,12 +43,17 @@ class OneLineErrors(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                if not os.environ.get("OPTVIZ_DEBUG"):  # numpy's and torch's warnings are not for the terminal
+                    warnings.simplefilter("ignore")
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
             _die(f"{error.format_message()}{hint}", error.exit_code)
         except click.ClickException as error:
             _die(error.format_message(), error.exit_code)
+        except BadInput as error:
+            _die(str(error), 2)
         except (click.Abort, KeyboardInterrupt):
             _die("interrupted", 130)
         except Exception as error:  # noqa: BLE001 - the terminal gets one line, not a traceback
@@ -56,8 +65,20 @@ class OneLineErrors(click.Group):
 
 def _die(message: str, code: int) -> None:
     one_line = " ".join(message.split())  # click's choice lists span lines
+    if len(one_line) > MAX_MESSAGE:  # whatever a message echoes (a huge name, a tensor), one short line
+        one_line = one_line[: MAX_MESSAGE - 1] + "…"
     click.echo(f"optviz: error: {one_line}", err=True)
     sys.exit(code)
+
+
+class Finite(click.FloatRange):
+    """A finite float in a range: click's FloatRange lets nan and inf through."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 class OptimizerSpec(click.ParamType):
@@ -95,7 +116,17 @@ def parse_spec(value: str, fail: Any) -> tuple[str, dict[str, Any]]:
         if not sep or not key.strip():
             fail(f"{value!r}: expected key=value, got {item!r}")
         kwargs[key.strip()] = _value(raw.strip()) if raw.strip() else fail(f"{value!r}: {key.strip()}= has no value")
+        if not _finite(kwargs[key.strip()]):  # torch allows lr=inf; a picture of it shows nothing
+            fail(f"{value!r}: {key.strip()}={raw.strip()} is not finite; every number must be")
+    if not name.strip():
+        fail(f"{value!r}: no optimizer name")
     return name.strip(), kwargs
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(map(_finite, value))
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _value(raw: str) -> Any:
@@ -134,6 +165,8 @@ def _function(text: str, bounds: str | None, dim: int | None = None) -> Any:
     such as 'x**2 + 10*sin(y)' over --bounds."""
     from .functions import FUNCTIONS, get_function
 
+    if not text.strip():
+        raise click.BadParameter("is empty: give a function name or a formula", param_hint="FUNCTION")
     if text in FUNCTIONS and bounds is not None:
         raise click.BadParameter(f"{text} has its own bounds; --bounds is for a formula FUNCTION", param_hint="--bounds")
     pairs = None
@@ -253,13 +286,16 @@ def _style_options(command: Any) -> Any:
     return command
 
 
-def _size(text: str | None, default: str) -> Any:
-    """A named size or (width, height), checked as the renderer will check it."""
+def _size(text: str | None, default: str, gif: bool = False) -> Any:
+    """A named size or (width, height), checked as the renderer will check it, and for a GIF
+    against the memory budget before any work."""
     if text is None:
         return default
     from .render.style import SIZES, get_size
 
     size: Any = text
+    if len(text) > 40:
+        raise click.BadParameter(f"{text[:20]!r}…: not a size name or WIDTHxHEIGHT", param_hint="--size")
     if text not in SIZES and "x" in text.lower():
         try:
             size = tuple(int(v) for v in text.lower().split("x"))
@@ -269,6 +305,10 @@ def _size(text: str | None, default: str) -> Any:
         get_size(size)
     except (TypeError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--size") from None
+    if gif:
+        from .render.gif import check_gif_size
+
+        check_gif_size(get_size(size))
     return size
 
 
@@ -316,14 +356,14 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @click.option("--schedule", "schedules", multiple=True, metavar="NAME[:k=v,...]",
               help="A torch.optim.lr_scheduler for every optimizer, stepped once per step, e.g. "
                    "StepLR:step_size=20,gamma=0.5 or CosineAnnealingLR:T_max=100; repeat to chain.")
-@click.option("--noise", type=float, default=None, help="Gaussian gradient noise of this standard deviation, the "
+@click.option("--noise", type=Finite(min=0), default=None, help="Gaussian gradient noise of this standard deviation, the "
                                                        "same draws for every optimizer from a start.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="Seed of the gradient noise.")
 @click.option("--tune", type=click.Choice(["lr"]), default=None,
               help="Pick each optimizer's lr from a log grid (1e-4..10, one batch): the lowest final f "
                    "among runs that stay near the bounds.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
+@click.option("--tol", type=Finite(min=0, min_open=True), default=1e-6, show_default=True,
               help="Count the steps until f is within this of the minimum.")
 @click.option("--png", "png", default=None, help="Write the paths picture here (.png).")
 @click.option("--svg", "svg", default=None, help="Write the paths picture here (.svg).")
@@ -365,7 +405,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     """
     if function is None and not optimizers:
         png, gif = png or "compare.png", gif or "compare.gif"
-    fn = _function(function or DEFAULT_FUNCTION, bounds, dim)
+    fn = _function(DEFAULT_FUNCTION if function is None else function, bounds, dim)
     point = _point(start, fn)
     schedule = _schedule(schedules)
     if noise is not None:
@@ -379,7 +419,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
                "pdf": _output(pdf, ("pdf",), "--pdf"), "loss": _output(loss, STILLS, "--loss"),
                "gif": _output(gif, ("gif",), "--gif")}
     data_path = _data_path(data)
-    size = _size(size, "slide")
+    size = _size(size, "slide", gif=bool(gif))
     specs = optimizers or (SIX if function is None else tuple((name, {}) for name in SIX_NAMES))
 
     from .registry import get_optimizer, scheduled
@@ -742,6 +782,8 @@ def _ranges(args: list[str]) -> dict[str, tuple[float, float]]:
             low, high = (float(v) for v in text.split(":"))
         except ValueError:
             raise click.UsageError(f"{flag} {text!r}: expected LOW:HIGH, e.g. 1e-4:1") from None
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise click.UsageError(f"{flag} {text}: LOW and HIGH must be finite numbers")
         if not low < high:
             raise click.UsageError(f"{flag} {text}: LOW must be below HIGH")
         ranges[flag[2:].replace("-", "_")] = (low, high)
@@ -884,7 +926,7 @@ def _landscape(ctx: click.Context, arguments: tuple[str, ...], checkpoints: tupl
     outputs = {key: _output(targets[key], kinds[key], f"--{'save-directions' if key == 'directions' else key}")
                for key in kinds}
     data_path = _data_path(data)
-    size = _size(size, "slide")
+    size = _size(size, "slide", gif=bool(outputs["gif"]))
     from .landscape import from_spec
     from .landscape import landscape as run_landscape
     from .render import animate, line_chart, picture, plot, save

@@ -7,10 +7,15 @@
   with dropout after the first layer.
 
 Each returns Curves: train and test loss per epoch for every variant, and its final numbers.
+:func:`check_settings` holds a scenario file's ``[settings]`` for these (and for
+optviz.landscape) to the ceilings below, before anything is trained.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -127,7 +132,11 @@ def mlp_model(dropout: float = 0.0, seed: int = 0) -> nn.Sequential:
     return nn.Sequential(*layers, nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1))
 
 
-def mlp_data(seed: int = 0, n_train: int = 500, n_test: int = 100) -> tuple[Tensor, ...]:
+MLP_TRAIN = 500  # the MLP's training examples
+MLP_WEIGHTS = 12 * 64 + 64 + 64 * 32 + 32 + 32 + 1  # 2,945
+
+
+def mlp_data(seed: int = 0, n_train: int = MLP_TRAIN, n_test: int = 100) -> tuple[Tensor, ...]:
     """Linear data in 12 features with noise (std 0.5): a 2,945-parameter MLP can overfit it."""
     g = torch.Generator().manual_seed(seed)
     true_w = torch.randn(12, 1, generator=g)
@@ -171,3 +180,193 @@ def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+
+
+# --- a scenario file's [settings] ------------------------------------------------------------
+# A file from elsewhere must not start a run of days or gigabytes: its settings stay under
+# these ceilings, generous for any lecture. Python callers of the functions are not limited.
+MAX_EPOCHS = 10_000
+MAX_INPUTS = 10_000  # linear_regression's d, the width of its one layer
+MAX_EXAMPLES = 100_000  # n_train, n_test, batch; landscape's batch, examples, batch_size
+MAX_DATA_VALUES = 10_000_000  # examples x inputs in one data set: 40 MB of float32
+MAX_VARIANTS = 16  # lambdas, mlp variants, landscape optimizers
+MAX_TRAINING_STEPS = 1_000_000  # optimizer steps over all variants
+MAX_WORK = 10**11  # epochs x examples x weights x variants: minutes on one core
+MAX_PATH_POINTS = 20_000  # landscape keeps the weights after every step: 12 KB each for the MLP
+MAX_LR = 10.0
+MAX_DECAY = 1_000.0  # lambdas and weight_decay
+MAX_CHUNK = 1024  # landscape grid points evaluated at once
+MAX_SEED = 2**63 - 1
+MAX_LINE = 10_001  # landscape's line of points
+
+
+class SettingError(ValueError):
+    """A [settings] value a scenario file may not ask for; ``key`` names it."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key, self.reason = key, reason
+
+
+def check_settings(experiment: str, settings: dict[str, Any]) -> None:
+    """Refuse settings of ``experiment`` ("linear_regression", "mlp" or "landscape") outside
+    the ceilings above, or that only Python can give (a model, a save folder), naming the key."""
+    checks = _landscape_checks() if experiment == "landscape" else _CHECKS[experiment]
+    for key, value in settings.items():
+        if key not in checks:
+            raise SettingError(key, "cannot come from a scenario file; pass it from Python")
+        checks[key](key, value)
+    values = {**_defaults(experiment), **settings}
+    if experiment == "linear_regression":
+        for n in ("n_train", "n_test"):
+            _at_most(n, values[n] * values["d"], MAX_DATA_VALUES, f"{n} x d = ", "values of data")
+        _cost(values, len(values["lambdas"]), values["n_train"], values["d"] + 1, "lambdas")
+    elif experiment == "mlp":
+        _cost(values, len(values["variants"] or MLP_VARIANTS), MLP_TRAIN, MLP_WEIGHTS, "variants")
+    else:
+        from .landscape import DEFAULT_OPTIMIZERS
+
+        # each step's weights are kept for the picture: fewer steps than a training run may take
+        _cost(values, len(values["optimizers"] or DEFAULT_OPTIMIZERS), MLP_TRAIN, MLP_WEIGHTS, "optimizers",
+              max_steps=MAX_PATH_POINTS)
+
+
+def _defaults(experiment: str) -> dict[str, Any]:
+    if experiment == "landscape":
+        from .landscape import landscape as fn
+    else:
+        fn = EXPERIMENTS[experiment]
+    return {k: p.default for k, p in inspect.signature(fn).parameters.items()}
+
+
+def _cost(values: dict[str, Any], variants: int, examples: int, weights: int, what: str, *,
+          max_steps: int = MAX_TRAINING_STEPS) -> None:
+    """Refuse a run of too many optimizer steps or too much arithmetic, before it starts."""
+    epochs, per_epoch = values["epochs"], -(-examples // values["batch"])
+    _at_most("epochs", variants * epochs * per_epoch, max_steps,
+             f"{variants} {what} x {epochs} epochs x {per_epoch} steps = ", "optimizer steps")
+    _at_most("epochs", variants * epochs * examples * weights, MAX_WORK,
+             f"{variants} {what} x {epochs} epochs x {examples} examples x {weights} weights = ", "multiply-adds")
+
+
+def _at_most(key: str, value: int, limit: int, how: str, what: str) -> None:
+    if value > limit:
+        raise SettingError(key, f"{how}{value:,} {what}, more than the {limit:,} allowed")
+
+
+def _whole(low: int, high: int) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise SettingError(key, f"must be a whole number between {low} and {high}, got {_shown(value)}")
+    return check
+
+
+def _number(low: float, high: float, *, below_high: bool = False) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        ok = _is_number(value) and low <= value and (value < high if below_high else value <= high)
+        if not ok:
+            top = f"below {high:g}" if below_high else f"{high:g}"
+            raise SettingError(key, f"must be a number from {low:g} to {top}, got {_shown(value)}")
+    return check
+
+
+def _choice(*allowed: Any) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        # bool is an int: true must not pass for 1
+        if not any(value == a and type(value) is type(a) for a in allowed):
+            raise SettingError(key, f"must be one of {', '.join(map(repr, allowed))}, got {_shown(value)}")
+    return check
+
+
+def _count(key: str, value: Any, what: str) -> None:
+    if not 1 <= len(value) <= MAX_VARIANTS:
+        raise SettingError(key, f"give 1 to {MAX_VARIANTS} {what}, got {len(value)}")
+
+
+def _lambdas(key: str, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise SettingError(key, f"expected a list of numbers like [0, 3], got {_shown(value)}")
+    _count(key, value, "lambdas")
+    for i, lam in enumerate(value):
+        _number(0, MAX_DECAY)(f"{key}[{i}]", lam)
+
+
+def _variants(key: str, value: Any) -> None:
+    if not isinstance(value, dict):
+        raise SettingError(key, f'expected a table like {{"no decay" = {{}}, "decay" = {{weight_decay = 0.01}}}}, '
+                                f"got {_shown(value)}")
+    _count(key, value, "variants")
+    options = {"weight_decay": _number(0, MAX_DECAY), "dropout": _number(0, 1, below_high=True)}
+    for name, variant in value.items():
+        where = f"{key}.{_cut(name, 40)}"
+        if not isinstance(variant, dict):
+            raise SettingError(where, f"expected a table of weight_decay and dropout, got {_shown(variant)}")
+        for option, number in variant.items():
+            if option not in options:
+                raise SettingError(f"{where}.{_cut(option, 40)}", "unknown option (allowed: weight_decay, dropout)")
+            options[option](f"{where}.{option}", number)
+
+
+def _optimizers(key: str, value: Any) -> None:
+    # each entry's name and hyperparameters are checked by optviz.registry, in optviz.scenario
+    if not isinstance(value, tuple):
+        raise SettingError(key, f'expected a list of ["name", {{hyperparameters}}] pairs, got {_shown(value)}')
+    _count(key, value, "optimizers")
+
+
+def _span(key: str, value: Any) -> None:
+    from .landscape import LandscapeError, _span_box
+
+    try:
+        _span_box(value)  # landscape's own rule
+    except LandscapeError:
+        raise SettingError(key, f"must be a positive number s (for -s..s) or [a0, a1, b0, b1] with a0 < a1 and "
+                                f"b0 < b1, within 1e6, got {_shown(value)}") from None
+
+
+def _line(key: str, value: Any) -> None:
+    if not (type(value) is int and value == 0):  # 0: no line; else its number of points
+        _whole(3, MAX_LINE)(key, value)
+
+
+def _flag(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise SettingError(key, f"must be true or false, got {_shown(value)}")
+
+
+def _device(key: str, value: Any) -> None:
+    if not (isinstance(value, str) and re.fullmatch(r"cpu|cuda(:\d{1,3})?", value, re.ASCII)):
+        raise SettingError(key, f"must be 'cpu', 'cuda' or 'cuda:N', got {_shown(value)}")
+
+
+_COMMON = {"epochs": _whole(1, MAX_EPOCHS), "batch": _whole(1, MAX_EXAMPLES), "seed": _whole(0, MAX_SEED)}
+_CHECKS: dict[str, dict[str, Callable[[str, Any], None]]] = {
+    "linear_regression": {**_COMMON, "lambdas": _lambdas, "d": _whole(1, MAX_INPUTS),
+                          "n_train": _whole(1, MAX_EXAMPLES), "n_test": _whole(1, MAX_EXAMPLES),
+                          "lr": _number(0, MAX_LR)},
+    "mlp": {**_COMMON, "variants": _variants, "lr": _number(0, MAX_LR)},
+}
+
+
+def _landscape_checks() -> dict[str, Callable[[str, Any], None]]:
+    """Landscape's settings against its own ranges (model, data, checkpoints and save folders
+    are Python's to give: a file must not name what to read or where to write)."""
+    from .landscape import MAX_RESOLUTION
+
+    return {**_COMMON, "optimizers": _optimizers, "directions": _choice("pca", "random"),
+            "resolution": _whole(3, MAX_RESOLUTION), "span": _span, "examples": _whole(1, MAX_EXAMPLES),
+            "batch_size": _whole(1, MAX_EXAMPLES), "biases": _flag, "chunk": _whole(1, MAX_CHUNK),
+            "line": _line, "device": _device}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        isinstance(value, int) or math.isfinite(value))
+
+
+def _shown(value: Any) -> str:
+    return _cut(repr(value), 60)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -4,6 +4,11 @@ The text is parsed with Python's ``ast`` and checked against a whitelist: number
 ``x`` and ``y`` (in 1 or 2 dimensions) or ``x1 ... xn`` (in any), the constants ``pi`` and ``e``, + - * / ** and unary minus, and calls of the
 math functions below. Nothing is ever passed to ``eval`` or ``exec``: the checked tree is
 turned into a closure of torch ops, and its gradient comes from autograd.
+
+Hostile text is refused with one line before anything runs: every constant part is evaluated
+once at parse time in float64 and must be a finite real number, every exponent whose value is
+constant must lie within +-MAX_EXPONENT however it is written, and messages quote at most
+about 60 characters of the text.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from .functions import TestFunction
+from .functions import MAX_DIM, TestFunction
 
 FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
@@ -31,6 +36,7 @@ OPERATORS = {
 }
 MAX_EXPONENT = 100
 MAX_LENGTH = 500
+QUOTED = 60  # characters of a formula a message repeats: hostile text is not echoed whole
 DEFAULT_BOUNDS = (-5.0, 5.0)  # per coordinate, when none are given
 
 Compiled = Callable[[Tensor], Tensor | float]  # points (..., dim) -> values
@@ -53,19 +59,25 @@ def parse_expression(
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+        raise ExpressionError(f"formula {_quote(text)} is {len(text):,} characters long; the limit is {MAX_LENGTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise ExpressionError(f"{text!r} is not a formula: {error.msg} at column {error.offset}") from None
+        raise ExpressionError(f"{_quote(text)} is not a formula: {error.msg} at column {error.offset}") from None
     if bounds is None:
-        bounds = (DEFAULT_BOUNDS,) * max([2, *_indices(tree)])
+        highest = max([2, *_indices(tree)])
+        if highest > MAX_DIM:  # x999999 would otherwise make a million coordinates
+            raise ExpressionError(f"in {_quote(text)}: x{highest} is beyond the {MAX_DIM:,} coordinates a point may have")
+        bounds = (DEFAULT_BOUNDS,) * highest
     bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
-    if not bounds or any(not lo < hi for lo, hi in bounds):
-        raise ExpressionError(f"bounds must be pairs (lo, hi) with lo < hi, got {bounds}")
+    if not 1 <= len(bounds) <= MAX_DIM or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi)
+                                                for lo, hi in bounds):
+        raise ExpressionError(f"bounds must be 1 to {MAX_DIM:,} finite pairs (lo, hi) with lo < hi, "
+                              f"got {_quote(bounds)}")
     names = {f"x{k + 1}": k for k in range(len(bounds))}
     names.update({"x": 0, "y": 1} if len(bounds) == 2 else {"x": 0} if len(bounds) == 1 else {})
-    compiled = _compile(tree.body, text, names)
+    compiled = _compile(tree.body, text, names)  # the whitelist first: nothing else is evaluated
+    _constant(tree.body, text)
 
     def value(points: Tensor) -> Tensor:
         result = compiled(points)
@@ -108,7 +120,7 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
     """The node as a closure of torch ops on the points, or ExpressionError naming the
     offending part."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        number = float(node.value)
+        number = _finite(lambda: float(node.value), node, text)  # 10**400 written out overflows
         return lambda p: number
     if isinstance(node, ast.Name):
         if node.id in names:
@@ -120,25 +132,74 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
         dim = len(names) - ("x" in names) - ("y" in names)
         shown = [n for n in ("x", "y") if n in names] + ["x1" if dim == 1 else f"x1..x{dim}"]
         allowed = ", ".join(shown + sorted(CONSTANTS))
-        raise _error(text, node, f"unknown name {node.id!r} (allowed: {allowed})")
+        raise _error(text, node, f"unknown name {_quote(node.id)} (allowed: {allowed})")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _compile(node.operand, text, names)
         return (lambda p: -inner(p)) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
-        if isinstance(node.op, ast.Pow):
-            _check_exponent(node.right, text)
         op = OPERATORS[type(node.op)]
         left, right = _compile(node.left, text, names), _compile(node.right, text, names)
         return lambda p: op(left(p), right(p))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            called = ast.get_source_segment(text, node.func) or "this"
-            raise _error(text, node, f"cannot call {called!r} (allowed: {', '.join(FUNCTIONS)})")
+            called = ast.get_source_segment(text.strip(), node.func) or "this"  # offsets of the parsed text
+            raise _error(text, node, f"cannot call {_quote(called)} (allowed: {', '.join(FUNCTIONS)})")
         if len(node.args) != 1 or node.keywords:
             raise _error(text, node, f"{node.func.id}() takes exactly one argument")
         fn, inner = FUNCTIONS[node.func.id], _compile(node.args[0], text, names)
         return lambda p: fn(torch.as_tensor(inner(p), dtype=p.dtype))
     raise _error(text, node, f"{_describe(node)} is not allowed in a formula")
+
+
+def _constant(node: ast.AST, text: str) -> float | None:
+    """The value of a checked node that does not depend on the point, in float64, or None if
+    it does. Visits every node, so that each constant part is a finite real number and each
+    exponent with a constant value lies within MAX_EXPONENT, or ExpressionError names it.
+
+    It only checks: the compiled closures still compute every value as before (Python floats
+    between constants, the same torch op on a function of a constant), so a valid formula's
+    numbers do not change."""
+    if isinstance(node, ast.Constant):
+        return float(node.value)  # a number _compile found finite
+    if isinstance(node, ast.Name):
+        return CONSTANTS.get(node.id)  # None for the coordinates
+    if isinstance(node, ast.UnaryOp):
+        inner = _constant(node.operand, text)
+        return None if inner is None else -inner if isinstance(node.op, ast.USub) else inner
+    if isinstance(node, ast.BinOp):
+        left, right = _constant(node.left, text), _constant(node.right, text)
+        if isinstance(node.op, ast.Pow) and right is not None and abs(right) > MAX_EXPONENT:
+            raise _error(text, node.right, f"exponent {_number(abs(right))} is too large (at most {MAX_EXPONENT})")
+        if left is None or right is None:
+            return None
+        return _finite(lambda: OPERATORS[type(node.op)](left, right), node, text)
+    if isinstance(node, ast.Call):
+        inner = _constant(node.args[0], text)
+        if inner is None:
+            return None
+        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+        return _finite(lambda: fn(torch.tensor(inner, dtype=torch.float64)).item(), node, text)
+    raise AssertionError(f"{type(node).__name__} passed the whitelist")  # _compile refuses the rest
+
+
+def _finite(compute: Callable[[], float | complex], node: ast.AST, text: str) -> float:
+    """compute() as a finite real float, or ExpressionError naming the node and why not."""
+    try:
+        value = compute()
+    except ZeroDivisionError:  # 1/0, 0**-1
+        reason = "division by zero"
+    except OverflowError:  # 9.0**400.0, float(10**400)
+        reason = "too large for a float64"
+    except ValueError:
+        reason = "not a real number"
+    else:
+        if isinstance(value, complex) or math.isnan(value):  # (-1)**0.5 is complex in Python
+            reason = "not a real number"
+        elif math.isinf(value):
+            reason = f"not finite ({value})"
+        else:
+            return float(value)
+    raise _error(text, node, reason)
 
 
 # --- typesetting: a checked formula as matplotlib mathtext -------------------------------------
@@ -200,10 +261,15 @@ def _tex_number(value: float) -> str:
     return power if mantissa == "1" else rf"{mantissa} \times {power}"
 
 
-def _check_exponent(node: ast.AST, text: str) -> None:
-    value = node.operand if isinstance(node, ast.UnaryOp) else node
-    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)) and abs(value.value) > MAX_EXPONENT:
-        raise _error(text, node, f"exponent {value.value} is too large (at most {MAX_EXPONENT})")
+def _number(value: float) -> str:
+    """1000.0 as 1000, 387420489.0 as 387420489, 1e300 as 1e+300."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+def _quote(value: object) -> str:
+    """repr(value), cut to QUOTED characters and an ellipsis."""
+    shown = repr(value)
+    return shown if len(shown) <= QUOTED else shown[:QUOTED] + "…"
 
 
 def _describe(node: ast.AST) -> str:
@@ -214,7 +280,7 @@ def _describe(node: ast.AST) -> str:
         ast.ListComp: "a comprehension", ast.GeneratorExp: "a generator", ast.Starred: "a starred value",
     }
     if isinstance(node, ast.Constant):
-        return f"the constant {node.value!r}"
+        return f"the constant {_quote(node.value)}"
     if isinstance(node, ast.BinOp):
         return f"the operator {type(node.op).__name__}"
     return kinds.get(type(node), type(node).__name__)
@@ -222,5 +288,5 @@ def _describe(node: ast.AST) -> str:
 
 def _error(text: str, node: ast.AST, message: str) -> ExpressionError:
     part = ast.get_source_segment(text.strip(), node) or ""
-    where = f" at {part!r} (column {node.col_offset + 1})" if part else ""
-    return ExpressionError(f"in {text!r}{where}: {message}")
+    where = f" at {_quote(part)} (column {node.col_offset + 1})" if part else ""
+    return ExpressionError(f"in {_quote(text)}{where}: {message}")

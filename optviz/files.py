@@ -1,5 +1,7 @@
 """Output files: paths checked before any work, atomic writes (a crash or Ctrl-C never
-leaves half a file at the target), and the tables behind every data file optviz writes."""
+leaves half a file at the target, and what a kill leaves is swept by the next write), input
+read only from regular files of a bounded size, and the tables behind every data file optviz
+writes."""
 
 from __future__ import annotations
 
@@ -7,7 +9,10 @@ import csv
 import json
 import math
 import os
+import re
+import stat
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,10 +37,18 @@ def writable_path(path: str | os.PathLike, formats: tuple[str, ...]) -> Path:
     return path
 
 
+# a write killed half way leaves its temporary file; the next write of the same name sweeps it
+STALE_PART_SECONDS = 60  # older than this and its writer is gone: a leftover, not a write in progress
+_PART = re.compile(r"\.(?P<name>.+?)\.(?:(?P<pid>\d{1,10})\.)?[a-z0-9_]{8}\.part")  # atomic()'s temp names
+
+
 @contextmanager
 def atomic(path: Path) -> Iterator[Path]:
-    """Yields a temporary path beside ``path``; it replaces ``path`` only if the block ends well."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent or ".")
+    """Yields a temporary path beside ``path``; it replaces ``path`` only if the block ends well.
+    The temporary file is ``.NAME.PID.RANDOM.part``; stale ones of the same NAME are removed first."""
+    folder = path.parent
+    remove_stale_parts(folder, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=folder)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -44,6 +57,81 @@ def atomic(path: Path) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_parts(folder: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Remove the temporary files that killed atomic() writes left in folder (only those of
+    ``name``, if given); returns them. A part file is stale when it is older than
+    STALE_PART_SECONDS and the process its name records is not running: a live writer's
+    file is never touched."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed  # no folder yet, or not ours to list: mkstemp will say what is wrong
+    now = time.time()
+    for entry in entries:
+        match = _PART.fullmatch(entry.name)
+        if not match or (name is not None and match["name"] != name):
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+        except OSError:
+            continue  # gone already
+        pid = int(match["pid"]) if match["pid"] else None
+        if age > STALE_PART_SECONDS and not (pid is not None and _running(pid) and age < 86_400):
+            # (a day-old file of a "running" pid is a leftover whose pid was reused)
+            try:
+                Path(entry.path).unlink(missing_ok=True)
+            except OSError:
+                continue  # not ours to remove: the write itself still goes ahead
+            removed.append(Path(entry.path))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process of this id exists on this machine."""
+    if not 0 < pid < 2**31:
+        return False  # os.kill(0, ...) would mean our own process group
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return False
+    return True
+
+
+def read_regular(path: str | os.PathLike, limit: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; ValueError naming the path
+    otherwise. Checked before it is opened, so a FIFO, a device or a folder never blocks or
+    floods: only a regular file is opened, without blocking, and at most limit + 1 bytes read."""
+    path = Path(path)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{path}: {_kind_of(info.st_mode)}, not a regular file: a {what} must be one")
+        if info.st_size > limit:
+            raise ValueError(f"{path}: {info.st_size:,} bytes, more than the {limit:,} a {what} may have")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as source:
+            opened = os.fstat(source.fileno())
+            if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(opened.st_mode):
+                raise ValueError(f"{path}: changed while being opened; try again")  # swapped after the check
+            data = source.read(limit + 1)
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read: {error.strerror or error}") from None
+    if len(data) > limit:  # it grew after the check
+        raise ValueError(f"{path}: more than the {limit:,} bytes a {what} may have")
+    return data
+
+
+def _kind_of(mode: int) -> str:
+    kinds = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")]
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def _umask() -> int:

@@ -15,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 import torch
 from torch import Tensor
 
-from .names import did_you_mean
+from .names import did_you_mean, quoted
 
 PI = math.pi
 
@@ -549,7 +549,7 @@ def get_function(name: Any, *, bounds: Any = None, dim: int | None = None,
         return _in_dimensions(name, dim, condition)
     text = name.strip()
     if not text or text.isidentifier() and not re.fullmatch(r"x|y|x[1-9][0-9]*", text):
-        raise ValueError(f"unknown function {name!r}{did_you_mean(text.lower(), FUNCTIONS)}")
+        raise ValueError(f"unknown function {quoted(name)}{did_you_mean(text.lower(), FUNCTIONS)}")
     from .expressions import parse_expression  # formulas are made of TestFunctions: it imports this module
 
     if bounds is None and dim is not None:

@@ -1,4 +1,9 @@
-"""Scenarios to files, and the gallery: every scenario rendered, with an index page."""
+"""Scenarios to files, and the gallery: every scenario rendered, with an index page.
+
+The folder's ``.manifest.json`` (what each scenario made, and from which file) is trusted
+only as far as it checks out: a broken one is rebuilt, and an entry naming a file outside
+the folder (``../x``, ``/x``, a symlink out) is dropped and its scenario rendered again.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .files import atomic
+from .files import atomic, read_regular, remove_stale_parts
 from .penalties import regularization_paths
 from .render import animate, grid, penalty_paths, picture, plot, save, training
 from .render.canvas import titled
@@ -19,6 +24,8 @@ from .scenario import ExperimentScenario, Outputs, Scenario, load
 from .simulate import Progress
 
 MANIFEST = ".manifest.json"
+MAX_MANIFEST_BYTES = 16 << 20  # a thousand scenarios' entries fit many times over
+MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
 
 
 def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
@@ -26,6 +33,7 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
     """Run a scenario and write its outputs into folder as <name>[-kind].<format>, and its
     paths (or training curves) as data into ``data`` (.csv, .json or .npz) if given."""
     folder = Path(folder)
+    remove_stale_parts(folder)  # what killed writes left here
     outcome = scenario.run()
     written = [outcome.save(data)] if data is not None else []
     out = scenario.outputs
@@ -100,6 +108,7 @@ def build(
     ``allow_import`` lets the files name optimizers by import path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(folder)  # what a killed build left
     scenarios = [load(p, allow_import=allow_import) for p in sorted(map(Path, scenario_files))]  # all validated first
     manifest = _read_manifest(folder)
     stale = [s for s in scenarios if force or not _up_to_date(s, manifest.get(s.name), folder)]
@@ -128,7 +137,14 @@ def build(
 
 
 def _numbers(folder: Path, files: list[str]) -> str:
-    return "".join((folder / f).read_text() for f in files if f.endswith("-numbers.txt"))
+    texts = []
+    for name in files:
+        if name.endswith("-numbers.txt") and _inside(folder, name):
+            try:
+                texts.append(read_regular(folder / name, MAX_NUMBERS_BYTES).decode("utf-8", "replace"))
+            except ValueError:
+                pass  # not a file we wrote: the page goes without it
+    return "".join(texts)
 
 
 def _fingerprint(scenario: Scenario | ExperimentScenario) -> str:
@@ -145,10 +161,34 @@ def _up_to_date(scenario: Scenario | ExperimentScenario, recorded: dict | None, 
 
 
 def _read_manifest(folder: Path) -> dict:
+    """The last build's records by scenario name, keeping only well-formed ones whose files
+    all lie in folder; anything else is as if never built (so it is rendered again)."""
     try:
-        return json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+        recorded = json.loads(read_regular(folder / MANIFEST, MAX_MANIFEST_BYTES, "manifest"))
+    except (ValueError, RecursionError):  # missing, not a file, too big, not JSON, or nested without end
         return {}
+    if not isinstance(recorded, dict):
+        return {}
+    return {name: entry for name, entry in recorded.items() if _valid_entry(folder, entry)}
+
+
+def _valid_entry(folder: Path, entry: Any) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str)
+            and isinstance(entry.get("files"), list) and all(_inside(folder, f) for f in entry["files"]))
+
+
+def _inside(folder: Path, name: Any) -> bool:
+    """Whether name is a plain file name whose file, if there, stays in folder: not ../x, not
+    /x, not a symlink out (the page would show what it points to)."""
+    if not isinstance(name, str) or name in ("", ".", "..", MANIFEST) or "\0" in name or "\\" in name:
+        return False
+    if Path(name).name != name:
+        return False
+    target = folder / name
+    try:
+        return not target.is_symlink() or target.resolve().parent == folder.resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def _write(path: Path, text: str) -> None:

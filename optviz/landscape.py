@@ -33,6 +33,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
+from . import budget
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
 from .experiments import mlp_data, mlp_model
 from .functions import TestFunction, sampled_function
@@ -207,6 +208,12 @@ def landscape(
 
     # the paths: the user's checkpoints, or training runs (kept in the save folder)
     train = batches(train_data if train_data is not None else data) if checkpoints is None else []
+    # the paths' points (weights after every training step), and a chunk's weights and their copies
+    examples_seen = sum(len(x) for x, _ in train)
+    points = len(checkpoints) if checkpoints is not None else len(sources) * (epochs * -(-examples_seen // batch) + 1)
+    budget.check((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
+                 f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
+                 "use fewer checkpoints, epochs or a smaller chunk")
     if checkpoints is not None:
         recorded = load_checkpoints(layout, checkpoints)
         store_what["path"] = digest(recorded[0])

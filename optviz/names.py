@@ -13,6 +13,17 @@ def closest(name: Any, known: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+def cut(text: str, limit: int = 60) -> str:
+    """``text`` for a message, cut to ``limit`` characters with an ellipsis: an error names
+    what was given without echoing all of a huge input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def quoted(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut as by :func:`cut`."""
+    return cut(repr(value), limit)
+
+
 def did_you_mean(name: Any, known: Iterable[str]) -> str:
     """The tail of an unknown-name error: "; did you mean 'adam'? (known: sgd, adam)"."""
     known = list(known)

@@ -24,7 +24,7 @@ import torch
 
 from . import optim
 from . import optimizers as F
-from .names import closest, did_you_mean, same_value, short_value
+from .names import closest, cut, did_you_mean, quoted, same_value, short_value
 from .schedules import schedule as make_schedule
 from .torch_optimizers import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
                                torch_optimizer)
@@ -101,7 +101,7 @@ def get_optimizer(name: str, *, allow_import: bool = False, **hyperparams: Any) 
     arguments = hyperparameter_names(name, allow_import=allow_import)
     for key in hyperparams:
         if key not in arguments:
-            raise ValueError(f"{name} has no hyperparameter {key!r}{did_you_mean(key, arguments)}")
+            raise ValueError(f"{cut(name)} has no hyperparameter {quoted(key)}{did_you_mean(key, arguments)}")
     entry = BUILT_INS.get(name) or BUILT_INS.get(name.lower())
     if entry is not None:
         return entry.factory(**hyperparams)

@@ -33,6 +33,9 @@ A scenario file is data: an optimizer named by an import path (``name =
 with ``allow_import=True`` (``--allow-import`` on the command line).
 
 Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
+A file from elsewhere cannot hang or flood a run: it must be a regular file of at most
+MAX_SCENARIO_BYTES, nested at most MAX_DEPTH deep, with strings of at most MAX_STRING
+characters, and an experiment's settings within the ceilings of optviz.experiments.
 """
 
 from __future__ import annotations
@@ -40,12 +43,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import inspect
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .expressions import ExpressionError, parse_expression
+from .files import read_regular
 from .functions import FUNCTIONS, MAX_DIM, TestFunction, get_function
 from .names import closest, did_you_mean
 from .noise import check_noise
@@ -53,7 +59,8 @@ from .optimizers import Optimizer
 from .registry import get_optimizer, hyperparameter_names, known_names, scheduled
 from .penalties import Penalty, penalise, penalised
 from .result import Result
-from .simulate import MAX_RESULT_BYTES, simulate
+from .budget import BudgetError, check
+from .simulate import peak_bytes, simulate
 
 BUNDLED = Path(__file__).with_name("scenarios")  # shipped with the package
 
@@ -61,6 +68,10 @@ TOP_KEYS = ("title", "description", "function", "expression", "bounds", "dim", "
             "steps", "noise", "seed", "penalty", "optimizers", "outputs")
 STILL_KINDS = ("paths", "loss", "distance", "lr", "surface", "grid", "regularization")
 MAX_STEPS = 100_000
+MAX_SCENARIO_BYTES = 1 << 20  # a scenario is a page of text; this is a thousand pages
+MAX_DEPTH = 32  # tables and arrays within each other; the shipped files go 4 deep
+MAX_STRING = 10_000  # characters in one string value: a long description fits
+MAX_KEY = 100  # characters in one key
 
 
 class ScenarioError(ValueError):
@@ -167,14 +178,56 @@ def load(path: str | Path, *, allow_import: bool = False) -> Scenario | Experime
     """Read and validate a scenario file; ``allow_import`` lets its optimizers be import paths."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read: {error.strerror or error}") from None
+        raw = read_regular(path, MAX_SCENARIO_BYTES, "scenario file")
+    except ValueError as error:
+        raise ScenarioError(str(error)) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise ScenarioError(f"{path}: not valid TOML: {error}") from None
-    return _Reader(path, allow_import).scenario(data, hashlib.sha256(raw).hexdigest())
+    if nesting(text, MAX_DEPTH) > MAX_DEPTH:  # before parsing: tomllib's time grows with a key's depth squared
+        raise ScenarioError(f"{path}: nested more than {MAX_DEPTH} deep")
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError) as error:  # TOMLDecodeError, and ints of 5,000 digits
+        raise ScenarioError(f"{path}: not valid TOML: {_cut(str(error), 200)}") from None
+    reader = _Reader(path, allow_import)
+    reader.bounded(data)
+    return reader.scenario(data, hashlib.sha256(raw).hexdigest())
+
+
+_SPECIAL = re.compile(r"[\"'#\[\]{}.,=\n]")
+_STRING_ENDS = {  # the rest of a string after its opening quotes
+    '"""': re.compile(r'(?:[^"\\]|\\.|"(?!""))*""""{0,2}', re.S),
+    '"': re.compile(r'(?:[^"\\\n]|\\.)*"'),
+    "'''": re.compile(r"(?:[^']|'(?!''))*''''{0,2}"),
+    "'": re.compile(r"[^'\n]*'"),
+}
+
+
+def nesting(text: str, limit: float = float("inf")) -> int:
+    """How deep TOML text nests: open brackets and braces plus the dots of a dotted key,
+    counted outside strings and comments, without parsing; it stops counting past limit."""
+    depth = dots = deepest = 0
+    pos = 0
+    while match := _SPECIAL.search(text, pos):
+        char, pos = match.group(), match.end()
+        if char in "\"'":
+            quote = char * 3 if text.startswith(char * 3, match.start()) else char
+            end = _STRING_ENDS[quote].match(text, match.start() + len(quote))
+            pos = end.end() if end else len(text)
+        elif char == "#":
+            newline = text.find("\n", pos)
+            pos = len(text) if newline < 0 else newline
+        elif char == ".":
+            dots += 1
+        else:
+            dots = 0  # a dotted key ends at =, a comma, a bracket or a line's end
+            depth = depth + 1 if char in "[{" else max(depth - 1, 0) if char in "]}" else depth
+        deepest = max(deepest, depth + dots)
+        if deepest > limit:
+            break
+    return deepest
 
 
 class _Reader:
@@ -185,22 +238,41 @@ class _Reader:
         self.allow_import = allow_import
 
     def fail(self, key: str, message: str) -> ScenarioError:
-        return ScenarioError(f"{self.path}: {key}: {message}")
+        # other modules' messages may echo a long value of the file: one line stays readable
+        return ScenarioError(f"{self.path}: {key}: {_cut(message, 400)}")
 
     def unknown_keys(self, table: dict, allowed: Any, where: str) -> None:
         for key in table:
             if key not in allowed:
                 match = closest(key, allowed)
                 hint = f"; did you mean {match!r}?" if match else f" (allowed: {', '.join(allowed)})"
-                raise self.fail(f"{where}{key}", f"unknown key{hint}")
+                raise self.fail(f"{where}{_cut(key)}", f"unknown key{hint}")
 
     def typed(self, table: dict, key: str, kind: type | tuple, default: Any, where: str = "") -> Any:
         value = table.get(key, default)
         ok = isinstance(value, kind) and not (isinstance(value, bool) and bool not in _as_tuple(kind))
         if not ok:
             names = " or ".join(k.__name__ for k in _as_tuple(kind))
-            raise self.fail(f"{where}{key}", f"expected {names}, got {value!r}")
+            raise self.fail(f"{where}{key}", f"expected {names}, got {_shown(value)}")
         return value
+
+    def bounded(self, value: Any, where: str = "", depth: int = 0) -> None:
+        """Every table and array at most MAX_DEPTH deep, every key and string short enough,
+        every number finite (TOML writes inf and nan; no setting of optviz takes them)."""
+        if depth > MAX_DEPTH:
+            raise self.fail(_cut(where), f"nested more than {MAX_DEPTH} deep")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(_cut(where), f"{value} is not a finite number; every number must be")
+        if isinstance(value, str) and len(value) > MAX_STRING:
+            raise self.fail(_cut(where), f"a string of {len(value):,} characters, more than the {MAX_STRING:,} "
+                                         f"allowed: {_shown(value)}")
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(key, str) and len(key) > MAX_KEY:
+                raise self.fail(_cut(f"{where}.{key}" if where else key),
+                                f"a key of {len(key):,} characters, more than the {MAX_KEY} allowed")
+            inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
+            self.bounded(item, inner, depth + 1)
 
     def scenario(self, data: dict, fingerprint: str) -> Scenario | ExperimentScenario:
         if "experiment" in data:
@@ -217,10 +289,11 @@ class _Reader:
         if not 0 <= steps <= MAX_STEPS:
             raise self.fail("steps", f"must be between 0 and {MAX_STEPS}, got {steps}")
         optimizers, colours = self.optimizers(data.get("optimizers"))
-        needed = (steps + 1) * len(starts) * len(optimizers) * (function.dim + 2) * 8
-        if needed > MAX_RESULT_BYTES:
-            raise self.fail("steps", f"{steps} steps x {len(starts) * len(optimizers)} paths need "
-                                     f"{needed / 2**30:.1f} GiB, more than the {MAX_RESULT_BYTES / 2**30:.0f} GiB allowed")
+        paths = len(starts) * len(optimizers)
+        try:
+            check(peak_bytes(steps, paths, function.dim, 8), f"{steps} steps x {paths} paths", "use fewer steps or starts")
+        except BudgetError as error:
+            raise self.fail("steps", str(error)) from None
         outputs = self.outputs(data.get("outputs", {}))
         self.kinds_fit(outputs.kinds, function)
         noise, seed = self.noise(data, function)
@@ -251,14 +324,16 @@ class _Reader:
                 raise self.fail("outputs.kinds", f"{kind!r} draws 2D functions; {function.name} is {function.dim}D")
 
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
+        from .experiments import SettingError, check_settings
+
         known = experiments()
         self.unknown_keys(data, EXPERIMENT_KEYS, "")
         kind = self.typed(data, "experiment", str, "")
         if kind not in known:
-            raise self.fail("experiment", f"unknown experiment {kind!r}{did_you_mean(kind, known)}")
+            raise self.fail("experiment", f"unknown experiment {_shown(kind)}{did_you_mean(kind, known)}")
         settings = data.get("settings", {})
         if not isinstance(settings, dict):
-            raise self.fail("settings", f"expected a table, got {settings!r}")
+            raise self.fail("settings", f"expected a table, got {_shown(settings)}")
         signature = inspect.signature(known[kind])
         self.unknown_keys(settings, list(signature.parameters), "settings.")
         settings = {k: _tuples(v) for k, v in settings.items()}
@@ -266,12 +341,13 @@ class _Reader:
             signature.bind(**settings)
         except TypeError as error:
             raise self.fail("settings", str(error)) from None
-        for key, value in settings.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                raise self.fail(f"settings.{key}", f"must be >= 0, got {value}")
+        try:  # ranges and ceilings: a file must not start a run of days
+            check_settings(kind, settings)
+        except SettingError as error:
+            raise self.fail(f"settings.{error.key}", error.reason) from None
         for i, spec in enumerate(settings.get("optimizers", ()) if kind == "landscape" else ()):
             if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], dict)):
-                raise self.fail(f"settings.optimizers[{i}]", f'expected ["name", {{hyperparameters}}], got {spec!r}')
+                raise self.fail(f"settings.optimizers[{i}]", f'expected ["name", {{hyperparameters}}], got {_shown(spec)}')
             try:
                 get_optimizer(spec[0], allow_import=self.allow_import, **spec[1])
             except (TypeError, ValueError) as error:
@@ -283,7 +359,7 @@ class _Reader:
 
     def penalty(self, table: Any, where: str) -> Penalty:
         if not isinstance(table, dict):
-            raise self.fail(where, f"expected a table like {{l1 = 0.1, l2 = 0.5}}, got {table!r}")
+            raise self.fail(where, f"expected a table like {{l1 = 0.1, l2 = 0.5}}, got {_shown(table)}")
         self.unknown_keys(table, ("l1", "l2"), f"{where}.")
         try:
             return Penalty(**table)
@@ -334,13 +410,13 @@ class _Reader:
         points = data.get("starts", [data["start"]] if "start" in data else [list(function.start)])
         shape = f"{function.dim} numbers" + (" like [-1.5, 2]" if function.dim == 2 else " like [10]")
         if not isinstance(points, list) or not points:
-            raise self.fail(key, f"expected a list of points of {shape}, got {points!r}")
+            raise self.fail(key, f"expected a list of points of {shape}, got {_shown(points)}")
         for point in points:
             if not (isinstance(point, list) and len(point) == function.dim and all(_is_number(v) for v in point)):
-                raise self.fail(key, f"expected a point of {shape}, got {point!r}")
+                raise self.fail(key, f"expected a point of {shape}, got {_shown(point)}")
             for (lo, hi), v in zip(function.bounds, point):
                 if not lo <= v <= hi:
-                    raise self.fail(key, f"{point!r} lies outside the bounds {list(map(list, function.bounds))}")
+                    raise self.fail(key, f"{_shown(point)} lies outside the bounds {list(map(list, function.bounds))}")
         return tuple(tuple(float(v) for v in p) for p in points)
 
     def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -380,7 +456,7 @@ class _Reader:
                 opt = penalised(opt, penalty)
             label = label if isinstance(label, str) and label else opt.label
             if label in made:
-                raise self.fail(f"{where}.label", f"{label!r} is used twice: give each optimizer its own label")
+                raise self.fail(f"{where}.label", f"{_shown(label)} is used twice: give each optimizer its own label")
             made[label] = opt
             if colour is not None:
                 try:
@@ -391,7 +467,7 @@ class _Reader:
 
     def outputs(self, table: Any) -> Outputs:
         if not isinstance(table, dict):
-            raise self.fail("outputs", f"expected a table, got {table!r}")
+            raise self.fail("outputs", f"expected a table, got {_shown(table)}")
         fields = {f.name: f for f in dataclasses.fields(Outputs)}
         self.unknown_keys(table, fields, "outputs.")
         values: dict[str, Any] = {}
@@ -399,14 +475,22 @@ class _Reader:
             values[key] = self.typed(table, key, bool, fields[key].default, "outputs.")
         kinds = table.get("kinds", ["paths"])
         if not isinstance(kinds, list) or not kinds or any(k not in STILL_KINDS for k in kinds):
-            raise self.fail("outputs.kinds", f"expected a list drawn from {', '.join(STILL_KINDS)}, got {kinds!r}")
+            raise self.fail("outputs.kinds", f"expected a list drawn from {', '.join(STILL_KINDS)}, got {_shown(kinds)}")
         values["kinds"] = tuple(kinds)
         size = table.get("size", "slide")
         from_table = size if isinstance(size, str) else tuple(size) if isinstance(size, list) else None
         if not (from_table in ("slide", "square", "paper") or (
                 isinstance(from_table, tuple) and len(from_table) == 2 and all(isinstance(v, int) and 64 <= v <= 10_000 for v in from_table))):
-            raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {size!r}")
+            raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {_shown(size)}")
         values["size"] = from_table
+        if values["gif"]:
+            from .render.gif import check_gif_size
+            from .render.style import get_size
+
+            try:
+                check_gif_size(get_size(from_table))
+            except ValueError as error:
+                raise self.fail("outputs.size", str(error)) from None
         values["theme"] = self.choice(table, "theme", ("light", "dark"), "light")
         values["panels"] = self.choice(table, "panels", ("auto", "single", "optimizer"), "auto")
         values["frames"] = self.ranged(table, "frames", int, 2, 2000, 200)
@@ -420,7 +504,7 @@ class _Reader:
     def choice(self, table: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
         value = table.get(key, default)
         if value not in allowed:
-            raise self.fail(f"outputs.{key}", f"expected one of {', '.join(allowed)}, got {value!r}")
+            raise self.fail(f"outputs.{key}", f"expected one of {', '.join(allowed)}, got {_shown(value)}")
         return value
 
     def ranged(self, table: dict, key: str, kind: Any, low: float, high: float, default: Any) -> Any:
@@ -438,8 +522,12 @@ def _tuples(value: Any) -> Any:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    """A value as an error message echoes it: its repr, cut short."""
+    return _cut(repr(value))
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _as_tuple(kind: type | tuple) -> tuple:

@@ -19,13 +19,16 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
+from . import budget
 from .files import write_table
 from .functions import TestFunction, get_function
 from .names import did_you_mean
 from .optimizers import Optimizer
 from .registry import get_optimizer
-from .simulate import Progress, simulate
+from .simulate import Progress, check_steps, peak_bytes, simulate
 
+MAX_RESOLUTION = 2000  # a basins map of 2000 x 2000 starts
+MAX_CELLS = 1_000_000  # a sweep of 1000 x 1000 values
 LR_GRID = tuple(10.0 ** (k / 4) for k in range(-16, 5))  # 1e-4 .. 10, four per decade
 
 
@@ -121,6 +124,11 @@ def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]
     if x_name == y_name:
         raise ValueError(f"sweep two different hyperparameters, got {x_name} twice")
     check_sweep(name, hypers or {}, {x_name: xs, y_name: ys})
+    cells = len(xs) * len(ys)
+    if cells > MAX_CELLS:
+        raise ValueError(f"a sweep of {len(xs)} x {len(ys)} values has {cells:,} cells; at most {MAX_CELLS:,}")
+    budget.check(peak_bytes(check_steps(steps), cells, function.dim, 8),
+                 f"a sweep of {len(xs)} x {len(ys)} values and {steps} steps", "use fewer values or steps")
     xs, ys = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (len(ys), len(xs))
     grid = {**(hypers or {}), x_name: gx.reshape(-1, 1), y_name: gy.reshape(-1, 1)}
@@ -173,6 +181,12 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
         raise ValueError(f"basins are mapped on 2D functions; {function.name} is {function.dim}D")
     if not function.minima:
         raise ValueError(f"basins need known minima to sort the starts by; {function.name} has none")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 2 <= resolution <= MAX_RESOLUTION:
+        raise ValueError(f"resolution must be a whole number from 2 to {MAX_RESOLUTION}, got {resolution!r}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < math.inf:
+        raise ValueError(f"tolerance must be a positive finite number, got {tolerance!r}")
+    budget.check(peak_bytes(check_steps(steps), resolution**2, 2, 8),
+                 f"a basins map of {resolution} x {resolution} starts and {steps} steps", "use a smaller resolution (--n) or fewer steps")
     (x0, x1), (y0, y1) = function.bounds
     xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from . import optim
-from .names import did_you_mean, same_value, short_value
+from .names import did_you_mean, quoted, same_value, short_value
 from .schedules import Schedule, schedule as make_schedule
 
 # Classes whose step is element-wise on a single tensor: starts stacked in one tensor do not
@@ -127,13 +127,13 @@ def find_class(name: str, *, allow_import: bool) -> type:
     if found is not None:
         return found
     if ":" not in name and "." not in name:
-        raise OptimizerError(f"unknown optimizer {name!r}")
+        raise OptimizerError(f"unknown optimizer {quoted(name)}")
     if not allow_import:
-        raise OptimizerError(f"{name!r} is an import path: optviz imports a module named in a file only "
+        raise OptimizerError(f"{quoted(name)} is an import path: optviz imports a module named in a file only "
                              f"when the command line says --allow-import")
     module_name, sep, attribute = name.partition(":") if ":" in name else name.rpartition(".")
     if not module_name or not attribute:
-        raise OptimizerError(f"{name!r} is not an import path like package.module:Class")
+        raise OptimizerError(f"{quoted(name)} is not an import path like package.module:Class")
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any failure to import is the user's to read, in one line

@@ -265,7 +265,7 @@ def test_scenario_files_take_torch_names_schedules_noise_and_dimensions(tmp_path
     (["compare", "sphere", "nadamm"], "unknown optimizer 'nadamm'; did you mean 'nadam'"),
     (["compare", "sphere", "sgd", "--schedule", "StepLRR:step_size=3"], "did you mean 'StepLR'"),
     (["compare", "sphere", "sgd", "--schedule", "StepLR:step_sise=3"], "did you mean 'step_size'"),
-    (["compare", "sphere", "sgd", "--noise", "-1"], ">= 0"),
+    (["compare", "sphere", "sgd", "--noise", "-1"], "-1.0 is not in the range x>=0"),
     (["compare", "sphere", "sgd", "--noise", "nan"], "finite"),
     (["compare", "sphere", "sgd", "--dim", "0"], "dim must be a whole number from 1"),
     (["compare", "beale", "sgd", "--dim", "3"], "beale is 2D only"),

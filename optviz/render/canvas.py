@@ -13,10 +13,12 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import budget
 from ..files import atomic, writable_path
 from .style import MAX_SIDE, Size, Theme, get_size, get_theme, rc
 
 STILL_FORMATS = ("png", "svg", "pdf")
+BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
 RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
 
 
@@ -117,6 +119,8 @@ def check_dpi(dpi: Any, fig: Figure) -> float:
     width, height = fig.get_size_inches() * dpi
     if max(width, height) > MAX_SIDE:
         raise ValueError(f"dpi {dpi:g} makes a {width:.0f}x{height:.0f} picture; at most {MAX_SIDE} pixels a side")
+    budget.check(BYTES_PER_PIXEL * width * height, f"a {width:.0f}x{height:.0f} picture (dpi {dpi:g})",
+                 "use a lower dpi")
     return float(dpi)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from matplotlib import patheffects
@@ -11,12 +13,17 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.ticker import MaxNLocator
 
+from ..errors import BadInput
 from ..functions import TestFunction
 from .canvas import axes_level
 from .frames import Box
 from .style import Theme
 
 NICE = (1.0, 2.0, 5.0)  # log-spaced levels at 1, 2 and 5 of every decade
+
+
+class NothingToDraw(BadInput):
+    """A function with no finite value in the frame it is drawn over."""
 
 
 def heading(function: TestFunction) -> str:
@@ -33,9 +40,21 @@ def grid_values(function: TestFunction, region: Box | None = None, resolution: i
     xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
     X, Y = torch.meshgrid(xs, ys, indexing="xy")
-    with np.errstate(all="ignore"):
-        Z = function(torch.stack([X, Y], dim=-1))
-    return X.numpy(), Y.numpy(), Z.numpy()
+    Z = sampled(function, torch.stack([X, Y], dim=-1), ((x0, x1), (y0, y1)))
+    return X.numpy(), Y.numpy(), Z
+
+
+def sampled(function: TestFunction, points: torch.Tensor, frame: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """f at the points of a frame, as numpy; NothingToDraw, before any drawing, if no value
+    is finite. Quiet: NaN where f is undefined (log of a negative) is expected here, and a
+    warning about it would only reach the terminal."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = function(points).numpy()
+    if not np.isfinite(values).any():
+        box = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in frame)
+        raise NothingToDraw(f"{function.value} is not finite anywhere in the frame {box}: nothing to draw")
+    return values
 
 
 def contour_levels(z: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -43,7 +62,7 @@ def contour_levels(z: np.ndarray) -> tuple[np.ndarray, bool]:
     decades (log), else evenly at round numbers."""
     finite = z[np.isfinite(z)]
     if not finite.size:
-        raise ValueError("the function is not finite anywhere in the frame: nothing to draw")
+        raise NothingToDraw("the function is not finite anywhere in the frame: nothing to draw")
     lo, hi = float(finite.min()), float(finite.max())
     if hi <= lo:
         return np.array([lo - 1, lo, lo + 1]), False
@@ -109,13 +128,14 @@ def function_curve(function: TestFunction, ax: Axes, theme: Theme, *, region: tu
         raise ValueError(f"function_curve draws 1D functions; {function.name} is {function.dim}D")
     lo, hi = region if region is not None else function.bounds[0]
     xs = torch.linspace(lo, hi, 800, dtype=torch.float64).unsqueeze(-1)
-    values = function(xs).numpy()
+    values = sampled(function, xs, ((lo, hi),))
     ax.plot(xs[:, 0].numpy(), values, color=theme.muted, linewidth=2.2, zorder=1)
     for m in function.minima:
         if lo <= m.point[0] <= hi:
             star(ax, m.point[0], m.value, theme=theme)
-    pad = 0.06 * (values.max() - values.min())
-    ax.set(xlim=(lo, hi), ylim=(values.min() - pad, values.max() + pad), xlabel="x", ylabel="f(x)")
+    finite = values[np.isfinite(values)]  # the curve's gaps (log x below 0) have no height
+    pad = 0.06 * (finite.max() - finite.min())
+    ax.set(xlim=(lo, hi), ylim=(finite.min() - pad, finite.max() + pad), xlabel="x", ylabel="f(x)")
 
 
 def star(ax: Axes, x: float, y: float, *, theme: Theme, size: float = 16) -> None:

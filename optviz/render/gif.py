@@ -25,6 +25,8 @@ from matplotlib import font_manager
 from matplotlib.colors import to_rgb
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
+from .. import budget
+from ..errors import BadInput
 from ..files import atomic, writable_path
 from ..result import Result
 from .canvas import figure
@@ -37,6 +39,8 @@ from .trajectories import (Trace, divergence_text, drawable, draw, legend_label,
 PANELS = ("auto", "single", "optimizer")
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
 MAX_FRAMES = 2000
+BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
+MAX_GIF_PIXELS = 4000 * 4000  # beyond a 4K slide, and where numpy's buffers start to fail
 MAX_FPS = 50  # GIF delays are in hundredths of a second: faster is not kept by viewers
 
 
@@ -97,7 +101,7 @@ def animate(
     result = drawable(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, hold, panels, max_bytes)
-    size = get_size(size)
+    size = check_gif_size(get_size(size))
     fps = float(fps) if fps is not None else min(20.0, max(2.5, result.steps / 4))
     film = _Film(result, panels, get_theme(theme), size, title, palette)
     steps = film.moving(_frame_steps(result.steps, every, max_frames))
@@ -115,6 +119,15 @@ def animate(
     with atomic(path) as tmp:
         tmp.write_bytes(data)
     return Animation(path, len(steps), len(steps) / fps + hold, film.width, film.height)
+
+
+def check_gif_size(size: Size) -> Size:
+    """The size, if a GIF of it is within MAX_GIF_PIXELS and the memory budget."""
+    if size.width * size.height > MAX_GIF_PIXELS:
+        raise BadInput(f"a {size.width}x{size.height} GIF has {size.width * size.height:,} pixels a frame; at most "
+                       f"{MAX_GIF_PIXELS:,} (4000x4000)")
+    budget.check(BYTES_PER_PIXEL * size.width * size.height, f"a {size.width}x{size.height} GIF", "use a smaller size")
+    return size
 
 
 def _check_options(fps: Any, every: Any, max_frames: Any, hold: Any, panels: Any, max_bytes: Any) -> None:
