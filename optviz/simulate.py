@@ -33,6 +33,7 @@ from .torch_optimizers import TorchOptimizer, make
 
 MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
 MAX_STEPS = 1_000_000
+CHECK_EVERY = 16  # steps between looks for divergence (see simulate's loop)
 
 # progress(what, done, total): called as work advances, for progress bars
 Progress = Callable[[str, int, int], None]
@@ -86,35 +87,44 @@ def simulate(
     centre = bounds_t.mean(dim=1)
     reach = divergence_factor * float((bounds_t[:, 1] - bounds_t[:, 0]).max())
     diverged_at = torch.full((paths,), -1, dtype=torch.int64)
+    grad_norms = torch.empty(steps + 1, paths, dtype=dtype)  # of the gradients the loop computes anyway
 
+    for label, runner in zip(sources, runners):
+        if label in lrs and not runner.lr_moves:
+            lrs[label].fill_(runner.lr())
+    # divergence is looked for in slabs of steps (one pass over many is cheaper than many passes),
+    # every step where an optimizer must know which of its paths are still alive
+    every = 1 if any(runner.needs_alive for runner in runners) else CHECK_EVERY
+    checked = 0
     for t in range(1, steps + 1):
         params = positions[t - 1]
         grad = function.grad(params)
+        grad_norms[t - 1] = torch.linalg.vector_norm(grad, dim=-1)
         if gradient_noise is not None:
             gradient_noise.begin_step()
         for label, runner, block in zip(sources, runners, blocks):
             shake = None if gradient_noise is None else gradient_noise.draw(params[block])
-            if label in lrs:
+            if label in lrs and runner.lr_moves:
                 lrs[label][t - 1] = runner.lr()
-            alive = diverged_at[block] < 0
+            alive = diverged_at[block] < 0 if runner.needs_alive else None
             positions[t, block] = runner.step(params[block], grad[block], shake, alive)
-        escaped = ~((positions[t] - centre).abs() <= reach).all(dim=-1)  # NaN compares False
-        diverged_at = torch.where((diverged_at < 0) & escaped, t, diverged_at)
+        if t - checked == every or t == steps:
+            diverged_at = _diverged(positions[checked + 1 : t + 1], checked + 1, centre, reach, diverged_at)
+            checked = t
         if progress is not None:
             progress("steps", t, steps)
 
-    # past its divergence step a path is no data; at it, only a finite escaped point is
-    step = torch.arange(steps + 1).unsqueeze(1)
-    stopped = (diverged_at >= 0) & (step > diverged_at)
-    positions[stopped] = float("nan")
-    positions[~torch.isfinite(positions).all(dim=-1)] = float("nan")
+    grad_norms[steps] = torch.linalg.vector_norm(function.grad(positions[steps]), dim=-1)
+    gone = diverged_at >= 0
+    if bool(gone.any()):  # only a diverged path can hold a point that is not finite
+        _stop(positions, grad_norms, gone, diverged_at[gone], function)
     return Result(
         function=function,
         optimizers=sources,
         starts=starts,
         positions=positions,
         losses=function(positions),
-        grad_norms=torch.linalg.vector_norm(function.grad(positions), dim=-1),
+        grad_norms=grad_norms,
         diverged_at=diverged_at,
         modes={label: runner.mode for label, runner in zip(sources, runners)},
         lrs=lrs,
@@ -129,6 +139,8 @@ class _Pure:
     """An optviz optimizer: the whole block in one pure step."""
 
     mode = "batched"
+    needs_alive = False  # diverged paths step on as NaN or inf, harmlessly
+    lr_moves = False
 
     def __init__(self, opt: Optimizer, starts: Tensor) -> None:
         self.opt, self.state = opt, opt.init(starts)
@@ -137,7 +149,7 @@ class _Pure:
         lr = self.opt.hyperparams.get("lr")
         return float(lr) if isinstance(lr, float) or (isinstance(lr, Tensor) and lr.numel() == 1) else None
 
-    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
+    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor | None) -> Tensor:
         new, self.state = self.opt.step(params, grad if noise is None else grad + noise, self.state)
         return new
 
@@ -146,6 +158,8 @@ class _TorchBatched:
     """A torch optimizer of the element-wise family: the block as one (n, dim) parameter."""
 
     mode = "batched"
+    needs_alive = False
+    lr_moves = True  # a schedule, or the optimizer itself, may change it
 
     def __init__(self, source: TorchOptimizer, starts: Tensor) -> None:
         self.label = source.label
@@ -155,7 +169,7 @@ class _TorchBatched:
     def lr(self) -> float | None:
         return _group_lr(self.opt)
 
-    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
+    def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor | None) -> Tensor:
         self.param.grad = grad if noise is None else grad + noise
         _guarded(self.label, self.opt.step)
         step_all(self.schedulers)
@@ -165,6 +179,9 @@ class _TorchBatched:
 class _TorchPerStart:
     """Any other torch optimizer: one parameter and one instance per start, with a closure
     for the classes whose step requires one."""
+
+    needs_alive = True  # a diverged path is skipped: its optimizer may not survive it
+    lr_moves = True
 
     def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction) -> None:
         self.label, self.function, self.closure = source.label, function, source.needs_closure
@@ -253,6 +270,31 @@ def _source(name: str | None, opt: Any) -> Source:
         return as_source(opt)
     except TypeError as error:
         raise TypeError(f"optimizer {name!r}: {error}" if name else str(error)) from None
+
+
+def _stop(positions: Tensor, grad_norms: Tensor, gone: Tensor, at: Tensor, function: TestFunction) -> None:
+    """Past its divergence step a path is no data, and at it only a finite escaped point is:
+    the diverged paths' other points become NaN, and their gradient norms with them."""
+    lost = positions[:, gone]
+    step = torch.arange(len(positions)).unsqueeze(1)
+    lost[(step > at) | ~torch.isfinite(lost).all(dim=-1)] = float("nan")
+    positions[:, gone] = lost
+    grad_norms[:, gone] = torch.linalg.vector_norm(function.grad(lost), dim=-1)
+
+
+def _diverged(slab: Tensor, first: int, centre: Tensor, reach: float, diverged_at: Tensor) -> Tensor:
+    """``diverged_at`` with the first step of ``slab`` (steps first, first + 1, ...) at which
+    each path not yet diverged is non-finite or further than ``reach`` from ``centre``."""
+    # two passes find whether any path left (NaN compares False, and max and min keep it);
+    # only then is the step looked for, on the paths that left
+    low, high = torch.aminmax(slab, dim=0)
+    left = ~((high <= centre + reach) & (low >= centre - reach)).all(dim=-1) & (diverged_at < 0)
+    if not bool(left.any()):
+        return diverged_at
+    escaped = ~((slab[:, left] - centre).abs() <= reach).all(dim=-1)  # (k, paths that left)
+    found = diverged_at.clone()
+    found[left] = first + escaped.to(torch.uint8).argmax(dim=0)
+    return found
 
 
 def peak_bytes(steps: int, paths: int, dim: int, element: int) -> int:

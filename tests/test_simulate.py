@@ -140,3 +140,22 @@ def test_bad_input(kwargs, error, message):
     args = dict(function="quadratic", optimizers={"sgd": optviz.sgd()}, starts=None, steps=5) | kwargs
     with pytest.raises(error, match=message):
         optviz.simulate(args.pop("function"), args.pop("optimizers"), **args)
+
+
+def test_gradient_norms_and_divergence_found_in_slabs_match_a_step_by_step_look():
+    # the loop keeps the norms of the gradients it computes and looks for divergence every
+    # CHECK_EVERY steps; both must be what a look at every recorded point gives
+    # on the saddle, paths leave along y at rates set by their start and lr: steps 32 to 71
+    starts = torch.tensor([[0.5, 1e-1], [0.5, 1e-2], [0.5, 1e-3], [0.5, 0.0]], dtype=torch.float64)
+    result = optviz.simulate("saddle", {"a": optviz.sgd(lr=0.1), "b": optviz.sgd(lr=0.15)}, starts, 90)
+    fn = result.function
+    expected = torch.linalg.vector_norm(fn.grad(result.positions), dim=-1)
+    assert torch.equal(result.grad_norms.isnan(), expected.isnan())
+    assert torch.equal(result.grad_norms.nan_to_num(), expected.nan_to_num())
+    bounds = torch.tensor(fn.bounds, dtype=torch.float64)
+    reach = 100 * float((bounds[:, 1] - bounds[:, 0]).max())
+    for b in range(result.positions.shape[1]):
+        far = ~((result.positions[:, b] - bounds.mean(dim=1)).abs() <= reach).all(dim=-1)
+        first = int(far.nonzero()[0]) if far.any() else -1
+        assert result.diverged_at[b].item() == first
+    assert result.diverged_at.tolist() == [46, 59, 71, -1, 32, 41, 50, -1]
