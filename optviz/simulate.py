@@ -87,7 +87,8 @@ def simulate(
     centre = bounds_t.mean(dim=1)
     reach = divergence_factor * float((bounds_t[:, 1] - bounds_t[:, 0]).max())
     diverged_at = torch.full((paths,), -1, dtype=torch.int64)
-    grad_norms = torch.empty(steps + 1, paths, dtype=dtype)  # of the gradients the loop computes anyway
+    # the values and gradient norms at every point, filled as the loop passes them
+    losses, grad_norms = torch.empty(steps + 1, paths, dtype=dtype), torch.empty(steps + 1, paths, dtype=dtype)
 
     for label, runner in zip(sources, runners):
         if label in lrs and not runner.lr_moves:
@@ -98,6 +99,7 @@ def simulate(
     checked = 0
     for t in range(1, steps + 1):
         params = positions[t - 1]
+        losses[t - 1] = function(params)  # while the step's points are in cache
         grad = function.grad(params)
         grad_norms[t - 1] = torch.linalg.vector_norm(grad, dim=-1)
         if gradient_noise is not None:
@@ -114,16 +116,17 @@ def simulate(
         if progress is not None:
             progress("steps", t, steps)
 
+    losses[steps] = function(positions[steps])
     grad_norms[steps] = torch.linalg.vector_norm(function.grad(positions[steps]), dim=-1)
     gone = diverged_at >= 0
     if bool(gone.any()):  # only a diverged path can hold a point that is not finite
-        _stop(positions, grad_norms, gone, diverged_at[gone], function)
+        _stop(positions, losses, grad_norms, gone, diverged_at[gone], function)
     return Result(
         function=function,
         optimizers=sources,
         starts=starts,
         positions=positions,
-        losses=function(positions),
+        losses=losses,
         grad_norms=grad_norms,
         diverged_at=diverged_at,
         modes={label: runner.mode for label, runner in zip(sources, runners)},
@@ -272,13 +275,15 @@ def _source(name: str | None, opt: Any) -> Source:
         raise TypeError(f"optimizer {name!r}: {error}" if name else str(error)) from None
 
 
-def _stop(positions: Tensor, grad_norms: Tensor, gone: Tensor, at: Tensor, function: TestFunction) -> None:
+def _stop(positions: Tensor, losses: Tensor, grad_norms: Tensor, gone: Tensor, at: Tensor,
+          function: TestFunction) -> None:
     """Past its divergence step a path is no data, and at it only a finite escaped point is:
-    the diverged paths' other points become NaN, and their gradient norms with them."""
+    the diverged paths' other points become NaN, and their values and gradient norms with them."""
     lost = positions[:, gone]
     step = torch.arange(len(positions)).unsqueeze(1)
     lost[(step > at) | ~torch.isfinite(lost).all(dim=-1)] = float("nan")
     positions[:, gone] = lost
+    losses[:, gone] = function(lost)
     grad_norms[:, gone] = torch.linalg.vector_norm(function.grad(lost), dim=-1)
 
 
