@@ -60,6 +60,31 @@ def linear_data(n: int, d: int, generator: torch.Generator) -> tuple[Tensor, Ten
     return x, 0.05 + 0.01 * x.sum(dim=1, keepdim=True) + 0.01 * torch.randn(n, 1, generator=generator)
 
 
+def epoch(model: nn.Module, loss: Callable[[Tensor, Tensor], Tensor], x: Tensor, y: Tensor,
+          optimizer: torch.optim.Optimizer, batch: int, generator: torch.Generator,
+          on_step: Callable[[nn.Module], None] | None = None) -> None:
+    """One epoch of minibatches of ``batch`` in an order drawn from ``generator``, each step
+    through a closure for the optimizers that need one; ``on_step(model)`` after every step."""
+    closure_needed = needs_closure(type(optimizer))
+    order = torch.randperm(len(x), generator=generator)
+    for i in range(0, len(x), batch):
+        idx = order[i : i + batch]
+
+        def batch_loss(idx: Tensor = idx) -> Tensor:
+            optimizer.zero_grad()
+            value = loss(model(x[idx]), y[idx])
+            value.backward()
+            return value
+
+        if closure_needed:  # LBFGS evaluates the batch's loss as often as it needs
+            optimizer.step(batch_loss)
+        else:
+            batch_loss()
+            optimizer.step()
+        if on_step is not None:
+            on_step(model)
+
+
 def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: tuple[Tensor, ...], *, batch: int,
           epochs: int, generator: torch.Generator,
           on_step: Callable[[nn.Module], None] | None = None) -> tuple[list[float], list[float]]:
@@ -75,25 +100,8 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: tuple[Tensor
         return result
 
     train_curve, test_curve = map(list, zip(evaluate()))
-    closure_needed = needs_closure(type(optimizer))
     for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
-        for i in range(0, len(x), batch):
-            idx = order[i : i + batch]
-
-            def batch_loss(idx: Tensor = idx) -> Tensor:
-                optimizer.zero_grad()
-                value = loss(model(x[idx]), y[idx])
-                value.backward()
-                return value
-
-            if closure_needed:  # LBFGS evaluates the batch's loss as often as it needs
-                optimizer.step(batch_loss)
-            else:
-                batch_loss()
-                optimizer.step()
-            if on_step is not None:
-                on_step(model)
+        epoch(model, loss, x, y, optimizer, batch, generator, on_step)
         tr, te = evaluate()
         train_curve.append(tr)
         test_curve.append(te)

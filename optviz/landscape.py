@@ -35,14 +35,14 @@ from torch import Tensor, nn
 
 from . import budget
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
-from .experiments import mlp_data, mlp_model
+from .experiments import epoch, mlp_data, mlp_model
 from .functions import TestFunction, sampled_function
 from .optimizers import Optimizer
 from .registry import BUILT_INS, as_source, get_optimizer
 from .result import Result
 from .schedules import step_all
 from .simulate import Progress
-from .torch_optimizers import TorchOptimizer, needs_closure
+from .torch_optimizers import TorchOptimizer
 from .weights import Directions, Layout, WeightsError, filter_normalised, load_checkpoints, principal
 
 DEFAULT_OPTIMIZERS = (
@@ -363,28 +363,16 @@ def _trajectory(initial: nn.Module, loss_fn: Callable, train: list[tuple[Tensor,
     y = torch.cat([y for _, y in train])
     generator = torch.Generator().manual_seed(seed)
     params, buffers = map(list, zip(layout.flatten(model.state_dict())))
-    closure_needed = needs_closure(type(opt))
+
+    def record(trained: nn.Module) -> None:
+        step_all(schedulers)
+        p, b = layout.flatten(trained.state_dict())
+        params.append(p.clone())
+        buffers.append(b.clone())
+        count()
+
     for _ in range(epochs):
-        order = torch.randperm(len(x), generator=generator)
-        for i in range(0, len(x), batch):
-            idx = order[i : i + batch]
-
-            def batch_loss(idx: Tensor = idx) -> Tensor:
-                opt.zero_grad()
-                value = loss_fn(model(x[idx]), y[idx])
-                value.backward()
-                return value
-
-            if closure_needed:  # LBFGS evaluates the batch's loss as often as it needs
-                opt.step(batch_loss)
-            else:
-                batch_loss()
-                opt.step()
-            step_all(schedulers)
-            p, b = layout.flatten(model.state_dict())
-            params.append(p.clone())
-            buffers.append(b.clone())
-            count()
+        epoch(model, loss_fn, x, y, opt, batch, generator, record)
     return torch.stack(params), torch.stack(buffers)
 
 
