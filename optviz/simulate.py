@@ -290,15 +290,17 @@ def _stop(positions: Tensor, losses: Tensor, grad_norms: Tensor, gone: Tensor, a
 def _diverged(slab: Tensor, first: int, centre: Tensor, reach: float, diverged_at: Tensor) -> Tensor:
     """``diverged_at`` with the first step of ``slab`` (steps first, first + 1, ...) at which
     each path not yet diverged is non-finite or further than ``reach`` from ``centre``."""
-    # two passes find whether any path left (NaN compares False, and max and min keep it);
-    # only then is the step looked for, on the paths that left
+    # two passes find the paths that may have left (NaN compares False, and max and min keep
+    # it), with a margin so that rounding cannot hide one; the exact test then decides
+    near = reach * (1 - 1e-6)
     low, high = torch.aminmax(slab, dim=0)
-    left = ~((high <= centre + reach) & (low >= centre - reach)).all(dim=-1) & (diverged_at < 0)
-    if not bool(left.any()):
+    maybe = ~((high <= centre + near) & (low >= centre - near)).all(dim=-1) & (diverged_at < 0)
+    if not bool(maybe.any()):
         return diverged_at
-    escaped = ~((slab[:, left] - centre).abs() <= reach).all(dim=-1)  # (k, paths that left)
+    escaped = ~((slab[:, maybe] - centre).abs() <= reach).all(dim=-1)  # (k, paths that may have left)
+    steps = torch.where(escaped.any(dim=0), first + escaped.to(torch.uint8).argmax(dim=0), -1)
     found = diverged_at.clone()
-    found[left] = first + escaped.to(torch.uint8).argmax(dim=0)
+    found[maybe] = steps
     return found
 
 

@@ -159,3 +159,13 @@ def test_gradient_norms_and_divergence_found_in_slabs_match_a_step_by_step_look(
         first = int(far.nonzero()[0]) if far.any() else -1
         assert result.diverged_at[b].item() == first
     assert result.diverged_at.tolist() == [46, 59, 71, -1, 32, 41, 50, -1]
+
+
+def test_a_path_at_the_edge_of_the_reach_is_judged_by_the_exact_test():
+    # a path a hair inside the reach never diverged; one a hair outside did, at the first step
+    # looked at (the start itself is not judged)
+    fn = optviz.get_function("x**2 + y**2", bounds=((-1, 1), (-1, 1)))
+    reach = 100 * 2.0
+    edge = torch.tensor([[reach * (1 - 1e-9), 0.0], [reach * (1 + 1e-9), 0.0]], dtype=torch.float64)
+    result = optviz.simulate(fn, optviz.sgd(lr=0.0), edge, 20)
+    assert result.diverged_at.tolist() == [-1, 1]
