@@ -132,7 +132,7 @@ def test_default_start_and_zero_steps():
         (dict(starts=[[1 + 2j, 0]]), TypeError, "starts must be real numbers, got torch.complex"),
         (dict(steps=2.5), TypeError, "steps must be an int"),
         (dict(steps=900_000, starts=torch.zeros(5000, 2)), ValueError,
-         r"900000 steps x 5000 paths in 2D needs about 241.4 GiB at its peak, more than the .* allowed: use fewer steps"),
+         r"900000 steps x 5000 paths in 2D needs about 147.5 GiB at its peak, more than the .* allowed: use fewer steps"),
         (dict(dtype=torch.int32), TypeError, "dtype must be torch.float32 or torch.float64"),
     ],
 )
