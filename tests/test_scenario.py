@@ -77,7 +77,7 @@ BAD = [
     (GOOD.replace("lr = 0.05", 'lr = "fast"'), "lr must be a float or a tensor, got str"),
     (GOOD.replace("steps = 10", "stepz = 10"), "stepz: unknown key; did you mean 'steps'"),
     (GOOD.replace("steps = 10", "steps = -3"), "steps: must be between 0 and 100000, got -3"),
-    (GOOD.replace("steps = 10", "steps = 100000\nstarts = " + str([[0.0, 0.0]] * 3000)).replace("start = [-1.5, 2]\n", ""), "GiB"),
+    (GOOD.replace("steps = 10", "steps = 100000\nstarts = " + str([[0.0, 0.0]] * 30000)).replace("start = [-1.5, 2]\n", ""), "GiB"),
     (GOOD.replace("steps = 10", 'steps = "ten"'), "steps: expected int, got 'ten'"),
     (GOOD.replace("[-1.5, 2]", "[5, 5]"), r"start: \[5, 5\] lies outside the bounds"),
     (GOOD.replace("[-1.5, 2]", "[1, 2, 3]"), "start: expected a point of 2 numbers"),

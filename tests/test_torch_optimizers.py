@@ -269,7 +269,7 @@ def test_scenario_files_take_torch_names_schedules_noise_and_dimensions(tmp_path
     (["compare", "sphere", "sgd", "--noise", "nan"], "finite"),
     (["compare", "sphere", "sgd", "--dim", "0"], "dim must be a whole number from 1"),
     (["compare", "beale", "sgd", "--dim", "3"], "beale is 2D only"),
-    (["compare", "sphere", "sgd", "--dim", "100000", "--steps", "10000"], "GiB"),
+    (["compare", "sphere", "sgd", "--dim", "100000", "--steps", "100000"], "GiB"),
 ])
 def test_bad_optimizers_schedules_noise_and_dimensions_are_one_line(args, message):
     out = CliRunner().invoke(main, args)
