@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from . import optim
 from .files import write_table
+from .names import cut, quoted
 from .torch_optimizers import needs_closure
 
 
@@ -265,7 +266,7 @@ def _at_most(key: str, value: int, limit: int, how: str, what: str) -> None:
 def _whole(low: int, high: int) -> Callable[[str, Any], None]:
     def check(key: str, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingError(key, f"must be a whole number between {low} and {high}, got {_shown(value)}")
+            raise SettingError(key, f"must be a whole number between {low} and {high}, got {quoted(value)}")
     return check
 
 
@@ -274,7 +275,7 @@ def _number(low: float, high: float, *, below_high: bool = False) -> Callable[[s
         ok = _is_number(value) and low <= value and (value < high if below_high else value <= high)
         if not ok:
             top = f"below {high:g}" if below_high else f"{high:g}"
-            raise SettingError(key, f"must be a number from {low:g} to {top}, got {_shown(value)}")
+            raise SettingError(key, f"must be a number from {low:g} to {top}, got {quoted(value)}")
     return check
 
 
@@ -282,7 +283,7 @@ def _choice(*allowed: Any) -> Callable[[str, Any], None]:
     def check(key: str, value: Any) -> None:
         # bool is an int: true must not pass for 1
         if not any(value == a and type(value) is type(a) for a in allowed):
-            raise SettingError(key, f"must be one of {', '.join(map(repr, allowed))}, got {_shown(value)}")
+            raise SettingError(key, f"must be one of {', '.join(map(repr, allowed))}, got {quoted(value)}")
     return check
 
 
@@ -293,7 +294,7 @@ def _count(key: str, value: Any, what: str) -> None:
 
 def _lambdas(key: str, value: Any) -> None:
     if not isinstance(value, tuple):
-        raise SettingError(key, f"expected a list of numbers like [0, 3], got {_shown(value)}")
+        raise SettingError(key, f"expected a list of numbers like [0, 3], got {quoted(value)}")
     _count(key, value, "lambdas")
     for i, lam in enumerate(value):
         _number(0, MAX_DECAY)(f"{key}[{i}]", lam)
@@ -302,23 +303,23 @@ def _lambdas(key: str, value: Any) -> None:
 def _variants(key: str, value: Any) -> None:
     if not isinstance(value, dict):
         raise SettingError(key, f'expected a table like {{"no decay" = {{}}, "decay" = {{weight_decay = 0.01}}}}, '
-                                f"got {_shown(value)}")
+                                f"got {quoted(value)}")
     _count(key, value, "variants")
     options = {"weight_decay": _number(0, MAX_DECAY), "dropout": _number(0, 1, below_high=True)}
     for name, variant in value.items():
-        where = f"{key}.{_cut(name, 40)}"
+        where = f"{key}.{cut(name, 40)}"
         if not isinstance(variant, dict):
-            raise SettingError(where, f"expected a table of weight_decay and dropout, got {_shown(variant)}")
+            raise SettingError(where, f"expected a table of weight_decay and dropout, got {quoted(variant)}")
         for option, number in variant.items():
             if option not in options:
-                raise SettingError(f"{where}.{_cut(option, 40)}", "unknown option (allowed: weight_decay, dropout)")
+                raise SettingError(f"{where}.{cut(option, 40)}", "unknown option (allowed: weight_decay, dropout)")
             options[option](f"{where}.{option}", number)
 
 
 def _optimizers(key: str, value: Any) -> None:
     # each entry's name and hyperparameters are checked by optviz.registry, in optviz.scenario
     if not isinstance(value, tuple):
-        raise SettingError(key, f'expected a list of ["name", {{hyperparameters}}] pairs, got {_shown(value)}')
+        raise SettingError(key, f'expected a list of ["name", {{hyperparameters}}] pairs, got {quoted(value)}')
     _count(key, value, "optimizers")
 
 
@@ -329,7 +330,7 @@ def _span(key: str, value: Any) -> None:
         _span_box(value)  # landscape's own rule
     except LandscapeError:
         raise SettingError(key, f"must be a positive number s (for -s..s) or [a0, a1, b0, b1] with a0 < a1 and "
-                                f"b0 < b1, within 1e6, got {_shown(value)}") from None
+                                f"b0 < b1, within 1e6, got {quoted(value)}") from None
 
 
 def _line(key: str, value: Any) -> None:
@@ -339,12 +340,12 @@ def _line(key: str, value: Any) -> None:
 
 def _flag(key: str, value: Any) -> None:
     if not isinstance(value, bool):
-        raise SettingError(key, f"must be true or false, got {_shown(value)}")
+        raise SettingError(key, f"must be true or false, got {quoted(value)}")
 
 
 def _device(key: str, value: Any) -> None:
     if not (isinstance(value, str) and re.fullmatch(r"cpu|cuda(:\d{1,3})?", value, re.ASCII)):
-        raise SettingError(key, f"must be 'cpu', 'cuda' or 'cuda:N', got {_shown(value)}")
+        raise SettingError(key, f"must be 'cpu', 'cuda' or 'cuda:N', got {quoted(value)}")
 
 
 _COMMON = {"epochs": _whole(1, MAX_EPOCHS), "batch": _whole(1, MAX_EXAMPLES), "seed": _whole(0, MAX_SEED)}
@@ -372,9 +373,3 @@ def _is_number(value: Any) -> bool:
         isinstance(value, int) or math.isfinite(value))
 
 
-def _shown(value: Any) -> str:
-    return _cut(repr(value), 60)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"

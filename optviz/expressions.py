@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from .functions import MAX_DIM, TestFunction
+from .names import quoted
 
 FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
@@ -36,7 +37,7 @@ OPERATORS = {
 }
 MAX_EXPONENT = 100
 MAX_LENGTH = 500
-QUOTED = 60  # characters of a formula a message repeats: hostile text is not echoed whole
+QUOTED = 61  # characters of a formula a message repeats, the ellipsis included: hostile text is not echoed whole
 DEFAULT_BOUNDS = (-5.0, 5.0)  # per coordinate, when none are given
 
 Compiled = Callable[[Tensor], Tensor | float]  # points (..., dim) -> values
@@ -59,21 +60,21 @@ def parse_expression(
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"formula {_quote(text)} is {len(text):,} characters long; the limit is {MAX_LENGTH}")
+        raise ExpressionError(f"formula {quoted(text, QUOTED)} is {len(text):,} characters long; the limit is {MAX_LENGTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise ExpressionError(f"{_quote(text)} is not a formula: {error.msg} at column {error.offset}") from None
+        raise ExpressionError(f"{quoted(text, QUOTED)} is not a formula: {error.msg} at column {error.offset}") from None
     if bounds is None:
         highest = max([2, *_indices(tree)])
         if highest > MAX_DIM:  # x999999 would otherwise make a million coordinates
-            raise ExpressionError(f"in {_quote(text)}: x{highest} is beyond the {MAX_DIM:,} coordinates a point may have")
+            raise ExpressionError(f"in {quoted(text, QUOTED)}: x{highest} is beyond the {MAX_DIM:,} coordinates a point may have")
         bounds = (DEFAULT_BOUNDS,) * highest
     bounds = tuple((float(lo), float(hi)) for lo, hi in bounds)
     if not 1 <= len(bounds) <= MAX_DIM or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi)
                                                 for lo, hi in bounds):
         raise ExpressionError(f"bounds must be 1 to {MAX_DIM:,} finite pairs (lo, hi) with lo < hi, "
-                              f"got {_quote(bounds)}")
+                              f"got {quoted(bounds, QUOTED)}")
     names = {f"x{k + 1}": k for k in range(len(bounds))}
     names.update({"x": 0, "y": 1} if len(bounds) == 2 else {"x": 0} if len(bounds) == 1 else {})
     compiled = _compile(tree.body, text, names)  # the whitelist first: nothing else is evaluated
@@ -132,7 +133,7 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
         dim = len(names) - ("x" in names) - ("y" in names)
         shown = [n for n in ("x", "y") if n in names] + ["x1" if dim == 1 else f"x1..x{dim}"]
         allowed = ", ".join(shown + sorted(CONSTANTS))
-        raise _error(text, node, f"unknown name {_quote(node.id)} (allowed: {allowed})")
+        raise _error(text, node, f"unknown name {quoted(node.id, QUOTED)} (allowed: {allowed})")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = _compile(node.operand, text, names)
         return (lambda p: -inner(p)) if isinstance(node.op, ast.USub) else inner
@@ -143,7 +144,7 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             called = ast.get_source_segment(text.strip(), node.func) or "this"  # offsets of the parsed text
-            raise _error(text, node, f"cannot call {_quote(called)} (allowed: {', '.join(FUNCTIONS)})")
+            raise _error(text, node, f"cannot call {quoted(called, QUOTED)} (allowed: {', '.join(FUNCTIONS)})")
         if len(node.args) != 1 or node.keywords:
             raise _error(text, node, f"{node.func.id}() takes exactly one argument")
         fn, inner = FUNCTIONS[node.func.id], _compile(node.args[0], text, names)
@@ -266,12 +267,6 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
 
 
-def _quote(value: object) -> str:
-    """repr(value), cut to QUOTED characters and an ellipsis."""
-    shown = repr(value)
-    return shown if len(shown) <= QUOTED else shown[:QUOTED] + "…"
-
-
 def _describe(node: ast.AST) -> str:
     kinds = {
         ast.Attribute: "an attribute", ast.Subscript: "a subscript", ast.Lambda: "a lambda",
@@ -280,7 +275,7 @@ def _describe(node: ast.AST) -> str:
         ast.ListComp: "a comprehension", ast.GeneratorExp: "a generator", ast.Starred: "a starred value",
     }
     if isinstance(node, ast.Constant):
-        return f"the constant {_quote(node.value)}"
+        return f"the constant {quoted(node.value, QUOTED)}"
     if isinstance(node, ast.BinOp):
         return f"the operator {type(node.op).__name__}"
     return kinds.get(type(node), type(node).__name__)
@@ -288,5 +283,5 @@ def _describe(node: ast.AST) -> str:
 
 def _error(text: str, node: ast.AST, message: str) -> ExpressionError:
     part = ast.get_source_segment(text.strip(), node) or ""
-    where = f" at {_quote(part)} (column {node.col_offset + 1})" if part else ""
-    return ExpressionError(f"in {_quote(text)}{where}: {message}")
+    where = f" at {quoted(part, QUOTED)} (column {node.col_offset + 1})" if part else ""
+    return ExpressionError(f"in {quoted(text, QUOTED)}{where}: {message}")

@@ -53,7 +53,7 @@ from typing import Any
 from .expressions import ExpressionError, parse_expression
 from .files import read_regular
 from .functions import FUNCTIONS, MAX_DIM, TestFunction, get_function
-from .names import closest, did_you_mean
+from .names import closest, cut, did_you_mean, quoted
 from .noise import check_noise
 from .optimizers import Optimizer
 from .registry import get_optimizer, hyperparameter_names, known_names, scheduled
@@ -190,7 +190,7 @@ def load(path: str | Path, *, allow_import: bool = False) -> Scenario | Experime
     try:
         data = tomllib.loads(text)
     except (ValueError, RecursionError) as error:  # TOMLDecodeError, and ints of 5,000 digits
-        raise ScenarioError(f"{path}: not valid TOML: {_cut(str(error), 200)}") from None
+        raise ScenarioError(f"{path}: not valid TOML: {cut(str(error), 200)}") from None
     reader = _Reader(path, allow_import)
     reader.bounded(data)
     return reader.scenario(data, hashlib.sha256(raw).hexdigest())
@@ -239,37 +239,37 @@ class _Reader:
 
     def fail(self, key: str, message: str) -> ScenarioError:
         # other modules' messages may echo a long value of the file: one line stays readable
-        return ScenarioError(f"{self.path}: {key}: {_cut(message, 400)}")
+        return ScenarioError(f"{self.path}: {key}: {cut(message, 400)}")
 
     def unknown_keys(self, table: dict, allowed: Any, where: str) -> None:
         for key in table:
             if key not in allowed:
                 match = closest(key, allowed)
                 hint = f"; did you mean {match!r}?" if match else f" (allowed: {', '.join(allowed)})"
-                raise self.fail(f"{where}{_cut(key)}", f"unknown key{hint}")
+                raise self.fail(f"{where}{cut(key)}", f"unknown key{hint}")
 
     def typed(self, table: dict, key: str, kind: type | tuple, default: Any, where: str = "") -> Any:
         value = table.get(key, default)
         ok = isinstance(value, kind) and not (isinstance(value, bool) and bool not in _as_tuple(kind))
         if not ok:
             names = " or ".join(k.__name__ for k in _as_tuple(kind))
-            raise self.fail(f"{where}{key}", f"expected {names}, got {_shown(value)}")
+            raise self.fail(f"{where}{key}", f"expected {names}, got {quoted(value)}")
         return value
 
     def bounded(self, value: Any, where: str = "", depth: int = 0) -> None:
         """Every table and array at most MAX_DEPTH deep, every key and string short enough,
         every number finite (TOML writes inf and nan; no setting of optviz takes them)."""
         if depth > MAX_DEPTH:
-            raise self.fail(_cut(where), f"nested more than {MAX_DEPTH} deep")
+            raise self.fail(cut(where), f"nested more than {MAX_DEPTH} deep")
         if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail(_cut(where), f"{value} is not a finite number; every number must be")
+            raise self.fail(cut(where), f"{value} is not a finite number; every number must be")
         if isinstance(value, str) and len(value) > MAX_STRING:
-            raise self.fail(_cut(where), f"a string of {len(value):,} characters, more than the {MAX_STRING:,} "
-                                         f"allowed: {_shown(value)}")
+            raise self.fail(cut(where), f"a string of {len(value):,} characters, more than the {MAX_STRING:,} "
+                                         f"allowed: {quoted(value)}")
         items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         for key, item in items:
             if isinstance(key, str) and len(key) > MAX_KEY:
-                raise self.fail(_cut(f"{where}.{key}" if where else key),
+                raise self.fail(cut(f"{where}.{key}" if where else key),
                                 f"a key of {len(key):,} characters, more than the {MAX_KEY} allowed")
             inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key
             self.bounded(item, inner, depth + 1)
@@ -330,10 +330,10 @@ class _Reader:
         self.unknown_keys(data, EXPERIMENT_KEYS, "")
         kind = self.typed(data, "experiment", str, "")
         if kind not in known:
-            raise self.fail("experiment", f"unknown experiment {_shown(kind)}{did_you_mean(kind, known)}")
+            raise self.fail("experiment", f"unknown experiment {quoted(kind)}{did_you_mean(kind, known)}")
         settings = data.get("settings", {})
         if not isinstance(settings, dict):
-            raise self.fail("settings", f"expected a table, got {_shown(settings)}")
+            raise self.fail("settings", f"expected a table, got {quoted(settings)}")
         signature = inspect.signature(known[kind])
         self.unknown_keys(settings, list(signature.parameters), "settings.")
         settings = {k: _tuples(v) for k, v in settings.items()}
@@ -347,7 +347,7 @@ class _Reader:
             raise self.fail(f"settings.{error.key}", error.reason) from None
         for i, spec in enumerate(settings.get("optimizers", ()) if kind == "landscape" else ()):
             if not (isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], dict)):
-                raise self.fail(f"settings.optimizers[{i}]", f'expected ["name", {{hyperparameters}}], got {_shown(spec)}')
+                raise self.fail(f"settings.optimizers[{i}]", f'expected ["name", {{hyperparameters}}], got {quoted(spec)}')
             try:
                 get_optimizer(spec[0], allow_import=self.allow_import, **spec[1])
             except (TypeError, ValueError) as error:
@@ -359,7 +359,7 @@ class _Reader:
 
     def penalty(self, table: Any, where: str) -> Penalty:
         if not isinstance(table, dict):
-            raise self.fail(where, f"expected a table like {{l1 = 0.1, l2 = 0.5}}, got {_shown(table)}")
+            raise self.fail(where, f"expected a table like {{l1 = 0.1, l2 = 0.5}}, got {quoted(table)}")
         self.unknown_keys(table, ("l1", "l2"), f"{where}.")
         try:
             return Penalty(**table)
@@ -400,7 +400,7 @@ class _Reader:
         )
         if not ok:
             raise self.fail("bounds", f"expected [[lo, hi]] or [[x_lo, x_hi], [y_lo, y_hi]], ... with lo < hi, "
-                                      f"got {_shown(value)}")
+                                      f"got {quoted(value)}")
         return tuple((float(lo), float(hi)) for lo, hi in value)
 
     def starts(self, data: dict, function: TestFunction) -> tuple[tuple[float, ...], ...]:
@@ -410,13 +410,13 @@ class _Reader:
         points = data.get("starts", [data["start"]] if "start" in data else [list(function.start)])
         shape = f"{function.dim} numbers" + (" like [-1.5, 2]" if function.dim == 2 else " like [10]")
         if not isinstance(points, list) or not points:
-            raise self.fail(key, f"expected a list of points of {shape}, got {_shown(points)}")
+            raise self.fail(key, f"expected a list of points of {shape}, got {quoted(points)}")
         for point in points:
             if not (isinstance(point, list) and len(point) == function.dim and all(_is_number(v) for v in point)):
-                raise self.fail(key, f"expected a point of {shape}, got {_shown(point)}")
+                raise self.fail(key, f"expected a point of {shape}, got {quoted(point)}")
             for (lo, hi), v in zip(function.bounds, point):
                 if not lo <= v <= hi:
-                    raise self.fail(key, f"{_shown(point)} lies outside the bounds {list(map(list, function.bounds))}")
+                    raise self.fail(key, f"{quoted(point)} lies outside the bounds {list(map(list, function.bounds))}")
         return tuple(tuple(float(v) for v in p) for p in points)
 
     def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -456,7 +456,7 @@ class _Reader:
                 opt = penalised(opt, penalty)
             label = label if isinstance(label, str) and label else opt.label
             if label in made:
-                raise self.fail(f"{where}.label", f"{_shown(label)} is used twice: give each optimizer its own label")
+                raise self.fail(f"{where}.label", f"{quoted(label)} is used twice: give each optimizer its own label")
             made[label] = opt
             if colour is not None:
                 try:
@@ -467,7 +467,7 @@ class _Reader:
 
     def outputs(self, table: Any) -> Outputs:
         if not isinstance(table, dict):
-            raise self.fail("outputs", f"expected a table, got {_shown(table)}")
+            raise self.fail("outputs", f"expected a table, got {quoted(table)}")
         fields = {f.name: f for f in dataclasses.fields(Outputs)}
         self.unknown_keys(table, fields, "outputs.")
         values: dict[str, Any] = {}
@@ -475,13 +475,13 @@ class _Reader:
             values[key] = self.typed(table, key, bool, fields[key].default, "outputs.")
         kinds = table.get("kinds", ["paths"])
         if not isinstance(kinds, list) or not kinds or any(k not in STILL_KINDS for k in kinds):
-            raise self.fail("outputs.kinds", f"expected a list drawn from {', '.join(STILL_KINDS)}, got {_shown(kinds)}")
+            raise self.fail("outputs.kinds", f"expected a list drawn from {', '.join(STILL_KINDS)}, got {quoted(kinds)}")
         values["kinds"] = tuple(kinds)
         size = table.get("size", "slide")
         from_table = size if isinstance(size, str) else tuple(size) if isinstance(size, list) else None
         if not (from_table in ("slide", "square", "paper") or (
                 isinstance(from_table, tuple) and len(from_table) == 2 and all(isinstance(v, int) and 64 <= v <= 10_000 for v in from_table))):
-            raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {_shown(size)}")
+            raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {quoted(size)}")
         values["size"] = from_table
         if values["gif"]:
             from .render.gif import check_gif_size
@@ -504,7 +504,7 @@ class _Reader:
     def choice(self, table: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
         value = table.get(key, default)
         if value not in allowed:
-            raise self.fail(f"outputs.{key}", f"expected one of {', '.join(allowed)}, got {_shown(value)}")
+            raise self.fail(f"outputs.{key}", f"expected one of {', '.join(allowed)}, got {quoted(value)}")
         return value
 
     def ranged(self, table: dict, key: str, kind: Any, low: float, high: float, default: Any) -> Any:
@@ -519,15 +519,6 @@ def _tuples(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_tuples(v) for v in value)
     return value
-
-
-def _shown(value: Any) -> str:
-    """A value as an error message echoes it: its repr, cut short."""
-    return _cut(repr(value))
-
-
-def _cut(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _as_tuple(kind: type | tuple) -> tuple:

@@ -51,10 +51,6 @@ class Layout:
         return cls(tuple(n for n, _ in params), tuple(s for _, s in params),
                    tuple(n for n, _ in buffers), tuple(s for _, s in buffers))
 
-    @property
-    def size(self) -> int:
-        return sum(math.prod(s) for s in self.shapes)
-
     def split(self, vector: Tensor) -> dict[str, Tensor]:
         """A flat parameter vector as a name -> tensor dict."""
         return _split(vector, self.names, self.shapes)
