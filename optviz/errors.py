@@ -1,6 +1,10 @@
-"""The one error class every layer may raise for input it cannot honour."""
+"""The error class every layer may raise for input it cannot honour, and fast mode's warning."""
 
 
 class BadInput(ValueError):
     """Input found wrong after parsing (too big for the memory budget, nothing to draw):
     the command line reports it as bad input, one line and exit 2."""
+
+
+class FastModeWarning(UserWarning):
+    """Fast mode (optviz.fast) could not run, and exact mode ran instead."""

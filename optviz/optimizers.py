@@ -130,6 +130,8 @@ def sgd(
         )
     hypers = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
     uses_momentum = _any(momentum, lambda m: m != 0)
+    # what torch computes in doubles from the hyperparameters alone, computed once
+    grad_weight, neg_lr = _double(lambda d: 1 - d, dampening), _double(lambda x: -x, lr)
 
     def init(params: Tensor) -> SGDState:
         _check_params(params, hypers)
@@ -144,13 +146,13 @@ def sgd(
             if buf is None:
                 buf = grad.clone()
             else:
-                buf = _add(_mul(buf, momentum), grad, _double(lambda d: 1 - d, dampening))
+                buf = _add(_mul(buf, momentum), grad, grad_weight, fresh=True)
             direction = _add(grad, buf, momentum) if nesterov else buf
             # in a sweep, entries with momentum 0 take torch's momentum-free branch
             grad = direction if _is_scalar(momentum) else torch.where(
                 _cast(momentum, grad) == 0, grad, direction
             )
-        return _add(params, grad, _double(lambda x: -x, lr)), SGDState(buf)
+        return _add(params, grad, neg_lr), SGDState(buf)
 
     return Optimizer(init, step, "sgd", _hyperparams(sgd, locals()))
 
@@ -234,6 +236,7 @@ def rmsprop(
     _check_flags(centered=centered, maximize=maximize)
     hypers = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
     uses_momentum = _any(momentum, lambda m: m > 0)
+    one_minus_alpha, neg_lr = _double(lambda a: 1 - a, alpha), _double(lambda x: -x, lr)  # once
 
     def init(params: Tensor) -> RMSpropState:
         _check_params(params, hypers)
@@ -246,8 +249,7 @@ def rmsprop(
         _check_grad(params, grad)
         grad = -grad if maximize else grad
         grad = _decay(grad, params, weight_decay)
-        one_minus_alpha = _double(lambda a: 1 - a, alpha)
-        square_avg = _addcmul(_mul(state.square_avg, alpha), grad, grad, one_minus_alpha)
+        square_avg = _addcmul(_mul(state.square_avg, alpha), grad, grad, one_minus_alpha, fresh=True)
         grad_avg = state.grad_avg
         if centered:
             grad_avg = grad_avg.lerp(grad, _cast(one_minus_alpha, grad))
@@ -255,12 +257,11 @@ def rmsprop(
         else:
             avg = square_avg.sqrt()
         avg = avg.add_(_cast(eps, params))
-        neg_lr = _double(lambda x: -x, lr)
         buf = state.momentum_buffer
         if not uses_momentum:
             new_params = _addcdiv(params, grad, avg, neg_lr)
         else:
-            buf = _mul(buf, momentum).addcdiv(grad, avg)
+            buf = _mul(buf, momentum).addcdiv_(grad, avg)  # in place on its own fresh product
             new_params = _add(params, buf, neg_lr)
             if not _is_scalar(momentum):
                 # in a sweep, entries with momentum 0 take torch's momentum-free branch
@@ -298,6 +299,9 @@ def adam(
     _check_flags(amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
     hypers = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay)
     decays = _any(weight_decay, lambda w: w != 0)
+    # what torch computes in doubles from the hyperparameters alone, computed once
+    one_minus_beta1, one_minus_beta2 = _double(lambda b: 1 - b, beta1), _double(lambda b: 1 - b, beta2)
+    shrink = _double(lambda lr, wd: 1 - lr * wd, lr, weight_decay) if decays and decoupled_weight_decay else None
 
     def init(params: Tensor) -> AdamState:
         _check_params(params, hypers)
@@ -309,13 +313,11 @@ def adam(
         t = state.step + 1
         grad = -grad if maximize else grad
         if decays and decoupled_weight_decay:
-            params = _mul(params, _double(lambda lr, wd: 1 - lr * wd, lr, weight_decay))
+            params = _mul(params, shrink)
         elif decays:
             grad = _decay(grad, params, weight_decay)
-        exp_avg = state.exp_avg.lerp(grad, _lerp_weight(beta1, grad))
-        exp_avg_sq = _addcmul(
-            _mul(state.exp_avg_sq, beta2), grad, grad, _double(lambda b: 1 - b, beta2)
-        )
+        exp_avg = state.exp_avg.lerp(grad, _lerp_weight(beta1, one_minus_beta1, grad))
+        exp_avg_sq = _addcmul(_mul(state.exp_avg_sq, beta2), grad, grad, one_minus_beta2, fresh=True)
         # torch computes the bias corrections in Python doubles on the step count
         step_size = _double(lambda lr, b1: lr / (1 - b1 ** float(t)), lr, beta1)
         correction2_sqrt = _double(lambda b2: (1 - b2 ** float(t)) ** 0.5, beta2)
@@ -376,7 +378,7 @@ def adam_notes(
         one_minus_b1 = _cast(_double(lambda b: 1 - b, beta1), params)
         one_minus_b2 = _cast(_double(lambda b: 1 - b, beta2), params)
         exp_avg = state.exp_avg.lerp(grad, one_minus_b1)
-        exp_avg_sq = _addcmul(_mul(state.exp_avg_sq, beta2), grad, grad, _double(lambda b: 1 - b, beta2))
+        exp_avg_sq = _addcmul(_mul(state.exp_avg_sq, beta2), grad, grad, _double(lambda b: 1 - b, beta2), fresh=True)
         denom = (exp_avg_sq / one_minus_b2).sqrt().add_(_cast(eps, params))
         new_params = params - _cast(lr, params) * (exp_avg / one_minus_b1) / denom
         return new_params, AdamState(state.step + 1, exp_avg, exp_avg_sq, None)
@@ -398,11 +400,12 @@ def _cast(h: Hyper, like: Tensor) -> Hyper:
     return h if isinstance(h, float) else h.to(like.dtype)
 
 
-def _add(a: Tensor, b: Tensor, s: Hyper) -> Tensor:
-    """a.add(b, alpha=s): one fused multiply-add."""
+def _add(a: Tensor, b: Tensor, s: Hyper, *, fresh: bool = False) -> Tensor:
+    """a.add(b, alpha=s): one fused multiply-add. ``fresh``: a was made by this step, so it
+    is updated in place (the same kernel, one allocation fewer)."""
     if _is_scalar(s):
-        return a.add(b, alpha=float(s))
-    return torch.addcmul(a, b, _cast(s, a))
+        return a.add_(b, alpha=float(s)) if fresh else a.add(b, alpha=float(s))
+    return a.addcmul_(b, _cast(s, a)) if fresh else torch.addcmul(a, b, _cast(s, a))
 
 
 def _decay(grad: Tensor, params: Tensor, weight_decay: Hyper) -> Tensor:
@@ -414,11 +417,11 @@ def _mul(a: Tensor, s: Hyper) -> Tensor:
     return a.mul(_cast(s, a))
 
 
-def _addcmul(a: Tensor, b: Tensor, c: Tensor, s: Hyper) -> Tensor:
-    """a.addcmul(b, c, value=s)."""
+def _addcmul(a: Tensor, b: Tensor, c: Tensor, s: Hyper, *, fresh: bool = False) -> Tensor:
+    """a.addcmul(b, c, value=s), in place on a ``fresh`` a (see _add)."""
     if _is_scalar(s):
-        return a.addcmul(b, c, value=float(s))
-    return torch.addcmul(a, b * _cast(s, a), c)
+        return a.addcmul_(b, c, value=float(s)) if fresh else a.addcmul(b, c, value=float(s))
+    return a.addcmul_(b * _cast(s, a), c) if fresh else torch.addcmul(a, b * _cast(s, a), c)
 
 
 def _addcdiv(a: Tensor, b: Tensor, c: Tensor, s: Hyper) -> Tensor:
@@ -428,11 +431,11 @@ def _addcdiv(a: Tensor, b: Tensor, c: Tensor, s: Hyper) -> Tensor:
     return torch.addcdiv(a, b * _cast(s, a), c)
 
 
-def _lerp_weight(beta: Hyper, like: Tensor) -> Hyper:
+def _lerp_weight(beta: Hyper, one_minus_beta: Hyper, like: Tensor) -> Hyper:
     """1 - beta as Adam's lerp weight: torch moves a tensor beta to the params' dtype first."""
     if isinstance(beta, Tensor) and beta.ndim == 0:
         return float(1 - beta.to(like.dtype))
-    return _cast(_double(lambda b: 1 - b, beta), like)
+    return _cast(one_minus_beta, like)
 
 
 def _double(fn: Callable[..., float], *hypers: Hyper) -> Hyper:

@@ -25,6 +25,41 @@ from .optimizers import Optimizer
 from .registry import from_hyperparams
 
 SURFACE_SAMPLES = {1: 1001, 2: 201}  # per side, for a function that cannot be made again
+MEASURE_POINTS = 1 << 20  # points per pass when values and gradient norms are computed
+
+
+class _Measured:
+    """A Result field that, given as None, is computed from the positions when first read:
+    a run that only needs where its paths end never pays for f at every point."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, result: "Result | None", owner: type | None = None) -> Tensor | None:
+        if result is None:
+            return None  # the dataclass's default
+        if result.__dict__.get(self.slot) is None:
+            measured = dict(zip(("_losses", "_grad_norms"), _measure(result.function, result.positions)))
+            for slot, value in measured.items():
+                if result.__dict__.get(slot) is None:  # a given field is kept
+                    result.__dict__[slot] = value
+        return result.__dict__[self.slot]
+
+    def __set__(self, result: "Result", value: Tensor | None) -> None:
+        result.__dict__[self.slot] = value
+
+
+def _measure(function: TestFunction, positions: Tensor) -> tuple[Tensor, Tensor]:
+    """f and the gradient norm at every point of (steps + 1, paths, dim) positions, a slab of
+    steps at a time so that the function's temporaries stay small."""
+    losses = torch.empty(positions.shape[:2], dtype=positions.dtype)
+    grad_norms = torch.empty_like(losses)
+    slab = max(1, MEASURE_POINTS // max(1, positions.shape[1]))
+    for first in range(0, len(positions), slab):
+        points = positions[first : first + slab]
+        losses[first : first + slab] = function(points)
+        grad_norms[first : first + slab] = torch.linalg.vector_norm(function.grad(points), dim=-1)
+    return losses, grad_norms
 
 
 @dataclass(frozen=True, repr=False)
@@ -32,7 +67,8 @@ class Result:
     """The paths of a simulation.
 
     Path ``b`` is optimizer ``b // n_starts`` from start ``b % n_starts``.
-    ``positions`` is (steps + 1, paths, dim), ``losses`` and ``grad_norms`` (steps + 1, paths);
+    ``positions`` is (steps + 1, paths, dim), ``losses`` and ``grad_norms`` (steps + 1, paths),
+    computed from the positions when first read unless given;
     after a path diverges (``diverged_at[b] = k``, -1 for never) its entries past step k are
     NaN, and step k itself holds the escaped point if it is finite.
     ``modes`` says how each optimizer ran ("batched", "per-start", see optviz.simulate),
@@ -44,9 +80,9 @@ class Result:
     optimizers: dict[str, Any]
     starts: Tensor
     positions: Tensor
-    losses: Tensor
-    grad_norms: Tensor
     diverged_at: Tensor
+    losses: Tensor | None = _Measured()  # type: ignore[assignment]
+    grad_norms: Tensor | None = _Measured()  # type: ignore[assignment]
     modes: dict[str, str] = field(default_factory=dict)
     lrs: dict[str, Tensor] = field(default_factory=dict)
     noise: str | None = None
@@ -86,8 +122,8 @@ class Result:
             optimizers={name: self.optimizers[name] for name in names},
             starts=self.starts[starts],
             positions=self.positions[:, paths],
-            losses=self.losses[:, paths],
-            grad_norms=self.grad_norms[:, paths],
+            losses=_picked(self.__dict__.get("_losses"), paths),
+            grad_norms=_picked(self.__dict__.get("_grad_norms"), paths),
             diverged_at=self.diverged_at[paths],
             modes={name: self.modes[name] for name in names if name in self.modes},
             lrs={name: self.lrs[name] for name in names if name in self.lrs},
@@ -128,6 +164,8 @@ class Result:
         )
 
 
+def _picked(measured: Tensor | None, paths: Tensor) -> Tensor | None:
+    return None if measured is None else measured[:, paths]
 
 
 # --- files ---------------------------------------------------------------------------------

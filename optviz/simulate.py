@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 import math
+import warnings
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from . import budget
+from . import budget, fast as fast_mode
+from .errors import FastModeWarning
 from .functions import TestFunction, get_function
 from .noise import GradientNoise
 from .optimizers import Optimizer
@@ -51,6 +53,7 @@ def simulate(
     seed: int = 0,
     bounds: Any = None,
     progress: Progress | None = None,
+    fast: bool = False,
 ) -> Result:
     """Run every optimizer from every start for ``steps`` steps.
 
@@ -61,7 +64,11 @@ def simulate(
     function's default start. ``noise`` adds stochastic gradients (see optviz.noise), drawn
     from ``seed``. A path diverges when it becomes non-finite or goes further than
     ``divergence_factor`` times the bounds' widest span from the bounds' centre.
-    ``progress("steps", done, steps)`` is called after every step.
+    ``progress("steps", done, steps)`` is called as steps are done.
+
+    ``fast=True`` fuses many steps into one compiled kernel (see optviz.fast): several times
+    faster on big batches, within 1e-12 of the exact paths in float64 but not bit-equal to
+    torch.optim. Where it cannot run it warns in one line and runs in exact mode.
     """
     function = get_function(function, bounds=bounds)
     sources = _named_sources(optimizers)
@@ -80,59 +87,116 @@ def simulate(
 
     positions = torch.empty(steps + 1, paths, dim, dtype=dtype)
     positions[0] = starts.repeat(len(sources), 1)
-    blocks = [slice(k * n, (k + 1) * n) for k in range(len(sources))]
-    runners = [_runner(source, starts, function) for source in sources.values()]
-    lrs = {label: torch.empty(steps, dtype=torch.float64) for label, r in zip(sources, runners) if r.lr() is not None}
-    bounds_t = torch.tensor(function.bounds, dtype=dtype)
-    centre = bounds_t.mean(dim=1)
-    reach = divergence_factor * float((bounds_t[:, 1] - bounds_t[:, 0]).max())
-    diverged_at = torch.full((paths,), -1, dtype=torch.int64)
-    # the values and gradient norms at every point, filled as the loop passes them
-    losses, grad_norms = torch.empty(steps + 1, paths, dtype=dtype), torch.empty(steps + 1, paths, dtype=dtype)
+    watch = _Watch(positions, function, divergence_factor)
+    stepper = _stepper(function, sources, positions[0], gradient_noise) if fast and steps else None
+    if stepper is not None and _run_fast(stepper, positions, watch, progress):
+        seconds = stepper.compile_seconds
+        mode = "fast (compiled earlier in this process)" if seconds is None else f"fast (compiled in {seconds:.1f} s)"
+        modes = dict.fromkeys(sources, mode)
+        lrs = {label: torch.full((steps,), lr, dtype=torch.float64)
+               for label, lr in ((label, _lr_of(opt)) for label, opt in sources.items()) if lr is not None}
+    else:
+        runners = [_runner(source, starts, function) for source in sources.values()]
+        lrs = _run_exact(runners, list(sources), function, positions, watch, gradient_noise, progress)
+        modes = {label: runner.mode for label, runner in zip(sources, runners)}
+    return Result(  # its values and gradient norms are computed from the positions if read
+        function=function,
+        optimizers=sources,
+        starts=starts,
+        positions=positions,
+        diverged_at=watch.diverged_at,
+        modes=modes,
+        lrs=lrs,
+        noise=None if gradient_noise is None else gradient_noise.describe,
+    )
 
-    for label, runner in zip(sources, runners):
+
+def _run_exact(runners: list[Any], labels: list[str], function: TestFunction, positions: Tensor, watch: "_Watch",
+               gradient_noise: GradientNoise | None, progress: Progress | None) -> dict[str, Tensor]:
+    """Step by step, each block by its runner; returns the learning rates used, per label."""
+    steps, n = len(positions) - 1, positions.shape[1] // len(runners)
+    blocks = [slice(k * n, (k + 1) * n) for k in range(len(runners))]
+    lrs = {label: torch.empty(steps, dtype=torch.float64) for label, r in zip(labels, runners) if r.lr() is not None}
+    for label, runner in zip(labels, runners):
         if label in lrs and not runner.lr_moves:
             lrs[label].fill_(runner.lr())
     # divergence is looked for in slabs of steps (one pass over many is cheaper than many passes),
     # every step where an optimizer must know which of its paths are still alive
     every = 1 if any(runner.needs_alive for runner in runners) else CHECK_EVERY
-    checked = 0
     for t in range(1, steps + 1):
         params = positions[t - 1]
-        losses[t - 1] = function(params)  # while the step's points are in cache
         grad = function.grad(params)
-        grad_norms[t - 1] = torch.linalg.vector_norm(grad, dim=-1)
         if gradient_noise is not None:
             gradient_noise.begin_step()
-        for label, runner, block in zip(sources, runners, blocks):
+        for label, runner, block in zip(labels, runners, blocks):
             shake = None if gradient_noise is None else gradient_noise.draw(params[block])
             if label in lrs and runner.lr_moves:
                 lrs[label][t - 1] = runner.lr()
-            alive = diverged_at[block] < 0 if runner.needs_alive else None
+            alive = watch.diverged_at[block] < 0 if runner.needs_alive else None
             positions[t, block] = runner.step(params[block], grad[block], shake, alive)
-        if t - checked == every or t == steps:
-            diverged_at = _diverged(positions[checked + 1 : t + 1], checked + 1, centre, reach, diverged_at)
-            checked = t
+        watch.written(t, t)
+        if t - watch.checked == every or t == steps:
+            watch.check(t)
         if progress is not None:
             progress("steps", t, steps)
+    return lrs
 
-    losses[steps] = function(positions[steps])
-    grad_norms[steps] = torch.linalg.vector_norm(function.grad(positions[steps]), dim=-1)
-    gone = diverged_at >= 0
-    if bool(gone.any()):  # only a diverged path can hold a point that is not finite
-        _stop(positions, losses, grad_norms, gone, diverged_at[gone], function)
-    return Result(
-        function=function,
-        optimizers=sources,
-        starts=starts,
-        positions=positions,
-        losses=losses,
-        grad_norms=grad_norms,
-        diverged_at=diverged_at,
-        modes={label: runner.mode for label, runner in zip(sources, runners)},
-        lrs=lrs,
-        noise=None if gradient_noise is None else gradient_noise.describe,
-    )
+
+def _stepper(function: TestFunction, sources: dict[str, Source], starts: Tensor,
+             gradient_noise: GradientNoise | None) -> fast_mode.Stepper | None:
+    """Fast mode's stepper, or None with a one-line warning where it cannot run."""
+    reason = fast_mode.unsupported(function, sources, gradient_noise)
+    if reason is not None:
+        warnings.warn(f"fast mode: {reason}; running in exact mode", FastModeWarning, stacklevel=3)
+        return None
+    return fast_mode.Stepper(function, list(sources.values()), starts)
+
+
+def _run_fast(stepper: fast_mode.Stepper, positions: Tensor, watch: "_Watch", progress: Progress | None) -> bool:
+    """Fast mode; False (with a one-line warning, nothing written) if it cannot compile."""
+    steps = len(positions) - 1
+    for t in range(1, steps + 1):
+        try:
+            positions[t] = stepper.advance()
+        except Exception as error:  # noqa: BLE001 - a compiler missing or failing, in any form
+            if t > 1:
+                raise
+            message = " ".join(str(error).split())[:160] or type(error).__name__
+            warnings.warn(f"fast mode: torch.compile failed ({message}); running in exact mode",
+                          FastModeWarning, stacklevel=3)
+            return False
+        watch.written(t, t)
+        if t - watch.checked == CHECK_EVERY or t == steps:
+            watch.check(t)
+        if progress is not None:
+            progress("steps", t, steps)
+    return True
+
+
+class _Watch:
+    """Divergence bookkeeping over the positions as they are written: which paths have left
+    (``diverged_at``, -1 for none) and, once one has, NaN in its later rows."""
+
+    def __init__(self, positions: Tensor, function: TestFunction, divergence_factor: float) -> None:
+        bounds = torch.tensor(function.bounds, dtype=positions.dtype)
+        self.positions, self.centre = positions, bounds.mean(dim=1)
+        self.reach = divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max())
+        self.diverged_at = torch.full((positions.shape[1],), -1, dtype=torch.int64)
+        self.checked, self.gone = 0, None
+
+    def written(self, first: int, last: int) -> None:
+        """Rows first..last are new: the paths already gone are NaN in them (while in cache)."""
+        if self.gone is not None:
+            self.positions[first : last + 1].index_fill_(1, self.gone, float("nan"))
+
+    def check(self, last: int) -> None:
+        """Look for paths that left in the rows not yet checked, up to ``last``."""
+        found = _diverged(self.positions[self.checked + 1 : last + 1], self.checked + 1, self.centre, self.reach,
+                          self.diverged_at)
+        if found is not self.diverged_at:
+            _stop(self.positions[: last + 1], (found >= 0) & (self.diverged_at < 0), found)
+            self.diverged_at, self.gone = found, (found >= 0).nonzero().squeeze(1)
+        self.checked = last
 
 
 # --- runners: how each kind of optimizer steps its block of paths -----------------------------
@@ -149,8 +213,7 @@ class _Pure:
         self.opt, self.state = opt, opt.init(starts)
 
     def lr(self) -> float | None:
-        lr = self.opt.hyperparams.get("lr")
-        return float(lr) if isinstance(lr, float) or (isinstance(lr, Tensor) and lr.numel() == 1) else None
+        return _lr_of(self.opt)
 
     def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor | None) -> Tensor:
         new, self.state = self.opt.step(params, grad if noise is None else grad + noise, self.state)
@@ -231,6 +294,12 @@ def _runner(source: Source, starts: Tensor, function: TestFunction) -> Any:
     return _TorchPerStart(source, starts, function)
 
 
+def _lr_of(opt: Optimizer) -> float | None:
+    """An optviz optimizer's one learning rate (None for a sweep of them)."""
+    lr = opt.hyperparams.get("lr")
+    return float(lr) if isinstance(lr, float) or (isinstance(lr, Tensor) and lr.numel() == 1) else None
+
+
 def _group_lr(opt: torch.optim.Optimizer) -> float | None:
     lr = opt.param_groups[0].get("lr")
     return float(lr) if isinstance(lr, (int, float, Tensor)) and not isinstance(lr, bool) else None
@@ -275,25 +344,31 @@ def _source(name: str | None, opt: Any) -> Source:
         raise TypeError(f"optimizer {name!r}: {error}" if name else str(error)) from None
 
 
-def _stop(positions: Tensor, losses: Tensor, grad_norms: Tensor, gone: Tensor, at: Tensor,
-          function: TestFunction) -> None:
+def _stop(positions: Tensor, new: Tensor, diverged_at: Tensor) -> None:
     """Past its divergence step a path is no data, and at it only a finite escaped point is:
-    the diverged paths' other points become NaN, and their values and gradient norms with them."""
-    lost = positions[:, gone]
-    step = torch.arange(len(positions)).unsqueeze(1)
-    lost[(step > at) | ~torch.isfinite(lost).all(dim=-1)] = float("nan")
-    positions[:, gone] = lost
-    losses[:, gone] = function(lost)
-    grad_norms[:, gone] = torch.linalg.vector_norm(function.grad(lost), dim=-1)
+    the ``new`` diverged paths' later points (up to the last row of ``positions``) become NaN."""
+    paths = new.nonzero().squeeze(1)
+    at = diverged_at[paths]
+    escaped = positions[at, paths]
+    positions[at, paths] = torch.where(torch.isfinite(escaped).all(dim=-1, keepdim=True), escaped, float("nan"))
+    at, order = torch.sort(at)  # the paths that left at one step together: one write each
+    steps, counts = torch.unique_consecutive(at, return_counts=True)
+    for step, together in zip(steps.tolist(), paths[order].split(counts.tolist())):
+        positions[step + 1 :, together] = float("nan")
 
 
 def _diverged(slab: Tensor, first: int, centre: Tensor, reach: float, diverged_at: Tensor) -> Tensor:
     """``diverged_at`` with the first step of ``slab`` (steps first, first + 1, ...) at which
     each path not yet diverged is non-finite or further than ``reach`` from ``centre``."""
-    # two passes find the paths that may have left (NaN compares False, and max and min keep
-    # it), with a margin so that rounding cannot hide one; the exact test then decides
+    # a margin keeps rounding from hiding a path; the exact test at the end decides
     near = reach * (1 - 1e-6)
-    low, high = torch.aminmax(slab, dim=0)
+    # first one pass over the whole slab, inside the box every coordinate shares (NaN fails:
+    # min and max keep it): the common case, with no path near the edge
+    low, high = torch.aminmax(slab)
+    if bool((high <= (centre + near).min()) & (low >= (centre - near).max())):
+        return diverged_at
+    # then per path and coordinate, for the paths that may have left
+    low, high = slab.amin(dim=0), slab.amax(dim=0)  # (five times faster than aminmax over dim 0)
     maybe = ~((high <= centre + near) & (low >= centre - near)).all(dim=-1) & (diverged_at < 0)
     if not bool(maybe.any()):
         return diverged_at
@@ -305,7 +380,7 @@ def _diverged(slab: Tensor, first: int, centre: Tensor, reach: float, diverged_a
 
 
 def peak_bytes(steps: int, paths: int, dim: int, element: int) -> int:
-    """The estimated peak of a run: its positions, values and gradient norms, with a tenth
+    """The estimated peak of a run: its positions, values and gradient norms (once read), with a tenth
     more (measured: 1.00 to 1.03 times them), and per path a dozen (dim,) tensors of optimizer
     state and temporaries."""
     stored = (steps + 1) * paths * (dim + 2) * element

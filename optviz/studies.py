@@ -96,6 +96,7 @@ class Sweep:
     y_values: Tensor
     final: Tensor  # inf where the run diverged
     steps: int
+    mode: str = "batched"  # how the runs ran (see Result.modes): "fast (compiled in 2.1 s)", ...
 
     @property
     def best(self) -> tuple[float, float, float]:
@@ -114,11 +115,11 @@ class Sweep:
 
 def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]], y: tuple[str, Sequence[float]],
           *, start: Sequence[float] | None = None, steps: int = 100, hypers: dict[str, Any] | None = None,
-          progress: Progress | None = None) -> Sweep:
+          progress: Progress | None = None, fast: bool = False) -> Sweep:
     """Run optimizer ``name`` over every (x, y) pair of hyperparameter values as one batch.
 
     The names are the optimizer's hyperparameters (beta1 and beta2 for Adam's betas); every
-    value is checked before anything runs."""
+    value is checked before anything runs. ``fast``: see optviz.simulate."""
     function = get_function(function)
     (x_name, xs), (y_name, ys) = x, y
     if x_name == y_name:
@@ -136,14 +137,14 @@ def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]
     opt = _made(name, _betas(hypers or {}))
     if isinstance(opt, Optimizer):
         result = simulate(function, {name: _made(name, _betas(grid))}, point.repeat(gx.numel(), 1), steps,
-                          progress=progress)
+                          progress=progress, fast=fast)
     else:  # a torch optimizer takes plain numbers: one instance per cell
         cells = [_betas({**(hypers or {}), x_name: float(a), y_name: float(b)})
                  for a, b in zip(gx.reshape(-1).tolist(), gy.reshape(-1).tolist())]
         result = simulate(function, {f"{k}": _made(name, cell) for k, cell in enumerate(cells)}, point, steps,
-                          progress=progress)
+                          progress=progress, fast=fast)
     final = _final(result)
-    return Sweep(function, name, x_name, xs, y_name, ys, final.reshape(gx.shape), steps)
+    return Sweep(function, name, x_name, xs, y_name, ys, final.reshape(gx.shape), steps, next(iter(result.modes.values())))
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ class Basins:
     ys: Tensor
     labels: Tensor
     steps: int
+    mode: str = "batched"  # how the runs ran (see Result.modes)
 
     def shares(self) -> list[float]:
         """The share of starts that reach each minimum, in the order of function.minima."""
@@ -173,9 +175,10 @@ class Basins:
 
 
 def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | None = None, *,
-           resolution: int = 80, steps: int = 300, tolerance: float = 0.02, progress: Progress | None = None) -> Basins:
+           resolution: int = 80, steps: int = 300, tolerance: float = 0.02, progress: Progress | None = None,
+           fast: bool = False) -> Basins:
     """Starts on a resolution x resolution grid over the bounds, each labelled by the minimum
-    it ends within ``tolerance`` x the bounds' span of."""
+    it ends within ``tolerance`` x the bounds' span of. ``fast``: see optviz.simulate."""
     function = get_function(function)
     if function.dim != 2:
         raise ValueError(f"basins are mapped on 2D functions; {function.name} is {function.dim}D")
@@ -193,7 +196,7 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     starts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
     opt = _made(name, _betas(hypers or {}))
-    result = simulate(function, {name: opt}, starts, steps, progress=progress)
+    result = simulate(function, {name: opt}, starts, steps, progress=progress, fast=fast)
     minima = torch.tensor([m.point for m in function.minima], dtype=torch.float64)
     final = result.positions[-1]
     distance = torch.cdist(final, minima)
@@ -201,7 +204,7 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     reach = tolerance * max(x1 - x0, y1 - y0)
     ok = torch.isfinite(final).all(dim=1) & (distance.min(dim=1).values <= reach)
     labels = torch.where(ok, nearest, torch.full_like(nearest, -1))
-    return Basins(function, opt.label, xs, ys, labels.reshape(gx.shape), steps)
+    return Basins(function, opt.label, xs, ys, labels.reshape(gx.shape), steps, result.modes[name])
 
 
 def check_sweep(name: str, hypers: dict[str, Any], values: dict[str, Sequence[float]]) -> None:

@@ -38,10 +38,11 @@ def test_the_default_is_half_of_the_available_memory(monkeypatch):
 
 
 def test_the_simulation_estimate_covers_the_measured_peak(tmp_path):
-    # a child measures its own peak: the estimate must be above it, and not wildly
+    # a child measures its own peak, values and gradient norms read: the estimate must be
+    # above it, and not wildly
     script = ("import resource, torch, optviz; s = torch.rand(20000, 2); "
               "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-              "optviz.simulate('rosenbrock', ['adam', 'sgd'], s, 1000); "
+              "r = optviz.simulate('rosenbrock', ['adam', 'sgd'], s, 1000); r.losses; "
               "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)")
     peak = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                               env={"PYTHONPATH": str(ROOT), "OPTVIZ_MAX_MEMORY": "8G"}).stdout)
