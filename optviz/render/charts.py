@@ -18,7 +18,7 @@ from ..result import Result
 from .canvas import axes_level, figure, ours, titled
 from .contours import contour, halo, heading, star
 from .frames import legend_clear_of
-from .style import Theme, colours, get_theme
+from .style import Theme, colours, get_theme, series_colours
 from .trajectories import START_STYLES, _check, legend_label, start_label, traces
 
 
@@ -225,7 +225,7 @@ def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
     """Basins of attraction: each start coloured by the minimum it reaches (grey: none)."""
     fn = study.function
     n = len(fn.minima)
-    cmap = ListedColormap([theme.muted] + colours(["?"] * n, theme))
+    cmap = ListedColormap([theme.muted] + series_colours(n, theme))
     labels = study.labels.numpy() + 1  # 0 is "none"
     ax.pcolormesh(study.xs.numpy(), study.ys.numpy(), labels, cmap=cmap, vmin=-0.5, vmax=n + 0.5, shading="nearest",
                   rasterized=True)

@@ -167,6 +167,13 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
     return chosen
 
 
+def series_colours(n: int, theme: Theme) -> list[str]:
+    """Colours for n things of one kind (the starts of one optimizer, the minima of a basin
+    map): the free order, blue, red and green first, then the faint colour."""
+    order = [theme.palette[i] for i in _FREE_ORDER]
+    return [order[i] if i < len(order) else theme.faint for i in range(n)]
+
+
 def check_colour(colour: Any) -> str:
     """A colour matplotlib knows, or ValueError naming it."""
     if not isinstance(colour, str) or not is_color_like(colour):

@@ -30,7 +30,7 @@ from ..result import Result
 from .canvas import axes_level, figure, ours, titled
 from .contours import contour, function_curve, halo, heading, star
 from .frames import Box, clip_segment, exit_point, fit, legend_clear_of, place, view
-from .style import Theme, check_colour, colours, get_size, get_theme
+from .style import Theme, check_colour, colours, get_size, get_theme, series_colours
 
 KINDS = ("auto", "paths", "curve", "loss", "distance", "lr", "surface")
 MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
@@ -100,7 +100,7 @@ def traces(result: Result, theme: Theme, palette: dict[str, str] | None, xy: np.
     if unknown:
         raise ValueError(f"palette names no optimizer of the result: {sorted(unknown)} (have: {', '.join(result.optimizers)})")
     by_start = len(result.optimizers) == 1 and result.n_starts > 1
-    start_colours = colours(["?"] * result.n_starts, theme) if by_start else []
+    start_colours = series_colours(result.n_starts, theme) if by_start else []
     out = []
     for b, name in enumerate(result.names):
         start = b % result.n_starts
