@@ -134,9 +134,7 @@ def _run_exact(runners: list[Any], labels: list[str], function: TestFunction, po
                 lrs[label][t - 1] = runner.lr()
             alive = watch.diverged_at[block] < 0 if runner.needs_alive else None
             positions[t, block] = runner.step(params[block], grad[block], shake, alive)
-        watch.written(t, t)
-        if t - watch.checked == every or t == steps:
-            watch.check(t)
+        watch.stepped(t, every)
         if progress is not None:
             progress("steps", t, steps)
     return lrs
@@ -165,9 +163,7 @@ def _run_fast(stepper: fast_mode.Stepper, positions: Tensor, watch: "_Watch", pr
             warnings.warn(f"fast mode: torch.compile failed ({message}); running in exact mode",
                           FastModeWarning, stacklevel=3)
             return False
-        watch.written(t, t)
-        if t - watch.checked == CHECK_EVERY or t == steps:
-            watch.check(t)
+        watch.stepped(t, CHECK_EVERY)
         if progress is not None:
             progress("steps", t, steps)
     return True
@@ -184,10 +180,13 @@ class _Watch:
         self.diverged_at = torch.full((positions.shape[1],), -1, dtype=torch.int64)
         self.checked, self.gone = 0, None
 
-    def written(self, first: int, last: int) -> None:
-        """Rows first..last are new: the paths already gone are NaN in them (while in cache)."""
+    def stepped(self, t: int, every: int) -> None:
+        """Row t is written: the paths already gone are made NaN in it (while it is in cache),
+        and every ``every`` steps (and at the last) the new rows are checked."""
         if self.gone is not None:
-            self.positions[first : last + 1].index_fill_(1, self.gone, float("nan"))
+            self.positions[t].index_fill_(0, self.gone, float("nan"))
+        if t - self.checked == every or t == len(self.positions) - 1:
+            self.check(t)
 
     def check(self, last: int) -> None:
         """Look for paths that left in the rows not yet checked, up to ``last``."""

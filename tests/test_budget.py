@@ -39,7 +39,8 @@ def test_the_default_is_half_of_the_available_memory(monkeypatch):
 
 def test_the_simulation_estimate_covers_the_measured_peak(tmp_path):
     # a child measures its own peak, values and gradient norms read: the estimate must be
-    # above it, and not wildly
+    # above it, and not wildly above what the run holds (the measured peak itself can come out
+    # low on a loaded machine, whose kernel pages out cold memory)
     script = ("import resource, torch, optviz; s = torch.rand(20000, 2); "
               "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
               "r = optviz.simulate('rosenbrock', ['adam', 'sgd'], s, 1000); r.losses; "
@@ -47,7 +48,8 @@ def test_the_simulation_estimate_covers_the_measured_peak(tmp_path):
     peak = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                               env={"PYTHONPATH": str(ROOT), "OPTVIZ_MAX_MEMORY": "8G"}).stdout)
     estimate = peak_bytes(1000, 40_000, 2, 8)
-    assert peak < estimate < 1.3 * peak
+    held = 1001 * 40_000 * (2 + 2) * 8  # positions, values and gradient norms
+    assert peak < estimate < 1.2 * held
 
 
 @pytest.mark.parametrize("call, message", [
