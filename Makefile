@@ -15,9 +15,10 @@ $(BIN)/optviz: pyproject.toml constraints.txt
 demo: $(BIN)/optviz
 	$(BIN)/optviz compare
 
-# The gallery test opens gallery/index.html in Debian's headless chromium.
+# The gallery test opens gallery/index.html in Debian's headless chromium;
+# the interactive page's test drives it through Debian's chromedriver.
 test: $(BIN)/optviz
-	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
 	$(BIN)/python -m pytest -q
 
 gallery: $(BIN)/optviz

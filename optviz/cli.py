@@ -396,6 +396,9 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @click.option("--pdf", "pdf", default=None, help="Write the paths picture here (.pdf).")
 @click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
 @click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
+@click.option("--html", "page", default=None,
+              help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
+                   "functions and optimizers) drag the start or move lr, momentum and betas to recompute them live.")
 @_fast_option
 @_data_option
 @_style_options
@@ -404,7 +407,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
 def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            gif: str | None, fast: bool, data: str | None, theme: str, size: str | None) -> None:
+            gif: str | None, page: str | None, fast: bool, data: str | None, theme: str, size: str | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
     FUNCTION is a name from `optviz list functions` or a formula in x and y (or x1..xn)
@@ -430,6 +433,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
       optviz compare sphere sgd:lr=0.1 --noise 0.5 --schedule StepLR:step_size=25,gamma=0.5
       optviz compare rosenbrock adam:lr=0.01 --dim 10 --steps 2000 --png rosenbrock10d.png
       optviz compare rastrigin adam:lr=0.05 --steps 5000 --fast
+      optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
     """
     if function is None and not optimizers:
         png, gif = png or "compare.png", gif or "compare.gif"
@@ -445,7 +449,10 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
             raise click.BadParameter(str(error), param_hint="--noise") from None
     outputs = {"png": _output(png, ("png",), "--png"), "svg": _output(svg, ("svg",), "--svg"),
                "pdf": _output(pdf, ("pdf",), "--pdf"), "loss": _output(loss, STILLS, "--loss"),
-               "gif": _output(gif, ("gif",), "--gif")}
+               "gif": _output(gif, ("gif",), "--gif"), "html": _output(page, ("html",), "--html")}
+    if page and fn.dim != 2:
+        raise click.BadParameter(f"interactive pages are drawn for 2D functions; {fn.name} is {fn.dim}D",
+                                 param_hint="--html")
     data_path = _data_path(data)
     size = _size(size, "slide", gif=bool(gif))
     specs = optimizers or (SIX if function is None else tuple((name, {}) for name in SIX_NAMES))
@@ -480,7 +487,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
     _draw(ctx, result, outputs, dict(theme=theme, size=size), frame)
     if not any(outputs.values()):
-        _hint(ctx, "To draw it, add --png FILE (or --svg, --pdf, --loss, --gif).")
+        _hint(ctx, "To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
 
 
 def _schedule(texts: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -517,6 +524,11 @@ def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], styl
     if outputs["gif"]:
         anim = animate(result, outputs["gif"], **style)
         _say(ctx, f"wrote {anim.path} ({anim.frames} frames, {anim.bytes / 1e3:.0f} kB)")
+    if outputs.get("html"):
+        from .render import html
+
+        html(result, outputs["html"], bounds=bounds, **style)
+        _say(ctx, f"wrote {outputs['html']} ({outputs['html'].stat().st_size / 1e3:.0f} kB, interactive)")
 
 
 def _comparison_table(result: Any, tol: float) -> str:
@@ -548,12 +560,16 @@ def _comparison_table(result: Any, tol: float) -> str:
 @click.option("--data", default=None, metavar="FILE|FORMAT",
               help="Also write each scenario's paths (or training curves) as data: a .csv, .json or .npz "
                    "FILE for one scenario, or a FORMAT (csv, json, npz) for OUT/NAME.FORMAT each.")
+@click.option("--html", "page", default=None, metavar="FILE",
+              help="Also write the scenario's interactive page (.html) here; for several scenarios, set "
+                   "html = true in their [outputs] to write OUT/NAME.html each.")
 @click.option("--allow-import", is_flag=True,
               help="Let scenario files name optimizers by import path (package.module:Class); without it "
                    "a file that does is refused: a scenario from elsewhere must not import modules by itself.")
 @_quiet_option
 @click.pass_context
-def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | None, allow_import: bool) -> None:
+def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | None, page: str | None,
+        allow_import: bool) -> None:
     """Render SCENARIOS: TOML files, or names of bundled scenarios, into --out.
 
     A name finds a scenario shipped with optviz (`optviz list scenarios`), with or without
@@ -563,6 +579,7 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | No
     Examples:
       optviz run rosenbrock
       optviz run 09-adam-bias-correction saddle --out figures/ --data csv
+      optviz run rosenbrock --html rosenbrock.html
     """
     from .gallery import render_outputs
     from .scenario import ScenarioError, find, load
@@ -573,11 +590,15 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | No
         raise click.UsageError(str(error)) from None
     folder = Path(out)
     targets = _data_targets(data, [s.name for s in loaded], folder)
+    if page is not None and len(loaded) > 1:
+        raise click.BadParameter(f"{page!r} is one page for {len(loaded)} scenarios: set html = true in their "
+                                 "[outputs] to write one page each", param_hint="--html")
+    page_path = _output(page, ("html",), "--html")
     folder = _folder(out)
     written = []
     with _Bar(ctx, "run") as bar:
         for done, (scenario, target) in enumerate(zip(loaded, targets), start=1):
-            written += render_outputs(scenario, folder, target)
+            written += render_outputs(scenario, folder, target, page_path)
             bar("scenarios", done, len(loaded))
     for path in written:
         _say(ctx, f"wrote {path}")

@@ -82,9 +82,9 @@ def parse_expression(
 
     def value(points: Tensor) -> Tensor:
         result = compiled(points)
-        if isinstance(result, Tensor):
-            return result
-        return torch.full(points.shape[:-1], result, dtype=points.dtype)  # a constant formula
+        if isinstance(result, float):  # a constant formula
+            return torch.full(points.shape[:-1], result, dtype=points.dtype)
+        return result
 
     def grad(points: Tensor) -> Tensor:
         with torch.enable_grad():
@@ -148,8 +148,14 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
         if len(node.args) != 1 or node.keywords:
             raise _error(text, node, f"{node.func.id}() takes exactly one argument")
         fn, inner = FUNCTIONS[node.func.id], _compile(node.args[0], text, names)
-        return lambda p: fn(torch.as_tensor(inner(p), dtype=p.dtype))
+        return lambda p: fn(_argument(inner(p), p.dtype))
     raise _error(text, node, f"{_describe(node)} is not allowed in a formula")
+
+
+def _argument(value: Tensor | float, dtype: torch.dtype) -> Tensor:
+    """A function's argument: a constant made a tensor (torch's functions take no floats), a
+    value of the points as it is."""
+    return torch.tensor(value, dtype=dtype) if isinstance(value, float) else value
 
 
 def _constant(node: ast.AST, text: str) -> float | None:

@@ -43,7 +43,7 @@ def _sgd(p: Tensor, g: Tensor, state: State, t: Tensor, h: dict) -> tuple[Tensor
     (b,) = state
     b = torch.where(t == 1, g, h["momentum"] * b + (1 - h["dampening"]) * g)
     d = g + h["momentum"] * b if h["nesterov"] else b
-    if isinstance(h["momentum"], Tensor):  # a sweep: entries with momentum 0 step by g alone
+    if not isinstance(h["momentum"], float):  # a sweep (or a page's slider): momentum 0 steps by g alone
         d = torch.where(h["momentum"] == 0, g, d)
     elif h["momentum"] == 0:
         d = g

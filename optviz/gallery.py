@@ -18,6 +18,7 @@ from . import __version__
 from .files import atomic, read_regular, remove_stale_parts
 from .penalties import regularization_paths
 from .render import animate, grid, penalty_paths, picture, plot, save, training
+from .render.page import html_page
 from .render.canvas import titled
 from .result import Result
 from .scenario import ExperimentScenario, Outputs, Scenario, load
@@ -29,9 +30,10 @@ MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
 
 
 def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
-                   data: str | Path | None = None) -> list[Path]:
-    """Run a scenario and write its outputs into folder as <name>[-kind].<format>, and its
-    paths (or training curves) as data into ``data`` (.csv, .json or .npz) if given."""
+                   data: str | Path | None = None, page: str | Path | None = None) -> list[Path]:
+    """Run a scenario and write its outputs into folder as <name>[-kind].<format>, its paths
+    (or training curves) as data into ``data`` (.csv, .json or .npz) if given, and its
+    interactive page into ``page`` if given (else <name>.html, if its outputs ask for one)."""
     folder = Path(folder)
     remove_stale_parts(folder)  # what killed writes left here
     outcome = scenario.run()
@@ -42,6 +44,11 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
     result = outcome.result() if hasattr(outcome, "result") else outcome
     if out.gif and isinstance(result, Result):
         written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title, getattr(scenario, "colours", None)))
+    if (out.html or page is not None) and isinstance(result, Result):
+        target = Path(page) if page is not None else folder / f"{scenario.name}.html"
+        html_page(result, target, theme=out.theme, size=out.size, title=scenario.title,
+                  bounds=getattr(scenario, "frame", None), palette=getattr(scenario, "colours", None) or None)
+        written.append(target)
     if isinstance(scenario, ExperimentScenario):
         numbers = folder / f"{scenario.name}-numbers.txt"
         _write(numbers, outcome.summary() + "\n")
@@ -219,16 +226,20 @@ def index_page(entries: list[dict]) -> str:
             f'      <a href="{html.escape(f)}"><img src="{html.escape(f)}" alt="{html.escape(entry["title"])}: {html.escape(f)}"></a>'
             for f in images
         )
+        pages = "".join(f'    <p class="live"><a href="{html.escape(f)}">Open the interactive page</a>: play it back, '
+                        f'hover for the numbers, drag the start or move the learning rate.</p>\n'
+                        for f in entry["files"] if f.endswith(".html"))
         others = " ".join(
             f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1].upper())}</a>'
-            for f in entry["files"] if f not in images and not f.endswith("-numbers.txt")
+            for f in entry["files"] if f not in images and not f.endswith(("-numbers.txt", ".html"))
         )
         cards.append(
             f'  <section id="{html.escape(entry["name"])}">\n'
             f'    <h2>{html.escape(entry["title"])}</h2>\n'
             f'    <p>{html.escape(entry["description"])}</p>\n'
             + (f'    <pre>{html.escape(entry["numbers"])}</pre>\n' if entry.get("numbers") else "")
-            +             f'    <div class="images">\n{figures}\n    </div>\n'
+            + f'    <div class="images">\n{figures}\n    </div>\n'
+            + pages
             + (f'    <p class="files">Also: {others}</p>\n' if others else "")
             + "  </section>"
         )

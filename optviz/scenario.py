@@ -17,7 +17,7 @@
     schedule = { name = "StepLR", step_size = 100, gamma = 0.5 }   # optional; a list chains
 
     [outputs]
-    png = true                       # also svg, pdf, gif
+    png = true                       # also svg, pdf, gif, html (the interactive page)
     kinds = ["paths", "loss"]        # stills to draw: paths, loss, distance, surface, grid
     size = "slide"                   # slide, square, paper or [width, height]
     theme = "light"                  # light or dark
@@ -84,6 +84,7 @@ class Outputs:
     svg: bool = False
     pdf: bool = False
     gif: bool = False
+    html: bool = False  # the interactive page (2D paths only)
     kinds: tuple[str, ...] = ("paths",)
     size: Any = "slide"
     theme: str = "light"
@@ -471,7 +472,7 @@ class _Reader:
         fields = {f.name: f for f in dataclasses.fields(Outputs)}
         self.unknown_keys(table, fields, "outputs.")
         values: dict[str, Any] = {}
-        for key in ("png", "svg", "pdf", "gif", "transparent"):
+        for key in ("png", "svg", "pdf", "gif", "html", "transparent"):
             values[key] = self.typed(table, key, bool, fields[key].default, "outputs.")
         kinds = table.get("kinds", ["paths"])
         if not isinstance(kinds, list) or not kinds or any(k not in STILL_KINDS for k in kinds):

@@ -79,7 +79,8 @@ def test_run_renders_scenarios(tmp_path):
     out = invoke("run", str(ROOT / "scenarios" / "03-gd-2d-quadratic.toml"), "--out", str(tmp_path / "figs"))
     assert out.exit_code == 0, out.output
     names = sorted(p.name for p in (tmp_path / "figs").iterdir())
-    assert names == ["03-gd-2d-quadratic-loss.png", "03-gd-2d-quadratic.gif", "03-gd-2d-quadratic.png"]
+    assert names == ["03-gd-2d-quadratic-loss.png", "03-gd-2d-quadratic.gif", "03-gd-2d-quadratic.html",
+                     "03-gd-2d-quadratic.png"]
 
 
 def test_gallery_command_builds_and_reruns_only_what_changed(tmp_path):
@@ -284,7 +285,7 @@ def test_run_finds_bundled_scenarios_by_name(tmp_path):
     out = invoke("run", "gd-2d-quadratic", "--out", str(tmp_path))
     assert out.exit_code == 0, out.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["03-gd-2d-quadratic-loss.png", "03-gd-2d-quadratic.gif",
-                                                          "03-gd-2d-quadratic.png"]
+                                                          "03-gd-2d-quadratic.html", "03-gd-2d-quadratic.png"]
 
 
 def test_gallery_renders_the_bundled_scenarios_by_default(tmp_path, monkeypatch):

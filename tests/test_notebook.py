@@ -16,6 +16,7 @@ CELLS = {
     "surface": 'render.plot(result, "surface")',
     "animate": 'optviz.animate(result, "paths.gif", max_frames=12)',
     "own figure": "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax",  # not optviz's: left alone
+    "page": "render.html(result)",
 }
 
 
@@ -52,3 +53,9 @@ def test_the_animation_also_plays_where_html_is_shown(outputs):
 def test_other_figures_keep_ipythons_display(outputs):
     data = next(o for o in outputs["own figure"] if o.output_type == "execute_result").data
     assert "image/png" not in data and data["text/plain"].startswith("<Axes")
+
+
+def test_the_interactive_page_shows_in_a_frame_of_its_own(outputs):
+    data = next(o for o in outputs["page"] if o.output_type == "execute_result").data
+    assert data["text/html"].startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert "optviz-data" in data["text/html"] and "<script" not in data["text/html"]  # all of it inside the frame

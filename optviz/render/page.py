@@ -1,0 +1,182 @@
+"""The interactive page: one self-contained HTML file that plays a result back and, where it
+can, recomputes every path live in the browser.
+
+The background (landscape, levels, colour bar, title) is the stills' own, drawn by
+``scene`` into a PNG; the paths are drawn over it on a canvas. For the built-in 2D functions
+and optviz's own optimizers the page carries JavaScript made from their definitions
+(optviz.javascript), so a reader can drag a start or move a learning rate, momentum or beta
+and watch every path follow. Anything else plays back, with the reason the live controls
+are off. No network, no CDN: it works from file://, in a notebook cell and in an iframe.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+from PIL import Image
+
+from .. import javascript
+from ..errors import BadInput
+from ..files import atomic, writable_path
+from ..optimizers import Optimizer
+from ..result import Result
+from .canvas import figure, titled
+from .style import Theme, get_size, get_theme
+from .trajectories import drawable, legend_label, scene
+
+TEMPLATE = Path(__file__).with_name("page.html")
+MAX_PATHS = 2_000  # more cannot be told apart on one picture
+MAX_POINTS = 40_000  # points (path x step) a page carries; a longer result is thinned to fit
+NO_FUNCTION = "{value: function () { return NaN; }, grad: function () { return [NaN, NaN]; }}"
+
+
+def html_page(result: Result, path: str | Path | None = None, *, theme: str | Theme = "light", size: Any = "slide",
+              title: str | None = None, bounds: Any = None, palette: dict[str, str] | None = None,
+              divergence_factor: float = 100.0) -> "Page":
+    """The page for ``result`` as text, written to ``path`` (.html) if given; ``theme``,
+    ``size``, ``title``, ``bounds`` and ``palette`` as for the stills (optviz.render.picture).
+
+    A result of more than MAX_PATHS paths is refused; one of more than MAX_POINTS points is
+    thinned to every k-th step, with a note on the page. ``divergence_factor`` is the one the
+    result was simulated with (the page stops a recomputed path where simulate would)."""
+    result = drawable(result)
+    if result.function.dim != 2:
+        raise BadInput(f"interactive pages are drawn for 2D functions; {result.function.name} is "
+                       f"{result.function.dim}D (draw it with --png)")
+    paths = result.positions.shape[1]
+    if paths > MAX_PATHS:
+        raise BadInput(f"an interactive page holds at most {MAX_PATHS:,} paths; this result has {paths:,}")
+    target = writable_path(path, ("html", "htm")) if path is not None else None
+    theme, size = get_theme(theme), get_size(size)
+    image, axes, colours = _background(result, theme, size, title, bounds, palette)
+    notes, every = [], max(1, math.ceil(paths * (result.steps + 1) / MAX_POINTS))
+    if every > 1:
+        nth = f"{every}{'rd' if every % 10 == 3 and every % 100 != 13 else 'nd' if every % 10 == 2 and every % 100 != 12 else 'th'}"
+        notes.append(f"Thinned to every {nth} step to keep the page small ({paths:,} paths x {result.steps:,} steps).")
+    function_js, rules_js, moving, why = _live(result)
+    if why:
+        notes.append(f"Live controls are off: {why}.")
+    bounds = np.array(result.function.bounds, dtype=np.float64)
+    data = {
+        "title": title or "", "value": result.function.value, "steps": result.steps, "live": why is None,
+        "image": {"width": image.width, "height": image.height}, "axes": axes,
+        "optimizers": [{"label": legend_label(result, name), "colour": colours[name], "hypers": moving.get(name, {})}
+                       for name in result.optimizers],
+        "starts": result.starts.tolist(),
+        "paths": [_path(result, b, every) for b in range(paths)],
+        "centre": bounds.mean(axis=1).tolist(),
+        "reach": divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max()),
+        "fps": min(20.0, max(2.5, result.steps / 4)), "stroke": 3.0 * size.dpi / 100, "font": round(size.font * size.dpi / 72),
+        "ink": theme.foreground, "paper": theme.background, "outline": theme.outline, "notes": notes,
+    }
+    text = _fill(TEMPLATE.read_text(encoding="utf-8"), {
+        "TITLE": html.escape(title or result.function.title or result.function.name), "INK": theme.foreground,
+        "PAPER": theme.background, "WIDTH": str(image.width), "IMAGE": _png(image), "DATA": _script_json(data),
+        "FUNCTION": function_js, "RULES": rules_js})
+    if target is not None:
+        with atomic(target) as part:
+            Path(part).write_text(text, encoding="utf-8")
+    return Page(text, image.height)
+
+
+class Page(str):
+    """The page's HTML. A notebook shows it in an iframe of its own (``srcdoc``), so that its
+    script and styles cannot meet the notebook's or another page's."""
+
+    def __new__(cls, text: str, height: int) -> "Page":
+        page = super().__new__(cls, text)
+        page.height = height
+        return page
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe srcdoc="{html.escape(self, quote=True)}" title="optviz interactive page" '
+                f'style="width: 100%; height: {self.height + 190}px; border: 0;"></iframe>')
+
+
+def _background(result: Result, theme: Theme, size: Any, title: str | None, bounds: Any,
+                palette: dict[str, str] | None) -> tuple[Image.Image, dict, dict]:
+    """The stills' landscape without the paths, where its axes sit in pixels, and each
+    optimizer's colour."""
+    fig, axes = figure(theme, size, 1, 1)
+    ax = axes[0, 0]
+    titled(fig, title)
+    with matplotlib.rc_context(fig.optviz_rc):
+        box, laid = scene(result, ax, theme, bounds=bounds, legend=False, palette=palette)
+        titled(fig, title)
+        fig.canvas.draw()
+    width, height = fig.canvas.get_width_height()
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    extent = ax.get_window_extent()
+    axes = {"left": extent.x0, "top": height - extent.y1, "width": extent.width, "height": extent.height,
+            "x": list(ax.get_xlim()), "y": list(ax.get_ylim())}
+    colours = {}
+    for trace in laid:
+        colours.setdefault(result.names[trace.index], trace.colour)
+    return image, axes, colours
+
+
+def _live(result: Result) -> tuple[str, str, dict[str, dict[str, float]], str | None]:
+    """The function's and the optimizers' JavaScript, the hyperparameters each may move, and
+    why the paths cannot be recomputed (None if they can)."""
+    try:
+        if result.noise:
+            raise javascript.Untranslatable("the gradients were noisy")
+        function_js = javascript.function_source(result.function)
+        rules, moving = [], {}
+        for name, opt in result.optimizers.items():
+            if getattr(opt, "schedule", None):
+                raise javascript.Untranslatable(f"{name} follows a learning-rate schedule")
+            if not isinstance(opt, Optimizer):
+                raise javascript.Untranslatable(f"{name} is not one of optviz's own optimizers")
+            if name in result.lrs and bool((result.lrs[name] != result.lrs[name][0]).any()):
+                raise javascript.Untranslatable(f"{name} followed a learning-rate schedule")
+            source, moving[name] = javascript.rule_source(opt)
+            rules.append(source)
+    except javascript.Untranslatable as reason:
+        return NO_FUNCTION, "[]", {}, str(reason)
+    return function_js, "[" + ", ".join(rules) + "]", moving, None
+
+
+def _path(result: Result, b: int, every: int) -> dict[str, Any]:
+    kept = list(range(0, result.steps + 1, every))
+    if kept[-1] != result.steps:
+        kept.append(result.steps)
+    return {"optimizer": b // result.n_starts, "start": b % result.n_starts, "every": every,
+            "diverged": int(result.diverged_at[b]),
+            "points": [_pair(p) for p in result.positions[kept, b].tolist()],
+            "f": [_number(v) for v in result.losses[kept, b].tolist()],
+            "g": [_number(v) for v in result.grad_norms[kept, b].tolist()]}
+
+
+def _pair(point: list[float]) -> list[float] | None:
+    return point if all(math.isfinite(v) for v in point) else None
+
+
+def _number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    """The template with every %%NAME%% replaced (one pass, so no value is read as a name)."""
+    return re.sub(r"%%([A-Z]+)%%", lambda match: values[match.group(1)], template)
+
+
+def _script_json(data: dict) -> str:
+    """JSON safe inside a <script> element: no "<", ">" or "&" that a title could close it with."""
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _png(image: Image.Image) -> str:
+    out = io.BytesIO()
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    return base64.b64encode(out.getvalue()).decode("ascii")

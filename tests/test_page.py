@@ -1,0 +1,286 @@
+"""The interactive page (optviz.render.html) in a real headless Chromium: it loads cleanly,
+plays back, hides, hovers with the right numbers, and recomputes every built-in optimizer's
+paths in the browser (on built-in functions and formulas) within 1e-12 of optviz's float64
+paths."""
+
+import json
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+import torch
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+import optviz
+from optviz import render
+from optviz.errors import BadInput
+from optviz.render import page
+
+from browser import browser, console_errors  # noqa: F401 - the fixture
+from test_fast import OPTIMIZERS as ALL  # every rule and its branches
+
+
+def opened(driver, result, tmp_path, name="page.html", **options):
+    target = tmp_path / name
+    render.html(result, target, **options)
+    driver.get(target.as_uri())
+    return target
+
+
+def browser_paths(driver):
+    points = driver.execute_script("return window.optviz.paths.map(p => p.points)")
+    return [torch.tensor([[float("nan") if v is None else v for v in q] for q in path], dtype=torch.float64)
+            for path in points]
+
+
+def worst(result, paths):
+    """The largest difference from optviz's paths, relative to the points' size (absolute below 1)."""
+    exact = result.positions
+    return max(((exact[:, b] - path).abs() / exact[:, b].abs().clamp_min(1)).nan_to_num(0).max().item()
+               for b, path in enumerate(paths))
+
+
+@pytest.mark.parametrize("function, start", [("himmelblau", [-1.0, 1.5]), ("ill_conditioned", None),
+                                             ("rosenbrock", [-1.5, 2.0]), ("beale", [1.0, 1.0])])
+def test_the_browser_recomputes_every_optimizer_within_1e_12(browser, tmp_path, function, start):
+    result = optviz.simulate(function, ALL, start, 60)
+    opened(browser, result, tmp_path)
+    assert console_errors(browser) == []
+    assert browser.execute_script("return window.optviz.data.live") is True
+    browser.execute_script("window.optviz.recompute()")
+    assert worst(result, browser_paths(browser)) < 1e-12
+    assert console_errors(browser) == []
+
+
+def test_a_formula_is_recomputed_with_its_gradient_by_dual_numbers(browser, tmp_path):
+    fn = optviz.get_function("x**2 + 10*sin(y) + exp(-x*y)/(1 + abs(x)) + sqrt(1 + y**2)", bounds=[(-3, 3), (-3, 3)])
+    result = optviz.simulate(fn, {k: ALL[k] for k in ("sgd", "momentum", "rmsprop", "adam")}, [1.0, 1.0], 60)
+    opened(browser, result, tmp_path)
+    assert browser.execute_script("return window.optviz.data.live") is True
+    browser.execute_script("window.optviz.recompute()")
+    assert worst(result, browser_paths(browser)) < 1e-12
+    assert console_errors(browser) == []
+
+
+def test_moved_hyperparameters_match_a_run_at_them(browser, tmp_path):
+    result = optviz.simulate("himmelblau", {"momentum": optviz.sgd(lr=0.01, momentum=0.5),
+                                            "adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 80)
+    opened(browser, result, tmp_path)
+    knobs = browser.find_elements(By.CSS_SELECTOR, ".knob input")
+    assert sorted((k.get_attribute("data-optimizer"), k.get_attribute("data-name")) for k in knobs) == [
+        ("0", "lr"), ("0", "momentum"), ("1", "beta1"), ("1", "beta2"), ("1", "lr")]
+    momentum = next(k for k in knobs if k.get_attribute("data-name") == "momentum")
+    momentum.send_keys(Keys.ARROW_RIGHT * 20)  # a real slider, moved by the keyboard
+    moved = browser.execute_script("return window.optviz.hypers")
+    assert moved[0]["momentum"] != 0.5
+    again = optviz.simulate("himmelblau", {"momentum": optviz.sgd(lr=moved[0]["lr"], momentum=moved[0]["momentum"]),
+                                           "adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 80)
+    assert worst(again, browser_paths(browser)) < 1e-12
+    assert browser.find_element(By.CSS_SELECTOR, ".status").text.startswith("recomputed 1 path in")
+
+
+def test_dragging_the_start_moves_every_path_and_they_stay_exact(browser, tmp_path):
+    result = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01), "adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 60)
+    opened(browser, result, tmp_path)
+    canvas = browser.find_element(By.TAG_NAME, "canvas")
+    x, y = css_position(browser, [0.0, 0.0])
+    width, height = canvas.size["width"], canvas.size["height"]
+    ActionChains(browser).move_to_element_with_offset(canvas, x - width / 2, y - height / 2).click_and_hold() \
+        .move_by_offset(60, -40).release().perform()
+    start = browser.execute_script("return window.optviz.starts[0]")
+    assert start[0] > 0.5 and start[1] > 0.5  # right and up on the plane
+    paths = browser_paths(browser)
+    assert all(torch.equal(path[0], torch.tensor(start, dtype=torch.float64)) for path in paths)
+    again = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01), "adam": optviz.adam(lr=0.1)}, start, 60)
+    assert worst(again, paths) < 1e-12
+    assert console_errors(browser) == []
+
+
+def css_position(driver, point):
+    """Where a point of the plane is on the page, in CSS pixels from the canvas's corner."""
+    return driver.execute_script("""
+        const [u, v] = window.optviz.toPixel(arguments[0]);
+        const canvas = document.querySelector("canvas");
+        const k = canvas.getBoundingClientRect().width / canvas.width;
+        return [u * k, v * k];""", point)
+
+
+def colour_near(driver, point, radius=3):
+    """The canvas's pixels around a point of the plane, as [r, g, b, alpha] per pixel."""
+    return driver.execute_script("""
+        const [u, v] = window.optviz.toPixel(arguments[0]), r = arguments[1];
+        const data = document.querySelector("canvas").getContext("2d")
+            .getImageData(Math.round(u) - r, Math.round(v) - r, 2 * r + 1, 2 * r + 1).data;
+        const pixels = [];
+        for (let i = 0; i < data.length; i += 4) pixels.push([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+        return pixels;""", point, radius)
+
+
+def painted_with(pixels, colour):
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return any(a > 200 and sum(abs(p - c) for p, c in zip((r, g, b), rgb)) < 40 for r, g, b, a in pixels)
+
+
+def test_the_step_slider_moves_the_marker_and_the_legend_hides_a_path(browser, tmp_path):
+    result = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01), "adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 50)
+    opened(browser, result, tmp_path)
+    colours = [o["colour"] for o in browser.execute_script("return window.optviz.data.optimizers")]
+    step = browser.find_element(By.CSS_SELECTOR, "input.step")
+    step.send_keys(Keys.HOME)
+    assert browser.execute_script("return window.optviz.step()") == 0
+    step.send_keys(Keys.ARROW_RIGHT * 10)
+    assert browser.execute_script("return window.optviz.step()") == 10
+    assert browser.find_element(By.CSS_SELECTOR, ".counter").text == "step 10 / 50"
+    head, later = result.path("adam")[10].tolist(), result.path("adam")[40].tolist()
+    assert painted_with(colour_near(browser, head, 2), colours[1])  # the marker is at step 10
+    assert not painted_with(colour_near(browser, later, 1), colours[1])  # and the path not yet at step 40
+    browser.find_element(By.CSS_SELECTOR, ".optviz").send_keys(Keys.END)  # the page's own keys
+    assert browser.execute_script("return window.optviz.step()") == 50
+    assert painted_with(colour_near(browser, result.path("adam")[50].tolist(), 2), colours[1])
+    entry = browser.find_elements(By.CSS_SELECTOR, "ul.legend .entry")[1]
+    entry.click()
+    assert browser.execute_script("return [...window.optviz.hidden]") == [1]
+    assert not painted_with(colour_near(browser, result.path("adam")[50].tolist(), 2), colours[1])
+    entry.click()
+    assert painted_with(colour_near(browser, result.path("adam")[50].tolist(), 2), colours[1])
+    assert console_errors(browser) == []
+
+
+def test_hovering_a_point_shows_its_numbers(browser, tmp_path):
+    result = optviz.simulate("rosenbrock", {"adam": optviz.adam(lr=0.05)}, [-1.5, 2.0], 30)
+    opened(browser, result, tmp_path)
+    canvas = browser.find_element(By.TAG_NAME, "canvas")
+    x, y = css_position(browser, result.positions[12, 0].tolist())
+    ActionChains(browser).move_to_element_with_offset(canvas, x - canvas.size["width"] / 2,
+                                                      y - canvas.size["height"] / 2).perform()
+    label, step, point, value, norm = browser.find_element(By.CSS_SELECTOR, ".tip").text.splitlines()
+    k = int(step.removeprefix("step "))
+    assert label == "Adam lr=0.05" and abs(k - 12) <= 1  # the nearest point to the pointer, and its step
+    shown = [float(v) for v in point.strip("()").split(", ")]
+    assert shown == pytest.approx(result.positions[k, 0].tolist(), rel=1e-5)
+    assert float(value.removeprefix("f = ")) == pytest.approx(result.losses[k, 0].item(), rel=1e-5)
+    assert float(norm.removeprefix("|∇f| = ")) == pytest.approx(result.grad_norms[k, 0].item(), rel=1e-5)
+
+
+def test_recomputing_six_paths_of_200_steps_takes_under_a_frame(browser, tmp_path):
+    six = {name: opt for name, opt in ALL.items() if name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")}
+    result = optviz.simulate("himmelblau", six, [0.0, 0.0], 200)
+    opened(browser, result, tmp_path)
+    times = browser.execute_script("const t = []; for (let i = 0; i < 30; i++) t.push(window.optviz.recompute()); return t")
+    median = statistics.median(times)
+    print(f"\nrecomputing six 200-step paths in headless Chromium: median {median:.2f} ms, "
+          f"worst {max(times):.2f} ms over {len(times)} runs")
+    assert median < 16
+
+
+def test_what_cannot_be_recomputed_plays_back_with_the_reason(browser, tmp_path):
+    result = optviz.simulate("himmelblau", {"nadam": torch.optim.NAdam}, [0.0, 0.0], 20)
+    opened(browser, result, tmp_path)
+    assert browser.execute_script("return window.optviz.data.live") is False
+    assert browser.find_elements(By.CSS_SELECTOR, ".knob") == []
+    assert browser.find_element(By.CSS_SELECTOR, ".why").text == \
+        "Live controls are off: nadam is not one of optviz's own optimizers."
+    browser.execute_script("window.optviz.setStep(5)")
+    assert browser.find_element(By.CSS_SELECTOR, ".counter").text == "step 5 / 20"
+    assert console_errors(browser) == []
+
+
+def test_html_in_a_title_is_text_never_markup(browser, tmp_path):
+    result = optviz.simulate("himmelblau", {"adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 10)
+    title = '</script><script>window.pwned = 1</script><b onmouseover="x">bold</b> & "quotes"'
+    target = opened(browser, result, tmp_path, title=title)
+    assert "<script>window.pwned" not in target.read_text()
+    assert browser.execute_script("return window.pwned") is None
+    assert browser.title == title
+    assert browser.execute_script("return window.optviz.data.title") == title
+    assert console_errors(browser) == []
+
+
+def test_a_typical_comparison_is_small_and_a_huge_one_is_thinned_or_refused(tmp_path):
+    typical = optviz.simulate("rosenbrock", {k: ALL[k] for k in ("sgd", "momentum", "adam")}, [-1.5, 2.0], 500)
+    text = render.html(typical, tmp_path / "t.html")
+    assert len(text.encode()) < 1_000_000
+    data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', text).group(1))
+    assert data["notes"] == [] and data["paths"][0]["every"] == 1 and len(data["paths"][0]["points"]) == 501
+    long = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01)}, torch.rand(100, 2) * 4 - 2, 1000)
+    data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', render.html(long)).group(1))
+    every = data["paths"][0]["every"]
+    assert every == 3 and data["notes"][0].startswith("Thinned to every 3rd step")
+    assert len(data["paths"][0]["points"]) == len(range(0, 1001, 3)) + 1  # the last step kept too
+    many = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01)}, torch.rand(page.MAX_PATHS + 1, 2), 2)
+    with pytest.raises(BadInput, match=f"at most {page.MAX_PATHS:,} paths; this result has {page.MAX_PATHS + 1:,}"):
+        render.html(many, tmp_path / "many.html")
+    assert not (tmp_path / "many.html").exists()
+
+
+def test_compare_run_and_scenario_files_write_the_page(tmp_path):
+    from click.testing import CliRunner
+
+    from optviz.cli import main
+
+    out = CliRunner().invoke(main, ["compare", "himmelblau", "sgd:lr=0.01", "adam:lr=0.1", "--steps", "40",
+                                    "--html", str(tmp_path / "c.html")])
+    assert out.exit_code == 0 and f"wrote {tmp_path / 'c.html'}" in out.stdout
+    assert '"live":true' in (tmp_path / "c.html").read_text()
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('title = "<i>Two</i> on Himmelblau"\nfunction = "himmelblau"\nsteps = 30\n'
+                        '[[optimizers]]\nname = "adam"\nlr = 0.1\n[outputs]\npng = false\nhtml = true\n')
+    out = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "out")])
+    assert out.exit_code == 0, out.output
+    text = (tmp_path / "out" / "s.html").read_text()
+    assert "<title>&lt;i&gt;Two&lt;/i&gt; on Himmelblau</title>" in text
+    out = CliRunner().invoke(main, ["run", "rosenbrock", "--out", str(tmp_path / "r"), "--html", str(tmp_path / "r.html")])
+    assert out.exit_code == 0 and (tmp_path / "r.html").exists()
+    for args, message in [
+        (["compare", "rosenbrock", "adam", "--dim", "3", "--html", str(tmp_path / "x.html")],
+         "interactive pages are drawn for 2D functions; rosenbrock_3d is 3D"),
+        (["compare", "himmelblau", "adam", "--html", str(tmp_path / "x.png")], "the suffix must be one of .html"),
+        (["run", "rosenbrock", "saddle", "--html", str(tmp_path / "x.html")], "is one page for 2 scenarios"),
+    ]:
+        out = CliRunner().invoke(main, args)
+        assert out.exit_code == 2 and message in out.output, out.output
+        assert not (tmp_path / "x.html").exists()
+
+
+def test_a_notebook_shows_the_page_in_its_own_frame():
+    result = optviz.simulate("himmelblau", {"adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 10)
+    shown = render.html(result, title='a "quoted" <title>')._repr_html_()
+    assert shown.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;') and '"quoted"' not in shown
+
+
+def test_every_gallery_page_loads_cleanly_and_the_index_links_it(browser):
+    from optviz.scenario import load
+
+    root = Path(__file__).resolve().parent.parent
+    index = (root / "gallery" / "index.html").read_text()
+    pages = sorted((root / "gallery").glob("[0-9]*.html"))
+    assert len(pages) == 19
+    for path in pages:
+        scenario = load(root / "scenarios" / f"{path.stem}.toml")
+        assert f'<a href="{path.name}">Open the interactive page</a>' in index
+        browser.get(path.as_uri())
+        assert console_errors(browser) == [], path.name
+        assert browser.title == scenario.title
+        live, why = browser.execute_script("return [window.optviz.data.live, window.optviz.data.notes]")
+        replayed = {"22-loss-landscape": "landscape is computed by Python code", "23-noisy-gradients": "noisy",
+                    "24-torch-optimizers": "not one of optviz's own optimizers"}
+        if path.stem in replayed:
+            assert not live and replayed[path.stem] in " ".join(why), (path.name, why)
+        else:
+            assert live, (path.name, why)
+
+
+def test_a_schedule_or_noise_says_why_the_page_only_plays_back(tmp_path):
+    import functools
+
+    from torch.optim.lr_scheduler import StepLR
+
+    stepped = optviz.scheduled(optviz.sgd(lr=0.01), functools.partial(StepLR, step_size=5, gamma=0.5))
+    result = optviz.simulate("himmelblau", {"halved": stepped}, [0.0, 0.0], 20)
+    noisy = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01)}, [0.0, 0.0], 20, noise=0.1)
+    for run, why in [(result, "halved follows a learning-rate schedule"), (noisy, "the gradients were noisy")]:
+        data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', render.html(run)).group(1))
+        assert data["live"] is False and data["notes"] == [f"Live controls are off: {why}."]
