@@ -69,6 +69,7 @@ def test_moved_hyperparameters_match_a_run_at_them(browser, tmp_path):
     result = optviz.simulate("himmelblau", {"momentum": optviz.sgd(lr=0.01, momentum=0.5),
                                             "adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 80)
     opened(browser, result, tmp_path)
+    browser.find_element(By.CSS_SELECTOR, "button.tune").click()  # the sliders, on demand
     knobs = browser.find_elements(By.CSS_SELECTOR, ".knob input")
     assert sorted((k.get_attribute("data-optimizer"), k.get_attribute("data-name")) for k in knobs) == [
         ("0", "lr"), ("0", "momentum"), ("1", "beta1"), ("1", "beta2"), ("1", "lr")]
@@ -79,7 +80,8 @@ def test_moved_hyperparameters_match_a_run_at_them(browser, tmp_path):
     again = optviz.simulate("himmelblau", {"momentum": optviz.sgd(lr=moved[0]["lr"], momentum=moved[0]["momentum"]),
                                            "adam": optviz.adam(lr=0.1)}, [0.0, 0.0], 80)
     assert worst(again, browser_paths(browser)) < 1e-12
-    assert browser.find_element(By.CSS_SELECTOR, ".status").text.startswith("recomputed 1 path in")
+    assert browser.execute_script("return window.optviz.lastRecompute.paths") == 1
+    assert browser.find_elements(By.CSS_SELECTOR, ".label")[0].text == f"Momentum lr=0.01 momentum={moved[0]['momentum']:.3g}"
 
 
 def test_dragging_the_start_moves_every_path_and_they_stay_exact(browser, tmp_path):
@@ -181,6 +183,7 @@ def test_what_cannot_be_recomputed_plays_back_with_the_reason(browser, tmp_path)
     opened(browser, result, tmp_path)
     assert browser.execute_script("return window.optviz.data.live") is False
     assert browser.find_elements(By.CSS_SELECTOR, ".knob") == []
+    assert not browser.find_element(By.CSS_SELECTOR, "button.tune").is_displayed()
     assert browser.find_element(By.CSS_SELECTOR, ".why").text == \
         "Live controls are off: nadam is not one of optviz's own optimizers."
     browser.execute_script("window.optviz.setStep(5)")

@@ -30,7 +30,7 @@ from ..files import atomic, writable_path
 from ..optimizers import Optimizer
 from ..result import Result
 from .canvas import figure, titled
-from .style import Theme, get_size, get_theme
+from .style import Theme, get_size, get_theme, luminance
 from .trajectories import drawable, legend_label, scene
 
 TEMPLATE = Path(__file__).with_name("page.html")
@@ -80,7 +80,8 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     }
     text = _fill(TEMPLATE.read_text(encoding="utf-8"), {
         "TITLE": html.escape(title or result.function.title or result.function.name), "INK": theme.foreground,
-        "PAPER": theme.background, "WIDTH": str(image.width), "IMAGE": _png(image), "DATA": _script_json(data),
+        "PAPER": theme.background, "SCHEME": "dark" if luminance(theme.background) < 0.2 else "light",
+        "ASPECT": f"{image.width / image.height:.4f}", "IMAGE": _png(image), "DATA": _script_json(data),
         "FUNCTION": function_js, "RULES": rules_js})
     if target is not None:
         with atomic(target) as part:
