@@ -3,9 +3,11 @@
 Exact mode (optviz.simulate's default) calls torch's ops one at a time, in torch.optim's
 order, so its paths equal torch.optim's bit for bit. Fast mode writes each built-in rule as
 plain arithmetic on whole tensors, with the step count as a tensor, and lets torch.compile
-fuse the analytic gradient and the update of a step into one pass over the points. Its rounding differs from torch's, so its paths are **not bit-equal**: in float64
-they stay within 1e-12 of exact mode's, relative to the points' size (tests/test_fast.py,
-every rule on several functions), on runs that are not chaotic.
+fuse the analytic gradient and the update of a step into one pass over the points. Its
+rounding differs from torch's, so its paths are **not bit-equal**: in float64 they stay
+within 1e-12 of exact mode's, relative to the points' size (tests/test_fast.py, every rule
+on several functions), on runs that do not amplify rounding. The interactive page steps
+these same rules, translated into JavaScript by optviz.javascript.
 
 Only the built-in test functions (by name) and optviz's own optimizers have a rule here;
 anything else (a formula, a Python callable, a torch optimizer, gradient noise) runs in exact
@@ -156,7 +158,7 @@ class Stepper:
 
     def __init__(self, function: TestFunction, optimizers: list[Optimizer], starts: Tensor) -> None:
         """``starts``: (paths, dim), every optimizer's block of starts one after another."""
-        self.hypers = [_hypers(opt, starts) for opt in optimizers]
+        self.hypers = [hyperparameters(opt, starts) for opt in optimizers]
         self.params = starts.T.contiguous()  # the kernel's (dim, paths) layout
         # every optimizer has a block of the same size; states contiguous, as the kernel returns them
         block = self.params[:, : len(starts) // len(optimizers)].contiguous()
@@ -205,7 +207,7 @@ def _kernel(function: TestFunction, rules: list[Callable]) -> Callable:
     return step
 
 
-def _hypers(opt: Optimizer, like: Tensor) -> dict[str, Any]:
+def hyperparameters(opt: Optimizer, like: Tensor) -> dict[str, Any]:
     """The optimizer's hyperparameters, tensors in the run's dtype (as exact mode casts them),
     betas as a pair; with the flags of its kind (nesterov, decoupled weight decay)."""
     h = {k: _as(v, like) for k, v in opt.hyperparams.items() if k != "betas"}

@@ -1,13 +1,14 @@
 """JavaScript made from optviz's own definitions, for the interactive page.
 
-The built-in functions (their value and hand-written gradient) and fast mode's update rules
-(optviz.fast) are run once on symbols instead of tensors: every operation they make is
-written down as a line of JavaScript, in the same order, so the page steps exactly the
-arithmetic fast mode steps (IEEE doubles in both). Nothing is maintained by hand in parallel:
-a definition that changes changes the page.
+The built-in functions (their value and hand-written gradient), formulas (their value, and
+their gradient by forward-mode dual numbers) and fast mode's update rules (optviz.fast) are
+run once on symbols instead of tensors: every operation they make is written down as a line
+of JavaScript, in the same order, so the page steps the arithmetic fast mode steps (IEEE
+doubles in both). Nothing is maintained by hand in parallel: a definition that changes
+changes the page.
 
-    source = javascript.function_source(get_function("rosenbrock"))  # value(p) and grad(p)
-    source = javascript.rule_source(adam(lr=0.1), sliders=("lr",))    # init(p, h), step(...)
+    source = javascript.function_source(get_function("rosenbrock"))  # {value(p), grad(p)}
+    source, sliders = javascript.rule_source(adam(lr=0.1))            # {init, step}, {"lr": 0.1, ...}
 
 A definition that branches on a value, or calls an operation not translated here, raises
 Untranslatable, and the page plays back without live controls.
@@ -313,12 +314,7 @@ def _trace(fn: Any, kind: type) -> str:
     tape = _Tape()
     x, y = Sym("p[0]", tape), Sym("p[1]", tape)
     point = [x, y] if kind is Sym else [Dual(x, (1.0, 0.0)), Dual(y, (0.0, 1.0))]
-    try:
-        out = fn(Vec(point))
-    except Untranslatable:
-        raise
-    except Exception as error:  # noqa: BLE001 - any other operation the tracer does not know
-        raise Untranslatable(f"{type(error).__name__}: {error}") from None
+    out = _traced(fn, Vec(point))
     if kind is Dual:
         out = list(Dual.lift(out, 2).d)
     result = f"[{', '.join(map(_code, out.items))}]" if isinstance(out, Vec) else (
@@ -331,7 +327,7 @@ def rule_source(opt: Optimizer) -> tuple[str, dict[str, float]]:
     with the hyperparameters the page may move (``h``, their values now) as inputs."""
     if opt.name not in fast.RULES:
         raise Untranslatable(f"{opt.label} has no rule that can be recomputed")
-    hypers = fast._hypers(opt, torch.zeros(1, dtype=torch.float64))
+    hypers = fast.hyperparameters(opt, torch.zeros(1, dtype=torch.float64))
     if any(isinstance(v, torch.Tensor) for v in _flat(hypers.values())):
         raise Untranslatable(f"{opt.label} holds a tensor of hyperparameters (a sweep)")
     moving = {}
@@ -345,23 +341,28 @@ def rule_source(opt: Optimizer) -> tuple[str, dict[str, float]]:
         moving[key] = value
     init, step = fast.RULES[opt.name]
     init_tape, step_tape = _Tape(), _Tape()
-    state = init(Sym("p", init_tape), _symbolic(hypers, moving, init_tape))
-    sizes = len(state)
-    s_in = tuple(Sym(f"s[{k}]", step_tape) for k in range(sizes))
-    try:
-        new_p, new_s = step(Sym("p", step_tape), Sym("g", step_tape), s_in, Sym("t", step_tape),
-                            _symbolic(hypers, moving, step_tape))
-    except Untranslatable:
-        raise
-    except Exception as error:  # noqa: BLE001
-        raise Untranslatable(f"{type(error).__name__}: {error}") from None
+    state = _traced(init, Sym("p", init_tape), _symbolic(hypers, moving, init_tape))
+    s_in = tuple(Sym(f"s[{k}]", step_tape) for k in range(len(state)))
+    new_p, new_s = _traced(step, Sym("p", step_tape), Sym("g", step_tape), s_in, Sym("t", step_tape),
+                           _symbolic(hypers, moving, step_tape))
     init_js = f"function (p, h) {{ {' '.join(init_tape.lines)} return [{', '.join(map(_code, state))}]; }}"
     step_js = (f"function (p, g, s, t, h) {{ {' '.join(step_tape.lines)} "
                f"return [{_code(new_p)}, [{', '.join(map(_code, new_s))}]]; }}")
     return f"{{init: {init_js}, step: {step_js}}}", moving
 
 
+def _traced(fn: Any, *args: Any) -> Any:
+    """fn run on symbols; any failure of an operation the tracer does not know is Untranslatable."""
+    try:
+        return fn(*args)
+    except Untranslatable:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the definition tried on a symbol
+        raise Untranslatable(f"{type(error).__name__}: {error}") from None
+
+
 def _symbolic(hypers: dict[str, Any], moving: dict[str, float], tape: _Tape) -> dict[str, Any]:
+    """The hyperparameters with the moving ones as the symbols h.lr, h.beta1, ..."""
     h = dict(hypers)
     for key in moving:
         if key.startswith("beta"):
