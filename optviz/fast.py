@@ -136,6 +136,16 @@ RULES: dict[str, tuple[Callable, Callable]] = {
 }
 
 
+def rule(opt: Optimizer) -> tuple[Callable, Callable]:
+    """``opt``'s (init, step) rule. A penalised optimizer (optviz.penalties.penalised: the same
+    name, with a penalty) adds the penalty's gradient to the gradient first, as its step does."""
+    init, step = RULES[opt.name]
+    penalty = opt.hyperparams.get("penalty")
+    if penalty is None:
+        return init, step
+    return init, lambda p, g, state, t, h: step(p, g + penalty.grad(p), state, t, h)
+
+
 def unsupported(function: TestFunction, sources: dict[str, Any], noise: Any) -> str | None:
     """Why fast mode cannot run this, or None if it can."""
     if not (function.recipe and "name" in function.recipe):
@@ -162,7 +172,7 @@ class Stepper:
         self.params = starts.T.contiguous()  # the kernel's (dim, paths) layout
         # every optimizer has a block of the same size; states contiguous, as the kernel returns them
         block = self.params[:, : len(starts) // len(optimizers)].contiguous()
-        self.states = [RULES[opt.name][0](block, h) for opt, h in zip(optimizers, self.hypers)]
+        self.states = [rule(opt)[0](block, h) for opt, h in zip(optimizers, self.hypers)]
         self.t = torch.zeros((), dtype=torch.float64)
         key = (repr(sorted(function.recipe.items())), tuple(_signature(opt, h) for opt, h in zip(optimizers, self.hypers)),
                starts.dtype, tuple(starts.shape))
@@ -171,7 +181,7 @@ class Stepper:
         if self.kernel is None:
             # every kernel compiles the same Python step, and dynamo keeps only a few per code object
             torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, MAX_KERNELS)
-            self.kernel = _KERNELS[key] = torch.compile(_kernel(function, [RULES[o.name][1] for o in optimizers]),
+            self.kernel = _KERNELS[key] = torch.compile(_kernel(function, [rule(o)[1] for o in optimizers]),
                                                         dynamic=False, fullgraph=True)
             self.compile_seconds = 0.0  # measured on the first call
 

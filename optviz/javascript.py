@@ -339,7 +339,7 @@ def rule_source(opt: Optimizer) -> tuple[str, dict[str, float]]:
         if key == "momentum" and value == 0:
             continue  # plain SGD stays plain: no momentum slider
         moving[key] = value
-    init, step = fast.RULES[opt.name]
+    init, step = fast.rule(opt)
     init_tape, step_tape = _Tape(), _Tape()
     state = _traced(init, Sym("p", init_tape), _symbolic(hypers, moving, init_tape))
     s_in = tuple(Sym(f"s[{k}]", step_tape) for k in range(len(state)))

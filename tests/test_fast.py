@@ -130,3 +130,14 @@ def test_the_command_line_says_what_compiling_cost_and_why_it_fell_back(tmp_path
     basins = CliRunner().invoke(main, ["basins", "himmelblau", "sgd:lr=0.01", "--n", "8", "--steps", "20", "--fast",
                                        "--png", str(tmp_path / "b.png")])
     assert basins.exit_code == 0 and "fast mode: compiled" in basins.stderr and (tmp_path / "b.png").exists()
+
+
+def test_a_penalised_optimizer_adds_its_penalty_in_fast_mode_too():
+    from optviz.penalties import Penalty, penalised
+
+    runs = {"l1": penalised(optviz.adam(lr=0.05), Penalty(l1=0.5)), "l2": penalised(optviz.sgd(lr=0.01), Penalty(l2=1.0)),
+            "plain": optviz.adam(lr=0.05)}
+    exact = optviz.simulate("himmelblau", runs, [[1.0, 1.0], [-2.0, 2.0]], 60)
+    quick = optviz.simulate("himmelblau", runs, [[1.0, 1.0], [-2.0, 2.0]], 60, fast=True)
+    assert close(quick, exact) < 1e-12
+    assert not torch.allclose(exact.path("l1"), exact.path("plain"))  # the penalty moved the path
