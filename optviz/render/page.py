@@ -57,7 +57,7 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         raise BadInput(f"an interactive page holds at most {MAX_PATHS:,} paths; this result has {paths:,}")
     target = writable_path(path, ("html", "htm")) if path is not None else None
     theme, size = get_theme(theme), get_size(size)
-    image, axes, colours = _background(result, theme, size, title, bounds, palette)
+    image, axes, colours, strokes = _background(result, theme, size, title, bounds, palette)
     notes, every = [], max(1, math.ceil(paths * (result.steps + 1) / MAX_POINTS))
     if every > 1:
         nth = f"{every}{'rd' if every % 10 == 3 and every % 100 != 13 else 'nd' if every % 10 == 2 and every % 100 != 12 else 'th'}"
@@ -72,7 +72,7 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         "optimizers": [{"label": legend_label(result, name), "colour": colours[name], "hypers": moving.get(name, {})}
                        for name in result.optimizers],
         "starts": result.starts.tolist(),
-        "paths": [_path(result, b, every) for b in range(paths)],
+        "paths": [{**_path(result, b, every), **strokes[b]} for b in range(paths)],
         "centre": bounds.mean(axis=1).tolist(),
         "reach": divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max()),
         "fps": min(20.0, max(2.5, result.steps / 4)), "stroke": 3.0 * size.dpi / 100, "font": round(size.font * size.dpi / 72),
@@ -104,9 +104,10 @@ class Page(str):
 
 
 def _background(result: Result, theme: Theme, size: Any, title: str | None, bounds: Any,
-                palette: dict[str, str] | None) -> tuple[Image.Image, dict, dict]:
-    """The stills' landscape without the paths, where its axes sit in pixels, and each
-    optimizer's colour."""
+                palette: dict[str, str] | None) -> tuple[Image.Image, dict, dict, dict]:
+    """The stills' landscape without the paths, where its axes sit in pixels, each
+    optimizer's colour, and how the still draws each path: its width in pixels (a path
+    mostly hidden under others is wider, a rim), its dashes and its place in the drawing order."""
     fig, axes = figure(theme, size, 1, 1)
     ax = axes[0, 0]
     titled(fig, title)
@@ -119,10 +120,14 @@ def _background(result: Result, theme: Theme, size: Any, title: str | None, boun
     extent = ax.get_window_extent()
     axes = {"left": extent.x0, "top": height - extent.y1, "width": extent.width, "height": extent.height,
             "x": list(ax.get_xlim()), "y": list(ax.get_ylim())}
-    colours = {}
-    for trace in laid:
+    colours, strokes = {}, {}
+    pixels = size.dpi / 72
+    for order, trace in enumerate(laid):
         colours.setdefault(result.names[trace.index], trace.colour)
-    return image, axes, colours
+        dashes = trace.linestyle[1] if isinstance(trace.linestyle, tuple) else ()
+        strokes[trace.index] = {"order": order, "width": round(trace.width * pixels, 2),
+                                "dashes": [round(d * trace.width * pixels, 2) for d in dashes]}
+    return image, axes, colours, strokes
 
 
 def _live(result: Result) -> tuple[str, str, dict[str, dict[str, float]], str | None]:
