@@ -98,10 +98,10 @@ def _adam(p: Tensor, g: Tensor, state: State, t: Tensor, h: dict) -> tuple[Tenso
     p <- p - lr / (1 - beta1^t) m / (sqrt(max v) / sqrt(1 - beta2^t) + eps),
     the powers kept as running products (a power per point would cost more than the step)."""
     beta1, beta2 = h["betas"]
-    if h.get("decoupled_weight_decay"):
+    decoupled = h.get("decoupled_weight_decay", False)
+    g = _decayed(g, p, h, coupled=not decoupled)
+    if decoupled:
         p = p * (1 - h["lr"] * h["weight_decay"])
-    else:
-        g = _decayed(g, p, h)
     m, v, top, power1, power2 = state
     power1, power2 = power1 * beta1, power2 * beta2
     m = m + (1 - beta1) * (g - m)
@@ -120,9 +120,11 @@ def _adam_notes(p: Tensor, g: Tensor, state: State, t: Tensor, h: dict) -> tuple
     return p - h["lr"] * (m / (1 - beta1)) / ((v / (1 - beta2)).sqrt() + h["eps"]), (m, v, *rest)
 
 
-def _decayed(g: Tensor, p: Tensor, h: dict) -> Tensor:
+def _decayed(g: Tensor, p: Tensor, h: dict, *, coupled: bool = True) -> Tensor:
+    """The gradient negated to maximize, plus weight_decay * p where the decay is coupled to it
+    (AdamW decays the parameters instead)."""
     g = -g if h.get("maximize") else g
-    wd = h.get("weight_decay", 0.0)
+    wd = h.get("weight_decay", 0.0) if coupled else 0.0
     return g if isinstance(wd, float) and wd == 0 else g + wd * p
 
 

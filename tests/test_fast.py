@@ -13,7 +13,8 @@ import torch
 import optviz
 from optviz import fast
 
-# every rule, with the branches it has: momentum, Nesterov, dampening, decay, centring, amsgrad
+# every rule, with the branches it has: momentum, Nesterov, dampening, decay, centring, amsgrad,
+# decoupled decay while maximizing
 OPTIMIZERS = {
     "sgd": optviz.sgd(lr=0.002),
     "momentum": optviz.sgd(lr=0.001, momentum=0.9, dampening=0.1, weight_decay=0.01),
@@ -22,6 +23,7 @@ OPTIMIZERS = {
     "rmsprop": optviz.rmsprop(lr=0.01, momentum=0.5, centered=True),
     "adam": optviz.adam(lr=0.05, amsgrad=True, maximize=False),
     "adamw": optviz.adamw(lr=0.05, weight_decay=0.1),
+    "adamw_up": optviz.adamw(lr=0.01, weight_decay=0.1, maximize=True),
     "adam_notes": optviz.get_optimizer("adam_notes", lr=0.05),
 }
 
