@@ -187,6 +187,13 @@ class Stepper:
                                                         dynamic=False, fullgraph=True)
             self.compile_seconds = 0.0  # measured on the first call
 
+    @property
+    def mode(self) -> str:
+        """The run's mode, as Result.modes records it: what compiling cost, or that it was done."""
+        if self.compile_seconds is None:
+            return "fast (compiled earlier in this process)"
+        return f"fast (compiled in {self.compile_seconds:.1f} s)"
+
     def advance(self) -> Tensor:
         started = time.perf_counter()
         self.t = self.t + 1
