@@ -1,36 +1,45 @@
 """optviz: see how optimizers move.
 
 Pure optimizer step functions equal bit for bit to torch.optim, a zoo of test functions,
-batched simulation, and renders of the paths. Names and subpackages load on first use
-(``optviz.adam``, ``optviz.optim.Adam``, ``optviz.render.plot``), so that ``import optviz``
-(and ``optviz --help``) does not pay for torch until it is needed.
+batched simulation, and renders of the paths. The package is built in five floors, each a
+folder that imports only from the floors below it: ``core`` (functions, optimizers,
+simulation), ``analyses`` (studies, penalties, models), ``render`` (pictures), ``documents``
+(scenario files, the gallery) and ``interface`` (the command line).
+
+Names and modules load on first use (``optviz.adam``, ``optviz.optim.Adam``,
+``optviz.render.plot``, ``optviz.landscape.landscape``), so that ``import optviz`` (and
+``optviz --help``) does not pay for torch until it is needed.
 """
 
 import importlib
 import sys
-import types
 
-__version__ = "0.2.0"
+from .core import __version__
 
+# public names -> the module that defines them
 _EXPORTS = {
-    "functions": ["FUNCTIONS", "Minimum", "TestFunction", "function", "get_function"],
-    "optimizers": [
+    "core.functions": ["FUNCTIONS", "Minimum", "TestFunction", "function", "get_function"],
+    "core.optimizers.base": [
         "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
         "adagrad", "adam", "adamw", "momentum", "nesterov", "rmsprop", "sgd",
     ],
-    "registry": ["OPTIMIZERS", "get_optimizer", "scheduled"],
-    "torch_optimizers": ["TorchOptimizer", "torch_optimizer"],
-    "result": ["Result"],
-    "simulate": ["simulate"],
+    "core.optimizers.registry": ["OPTIMIZERS", "get_optimizer", "scheduled"],
+    "core.optimizers.foreign": ["TorchOptimizer", "torch_optimizer"],
+    "core.simulation.result": ["Result"],
+    "core.simulation.runs": ["simulate"],
     "render": ["animate", "plot", "save"],
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
-# submodules reached as attributes (optviz.simulate and optviz.functions' names stay the exports)
-_MODULES = (
-    "conformance", "experiments", "expressions", "functions", "gallery", "landscape", "optim",
-    "noise", "optimizers", "penalties", "projection", "registry", "render", "scenario", "schedules", "studies",
-    "torch_optimizers",
-)
+# modules reached as attributes, by the names they had before the package took floors
+_MODULES = {
+    "conformance": "analyses.conformance", "experiments": "analyses.models.experiments",
+    "expressions": "core.functions.formulas", "functions": "core.functions", "gallery": "documents.gallery",
+    "landscape": "analyses.models.landscapes", "noise": "core.simulation.noise", "optim": "core.optimizers.drop_in",
+    "optimizers": "core.optimizers.base", "penalties": "analyses.penalties", "projection": "analyses.projection",
+    "registry": "core.optimizers.registry", "render": "render", "scenario": "documents.scenario",
+    "schedules": "core.optimizers.schedules", "studies": "analyses.studies",
+    "torch_optimizers": "core.optimizers.foreign",
+}
 
 __all__ = sorted(_HOME)
 
@@ -39,7 +48,7 @@ def __getattr__(name: str):
     if name in _HOME:
         value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
     elif name in _MODULES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
     else:
         raise AttributeError(f"module 'optviz' has no attribute {name!r}")
     globals()[name] = value
@@ -50,17 +59,6 @@ def __dir__():
     return sorted(list(globals()) + __all__ + list(_MODULES))
 
 
-class _Package(types.ModuleType):
-    # Importing the submodule optviz.simulate would set the package attribute `simulate` to
-    # the module, hiding the function of the same name: keep exported names for the exports.
-    def __setattr__(self, name: str, value) -> None:
-        if not (name in _HOME and isinstance(value, types.ModuleType)):
-            super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 def _register_notebook_display() -> None:
     """In IPython, what optviz draws displays as its picture, as seaborn's plots do, with no
     ``%matplotlib inline``: a Result as its plot, and the Axes and Figures optviz returns.
@@ -69,7 +67,7 @@ def _register_notebook_display() -> None:
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is not None:
         formatter = shell.display_formatter.formatters["image/png"]
-        formatter.for_type_by_name("optviz.result", "Result", _result_png)
+        formatter.for_type_by_name("optviz.core.simulation.result", "Result", _result_png)
         formatter.for_type_by_name("matplotlib.axes._base", "_AxesBase", lambda ax: _figure_png(ax.figure))
         formatter.for_type_by_name("matplotlib.figure", "Figure", _figure_png)
 

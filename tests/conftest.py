@@ -5,7 +5,7 @@ import itertools
 import torch
 
 import optviz
-from optviz.conformance import TORCH_CLASSES, optviz_path, torch_path  # noqa: F401 - shared with tests
+from optviz.analyses.conformance import TORCH_CLASSES, optviz_path, torch_path  # noqa: F401 - shared with tests
 
 def grid(**choices):
     """Every combination of the given values, as keyword dicts."""

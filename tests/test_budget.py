@@ -10,10 +10,11 @@ import torch
 from click.testing import CliRunner
 
 import optviz
-from optviz import budget, render, studies
-from optviz.budget import BudgetError
-from optviz.cli import main
-from optviz.simulate import peak_bytes
+from optviz import render, studies
+from optviz.core import limits as budget
+from optviz.core.limits import BudgetError
+from optviz.interface.cli import main
+from optviz.core.simulation.runs import peak_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 

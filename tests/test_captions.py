@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.scenario import bundled, load
+from optviz.documents.scenario import bundled, load
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,7 +185,7 @@ def test_16_goldstein_price():
 
 
 def test_18_l1_lands_on_the_y_axis_at_lambda_47():
-    from optviz.penalties import regularization_paths
+    from optviz.analyses.penalties import regularization_paths
 
     assert "lands on the y axis (x exactly 0) at λ ≈ 4.7" in caption(18)
     paths = regularization_paths(optviz.get_function("offset_ellipse"), lambdas=torch.linspace(4, 12, 161).tolist())

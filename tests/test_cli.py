@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 import optviz
-from optviz.cli import main
+from optviz.interface.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_compare_writes_every_format(tmp_path):
 
 
 def test_tune_picks_the_best_learning_rate_of_the_grid():
-    from optviz.studies import LR_GRID
+    from optviz.analyses.studies import LR_GRID
 
     out = invoke("compare", "quadratic", "sgd", "--tune", "lr", "--steps", "30")
     assert out.exit_code == 0, out.output
@@ -155,11 +155,11 @@ def test_subpackages_are_attributes_of_optviz():
     code = ("import sys, optviz\nassert 'torch' not in sys.modules\n"
             "print(optviz.optim.Adam.__name__, optviz.render.plot.__name__, optviz.landscape.__name__, optviz.Result.__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["Adam", "plot", "optviz.landscape", "Result"]
+    assert done.stdout.split() == ["Adam", "plot", "optviz.analyses.models.landscapes", "Result"]
 
 
 def test_help_does_not_import_torch():
-    code = "import sys\nfrom optviz.cli import main\nprint('torch' in sys.modules, 'matplotlib' in sys.modules)"
+    code = "import sys\nfrom optviz.interface.cli import main\nprint('torch' in sys.modules, 'matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
 
@@ -228,20 +228,20 @@ def test_broken_scenarios_are_usage_errors(tmp_path):
 
 
 def test_a_failed_run_exits_1_without_a_traceback(monkeypatch):
-    import optviz.simulate as sim_module  # noqa: F401 - the function, see optviz/__init__
+    import optviz.core.simulation.runs as sim_module  # noqa: F401 - the function, see optviz/__init__
 
     def boom(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(sys.modules["optviz.simulate"], "simulate", boom)
+    monkeypatch.setattr(sys.modules["optviz.core.simulation.runs"], "simulate", boom)
     out = CliRunner().invoke(main, ["compare", "sphere", "sgd"])
     assert out.exit_code == 1
     assert out.output.strip() == "optviz: error: RuntimeError: out of memory"
 
 
 def test_compare_a_function_alone_tunes_the_six_for_it():
-    from optviz.cli import SIX_NAMES
-    from optviz.studies import tune_lr
+    from optviz.interface.cli import SIX_NAMES
+    from optviz.analyses.studies import tune_lr
 
     out = invoke("compare", "rosenbrock", "--steps", "60")
     assert out.exit_code == 0, out.output
@@ -279,7 +279,7 @@ def test_data_files_from_the_commands(tmp_path):
 
 
 def test_run_finds_bundled_scenarios_by_name(tmp_path):
-    from optviz.scenario import find
+    from optviz.documents.scenario import find
 
     assert find("rosenbrock").name == find("11-rosenbrock").name == "11-rosenbrock.toml"
     out = invoke("run", "gd-2d-quadratic", "--out", str(tmp_path))
@@ -289,7 +289,7 @@ def test_run_finds_bundled_scenarios_by_name(tmp_path):
 
 
 def test_gallery_renders_the_bundled_scenarios_by_default(tmp_path, monkeypatch):
-    import optviz.scenario
+    import optviz
 
     picked = [f for f in optviz.scenario.bundled() if f.stem in ("03-gd-2d-quadratic", "07-rmsprop")]
     monkeypatch.setattr(optviz.scenario, "bundled", lambda: picked)
@@ -300,9 +300,9 @@ def test_gallery_renders_the_bundled_scenarios_by_default(tmp_path, monkeypatch)
 
 
 def test_progress_bars_show_on_a_terminal(monkeypatch, tmp_path):
-    import optviz.cli
+    import optviz.interface.cli
 
-    monkeypatch.setattr(optviz.cli, "_on_terminal", lambda: True)
+    monkeypatch.setattr(optviz.interface.cli, "_on_terminal", lambda: True)
     out = invoke("compare", "rosenbrock", "sgd:lr=1e-3", "--steps", "2000")
     assert out.exit_code == 0
     assert "compare [####################] 2,000/2,000 steps, " in out.stderr and " steps/s, 0 s left" in out.stderr
@@ -310,7 +310,7 @@ def test_progress_bars_show_on_a_terminal(monkeypatch, tmp_path):
     out = invoke("basins", "himmelblau", "adam:lr=0.1", "--n", "5", "--steps", "30", "--png", str(tmp_path / "b.png"))
     assert "basins of 5x5 starts [" in out.stderr
     assert "steps/s" not in invoke("--quiet", "compare", "sphere", "sgd:lr=0.1").stderr
-    monkeypatch.setattr(optviz.cli, "_on_terminal", lambda: False)
+    monkeypatch.setattr(optviz.interface.cli, "_on_terminal", lambda: False)
     assert "steps/s" not in invoke("compare", "rosenbrock", "sgd:lr=1e-3").stderr
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pytest
 
-from optviz.cli import main
-from optviz.scenario import ScenarioError, find
+from optviz.interface.cli import main
+from optviz.documents.scenario import ScenarioError, find
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

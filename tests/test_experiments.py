@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from optviz import experiments, landscape
-from optviz.scenario import ExperimentScenario, ScenarioError, load
+from optviz.documents.scenario import ExperimentScenario, ScenarioError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 

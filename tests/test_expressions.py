@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.expressions import ExpressionError, parse_expression
+from optviz.core.functions.formulas import ExpressionError, parse_expression
 
 
 def test_value_and_gradient():

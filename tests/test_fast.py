@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import optviz
-from optviz import fast
+from optviz.core.simulation import compiled as fast
 
 # every rule, with the branches it has: momentum, Nesterov, dampening, decay, centring, amsgrad,
 # decoupled decay while maximizing
@@ -120,7 +120,7 @@ def test_a_compiler_that_fails_falls_back_to_exact_mode(monkeypatch):
 def test_the_command_line_says_what_compiling_cost_and_why_it_fell_back(tmp_path):
     from click.testing import CliRunner
 
-    from optviz.cli import main
+    from optviz.interface.cli import main
 
     quick = CliRunner().invoke(main, ["compare", "himmelblau", "adam:lr=0.1", "--steps", "30", "--fast"])
     exact = CliRunner().invoke(main, ["compare", "himmelblau", "adam:lr=0.1", "--steps", "30"])
@@ -135,7 +135,7 @@ def test_the_command_line_says_what_compiling_cost_and_why_it_fell_back(tmp_path
 
 
 def test_a_penalised_optimizer_adds_its_penalty_in_fast_mode_too():
-    from optviz.penalties import Penalty, penalised
+    from optviz.analyses.penalties import Penalty, penalised
 
     runs = {"l1": penalised(optviz.adam(lr=0.05), Penalty(l1=0.5)), "l2": penalised(optviz.sgd(lr=0.01), Penalty(l2=1.0)),
             "plain": optviz.adam(lr=0.05)}

@@ -192,7 +192,7 @@ def _child(cases_path: str, folder: str) -> None:
 
     from click.testing import CliRunner
 
-    from optviz.cli import main
+    from optviz.interface.cli import main
 
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     out = Path(folder) / "out"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from optviz.gallery import MANIFEST, _fingerprint, index_page
-from optviz.scenario import ExperimentScenario, load
+from optviz.documents.gallery import MANIFEST, _fingerprint, index_page
+from optviz.documents.scenario import ExperimentScenario, load
 
 ROOT = Path(__file__).resolve().parent.parent
 GALLERY = ROOT / "gallery"

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from optviz import experiments
-from optviz.cli import main
-from optviz.files import STALE_PART_SECONDS, atomic, remove_stale_parts
-from optviz.gallery import MANIFEST, _fingerprint, build
-from optviz.scenario import MAX_DEPTH, MAX_SCENARIO_BYTES, MAX_STRING, ScenarioError, load, nesting
+from optviz.interface.cli import main
+from optviz.core.files import STALE_PART_SECONDS, atomic, remove_stale_parts
+from optviz.documents.gallery import MANIFEST, _fingerprint, build
+from optviz.documents.scenario import MAX_DEPTH, MAX_SCENARIO_BYTES, MAX_STRING, ScenarioError, load, nesting
 from test_scenario import GOOD, write
 
 

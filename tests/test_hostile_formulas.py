@@ -12,8 +12,8 @@ import torch
 from click.testing import CliRunner
 
 from optviz import render
-from optviz.cli import main
-from optviz.expressions import MAX_LENGTH, ExpressionError, parse_expression
+from optviz.interface.cli import main
+from optviz.core.functions.formulas import MAX_LENGTH, ExpressionError, parse_expression
 from optviz.render.contours import NothingToDraw
 
 

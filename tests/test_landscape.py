@@ -17,9 +17,9 @@ from torch import nn
 
 import optviz
 from optviz import experiments, landscape
-from optviz.cli import main
-from optviz.evaluation import EvaluationError, Evaluator, batches
-from optviz.weights import Directions, Layout, WeightsError, filter_normalised
+from optviz.interface.cli import main
+from optviz.analyses.models.evaluation import EvaluationError, Evaluator, batches
+from optviz.analyses.models.weights import Directions, Layout, WeightsError, filter_normalised
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -368,7 +368,7 @@ def test_the_mlp_as_result_and_function():
     model = experiments.mlp_model().eval()
     x, y, _, _ = experiments.mlp_data(0)
     point = Layout.of(model).flatten(model.state_dict())[0]
-    evaluator = optviz.evaluation.Evaluator(model, nn.functional.mse_loss, [(x, y)], torch.device("cpu"))
+    evaluator = optviz.analyses.models.evaluation.Evaluator(model, nn.functional.mse_loss, [(x, y)], torch.device("cpu"))
     with torch.no_grad():
         direct = nn.functional.mse_loss(model(x), y)
     assert evaluator.losses(torch.stack([point, point]), torch.zeros(0))[0].item() == pytest.approx(direct.item(), rel=1e-6)

@@ -9,8 +9,8 @@ import torch
 import optviz
 from looks import aspect_error, ink_under_text, legend_texts, text_collisions, visible_shares, worst_contrast
 from optviz import render
-from optviz.gallery import stills
-from optviz.scenario import Scenario, bundled, load
+from optviz.documents.gallery import stills
+from optviz.documents.scenario import Scenario, bundled, load
 
 MIN_VISIBLE = 0.2  # of a path's own pixels, still seen in the whole picture
 MAX_UNDER_TEXT = 0.05  # of a path's pixels, covered by text
@@ -32,7 +32,7 @@ def six():
 def same_twice():
     # weight decay and the L2 penalty: the same path to the pixel, drawn twice
     fn = optviz.get_function("rosenbrock")
-    from optviz.penalties import l2, penalised
+    from optviz.analyses.penalties import l2, penalised
 
     return optviz.simulate(fn, {"decay": optviz.momentum(lr=1e-3, weight_decay=0.1),
                                 "penalty": penalised(optviz.momentum(lr=1e-3), l2(0.1)),

@@ -380,6 +380,6 @@ def test_bad_params_and_grads():
 
 
 def test_importing_optimizers_pulls_in_no_drawing_or_cli():
-    code = "import sys, optviz.optimizers; print(sorted(m for m in ('matplotlib', 'click', 'PIL') if m in sys.modules))"
+    code = "import sys, optviz.core.optimizers.base; print(sorted(m for m in ('matplotlib', 'click', 'PIL') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

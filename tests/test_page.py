@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 
 import optviz
 from optviz import render
-from optviz.errors import BadInput
+from optviz.core.errors import BadInput
 from optviz.render import page
 
 from browser import browser, console_errors  # noqa: F401 - the fixture
@@ -222,7 +222,7 @@ def test_a_typical_comparison_is_small_and_a_huge_one_is_thinned_or_refused(tmp_
 def test_compare_run_and_scenario_files_write_the_page(tmp_path):
     from click.testing import CliRunner
 
-    from optviz.cli import main
+    from optviz.interface.cli import main
 
     out = CliRunner().invoke(main, ["compare", "himmelblau", "sgd:lr=0.01", "adam:lr=0.1", "--steps", "40",
                                     "--html", str(tmp_path / "c.html")])
@@ -255,7 +255,7 @@ def test_a_notebook_shows_the_page_in_its_own_frame():
 
 
 def test_every_gallery_page_loads_cleanly_and_the_index_links_it(browser):
-    from optviz.scenario import load
+    from optviz.documents.scenario import load
 
     root = Path(__file__).resolve().parent.parent
     index = (root / "gallery" / "index.html").read_text()
@@ -298,7 +298,7 @@ def test_a_schedule_or_noise_says_why_the_page_only_plays_back(tmp_path):
 
 
 def test_a_penalised_optimizer_is_recomputed_with_its_penalty(browser, tmp_path):
-    from optviz.penalties import Penalty, penalised
+    from optviz.analyses.penalties import Penalty, penalised
 
     runs = {"l1": penalised(optviz.adam(lr=0.05), Penalty(l1=0.5)), "l2": penalised(optviz.sgd(lr=0.01), Penalty(l2=1.0))}
     result = optviz.simulate("rosenbrock", runs, [-1.5, 2.0], 80)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.penalties import (
+from optviz.analyses.penalties import (
     Penalty,
     elastic_net,
     l1,
@@ -16,7 +16,7 @@ from optviz.penalties import (
     penalised_minimum,
     regularization_paths,
 )
-from optviz.scenario import load
+from optviz.documents.scenario import load
 
 W = torch.tensor([[1.0, -2.0], [0.0, 0.5]], dtype=torch.float64)
 

@@ -317,5 +317,5 @@ def test_notebook_display(monkeypatch, rosen):
     shell = types.SimpleNamespace(display_formatter=types.SimpleNamespace(formatters={"image/png": formatter}))
     monkeypatch.setitem(__import__("sys").modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
     optviz._register_notebook_display()
-    png = registered[("optviz.result", "Result")](rosen)
+    png = registered[("optviz.core.simulation.result", "Result")](rosen)
     assert Image.open(io.BytesIO(png)).size == (get_size("slide").width, get_size("slide").height)

@@ -9,7 +9,7 @@ import torch
 
 import optviz
 from optviz import Result, render
-from optviz.penalties import l2, penalise, penalised
+from optviz.analyses.penalties import l2, penalise, penalised
 
 FORMATS = ["csv", "json", "npz"]
 
@@ -132,8 +132,8 @@ def test_bad_paths(tmp_path, result):
 
 
 def test_studies_and_curves_save_tables(tmp_path):
-    from optviz.files import read_table
-    from optviz.studies import basins, sweep
+    from optviz.core.files import read_table
+    from optviz.analyses.studies import basins, sweep
 
     study = sweep("quadratic", "sgd", ("lr", [0.01, 0.1, 0.6]), ("momentum", [0.0, 0.5]), steps=20)
     columns, meta, _ = read_table(study.save(tmp_path / "s.json"))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.scenario import ExperimentScenario, Scenario, ScenarioError, load
+from optviz.documents.scenario import ExperimentScenario, Scenario, ScenarioError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -115,7 +115,7 @@ def test_missing_file(tmp_path):
 
 
 def test_a_colour_of_ones_own(tmp_path):
-    from optviz.gallery import stills
+    from optviz.documents.gallery import stills
 
     scenario = load(write(tmp_path, GOOD.replace("lr = 0.05", 'lr = 0.05\ncolour = "crimson"')))
     assert scenario.colours == {"Adam lr=0.05": "#dc143c"}

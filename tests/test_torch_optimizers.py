@@ -11,12 +11,12 @@ from conftest import assert_bit_equal, starts_for
 from torch.optim import lr_scheduler
 
 import optviz
-from optviz.cli import main
-from optviz.registry import BUILT_INS, get_optimizer, scheduled
+from optviz.interface.cli import main
+from optviz.core.optimizers.registry import BUILT_INS, get_optimizer, scheduled
 from optviz.render.style import KINDS, THEMES
-from optviz.scenario import ScenarioError, load
-from optviz.schedules import ScheduleError, schedule
-from optviz.torch_optimizers import ELEMENTWISE, TORCH_CLASSES, OptimizerError
+from optviz.documents.scenario import ScenarioError, load
+from optviz.core.optimizers.schedules import ScheduleError, schedule
+from optviz.core.optimizers.foreign import ELEMENTWISE, TORCH_CLASSES, OptimizerError
 
 HIMMELBLAU = optviz.get_function("himmelblau")
 STEPS = 40
@@ -343,8 +343,8 @@ def test_any_dimension_on_the_principal_plane(tmp_path):
 
 
 def test_studies_and_the_landscape_take_torch_optimizers():
-    from optviz.landscape import landscape
-    from optviz.studies import basins, sweep, tune_lrs
+    from optviz.analyses.models.landscapes import landscape
+    from optviz.analyses.studies import basins, sweep, tune_lrs
 
     lrs = tune_lrs("himmelblau", [("nadam", {}), ("sgd", {})], None, 60)
     assert all(lr in optviz.studies.LR_GRID for lr in lrs)

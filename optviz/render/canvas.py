@@ -13,9 +13,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import budget
-from ..files import atomic, writable_path
-from .style import MAX_SIDE, Size, Theme, get_size, get_theme, rc
+from ..core import limits as budget
+from ..core.files import atomic, writable_path
+from ..core.limits import MAX_SIDE
+from .style import Size, Theme, get_size, get_theme, rc
 
 STILL_FORMATS = ("png", "svg", "pdf")
 BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..result import Result
+from ..core.simulation.result import Result
 from .canvas import axes_level, figure, ours, titled
 from .contours import contour, halo, heading, star
 from .frames import legend_clear_of

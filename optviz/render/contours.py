@@ -13,8 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm
 from matplotlib.ticker import MaxNLocator
 
-from ..errors import BadInput
-from ..functions import TestFunction
+from ..core.errors import BadInput
+from ..core.functions import TestFunction
 from .canvas import axes_level
 from .frames import Box
 from .style import Theme

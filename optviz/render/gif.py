@@ -25,10 +25,11 @@ from matplotlib import font_manager
 from matplotlib.colors import to_rgb
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
-from .. import budget
-from ..errors import BadInput
-from ..files import atomic, writable_path
-from ..result import Result
+from ..core import limits as budget
+from ..core.errors import BadInput
+from ..core.files import atomic, writable_path
+from ..core.limits import MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD
+from ..core.simulation.result import Result
 from .canvas import figure
 from .frames import exit_point, place
 from .style import Size, Theme, get_size, get_theme
@@ -38,10 +39,7 @@ from .trajectories import (Trace, divergence_text, drawable, draw, legend_label,
 
 PANELS = ("auto", "single", "optimizer")
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
-MAX_FRAMES = 2000
 BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
-MAX_GIF_PIXELS = 4000 * 4000  # beyond a 4K slide, and where numpy's buffers start to fail
-MAX_FPS = 50  # GIF delays are in hundredths of a second: faster is not kept by viewers
 
 
 @dataclass(frozen=True)
@@ -141,8 +139,8 @@ def _check_options(fps: Any, every: Any, max_frames: Any, hold: Any, panels: Any
     if max_frames is not None and (not isinstance(max_frames, int) or isinstance(max_frames, bool)
                                    or not 2 <= max_frames <= MAX_FRAMES):
         raise ValueError(f"max_frames must be a whole number from 2 to {MAX_FRAMES}, got {max_frames!r}")
-    if not (number(hold) and 0 <= hold <= 60):
-        raise ValueError(f"hold must be a number of seconds from 0 to 60, got {hold!r}")
+    if not (number(hold) and 0 <= hold <= MAX_HOLD):
+        raise ValueError(f"hold must be a number of seconds from 0 to {MAX_HOLD}, got {hold!r}")
     if panels not in PANELS:
         raise ValueError(f"panels must be one of {', '.join(PANELS)}, got {panels!r}")
     if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1024):

@@ -24,18 +24,17 @@ import matplotlib
 import numpy as np
 from PIL import Image
 
-from .. import javascript
-from ..errors import BadInput
-from ..files import atomic, writable_path
-from ..optimizers import Optimizer
-from ..result import Result
+from . import javascript
+from ..core.errors import BadInput
+from ..core.files import atomic, writable_path
+from ..core.limits import MAX_PATHS, MAX_POINTS
+from ..core.optimizers.base import Optimizer
+from ..core.simulation.result import Result
 from .canvas import figure, titled
 from .style import Theme, get_size, get_theme, luminance
 from .trajectories import drawable, legend_label, scene
 
 TEMPLATE = Path(__file__).with_name("page.html")
-MAX_PATHS = 2_000  # more cannot be told apart on one picture
-MAX_POINTS = 40_000  # points (path x step) a page carries; a longer result is thinned to fit
 NO_FUNCTION = "{value: function () { return NaN; }, grad: function () { return [NaN, NaN]; }}"
 
 

@@ -15,9 +15,10 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, is_color_like, to_hex, to_rgb
 
-from ..names import did_you_mean
-from ..registry import BUILT_INS
-from ..torch_optimizers import colour_rank
+from ..core.limits import MAX_SIDE, MIN_SIDE
+from ..core.names import did_you_mean
+from ..core.optimizers.registry import BUILT_INS
+from ..core.optimizers.foreign import colour_rank
 
 # The built-in optimizers in palette order: each takes the colour of its place in a theme's palette.
 KINDS = tuple(sorted(BUILT_INS, key=lambda name: BUILT_INS[name].colour))
@@ -80,7 +81,6 @@ SIZES = {
     "square": Size(1080, 1080, 100, 16),
     "paper": Size(1050, 750, 300, 7),  # 3.5 x 2.5 in: one column
 }
-MAX_SIDE = 10_000  # pixels
 
 
 def get_theme(theme: str | Theme) -> Theme:
@@ -99,8 +99,8 @@ def get_size(size: str | tuple[int, int] | Size) -> Size:
         width, height = (int(v) for v in size)
     except (TypeError, ValueError):
         raise TypeError(f"size must be a name ({', '.join(SIZES)}) or (width, height) in pixels, got {size!r}") from None
-    if not (64 <= width <= MAX_SIDE and 64 <= height <= MAX_SIDE):
-        raise ValueError(f"size must be between 64 and {MAX_SIDE} pixels a side, got {width}x{height}")
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise ValueError(f"size must be between {MIN_SIDE} and {MAX_SIDE} pixels a side, got {width}x{height}")
     return Size(width, height, 100, round(max(6.0, 15 * min(width / 1280, height / 720)), 1))
 
 

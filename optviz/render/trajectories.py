@@ -25,10 +25,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..projection import principal_plane
-from ..result import Result
+from ..analyses.projection import principal_plane
+from ..core.simulation.result import Result
 from .canvas import axes_level, figure, ours, titled
-from .contours import contour, function_curve, halo, heading, star
+from .contours import contour, function_curve, halo, heading
 from .frames import Box, clip_segment, exit_point, fit, legend_clear_of, place, view
 from .style import Theme, check_colour, colours, get_size, get_theme, series_colours
 

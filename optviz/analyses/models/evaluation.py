@@ -34,7 +34,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
-from .files import atomic
+from ...core.files import atomic
 from .weights import Layout
 
 Progress = Callable[[str, int, int], None]

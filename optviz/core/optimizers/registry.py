@@ -22,13 +22,13 @@ from typing import Any, Callable
 
 import torch
 
-from . import optim
-from . import optimizers as F
-from .names import closest, cut, did_you_mean, quoted, same_value, short_value
+from . import drop_in as optim
+from . import base as F
+from ..names import closest, cut, did_you_mean, quoted, same_value, short_value
 from .schedules import schedule as make_schedule
-from .torch_optimizers import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
+from .foreign import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
                                torch_optimizer)
-from .torch_optimizers import defaults as torch_defaults
+from .foreign import defaults as torch_defaults
 
 Source = F.Optimizer | TorchOptimizer
 

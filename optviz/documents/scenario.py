@@ -50,28 +50,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .expressions import ExpressionError, parse_expression
-from .files import read_regular
-from .functions import FUNCTIONS, MAX_DIM, TestFunction, get_function
-from .names import closest, cut, did_you_mean, quoted
-from .noise import check_noise
-from .optimizers import Optimizer
-from .registry import get_optimizer, hyperparameter_names, known_names, scheduled
-from .penalties import Penalty, penalise, penalised
-from .result import Result
-from .budget import BudgetError, check
-from .simulate import peak_bytes, simulate
+from ..core.functions.formulas import ExpressionError, parse_expression
+from ..core.files import read_regular
+from ..core.functions import FUNCTIONS, TestFunction, get_function
+from ..core.names import closest, cut, did_you_mean, quoted
+from ..core.simulation.noise import check_noise
+from ..core.optimizers.base import Optimizer
+from ..core.optimizers.registry import get_optimizer, hyperparameter_names, known_names, scheduled
+from ..analyses.penalties import Penalty, penalise, penalised
+from ..core.simulation.result import Result
+from ..core.limits import (MAX_DEPTH, MAX_DIM, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SCENARIO_STEPS, MAX_STRING,
+                           BudgetError, check)
+from ..core.simulation.runs import peak_bytes, simulate
 
-BUNDLED = Path(__file__).with_name("scenarios")  # shipped with the package
+BUNDLED = Path(__file__).parent.parent / "scenarios"  # shipped with the package, in optviz/scenarios
 
 TOP_KEYS = ("title", "description", "function", "expression", "bounds", "dim", "condition", "start", "starts",
             "steps", "noise", "seed", "penalty", "optimizers", "outputs")
 STILL_KINDS = ("paths", "loss", "distance", "lr", "surface", "grid", "regularization")
-MAX_STEPS = 100_000
-MAX_SCENARIO_BYTES = 1 << 20  # a scenario is a page of text; this is a thousand pages
-MAX_DEPTH = 32  # tables and arrays within each other; the shipped files go 4 deep
-MAX_STRING = 10_000  # characters in one string value: a long description fits
-MAX_KEY = 100  # characters in one key
 
 
 class ScenarioError(ValueError):
@@ -145,8 +141,8 @@ class ExperimentScenario:
 
 def experiments() -> dict[str, Any]:
     """The real-model experiments a scenario can run (loaded on first use: they train models)."""
-    from .experiments import EXPERIMENTS
-    from .landscape import landscape
+    from ..analyses.models.experiments import EXPERIMENTS
+    from ..analyses.models.landscapes import landscape
 
     return {**EXPERIMENTS, "landscape": landscape}
 
@@ -287,8 +283,8 @@ class _Reader:
         if "penalty" in data:
             function = penalise(function, self.penalty(data["penalty"], "penalty"))
         steps = self.typed(data, "steps", int, 100)
-        if not 0 <= steps <= MAX_STEPS:
-            raise self.fail("steps", f"must be between 0 and {MAX_STEPS}, got {steps}")
+        if not 0 <= steps <= MAX_SCENARIO_STEPS:
+            raise self.fail("steps", f"must be between 0 and {MAX_SCENARIO_STEPS}, got {steps}")
         optimizers, colours = self.optimizers(data.get("optimizers"))
         paths = len(starts) * len(optimizers)
         try:
@@ -325,7 +321,7 @@ class _Reader:
                 raise self.fail("outputs.kinds", f"{kind!r} draws 2D functions; {function.name} is {function.dim}D")
 
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
-        from .experiments import SettingError, check_settings
+        from ..analyses.models.experiments import SettingError, check_settings
 
         known = experiments()
         self.unknown_keys(data, EXPERIMENT_KEYS, "")
@@ -422,7 +418,7 @@ class _Reader:
 
     def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """The optimizers by label, and the colours the file gives some of them."""
-        from .render.style import check_colour
+        from ..render.style import check_colour
 
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise self.fail("optimizers", "expected one or more [[optimizers]] tables, each with a name")
@@ -485,8 +481,8 @@ class _Reader:
             raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {quoted(size)}")
         values["size"] = from_table
         if values["gif"]:
-            from .render.gif import check_gif_size
-            from .render.style import get_size
+            from ..render.gif import check_gif_size
+            from ..render.style import get_size
 
             try:
                 check_gif_size(get_size(from_table))

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from . import optimizers as F
+from . import base as F
 
 
 class _StepFunctionOptimizer(torch.optim.Optimizer):

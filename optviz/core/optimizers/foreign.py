@@ -24,8 +24,8 @@ from typing import Any
 
 import torch
 
-from . import optim
-from .names import did_you_mean, quoted, same_value, short_value
+from . import drop_in as optim
+from ..names import did_you_mean, quoted, same_value, short_value
 from .schedules import Schedule, schedule as make_schedule
 
 # Classes whose step is element-wise on a single tensor: starts stacked in one tensor do not

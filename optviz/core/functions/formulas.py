@@ -22,8 +22,9 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from .functions import MAX_DIM, TestFunction
-from .names import quoted
+from ..limits import MAX_DIM, MAX_EXPONENT, MAX_LENGTH
+from ..names import quoted
+from .surface import TestFunction
 
 FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
@@ -35,8 +36,6 @@ OPERATORS = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.Pow: operator.pow,
 }
-MAX_EXPONENT = 100
-MAX_LENGTH = 500
 QUOTED = 61  # characters of a formula a message repeats, the ellipsis included: hostile text is not echoed whole
 DEFAULT_BOUNDS = (-5.0, 5.0)  # per coordinate, when none are given
 

@@ -23,18 +23,18 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from . import budget, fast as fast_mode
-from .errors import FastModeWarning
-from .functions import TestFunction, get_function
+from .. import limits as budget
+from ..limits import MAX_STARTS, MAX_STEPS
+from . import compiled as fast_mode
+from ..errors import FastModeWarning
+from ..functions import TestFunction, get_function
 from .noise import GradientNoise
-from .optimizers import Optimizer
-from .registry import Source, as_source
+from ..optimizers.base import Optimizer
+from ..optimizers.registry import Source, as_source
 from .result import Result
-from .schedules import step_all
-from .torch_optimizers import TorchOptimizer, make
+from ..optimizers.schedules import step_all
+from ..optimizers.foreign import TorchOptimizer, make
 
-MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
-MAX_STEPS = 1_000_000
 CHECK_EVERY = 16  # steps between looks for divergence (see simulate's loop)
 
 # progress(what, done, total): called as work advances, for progress bars

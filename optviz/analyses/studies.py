@@ -19,16 +19,15 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
-from . import budget
-from .files import write_table
-from .functions import TestFunction, get_function
-from .names import did_you_mean
-from .optimizers import Optimizer
-from .registry import get_optimizer
-from .simulate import Progress, check_steps, peak_bytes, simulate
+from ..core import limits as budget
+from ..core.limits import MAX_BASIN_RESOLUTION, MAX_CELLS
+from ..core.files import write_table
+from ..core.functions import TestFunction, get_function
+from ..core.names import did_you_mean
+from ..core.optimizers.base import Optimizer
+from ..core.optimizers.registry import get_optimizer
+from ..core.simulation.runs import Progress, check_steps, peak_bytes, simulate
 
-MAX_RESOLUTION = 2000  # a basins map of 2000 x 2000 starts
-MAX_CELLS = 1_000_000  # a sweep of 1000 x 1000 values
 LR_GRID = tuple(10.0 ** (k / 4) for k in range(-16, 5))  # 1e-4 .. 10, four per decade
 
 
@@ -184,8 +183,8 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
         raise ValueError(f"basins are mapped on 2D functions; {function.name} is {function.dim}D")
     if not function.minima:
         raise ValueError(f"basins need known minima to sort the starts by; {function.name} has none")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 2 <= resolution <= MAX_RESOLUTION:
-        raise ValueError(f"resolution must be a whole number from 2 to {MAX_RESOLUTION}, got {resolution!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 2 <= resolution <= MAX_BASIN_RESOLUTION:
+        raise ValueError(f"resolution must be a whole number from 2 to {MAX_BASIN_RESOLUTION}, got {resolution!r}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < math.inf:
         raise ValueError(f"tolerance must be a positive finite number, got {tolerance!r}")
     budget.check(peak_bytes(check_steps(steps), resolution**2, 2, 8),

@@ -25,10 +25,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .functions import TestFunction
-from .optimizers import Optimizer
+from ..functions import TestFunction
+from ..limits import MAX_KERNELS
+from ..optimizers.base import Optimizer
 
-MAX_KERNELS = 256  # compiled kernels a process keeps (dynamo's limit is raised to it)
 
 # a rule: init(params, h) -> state, step(params, grad, state, t, h) -> (params, state), with
 # h the optimizer's hyperparameters and t the step number (1, 2, ...) as a float64 tensor

@@ -40,7 +40,7 @@ from typing import Any, Callable, NamedTuple
 import torch
 from torch import Tensor
 
-from .names import short_value
+from ..names import short_value
 
 Hyper = float | Tensor
 

@@ -9,72 +9,18 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
-from .names import did_you_mean, quoted
+from ..limits import MAX_DIM
+from ..names import did_you_mean, quoted
+from .callables import function
+from .formulas import parse_expression
+from .surface import Minimum, TestFunction
 
 PI = math.pi
-
-
-class Minimum(NamedTuple):
-    point: tuple[float, ...]
-    value: float
-
-
-@dataclass(frozen=True)
-class TestFunction:
-    """A landscape to optimize on.
-
-    ``minima`` are the points worth marking: the global minima, or for a function unbounded
-    below the local minima inside its bounds (none for the saddles). ``start`` is a default
-    start point that shows something; ``bounds`` is ((lo, hi), ...) per dimension.
-    ``recipe`` says how to make the function again from data (``{"name": "rosenbrock"}`` or
-    ``{"expression": "x**2 + y"}``), or is None where code made it (a saved result then
-    keeps a sampled copy of its surface).
-    """
-
-    __test__ = False  # not a pytest test class
-
-    name: str
-    value_fn: Callable[[Tensor], Tensor]
-    grad_fn: Callable[[Tensor], Tensor]
-    bounds: tuple[tuple[float, float], ...]
-    minima: tuple[Minimum, ...]
-    start: tuple[float, ...]
-    description: str
-    formula: str
-    axes: tuple[str, ...] = ("x", "y")  # axis labels for pictures
-    recipe: dict[str, Any] | None = field(default=None, compare=False)
-    title: str = ""  # a human name for pictures ("Ill-conditioned quadratic"); the name if empty
-    tex: str = ""  # the formula as matplotlib mathtext ("$x^2 + 2y^2$"); none if empty
-    value: str = "f"  # what its values are called on a colour bar ("training loss")
-
-    @property
-    def dim(self) -> int:
-        return len(self.bounds)
-
-    def __call__(self, points: Tensor) -> Tensor:
-        """f at points of shape (..., dim): values of shape (...)."""
-        return self.value_fn(self._checked(points))
-
-    def grad(self, points: Tensor) -> Tensor:
-        """The gradient at points of shape (..., dim), same shape."""
-        return self.grad_fn(self._checked(points))
-
-    def _checked(self, points: Tensor) -> Tensor:
-        if not isinstance(points, Tensor):
-            raise TypeError(f"{self.name} takes a torch.Tensor of points, got {type(points).__name__}")
-        if not points.is_floating_point():
-            raise TypeError(f"{self.name} takes floating-point points, got {points.dtype}")
-        if points.ndim == 0 or points.shape[-1] != self.dim:
-            raise ValueError(
-                f"{self.name} takes points of shape (..., {self.dim}), got {tuple(points.shape)}"
-            )
-        return points
 
 
 def _xy(p: Tensor) -> tuple[Tensor, Tensor]:
@@ -337,44 +283,6 @@ def _fn(name, f, grad, bounds, minima, start, description, formula, *, title, te
     )
 
 
-def sampled_function(values: Tensor, bounds: tuple[tuple[float, float], ...], **fields: Any) -> TestFunction:
-    """A function known only on a regular grid over its bounds, linearly interpolated between
-    the samples (bilinearly in 2D, where ``values[i, j]`` is at the i-th y and j-th x), with
-    its gradient by autograd. ``fields`` are the other TestFunction fields (name, minima...)."""
-    grid = torch.as_tensor(values, dtype=torch.float64)
-    if grid.ndim != len(bounds) or grid.ndim not in (1, 2) or min(grid.shape) < 2:
-        raise ValueError(f"sampled values must be a 1D or 2D grid of at least 2 per side matching the bounds, "
-                         f"got shape {tuple(grid.shape)} for {len(bounds)} bounds")
-
-    def value(points: Tensor) -> Tensor:
-        return _interpolate(grid.to(points.dtype), points, bounds)
-
-    def grad(points: Tensor) -> Tensor:
-        with torch.enable_grad():
-            p = points.detach().clone().requires_grad_(True)
-            (g,) = torch.autograd.grad(value(p).sum(), p)
-        return g
-
-    defaults = dict(name="sampled", minima=(), start=tuple((lo + hi) / 2 for lo, hi in bounds),
-                    description="a function known on a grid", formula="sampled")
-    return TestFunction(value_fn=value, grad_fn=grad, bounds=tuple(bounds), **{**defaults, **fields})
-
-
-def _interpolate(grid: Tensor, points: Tensor, bounds: tuple[tuple[float, float], ...]) -> Tensor:
-    """Linear interpolation on the grid, clamped at its edges."""
-    corners = []
-    for axis, (lo, hi) in enumerate(bounds):
-        n = grid.shape[grid.ndim - 1 - axis]  # x runs along the last grid axis
-        u = ((points[..., axis] - lo) / (hi - lo) * (n - 1)).clamp(0, n - 1)
-        k = u.floor().long().clamp(max=n - 2)
-        corners.append((k, u - k))
-    if grid.ndim == 1:
-        (j, fu), = corners
-        return grid[j] * (1 - fu) + grid[j + 1] * fu
-    (j, fu), (i, fv) = corners
-    top = grid[i, j] * (1 - fu) + grid[i, j + 1] * fu
-    bottom = grid[i + 1, j] * (1 - fu) + grid[i + 1, j + 1] * fu
-    return top * (1 - fv) + bottom * fv
 
 
 FUNCTIONS: dict[str, TestFunction] = {
@@ -499,7 +407,6 @@ FUNCTIONS: dict[str, TestFunction] = {
 }
 
 
-MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory (see simulate)
 
 # The classics that come in any dimension (dim=): sum over coordinates, or neighbours for
 # Rosenbrock. In 2D they are the registered functions themselves.
@@ -550,8 +457,6 @@ def get_function(name: Any, *, bounds: Any = None, dim: int | None = None,
     text = name.strip()
     if not text or text.isidentifier() and not re.fullmatch(r"x|y|x[1-9][0-9]*", text):
         raise ValueError(f"unknown function {quoted(name)}{did_you_mean(text.lower(), FUNCTIONS)}")
-    from .expressions import parse_expression  # formulas are made of TestFunctions: it imports this module
-
     if bounds is None and dim is not None:
         bounds = ((-5.0, 5.0),) * dim
     return parse_expression(text, bounds)
@@ -596,53 +501,3 @@ def _in_dimensions(name: str, dim: int | None, condition: float | None) -> TestF
         axes=tuple(f"x{i + 1}" for i in range(n)) if n != 2 else base.axes,
         recipe=recipe, title=f"{base.title} in {n}D", tex=tex,
     )
-
-
-def function(fn: Callable[[Tensor], Tensor], bounds: Any, *, name: str = "custom", start: Any = None,
-             minima: Any = (), title: str = "") -> TestFunction:
-    """A TestFunction from a Python function of one point: ``fn(p)`` takes a tensor of shape
-    (dim,) and returns a number, in torch ops. It is vectorised over batches of points with
-    ``torch.func.vmap``, and its gradient comes from autograd (``torch.func.grad``).
-
-    >>> optviz.function(lambda p: (p[0] - 1) ** 2 + 10 * p[1] ** 2, bounds=[(-3, 3), (-2, 2)])
-    """
-    if not callable(fn):
-        raise TypeError(f"function takes a callable, got {type(fn).__name__}")
-    try:
-        pairs = tuple((float(lo), float(hi)) for lo, hi in bounds)
-    except (TypeError, ValueError):
-        raise ValueError(f"bounds must be pairs (lo, hi), one per coordinate, got {bounds!r}") from None
-    if not 1 <= len(pairs) <= MAX_DIM or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi)
-                                             for lo, hi in pairs):
-        raise ValueError(f"bounds must be 1 to {MAX_DIM:,} finite pairs (lo, hi) with lo < hi")
-    from torch.func import grad as autograd, vmap
-
-    single_grad = autograd(fn)
-
-    def value(points: Tensor) -> Tensor:
-        flat = points.reshape(-1, points.shape[-1])
-        return vmap(fn)(flat).reshape(points.shape[:-1])
-
-    def gradient(points: Tensor) -> Tensor:
-        flat = points.reshape(-1, points.shape[-1])
-        return vmap(single_grad)(flat).reshape(points.shape)
-
-    centre = tuple((lo + hi) / 2 for lo, hi in pairs)
-    made = TestFunction(
-        name=name, value_fn=value, grad_fn=gradient, bounds=pairs,
-        minima=tuple(Minimum(tuple(map(float, p)), float(v)) for p, v in minima),
-        start=tuple(map(float, start)) if start is not None else centre,
-        description=f"{name}: a Python function", formula=getattr(fn, "__name__", name), recipe=None,
-        title=title or ("" if name == "custom" else name), axes=("x", "y") if len(pairs) == 2 else
-        tuple(f"x{i + 1}" for i in range(len(pairs))),
-    )
-    probe = torch.tensor([made.start, centre], dtype=torch.float64)
-    try:
-        values, grads = made(probe), made.grad(probe)
-    except Exception as error:  # noqa: BLE001 - the user's code may raise anything
-        message = " ".join(str(error).split())
-        raise ValueError(f"{name}: fn must map one point, a tensor of shape ({len(pairs)},), to a number in "
-                         f"torch ops that vmap can batch: {type(error).__name__}: {message[:200]}") from None
-    if values.shape != (2,) or grads.shape != probe.shape:
-        raise ValueError(f"{name}: fn must return one number per point, got shape {tuple(values.shape[1:])}")
-    return made

@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import BadInput, FastModeWarning
+from ..core import __version__
+from ..core.errors import BadInput, FastModeWarning
+from ..core.limits import MAX_MESSAGE
 
 DEFAULT_FUNCTION = "ill_conditioned"
 # The six optimizers of the course notes, with their own defaults; on any function but the
@@ -33,7 +34,6 @@ SIX = (
 )
 THEMES = ("light", "dark")
 STILLS = ("png", "svg", "pdf")
-MAX_MESSAGE = 300  # characters of an error line
 
 
 class OneLineErrors(click.Group):
@@ -94,7 +94,7 @@ class OptimizerSpec(click.ParamType):
         if isinstance(value, tuple):
             return value
         name, kwargs = parse_spec(value, lambda message: self.fail(message, param, ctx))
-        from .registry import get_optimizer
+        from ..core.optimizers.registry import get_optimizer
 
         try:
             get_optimizer(name, allow_import=True, **kwargs)
@@ -107,7 +107,7 @@ def parse_spec(value: str, fail: Any) -> tuple[str, dict[str, Any]]:
     """``NAME[:key=value,...]`` -> (NAME, {key: value}); the options follow the last colon,
     so NAME may be an import path with one. Values are numbers, true/false, none, tuples
     written a/b, or words (line_search_fn=strong_wolfe)."""
-    from .registry import known_names
+    from ..core.optimizers.registry import known_names
 
     head, colon, tail = value.rpartition(":")
     options_follow = colon and ("=" in tail or not tail or head.lower() in known_names())
@@ -165,7 +165,7 @@ def _point(text: str | None, fn: Any, option: str = "--start") -> tuple[float, .
 def _function(text: str, bounds: str | None, dim: int | None = None) -> Any:
     """A registered function (in ``dim`` dimensions, for those that come in any), or a formula
     such as 'x**2 + 10*sin(y)' over --bounds."""
-    from .functions import FUNCTIONS, get_function
+    from ..core.functions import FUNCTIONS, get_function
 
     if not text.strip():
         raise click.BadParameter("is empty: give a function name or a formula", param_hint="FUNCTION")
@@ -190,7 +190,7 @@ def _output(path: str | None, formats: tuple[str, ...], option: str) -> Path | N
     """An output path, checked before any work starts."""
     if path is None:
         return None
-    from .files import writable_path
+    from ..core.files import writable_path
 
     try:
         return writable_path(path, formats)
@@ -200,7 +200,7 @@ def _output(path: str | None, formats: tuple[str, ...], option: str) -> Path | N
 
 def _data_path(path: str | None) -> Path | None:
     """A --data file, checked before any work starts."""
-    from .files import TABLE_FORMATS
+    from ..core.files import TABLE_FORMATS
 
     return _output(path, TABLE_FORMATS, "--data")
 
@@ -318,7 +318,7 @@ def _size(text: str | None, default: str, gif: bool = False) -> Any:
     against the memory budget before any work."""
     if text is None:
         return default
-    from .render.style import SIZES, get_size
+    from ..render.style import SIZES, get_size
 
     size: Any = text
     if len(text) > 40:
@@ -333,7 +333,7 @@ def _size(text: str | None, default: str, gif: bool = False) -> Any:
     except (TypeError, ValueError) as error:
         raise click.BadParameter(str(error), param_hint="--size") from None
     if gif:
-        from .render.gif import check_gif_size
+        from ..render.gif import check_gif_size
 
         check_gif_size(get_size(size))
     return size
@@ -442,7 +442,7 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     point = _point(start, fn)
     schedule = _schedule(schedules)
     if noise is not None:
-        from .noise import check_noise
+        from ..core.simulation.noise import check_noise
 
         try:
             check_noise(noise, fn.dim)
@@ -458,9 +458,9 @@ def compare(ctx: click.Context, function: str | None, optimizers: tuple, steps: 
     size = _size(size, "slide", gif=bool(gif))
     specs = optimizers or (SIX if function is None else tuple((name, {}) for name in SIX_NAMES))
 
-    from .registry import get_optimizer, scheduled
-    from .simulate import simulate
-    from .studies import tune_lrs
+    from ..core.optimizers.registry import get_optimizer, scheduled
+    from ..core.simulation.runs import simulate
+    from ..analyses.studies import tune_lrs
 
     with _Bar(ctx, "compare") as bar:
         if tune or not optimizers and function is not None:
@@ -503,7 +503,7 @@ def _schedule(texts: tuple[str, ...]) -> list[dict[str, Any]]:
     if specs:
         import torch
 
-        from .schedules import ScheduleError, schedule
+        from ..core.optimizers.schedules import ScheduleError, schedule
 
         try:
             schedule(specs).attach(torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9))
@@ -514,7 +514,7 @@ def _schedule(texts: tuple[str, ...]) -> list[dict[str, Any]]:
 
 def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], style: dict[str, Any],
           bounds: Any = None) -> None:
-    from .render import animate, picture, plot, save
+    from ..render import animate, picture, plot, save
 
     stills = [outputs[key] for key in ("png", "svg", "pdf") if outputs[key]]
     figure = picture(result, bounds=bounds, **style) if stills else None  # drawn once, saved in each format
@@ -526,7 +526,7 @@ def _draw(ctx: click.Context, result: Any, outputs: dict[str, Path | None], styl
         anim = animate(result, outputs["gif"], **style)
         _say(ctx, f"wrote {anim.path} ({anim.frames} frames, {anim.bytes / 1e3:.0f} kB)")
     if outputs.get("html"):
-        from .render import html
+        from ..render import html
 
         html(result, outputs["html"], bounds=bounds, **style)
         _say(ctx, f"wrote {outputs['html']} ({outputs['html'].stat().st_size / 1e3:.0f} kB, interactive)")
@@ -582,8 +582,8 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | No
       optviz run 09-adam-bias-correction saddle --out figures/ --data csv
       optviz run rosenbrock --html rosenbrock.html
     """
-    from .gallery import render_outputs
-    from .scenario import ScenarioError, find, load
+    from ..documents.gallery import render_outputs
+    from ..documents.scenario import ScenarioError, find, load
 
     try:
         loaded = [load(find(name), allow_import=allow_import) for name in scenarios]
@@ -607,7 +607,7 @@ def run(ctx: click.Context, scenarios: tuple[str, ...], out: str, data: str | No
 
 def _data_targets(data: str | None, names: list[str], folder: Path) -> list[Path | None]:
     """Where each scenario's data goes: nowhere, the one FILE, or OUT/NAME.FORMAT."""
-    from .files import TABLE_FORMATS
+    from ..core.files import TABLE_FORMATS
 
     if data is None:
         return [None] * len(names)
@@ -653,8 +653,8 @@ def gallery(ctx: click.Context, out: str, source: str | None, jobs: int, force: 
       optviz gallery
       optviz gallery --out site/ --force
     """
-    from .gallery import build
-    from .scenario import ScenarioError, bundled
+    from ..documents.gallery import build
+    from ..documents.scenario import ScenarioError, bundled
 
     files = sorted(Path(source).glob("*.toml")) if source else bundled()
     if not files:
@@ -701,7 +701,7 @@ def list_(what: str | None, module: str | None) -> None:
 
 
 def _functions() -> list[str]:
-    from .functions import FUNCTIONS
+    from ..core.functions import FUNCTIONS
 
     lines = []
     for fn in FUNCTIONS.values():
@@ -713,7 +713,7 @@ def _functions() -> list[str]:
 
 
 def _optimizers(module: str | None = None) -> list[str]:
-    from .registry import catalogue
+    from ..core.optimizers.registry import catalogue
 
     try:
         rows = catalogue(module)
@@ -731,7 +731,7 @@ def _optimizers(module: str | None = None) -> list[str]:
 def _scenarios() -> list[str]:
     import tomllib
 
-    from .scenario import bundled
+    from ..documents.scenario import bundled
 
     lines = []
     for path in bundled():
@@ -755,7 +755,7 @@ def check(ctx: click.Context, steps: int) -> None:
     """
     import torch
 
-    from .conformance import check_all
+    from ..analyses.conformance import check_all
 
     rows = check_all(steps)
     _say(ctx, f"torch {torch.__version__}, {steps} steps on rosenbrock from 4 starts\n")
@@ -804,15 +804,15 @@ def sweep(ctx: click.Context, function: str, optimizer: tuple, resolution: int, 
     data_path = _data_path(data)
     size = _size(size, "slide")
 
-    from .studies import check_sweep
-    from .studies import sweep as run_sweep
+    from ..analyses.studies import check_sweep
+    from ..analyses.studies import sweep as run_sweep
 
     values = {key: _spaced(key, bounds, resolution) for key, bounds in ranges.items()}
     try:
         check_sweep(name, hypers, values)
     except (TypeError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    from .render import save, sweep_map
+    from ..render import save, sweep_map
 
     (xn, xs), (yn, ys) = values.items()
     with _Bar(ctx, f"sweep of {resolution}x{resolution} runs") as bar, _fast_notes(ctx):
@@ -891,8 +891,8 @@ def basins(ctx: click.Context, function: str, optimizer: tuple, resolution: int,
         raise click.UsageError(f"basins are mapped on 2D functions with known minima; {fn.name} is {fn.dim}D "
                                f"with {len(fn.minima) or 'no'} known minima")
 
-    from .render import basin_map, save
-    from .studies import basins as run_basins
+    from ..render import basin_map, save
+    from ..analyses.studies import basins as run_basins
 
     with _Bar(ctx, f"basins of {resolution}x{resolution} starts") as bar, _fast_notes(ctx):
         study = run_basins(fn, name, hypers, resolution=resolution, steps=steps, progress=bar, fast=fast)
@@ -962,7 +962,7 @@ def landscape(ctx: click.Context, arguments: tuple[str, ...], checkpoints: tuple
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
     """
-    from .evaluation import join_process_group, leave_process_group, rank_and_world
+    from ..analyses.models.evaluation import join_process_group, leave_process_group
 
     distributed = join_process_group()
     try:
@@ -977,7 +977,7 @@ def _landscape(ctx: click.Context, arguments: tuple[str, ...], checkpoints: tupl
                resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
                examples: int | None, targets: dict[str, str | None], data: str | None, theme: str, size: str | None,
                distributed: bool) -> None:
-    from .evaluation import rank_and_world
+    from ..analyses.models.evaluation import rank_and_world
 
     spec_path, specs = (arguments[0], arguments[1:]) if arguments and arguments[0].endswith(".py") else (None, arguments)
     optimizers = [OptimizerSpec().convert(text, None, ctx) for text in specs]
@@ -986,10 +986,10 @@ def _landscape(ctx: click.Context, arguments: tuple[str, ...], checkpoints: tupl
                for key in kinds}
     data_path = _data_path(data)
     size = _size(size, "slide", gif=bool(outputs["gif"]))
-    from .landscape import from_spec
-    from .landscape import landscape as run_landscape
-    from .render import animate, line_chart, picture, plot, save
-    from .weights import Directions
+    from ..analyses.models.landscapes import from_spec
+    from ..analyses.models.landscapes import landscape as run_landscape
+    from ..render import animate, line_chart, picture, plot, save
+    from ..analyses.models.weights import Directions
 
     try:
         spec = from_spec(spec_path) if spec_path else {}

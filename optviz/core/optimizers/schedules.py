@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
-from .names import did_you_mean
+from ..names import did_you_mean
 
 Factory = Callable[[torch.optim.Optimizer], Any]
 

@@ -20,8 +20,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .functions import TestFunction
-from .optimizers import Optimizer
+from ..core.functions import TestFunction
+from ..core.optimizers.base import Optimizer
 
 
 @dataclass(frozen=True)

@@ -33,16 +33,17 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from . import budget
+from ...core import limits as budget
+from ...core.limits import MAX_LANDSCAPE_RESOLUTION
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
-from .experiments import epoch, mlp_data, mlp_model
-from .functions import TestFunction, sampled_function
-from .optimizers import Optimizer
-from .registry import BUILT_INS, as_source, get_optimizer
-from .result import Result
-from .schedules import step_all
-from .simulate import Progress
-from .torch_optimizers import TorchOptimizer
+from .training import epoch, mlp_data, mlp_model
+from ...core.functions import TestFunction, sampled_function
+from ...core.optimizers.base import Optimizer
+from ...core.optimizers.registry import BUILT_INS, as_source, get_optimizer
+from ...core.simulation.result import Result
+from ...core.optimizers.schedules import step_all
+from ...core.simulation.runs import Progress
+from ...core.optimizers.foreign import TorchOptimizer
 from .weights import Directions, Layout, WeightsError, filter_normalised, load_checkpoints, principal
 
 DEFAULT_OPTIMIZERS = (
@@ -50,7 +51,6 @@ DEFAULT_OPTIMIZERS = (
     ("adam", {"lr": 0.005}),
     ("rmsprop", {"lr": 0.002}),
 )
-MAX_RESOLUTION = 401
 
 
 class LandscapeError(ValueError):
@@ -172,8 +172,8 @@ def landscape(
     """
     if not isinstance(directions, Directions) and directions not in ("pca", "random"):
         raise LandscapeError(f"directions must be 'pca', 'random' or saved Directions, got {directions!r}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 3 <= resolution <= MAX_RESOLUTION:
-        raise LandscapeError(f"resolution must be a whole number between 3 and {MAX_RESOLUTION}, got {resolution!r}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 3 <= resolution <= MAX_LANDSCAPE_RESOLUTION:
+        raise LandscapeError(f"resolution must be a whole number between 3 and {MAX_LANDSCAPE_RESOLUTION}, got {resolution!r}")
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise LandscapeError(f"chunk must be a whole number >= 1, got {chunk!r}")
     _check_whole(epochs=epochs, batch=batch)
@@ -194,7 +194,7 @@ def landscape(
     if optimizers is not None and not optimizers:
         raise LandscapeError("landscape needs at least one optimizer")
     sources = _sources(optimizers) if optimizers is not None else {}
-    span = _span_box(span)
+    span = span_box(span)
     where = device_for(device)
     layout = Layout.of(model)
     evaluator = Evaluator(model, loss_fn, batches(data, batch_size=batch_size, examples=examples), where, chunk)
@@ -390,7 +390,7 @@ def _trainer(source: Any, model: nn.Module) -> tuple[torch.optim.Optimizer, list
 # --- the grid --------------------------------------------------------------------------------
 
 
-def _span_box(span: Any) -> list[float] | None:
+def span_box(span: Any) -> list[float] | None:
     if span is None:
         return None
     values = [span, span] if isinstance(span, (int, float)) and not isinstance(span, bool) else span

@@ -22,9 +22,9 @@ from typing import Any
 
 import torch
 
-from . import fast
-from .functions import TestFunction
-from .optimizers import Optimizer
+from ..core.simulation import compiled as fast
+from ..core.functions import TestFunction
+from ..core.optimizers.base import Optimizer
 
 SLIDERS = ("lr", "momentum", "beta1", "beta2")  # the hyperparameters a page may move
 

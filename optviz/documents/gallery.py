@@ -14,19 +14,18 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import __version__
-from .files import atomic, read_regular, remove_stale_parts
-from .penalties import regularization_paths
-from .render import animate, grid, penalty_paths, picture, plot, save, training
-from .render.page import html_page
-from .render.canvas import titled
-from .result import Result
+from ..core import __version__
+from ..core.files import atomic, read_regular, remove_stale_parts
+from ..core.limits import MAX_MANIFEST_BYTES, MAX_NUMBERS_BYTES
+from ..analyses.penalties import regularization_paths
+from ..render import animate, grid, penalty_paths, picture, plot, save, training
+from ..render.page import html_page
+from ..render.canvas import titled
+from ..core.simulation.result import Result
 from .scenario import ExperimentScenario, Outputs, Scenario, load
-from .simulate import Progress
+from ..core.simulation.runs import Progress
 
 MANIFEST = ".manifest.json"
-MAX_MANIFEST_BYTES = 16 << 20  # a thousand scenarios' entries fit many times over
-MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
 
 
 def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,

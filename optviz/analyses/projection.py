@@ -14,8 +14,8 @@ import dataclasses
 import torch
 from torch import Tensor
 
-from .functions import Minimum, TestFunction
-from .result import Result
+from ..core.functions import Minimum, TestFunction
+from ..core.simulation.result import Result
 
 
 def principal_plane(result: Result) -> Result:

@@ -17,12 +17,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import __version__
-from .expressions import parse_expression
-from .files import read_table, write_table
-from .functions import Minimum, TestFunction, get_function, sampled_function
-from .optimizers import Optimizer
-from .registry import from_hyperparams
+from .. import __version__
+from ..functions.formulas import parse_expression
+from ..files import read_table, write_table
+from ..functions import Minimum, TestFunction, get_function, sampled_function
+from ..optimizers.base import Optimizer
+from ..optimizers.registry import from_hyperparams
 
 SURFACE_SAMPLES = {1: 1001, 2: 201}  # per side, for a function that cannot be made again
 MEASURE_POINTS = 1 << 20  # points per pass when values and gradient norms are computed

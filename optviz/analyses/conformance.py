@@ -10,10 +10,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .functions import TestFunction, get_function
-from .optimizers import Optimizer
-from .registry import BUILT_INS, as_torch
-from .torch_optimizers import TORCH_CLASSES
+from ..core.functions import TestFunction, get_function
+from ..core.optimizers.base import Optimizer
+from ..core.optimizers.registry import BUILT_INS, as_torch
+from ..core.optimizers.foreign import TORCH_CLASSES
 
 
 def optviz_path(opt: Optimizer, function: TestFunction, start: Tensor, steps: int, sign: float = 1.0) -> Tensor:

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor, nn
 
-from .files import atomic
+from ...core.files import atomic
 
 
 class WeightsError(ValueError):

@@ -20,12 +20,21 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from . import optim
-from .files import write_table
-from .names import cut, quoted
-from .torch_optimizers import needs_closure
+from ...core.files import write_table
+from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_INPUTS,
+                            MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
+                            MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK)
+from ...core.names import cut, quoted
+from ...core.optimizers import drop_in as optim
+from .landscapes import DEFAULT_OPTIMIZERS, LandscapeError, landscape, span_box
+from .training import MLP_TRAIN, MLP_WEIGHTS, epoch, linear_data, mlp_data, mlp_model, train
+
+# the experiments, their settings' checks, and the training and data they are made of
+__all__ = ["EXPERIMENTS", "MLP_VARIANTS", "Curves", "SettingError", "check_settings", "epoch", "linear_data",
+           "linear_regression", "mlp", "mlp_data", "mlp_model", "train"]
+
 
 
 @dataclass(frozen=True)
@@ -54,61 +63,6 @@ class Curves:
             lines.append(f"{name}: " + ", ".join(f"{k} {v:.4g}" for k, v in values.items()))
         return "\n".join(lines)
 
-
-def linear_data(n: int, d: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-    """y = 0.05 + sum_i 0.01 x_i + N(0, 0.01^2), x ~ N(0, 1)."""
-    x = torch.randn(n, d, generator=generator)
-    return x, 0.05 + 0.01 * x.sum(dim=1, keepdim=True) + 0.01 * torch.randn(n, 1, generator=generator)
-
-
-def epoch(model: nn.Module, loss: Callable[[Tensor, Tensor], Tensor], x: Tensor, y: Tensor,
-          optimizer: torch.optim.Optimizer, batch: int, generator: torch.Generator,
-          on_step: Callable[[nn.Module], None] | None = None) -> None:
-    """One epoch of minibatches of ``batch`` in an order drawn from ``generator``, each step
-    through a closure for the optimizers that need one; ``on_step(model)`` after every step."""
-    closure_needed = needs_closure(type(optimizer))
-    order = torch.randperm(len(x), generator=generator)
-    for i in range(0, len(x), batch):
-        idx = order[i : i + batch]
-
-        def batch_loss(idx: Tensor = idx) -> Tensor:
-            optimizer.zero_grad()
-            value = loss(model(x[idx]), y[idx])
-            value.backward()
-            return value
-
-        if closure_needed:  # LBFGS evaluates the batch's loss as often as it needs
-            optimizer.step(batch_loss)
-        else:
-            batch_loss()
-            optimizer.step()
-        if on_step is not None:
-            on_step(model)
-
-
-def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: tuple[Tensor, ...], *, batch: int,
-          epochs: int, generator: torch.Generator,
-          on_step: Callable[[nn.Module], None] | None = None) -> tuple[list[float], list[float]]:
-    """Minibatch MSE training; train and test loss over the full sets after every epoch."""
-    x, y, x_test, y_test = data
-    loss = nn.functional.mse_loss
-
-    def evaluate() -> tuple[float, float]:
-        model.eval()
-        with torch.no_grad():
-            result = loss(model(x), y).item(), loss(model(x_test), y_test).item()
-        model.train()
-        return result
-
-    train_curve, test_curve = map(list, zip(evaluate()))
-    for _ in range(epochs):
-        epoch(model, loss, x, y, optimizer, batch, generator, on_step)
-        tr, te = evaluate()
-        train_curve.append(tr)
-        test_curve.append(te)
-    return train_curve, test_curve
-
-
 def linear_regression(lambdas: tuple[float, ...] = (0.0, 3.0), *, d: int = 200, n_train: int = 20,
                       n_test: int = 100, batch: int = 5, epochs: int = 100, lr: float = 0.003,
                       seed: int = 0) -> Curves:
@@ -131,27 +85,6 @@ def linear_regression(lambdas: tuple[float, ...] = (0.0, 3.0), *, d: int = 200, 
                          "test": test_curves[name][-1]}
     return Curves(f"Linear regression, d = {d}, {n_train} training examples", train_curves, test_curves, numbers)
 
-
-def mlp_model(dropout: float = 0.0, seed: int = 0) -> nn.Sequential:
-    """12 -> 64 -> 32 -> 1 with ReLU, and dropout after the first layer when p > 0."""
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = [nn.Linear(12, 64), nn.ReLU()]
-    if dropout:
-        layers.append(nn.Dropout(dropout))
-    return nn.Sequential(*layers, nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 1))
-
-
-MLP_TRAIN = 500  # the MLP's training examples
-MLP_WEIGHTS = 12 * 64 + 64 + 64 * 32 + 32 + 32 + 1  # 2,945
-
-
-def mlp_data(seed: int = 0, n_train: int = MLP_TRAIN, n_test: int = 100) -> tuple[Tensor, ...]:
-    """Linear data in 12 features with noise (std 0.5): a 2,945-parameter MLP can overfit it."""
-    g = torch.Generator().manual_seed(seed)
-    true_w = torch.randn(12, 1, generator=g)
-    x = torch.randn(n_train + n_test, 12, generator=g)
-    y = x @ true_w + 0.5 + 0.5 * torch.randn(n_train + n_test, 1, generator=g)
-    return x[:n_train], y[:n_train], x[n_train:], y[n_train:]
 
 
 MLP_VARIANTS: dict[str, dict[str, Any]] = {
@@ -194,19 +127,6 @@ def _check_positive(**values: int) -> None:
 # --- a scenario file's [settings] ------------------------------------------------------------
 # A file from elsewhere must not start a run of days or gigabytes: its settings stay under
 # these ceilings, generous for any lecture. Python callers of the functions are not limited.
-MAX_EPOCHS = 10_000
-MAX_INPUTS = 10_000  # linear_regression's d, the width of its one layer
-MAX_EXAMPLES = 100_000  # n_train, n_test, batch; landscape's batch, examples, batch_size
-MAX_DATA_VALUES = 10_000_000  # examples x inputs in one data set: 40 MB of float32
-MAX_VARIANTS = 16  # lambdas, mlp variants, landscape optimizers
-MAX_TRAINING_STEPS = 1_000_000  # optimizer steps over all variants
-MAX_WORK = 10**11  # epochs x examples x weights x variants: minutes on one core
-MAX_PATH_POINTS = 20_000  # landscape keeps the weights after every step: 12 KB each for the MLP
-MAX_LR = 10.0
-MAX_DECAY = 1_000.0  # lambdas and weight_decay
-MAX_CHUNK = 1024  # landscape grid points evaluated at once
-MAX_SEED = 2**63 - 1
-MAX_LINE = 10_001  # landscape's line of points
 
 
 class SettingError(ValueError):
@@ -233,18 +153,13 @@ def check_settings(experiment: str, settings: dict[str, Any]) -> None:
     elif experiment == "mlp":
         _cost(values, len(values["variants"] or MLP_VARIANTS), MLP_TRAIN, MLP_WEIGHTS, "variants")
     else:
-        from .landscape import DEFAULT_OPTIMIZERS
-
         # each step's weights are kept for the picture: fewer steps than a training run may take
         _cost(values, len(values["optimizers"] or DEFAULT_OPTIMIZERS), MLP_TRAIN, MLP_WEIGHTS, "optimizers",
               max_steps=MAX_PATH_POINTS)
 
 
 def _defaults(experiment: str) -> dict[str, Any]:
-    if experiment == "landscape":
-        from .landscape import landscape as fn
-    else:
-        fn = EXPERIMENTS[experiment]
+    fn = landscape if experiment == "landscape" else EXPERIMENTS[experiment]
     return {k: p.default for k, p in inspect.signature(fn).parameters.items()}
 
 
@@ -324,10 +239,8 @@ def _optimizers(key: str, value: Any) -> None:
 
 
 def _span(key: str, value: Any) -> None:
-    from .landscape import LandscapeError, _span_box
-
     try:
-        _span_box(value)  # landscape's own rule
+        span_box(value)  # landscape's own rule
     except LandscapeError:
         raise SettingError(key, f"must be a positive number s (for -s..s) or [a0, a1, b0, b1] with a0 < a1 and "
                                 f"b0 < b1, within 1e6, got {quoted(value)}") from None
@@ -360,10 +273,8 @@ _CHECKS: dict[str, dict[str, Callable[[str, Any], None]]] = {
 def _landscape_checks() -> dict[str, Callable[[str, Any], None]]:
     """Landscape's settings against its own ranges (model, data, checkpoints and save folders
     are Python's to give: a file must not name what to read or where to write)."""
-    from .landscape import MAX_RESOLUTION
-
     return {**_COMMON, "optimizers": _optimizers, "directions": _choice("pca", "random"),
-            "resolution": _whole(3, MAX_RESOLUTION), "span": _span, "examples": _whole(1, MAX_EXAMPLES),
+            "resolution": _whole(3, MAX_LANDSCAPE_RESOLUTION), "span": _span, "examples": _whole(1, MAX_EXAMPLES),
             "batch_size": _whole(1, MAX_EXAMPLES), "biases": _flag, "chunk": _whole(1, MAX_CHUNK),
             "line": _line, "device": _device}
 

@@ -1,0 +1,3 @@
+"""The second floor: many runs and real models. Studies over grids of hyperparameters and
+starts, penalties, the principal plane, conformance with torch.optim, and models' training,
+experiments and loss landscapes."""

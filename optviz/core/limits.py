@@ -1,0 +1,122 @@
+"""How much anything may ask for: every ceiling optviz keeps, and the memory budget.
+
+The ceilings are fixed numbers, each named for what it bounds; the API, the command line and
+the scenario reader all read them here. A scenario file may come from elsewhere, so its
+numbers have ceilings of their own, lower than Python's where a file could start a run of
+days.
+
+Every entry point that can be asked for too much (``simulate``, ``basins``, ``sweep``, the
+landscape, the experiments, ``animate`` and ``save``) also estimates its peak memory, not
+just its result, and refuses with one line naming the option and the estimate when the peak
+is over the limit: half of the memory this machine has available when optviz starts, or
+``OPTVIZ_MAX_MEMORY`` (bytes, or a number with K, M, G or T: ``OPTVIZ_MAX_MEMORY=8G``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from .errors import BadInput
+
+# --- runs ------------------------------------------------------------------------------------
+MAX_STEPS = 1_000_000  # steps of one run
+MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
+MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory
+MAX_SEED = 2**63 - 1
+MAX_KERNELS = 256  # compiled kernels a process keeps (dynamo's limit is raised to it)
+MAX_EXPONENT = 100  # |exponent| of a formula's constant powers
+MAX_LENGTH = 500  # characters of a formula
+
+# --- studies ---------------------------------------------------------------------------------
+MAX_BASIN_RESOLUTION = 2000  # a basins map of 2000 x 2000 starts
+MAX_CELLS = 1_000_000  # a sweep of 1000 x 1000 values
+MAX_LANDSCAPE_RESOLUTION = 401  # grid points per side of a landscape's slice
+MAX_CHECK_STEPS = 10_000  # steps of `optviz check`
+
+# --- models (a scenario's [settings]; Python callers are not limited) ------------------------
+MAX_EPOCHS = 10_000
+MAX_INPUTS = 10_000  # linear_regression's d, the width of its one layer
+MAX_EXAMPLES = 100_000  # n_train, n_test, batch; landscape's batch, examples, batch_size
+MAX_DATA_VALUES = 10_000_000  # examples x inputs in one data set: 40 MB of float32
+MAX_VARIANTS = 16  # lambdas, mlp variants, landscape optimizers
+MAX_TRAINING_STEPS = 1_000_000  # optimizer steps over all variants
+MAX_WORK = 10**11  # epochs x examples x weights x variants: minutes on one core
+MAX_PATH_POINTS = 20_000  # landscape keeps the weights after every step: 12 KB each for the MLP
+MAX_LR = 10.0
+MAX_DECAY = 1_000.0  # lambdas and weight_decay
+MAX_CHUNK = 1024  # landscape grid points evaluated at once
+MAX_LINE = 10_001  # landscape's line of points
+
+# --- pictures --------------------------------------------------------------------------------
+MIN_SIDE, MAX_SIDE = 64, 10_000  # pixels a side of a picture
+MAX_FRAMES = 2000  # frames of a GIF
+MAX_GIF_PIXELS = 4000 * 4000  # beyond a 4K slide, and where numpy's buffers start to fail
+MAX_FPS = 50  # GIF delays are in hundredths of a second: faster is not kept by viewers
+MAX_HOLD = 60  # seconds a GIF's last frame is held
+MAX_PATHS = 2_000  # paths an interactive page holds: more cannot be told apart on one picture
+MAX_POINTS = 40_000  # points (path x step) a page carries; a longer result is thinned to fit
+
+# --- files -----------------------------------------------------------------------------------
+MAX_SCENARIO_STEPS = 100_000  # steps a scenario file may ask for
+MAX_SCENARIO_BYTES = 1 << 20  # a scenario is a page of text; this is a thousand pages
+MAX_DEPTH = 32  # tables and arrays within each other; the shipped files go 4 deep
+MAX_STRING = 10_000  # characters in one string value: a long description fits
+MAX_KEY = 100  # characters in one key
+MAX_MANIFEST_BYTES = 16 << 20  # a gallery manifest: a thousand scenarios' entries fit many times over
+MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
+MAX_MESSAGE = 300  # characters of an error line on the terminal
+
+# --- memory ----------------------------------------------------------------------------------
+
+ENVIRONMENT = "OPTVIZ_MAX_MEMORY"
+UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+FALLBACK = 4 * 2**30  # where the machine does not say what it has
+
+
+class BudgetError(BadInput):
+    """A run whose estimated peak memory is over the limit, said before it starts."""
+
+
+def limit() -> int:
+    """The most bytes one run may use (see the module's docstring)."""
+    text = os.environ.get(ENVIRONMENT, "").strip()
+    if not text:
+        return available() // 2
+    match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", text, flags=re.IGNORECASE)
+    if match is None or float(match[1]) * UNITS[match[2].upper()] < 2**20:
+        raise BudgetError(f"{ENVIRONMENT}={text[:40]!r} is not a size of at least 1M, like 8G, 512M or 2000000")
+    value = float(match[1]) * UNITS[match[2].upper()]
+    return int(value)
+
+
+def available() -> int:
+    """Bytes of memory available now: MemAvailable on Linux, else physical memory."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return FALLBACK
+
+
+def check(needed: float, what: str, advice: str) -> None:
+    """BudgetError unless ``needed`` bytes fit the limit; ``what`` names the request (with its
+    option) and ``advice`` says what to make smaller."""
+    allowed = limit()
+    if needed > allowed:
+        raise BudgetError(f"{what} needs about {size(needed)} at its peak, more than the {size(allowed)} "
+                          f"allowed: {advice} (or raise {ENVIRONMENT})")
+
+
+def size(n: float) -> str:
+    """Bytes for people: 512 MiB, 3.2 GiB."""
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} bytes"
