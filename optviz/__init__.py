@@ -14,7 +14,7 @@ Names and modules load on first use (``optviz.adam``, ``optviz.optim.Adam``,
 import importlib
 import sys
 
-from .core import __version__
+from .core import __version__  # noqa: F401 - optviz.__version__
 
 # public names -> the module that defines them
 _EXPORTS = {

@@ -62,12 +62,12 @@ from ..core.simulation.result import Result
 from ..core.limits import (MAX_DEPTH, MAX_DIM, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SCENARIO_STEPS, MAX_STRING,
                            BudgetError, check)
 from ..core.simulation.runs import peak_bytes, simulate
+from ..render.kinds import STILL_KINDS
 
 BUNDLED = Path(__file__).parent.parent / "scenarios"  # shipped with the package, in optviz/scenarios
 
 TOP_KEYS = ("title", "description", "function", "expression", "bounds", "dim", "condition", "start", "starts",
             "steps", "noise", "seed", "penalty", "optimizers", "outputs")
-STILL_KINDS = ("paths", "loss", "distance", "lr", "surface", "grid", "regularization")
 
 
 class ScenarioError(ValueError):
@@ -153,6 +153,12 @@ EXPERIMENT_KEYS = ("title", "description", "experiment", "settings", "outputs")
 def bundled() -> list[Path]:
     """The scenario files shipped with optviz, in gallery order."""
     return sorted(BUNDLED.glob("*.toml"))
+
+
+def listing() -> str:
+    """The bundled scenarios: each file's name and title."""
+    return "\n".join(f"{path.stem:<34} {tomllib.loads(path.read_text(encoding='utf-8')).get('title', '')}"
+                     for path in bundled())
 
 
 def find(name: str | Path) -> Path:

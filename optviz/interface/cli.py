@@ -17,6 +17,8 @@ import click
 from ..core import __version__
 from ..core.errors import BadInput, FastModeWarning
 from ..core.limits import MAX_MESSAGE
+from ..render.kinds import STILL_FORMATS as STILLS
+from ..render.style import SIZES, THEMES
 
 DEFAULT_FUNCTION = "ill_conditioned"
 # The six optimizers of the course notes, with their own defaults; on any function but the
@@ -32,8 +34,6 @@ SIX = (
     ("rmsprop", {"lr": 0.1, "alpha": 0.9}),
     ("adam", {"lr": 0.5}),
 )
-THEMES = ("light", "dark")
-STILLS = ("png", "svg", "pdf")
 
 
 class OneLineErrors(click.Group):
@@ -306,7 +306,7 @@ def _data_option(command: Any) -> Any:
 
 
 def _style_options(command: Any) -> Any:
-    command = click.option("--theme", type=click.Choice(THEMES), default="light", show_default=True,
+    command = click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True,
                            help="Colours: light, or dark for dark slides.")(command)
     command = click.option("--size", default=None, metavar="NAME|WxH",
                            help="slide (1280x720), square, paper (one column) or WIDTHxHEIGHT pixels.")(command)
@@ -318,7 +318,7 @@ def _size(text: str | None, default: str, gif: bool = False) -> Any:
     against the memory budget before any work."""
     if text is None:
         return default
-    from ..render.style import SIZES, get_size
+    from ..render.style import get_size
 
     size: Any = text
     if len(text) > 40:
@@ -696,51 +696,20 @@ def list_(what: str | None, module: str | None) -> None:
     for kind in [what] if what else ["functions", "optimizers", "scenarios"]:
         if not what:
             click.echo(f"{kind}:")
-        lines = _optimizers(module) if kind == "optimizers" else _LISTS[kind]()
-        click.echo("\n".join(lines) + ("\n" if not what else ""))
+        click.echo(_listing(kind, module) + ("\n" if not what else ""))
 
 
-def _functions() -> list[str]:
-    from ..core.functions import FUNCTIONS
+def _listing(kind: str, module: str | None) -> str:
+    from ..core.functions.zoo import listing as functions
+    from ..core.optimizers.registry import listing as optimizers
+    from ..documents.scenario import listing as scenarios
 
-    lines = []
-    for fn in FUNCTIONS.values():
-        bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
-        minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
-        lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")
-        lines.append(f"{'':<21}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
-    return lines
-
-
-def _optimizers(module: str | None = None) -> list[str]:
-    from ..core.optimizers.registry import catalogue
-
+    if kind != "optimizers":
+        return {"functions": functions, "scenarios": scenarios}[kind]()
     try:
-        rows = catalogue(module)
+        return optimizers(module)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--from") from None
-    width = max(11, *(len(name) + 1 for name, _, _ in rows))
-    lines = []
-    for name, summary, defaults in rows:
-        shown = ", ".join(f"{key}={'(function)' if callable(value) else value}" for key, value in defaults.items())
-        lines.append(f"{name:<{width}} {summary}")
-        lines.append(f"{'':<{width + 1}}{shown}")
-    return lines
-
-
-def _scenarios() -> list[str]:
-    import tomllib
-
-    from ..documents.scenario import bundled
-
-    lines = []
-    for path in bundled():
-        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title", "")
-        lines.append(f"{path.stem:<34} {title}")
-    return lines
-
-
-_LISTS = {"functions": _functions, "scenarios": _scenarios}
 
 
 @main.command()

@@ -1,20 +1,41 @@
-"""Pictures of optimizer paths: stills for slides and papers, and fast animated GIFs.
+"""The third floor: pictures of optimizer paths, stills for slides and papers, fast animated
+GIFs and the interactive page.
 
-``style`` decides the look, ``canvas`` makes and writes figures, ``frames`` chooses what
-part of the plane to show and where labels go, ``contours`` draws the landscape,
-``trajectories`` the paths on it, ``charts`` the numbers, ``gif`` the animations, and
-``page`` the interactive HTML page.
+``style`` decides the look, ``kinds`` what can be drawn, ``canvas`` makes and writes
+figures, ``frames`` chooses what part of the plane to show and where labels go,
+``contours`` draws the landscape, ``trajectories`` the paths on it (axes-level), ``charts``
+the numbers, ``figures`` the figure-level pictures (``plot``, ``grid``, ``picture``), ``gif``
+the animations, and ``page`` the interactive HTML page (with ``javascript``, its code made
+from optviz's own definitions). Names load on first use: ``import optviz.render.style``
+loads neither matplotlib nor torch.
 """
 
-from .canvas import figure, png, save
-from .charts import basin_map, learning_rates, line_chart, loss, penalty_paths, sweep_map, training
-from .contours import contour, function_curve
-from .gif import Animation, animate
-from .page import html_page as html
-from .style import SIZES, THEMES
-from .trajectories import curve, grid, path_colours, paths, picture, plot, surface
+import importlib
 
-__all__ = [
-    "SIZES", "THEMES", "Animation", "animate", "basin_map", "contour", "curve", "figure", "function_curve", "grid",
-    "html", "learning_rates", "line_chart", "loss", "path_colours", "paths", "penalty_paths", "picture", "plot", "png", "save", "surface", "sweep_map", "training",
-]
+# public names -> the module of this folder that defines them (and its name there)
+_HOMES = {
+    "canvas": ["figure", "png", "save"],
+    "charts": ["basin_map", "learning_rates", "line_chart", "loss", "penalty_paths", "sweep_map", "training"],
+    "contours": ["contour", "function_curve"],
+    "gif": ["Animation", "animate"],
+    "page": ["html=html_page"],
+    "style": ["SIZES", "THEMES"],
+    "trajectories": ["curve", "path_colours", "paths", "surface"],
+    "figures": ["grid", "picture", "plot"],
+}
+_HOME = {entry.split("=")[0]: (module, entry.split("=")[-1]) for module, names in _HOMES.items() for entry in names}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _HOME[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

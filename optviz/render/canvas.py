@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 from ..core import limits as budget
 from ..core.files import atomic, writable_path
 from ..core.limits import MAX_SIDE
+from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
 
-STILL_FORMATS = ("png", "svg", "pdf")
 BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
 RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
 

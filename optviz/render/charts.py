@@ -16,10 +16,10 @@ from matplotlib.ticker import MaxNLocator
 
 from ..core.simulation.result import Result
 from .canvas import axes_level, figure, ours, titled
-from .contours import contour, halo, heading, star
+from .contours import contour, grid_values, halo, heading, star
 from .frames import legend_clear_of
 from .style import Theme, colours, get_theme, series_colours
-from .trajectories import START_STYLES, _check, legend_label, start_label, traces
+from .trajectories import START_STYLES, checked, legend_label, start_label, traces
 
 
 @axes_level()
@@ -28,7 +28,7 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
     """f - f* per step on a log scale, or with kind="distance" the distance to the nearest
     minimum. Without known minima it draws f itself, on a symmetric log scale where it goes
     negative. One line per path: colour by optimizer and line style by start."""
-    result = _check(result)
+    result = checked(result)
     if kind not in ("loss", "distance"):
         raise ValueError(f"kind must be 'loss' or 'distance', got {kind!r}")
     fn = result.function
@@ -70,7 +70,7 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
 def learning_rates(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
                    palette: dict[str, str] | None = None, **unused: Any) -> None:
     """The learning rate each optimizer used at each step: its schedule, or a flat line."""
-    result = _check(result)
+    result = checked(result)
     shown = [name for name in result.optimizers if name in result.lrs]
     if not shown:
         raise ValueError("this result records no learning rates (its optimizers take a sweep of them)")
@@ -250,8 +250,6 @@ def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
 def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     """The loss's contours with the L2 circle and the L1 diamond that touch it at the
     penalised minimum, and the path of that minimum as lambda grows (hollow: lambda = 0)."""
-    from .contours import grid_values
-
     fn = paths.function
     ax.set_aspect("equal", adjustable="box")
     contour(fn, ax, minima=True)

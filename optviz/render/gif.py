@@ -30,14 +30,13 @@ from ..core.errors import BadInput
 from ..core.files import atomic, writable_path
 from ..core.limits import MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD
 from ..core.simulation.result import Result
-from .canvas import figure
+from .canvas import figure, titled
+from .figures import panel_grid, shared_frame
 from .frames import exit_point, place
+from .kinds import GIF_PANELS
 from .style import Size, Theme, get_size, get_theme
-from .canvas import titled
-from .trajectories import (Trace, divergence_text, drawable, draw, legend_label, panel_grid, path_colours, scene,
-                           shared_frame, two_lines)
+from .trajectories import Trace, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
 
-PANELS = ("auto", "single", "optimizer")
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
 BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
 
@@ -141,8 +140,8 @@ def _check_options(fps: Any, every: Any, max_frames: Any, hold: Any, panels: Any
         raise ValueError(f"max_frames must be a whole number from 2 to {MAX_FRAMES}, got {max_frames!r}")
     if not (number(hold) and 0 <= hold <= MAX_HOLD):
         raise ValueError(f"hold must be a number of seconds from 0 to {MAX_HOLD}, got {hold!r}")
-    if panels not in PANELS:
-        raise ValueError(f"panels must be one of {', '.join(PANELS)}, got {panels!r}")
+    if panels not in GIF_PANELS:
+        raise ValueError(f"panels must be one of {', '.join(GIF_PANELS)}, got {panels!r}")
     if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1024):
         raise ValueError(f"max_bytes must be a whole number >= 1024, got {max_bytes!r}")
 

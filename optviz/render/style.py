@@ -1,5 +1,9 @@
 """Themes, sizes and colours: how a figure looks, decided in one place.
 
+The themes and sizes are plain data, read by the API, the command line and the scenario
+reader alike; importing this module loads neither matplotlib nor torch (the command line
+checks ``--theme`` and ``--size`` with it before any work).
+
 Every theme pairs a sequential multi-hue fill for the landscape (darkest at the low values)
 with a path palette whose colours keep at least 3:1 contrast (WCAG) against every colour of
 that fill, one hue family per optimizer, so that no two optimizers in a figure look alike
@@ -8,21 +12,29 @@ and none fades into the background.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-import numpy as np
-from matplotlib.colors import LinearSegmentedColormap, is_color_like, to_hex, to_rgb
-
 from ..core.limits import MAX_SIDE, MIN_SIDE
 from ..core.names import did_you_mean
-from ..core.optimizers.registry import BUILT_INS
-from ..core.optimizers.foreign import colour_rank
 
-# The built-in optimizers in palette order: each takes the colour of its place in a theme's palette.
-KINDS = tuple(sorted(BUILT_INS, key=lambda name: BUILT_INS[name].colour))
 MIN_CONTRAST = 3.0  # every path colour against every fill colour
+
+
+@functools.cache
+def palette_order() -> tuple[str, ...]:
+    """The built-in optimizers in palette order: each takes the colour of its place in a
+    theme's palette (read from the registry on first use: it loads torch)."""
+    from ..core.optimizers.registry import BUILT_INS
+
+    return tuple(sorted(BUILT_INS, key=lambda kind: BUILT_INS[kind].colour))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KINDS":  # palette_order() as a constant, for those who read it as one
+        return palette_order()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -36,19 +48,17 @@ class Theme:
     faint: str  # paths shown for context in small multiples
 
     @property
-    def colormap(self) -> LinearSegmentedColormap:
+    def colormap(self) -> Any:
+        from matplotlib.colors import LinearSegmentedColormap
+
         return LinearSegmentedColormap.from_list("optviz", list(self.fill))
-
-
-def _light_fill() -> tuple[str, ...]:
-    # the light part of YlGnBu: teal at the minimum through green to pale yellow at the top
-    base = matplotlib.colormaps["YlGnBu_r"]
-    return tuple(to_hex(base(t)) for t in np.linspace(0.58, 1.0, 8))
 
 
 THEMES = {
     "light": Theme(
-        background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff", fill=_light_fill(),
+        background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff", # the light part of YlGnBu: teal at the minimum through green to pale yellow at the top
+        # (matplotlib's YlGnBu_r from 0.58 to 1 in 8 steps)
+        fill=("#69c5be", "#87d0ba", "#abdeb7", "#caeab4", "#dcf1b2", "#eef8b3", "#f7fcc6", "#ffffd9"),
         # blue, orange, magenta, green, red, purple, black; spares: olive, petrol
         palette=("#1f4eb4", "#a04000", "#a0126f", "#17692a", "#c0141c", "#6a2ca0", "#222222", "#5e5200",
                  "#00607a"),
@@ -150,7 +160,10 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
     the kind's own colour; another kind (torch's, a third party's) the free colour its name
     picks, the same in every picture where that one is free; repeats take the colours no kind
     in the figure uses, blue, red and green first."""
-    own = {kind: theme.palette[KINDS.index(kind)] for kind in kinds if kind in KINDS}
+    from ..core.optimizers.foreign import colour_rank
+
+    order = palette_order()
+    own = {kind: theme.palette[order.index(kind)] for kind in kinds if kind in order}
     free = [theme.palette[i] for i in _FREE_ORDER if theme.palette[i] not in own.values()]
     chosen, seen = [], set()
     for kind in kinds:
@@ -160,7 +173,7 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
             chosen.append(theme.faint)
         else:
             preferred = theme.palette[_FREE_ORDER[colour_rank(kind) % len(_FREE_ORDER)]]
-            pick = preferred if kind not in KINDS and kind not in seen and preferred in free else free[0]
+            pick = preferred if kind not in order and kind not in seen and preferred in free else free[0]
             chosen.append(pick)
             free.remove(pick)
         seen.add(kind)
@@ -176,6 +189,8 @@ def series_colours(n: int, theme: Theme) -> list[str]:
 
 def check_colour(colour: Any) -> str:
     """A colour matplotlib knows, or ValueError naming it."""
+    from matplotlib.colors import is_color_like, to_hex
+
     if not isinstance(colour, str) or not is_color_like(colour):
         raise ValueError(f"unknown colour {colour!r} (a name like 'crimson' or a hex code like '#1f4eb4')")
     return to_hex(colour)
@@ -183,6 +198,9 @@ def check_colour(colour: Any) -> str:
 
 def luminance(colour: Any) -> float:
     """WCAG relative luminance of a colour."""
+    import numpy as np
+    from matplotlib.colors import to_rgb
+
     channels = np.array(to_rgb(colour))
     linear = np.where(channels <= 0.03928, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
     return float(linear @ np.array([0.2126, 0.7152, 0.0722]))

@@ -21,18 +21,15 @@ import matplotlib
 import numpy as np
 import torch
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
 
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
-from .canvas import axes_level, figure, ours, titled
-from .contours import contour, function_curve, halo, heading
+from .canvas import axes_level, ours
+from .contours import contour, contour_levels, function_curve, grid_values, halo, heading
 from .frames import Box, clip_segment, exit_point, fit, legend_clear_of, place, view
-from .style import Theme, check_colour, colours, get_size, get_theme, series_colours
+from .style import Theme, check_colour, colours, get_theme, series_colours
 
-KINDS = ("auto", "paths", "curve", "loss", "distance", "lr", "surface")
 MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
 START_STYLES = ("-", (0, (6, 3)), (0, (1.5, 2)), (0, (6, 2, 1.5, 2)))  # one per start
 WIDTH = 1.25  # the top path's width, in multiples of the theme's line width
@@ -57,7 +54,7 @@ class Trace:
     left: bool = False  # it runs out of the frame (and is drawn to the edge)
 
 
-def _check(result: Any) -> Result:
+def checked(result: Any) -> Result:
     if not isinstance(result, Result):
         raise TypeError(f"expected an optviz Result (from optviz.simulate), got {type(result).__name__}")
     if result.positions.shape[1] == 0:
@@ -70,7 +67,7 @@ def _check(result: Any) -> Result:
 def drawable(result: Any) -> Result:
     """A result whose paths can be drawn on a plane: more than two dimensions are shown in
     the paths' own principal plane (see optviz.projection)."""
-    result = _check(result)
+    result = checked(result)
     return principal_plane(result) if result.function.dim > 2 else result
 
 
@@ -312,7 +309,7 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     style of each start, unless ``starts`` is False), the landscape (or the 1D curve) over
     the frame, and the colour bar. Returns the frame and the traces in drawing order (for
     ``draw``, or for a GIF to draw step by step)."""
-    result = _check(result)
+    result = checked(result)
     fn = result.function
     one_d = fn.dim == 1
     crop = None
@@ -425,8 +422,6 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
             palette: dict[str, str] | None = None, **unused: Any) -> None:
     """The function as a 3D surface over the paths' frame, with a colour bar and the paths
     drawn on top of it. Where f spans decades the height is log10(f - min + 0.1)."""
-    from .contours import contour_levels, grid_values
-
     result = drawable(result)
     fn = result.function
     if fn.dim != 2:
@@ -473,172 +468,6 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
             ax.figure.legend(handles=handles, loc="outside lower center", frameon=False, ncols=min(4, len(handles)))
         else:
             ax.legend(handles=handles, loc="upper left")
-
-
-def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
-    """The right picture for a result: paths on contours (2D) or on the curve (1D), or
-    kind="loss", "distance", "lr" (the learning rate per step), "surface"."""
-    from .charts import learning_rates, loss
-
-    result = _check(result)
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r} (known: {', '.join(KINDS)})")
-    if kind in ("loss", "distance"):
-        return loss(result, ax, kind=kind, **options)
-    if kind == "lr":
-        return learning_rates(result, ax, **options)
-    result = drawable(result)
-    return surface(result, ax, **options) if kind == "surface" else paths(result, ax, **options)
-
-
-def grid(
-    results: Result | Sequence[Result],
-    *,
-    by: str = "optimizer",
-    kind: str = "auto",
-    theme: str | Theme = "light",
-    size: Any = "slide",
-    ncols: int | None = None,
-    title: str | None = None,
-    context: bool = True,
-    bounds: Any = None,
-    palette: dict[str, str] | None = None,
-) -> Figure:
-    """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
-    given several results, per result. The panels of one result share identical axes where
-    their paths are alike in extent (else each is framed on its own); with ``context`` each
-    shows every path faint and its own in full. Returns the figure."""
-    if isinstance(results, Result) and kind != "loss" and kind != "distance":
-        results = drawable(results)
-    panels = _panels(results, by)
-    n = len(panels)
-    whole = results if isinstance(results, Result) else None
-    nrows, ncols = panel_grid(n, whole, get_size(size), kind) if ncols is None else (-(-n // ncols), ncols)
-    theme = get_theme(theme)
-    fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
-    flat = axes.flat
-    title = title or (heading(whole.function) if whole is not None else "")
-    titled(fig, title)  # first: the frames are fitted to the room the title leaves
-    with matplotlib.rc_context(fig.optviz_rc):
-        titles = []
-        for ax, (heading_, _, indices) in zip(flat, panels):
-            colour = _panel_colour(whole, indices, theme) if whole is not None else None
-            titles.append(dict(label=heading_, fontsize="medium", **({"color": colour} if colour else {})))
-            ax.set_title(**titles[-1])
-        box = shared_frame(whole, [subset for _, subset, _ in panels], kind, flat[0], bounds) if whole is not None else None
-        palette = {**path_colours(whole, theme), **(palette or {})} if whole is not None else None
-        for ax, (_, subset, indices), panel_title in zip(flat, panels, titles):
-            options: dict[str, Any] = dict(legend=False, palette=palette)
-            if kind in ("auto", "paths"):
-                options["label"] = False  # once the whole figure is laid out
-            panel = subset
-            if kind in ("auto", "paths") and panel.function.dim == 2 and box is not None:
-                options["colorbar"] = False  # one for all the panels, which share their frame
-            if box is not None:
-                options["box"] = box
-                if context:
-                    panel, options["highlight"] = whole, indices
-            options["palette"] = {k: v for k, v in palette.items() if k in panel.optimizers} if palette else None
-            plot(panel, kind, ax, **options)
-            ax.set_title(**panel_title)
-            if n > 3 and kind != "surface":  # small panels: fewer, readable ticks
-                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-                ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
-            if whole is not None:
-                ax.set(xlabel="", ylabel="")
-        for ax in flat[n:]:
-            ax.set_visible(False)
-        if box is not None and whole.function.dim == 2:
-            _shared_colorbar(fig, flat[:n], whole.function.value)
-        if box is not None and context and n > 1:
-            fig.legend(handles=[Line2D([], [], color=theme.faint, alpha=FAINT, linewidth=2.5,
-                                       label="the other panels' paths")], loc="outside lower right", frameon=False)
-        titled(fig, title)
-        for ax in flat[:n]:
-            if hasattr(ax, "optviz_labels"):
-                ax.optviz_labels()
-        if whole is not None and kind != "surface":
-            fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
-            fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
-    return fig
-
-
-def picture(result: Result, *, title: str | None = None, bounds: Any = None, **style: Any) -> Figure:
-    """The picture a result is best shown by: small multiples on identical axes (every path
-    faint, one in full per panel) for four or more optimizers from one start on a 2D
-    function, one panel with every path otherwise. ``style``: theme, size, palette."""
-    result = drawable(result)
-    if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
-        return grid(result, title=title, bounds=bounds, **style)
-    palette = style.pop("palette", None)
-    fig, axes = figure(**style)
-    titled(fig, title)  # first: the frame and the legend are fitted to the room the title leaves
-    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette)
-    titled(fig, title)
-    ax.optviz_labels()
-    return fig
-
-
-def panel_grid(n: int, result: Result | None, size: Any, kind: str = "paths") -> tuple[int, int]:
-    """The rows and columns of n panels that give each the most room for its frame's shape."""
-    aspect = 1.6  # width / height of a panel's picture, unless its frame says otherwise
-    if result is not None and kind in ("auto", "paths") and result.function.dim == 2:
-        x0, x1, y0, y1 = frame_of(result)
-        aspect = (x1 - x0) / (y1 - y0)
-    width, height = size.width * 0.88, size.height * 0.8  # less the titles, labels and colour bar
-    cols = max(range(1, n + 1), key=lambda c: min(width / c / aspect, height / -(-n // c)))
-    return -(-n // cols), cols
-
-
-def shared_frame(result: Result, subsets: list[Result], kind: str, ax: Axes, bounds: Any = None) -> Box | None:
-    """One frame for every panel, where the panels' own frames are alike enough to compare on
-    it (none is less than a third of it across); else None: each panel its own."""
-    if kind not in ("auto", "paths"):
-        return None
-    one_d = result.function.dim == 1
-    if bounds is not None:
-        return curve_frame(result, bounds) if one_d else frame_of(result, bounds)
-    frame = curve_frame if one_d else frame_of
-    whole, own = frame(result), [frame(subset) for subset in subsets]
-    spans = [(b[1] - b[0]) / (whole[1] - whole[0]) for b in own]
-    spans += [] if one_d else [(b[3] - b[2]) / (whole[3] - whole[2]) for b in own]
-    if min(spans) < 1 / 3:
-        return None
-    if one_d:
-        return whole
-    ax.set_aspect("equal", adjustable="box")
-    return fit(whole, laid_out_aspect(ax, whole))
-
-
-def _shared_colorbar(fig: Figure, axes: Sequence[Axes], name: str) -> None:
-    from .contours import colour_bar
-
-    filled = next(c for c in axes[0].collections if hasattr(c, "optviz_log"))
-    colour_bar(fig.colorbar(filled, ax=list(axes), fraction=0.03, pad=0.02), np.asarray(filled.levels),
-               filled.optviz_log, name)
-
-
-def _panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None:
-    """The colour of the optimizer a panel shows, if it shows one."""
-    names = {result.names[i] for i in indices}
-    return path_colours(result, theme)[names.pop()] if len(names) == 1 else None
-
-
-def _panels(results: Any, by: str) -> list[tuple[str, Result, list[int]]]:
-    """(title, the panel's own paths, their indices in the whole result) per panel."""
-    if isinstance(results, Result):
-        n = results.n_starts
-        if by == "optimizer":
-            return [(two_lines(legend_label(results, name)), results.select([name]), list(range(k * n, (k + 1) * n)))
-                    for k, name in enumerate(results.optimizers)]
-        if by == "start":
-            return [(start_label(results, s), results.select(starts=[s]), list(range(s, results.positions.shape[1], n)))
-                    for s in range(n)]
-        raise ValueError(f"by must be 'optimizer' or 'start', got {by!r}")
-    results = list(results)
-    if not results:
-        raise ValueError("grid needs at least one result")
-    return [(_check(r).function.title or r.function.name, r, list(range(r.positions.shape[1]))) for r in results]
 
 
 def two_lines(label: str, width: int = 26) -> str:

@@ -501,3 +501,14 @@ def _in_dimensions(name: str, dim: int | None, condition: float | None) -> TestF
         axes=tuple(f"x{i + 1}" for i in range(n)) if n != 2 else base.axes,
         recipe=recipe, title=f"{base.title} in {n}D", tex=tex,
     )
+
+
+def listing() -> str:
+    """Every registered function: its name, dimension and description, its bounds and minima."""
+    lines = []
+    for fn in FUNCTIONS.values():
+        bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
+        minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
+        lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")
+        lines.append(f"{'':<21}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
+    return "\n".join(lines)

@@ -228,3 +228,15 @@ def _summary(cls: type) -> str:
 
 def _shown_defaults(cls: type) -> dict[str, Any]:
     return {k: v for k, v in torch_defaults(cls).items() if k not in MACHINERY}
+
+
+def listing(module: str | None = None) -> str:
+    """The catalogue as text: each optimizer's name and what it is, its defaults beneath."""
+    rows = catalogue(module)
+    width = max(11, *(len(name) + 1 for name, _, _ in rows))
+    lines = []
+    for name, summary, defaults in rows:
+        shown = ", ".join(f"{key}={'(function)' if callable(value) else value}" for key, value in defaults.items())
+        lines.append(f"{name:<{width}} {summary}")
+        lines.append(f"{'':<{width + 1}}{shown}")
+    return "\n".join(lines)
