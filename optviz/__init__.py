@@ -16,13 +16,10 @@ import sys
 
 from .core import __version__  # noqa: F401 - optviz.__version__
 
-# public names -> the module that defines them
+# public names -> the module that defines them; besides these, every built-in optimizer's
+# public names (optviz.adam, optviz.AdamState, optviz.Optimizer) come from its block
 _EXPORTS = {
     "core.functions": ["FUNCTIONS", "Minimum", "TestFunction", "function", "get_function"],
-    "core.optimizers.base": [
-        "AdagradState", "AdamState", "Optimizer", "RMSpropState", "SGDState",
-        "adagrad", "adam", "adamw", "momentum", "nesterov", "rmsprop", "sgd",
-    ],
     "core.optimizers.registry": ["OPTIMIZERS", "get_optimizer", "scheduled"],
     "core.optimizers.foreign": ["TorchOptimizer", "torch_optimizer"],
     "core.simulation.result": ["Result"],
@@ -34,14 +31,13 @@ _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
 _MODULES = {
     "conformance": "analyses.conformance", "experiments": "analyses.models.experiments",
     "expressions": "core.functions.formulas", "functions": "core.functions", "gallery": "documents.gallery",
-    "landscape": "analyses.models.landscapes", "noise": "core.simulation.noise", "optim": "core.optimizers.drop_in",
-    "optimizers": "core.optimizers.base", "penalties": "analyses.penalties", "projection": "analyses.projection",
+    "landscape": "analyses.models.landscapes", "noise": "core.simulation.noise", "optim": "core.optimizers.optim",
+    "optimizers": "core.optimizers.family", "penalties": "analyses.penalties", "projection": "analyses.projection",
     "registry": "core.optimizers.registry", "render": "render", "scenario": "documents.scenario",
     "schedules": "core.optimizers.schedules", "studies": "analyses.studies",
     "torch_optimizers": "core.optimizers.foreign",
 }
 
-__all__ = sorted(_HOME)
 
 
 def __getattr__(name: str):
@@ -49,6 +45,10 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
     elif name in _MODULES:
         value = importlib.import_module(f".{_MODULES[name]}", __name__)
+    elif name == "__all__":  # made on first use: the built-ins' names load torch
+        value = sorted([*_HOME, *_built_ins()])
+    elif not name.startswith("_") and name in _built_ins():
+        value = getattr(importlib.import_module(".core.optimizers.family", __name__), name)
     else:
         raise AttributeError(f"module 'optviz' has no attribute {name!r}")
     globals()[name] = value
@@ -56,7 +56,14 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted(list(globals()) + __all__ + list(_MODULES))
+    return sorted({*globals(), *_HOME, *_MODULES, *_built_ins()})
+
+
+def _built_ins() -> list[str]:
+    """The built-in optimizers' public names, but the teaching variants' (optviz.optimizers has those)."""
+    family = importlib.import_module(".core.optimizers.family", __name__)
+    teaching = {entry.name for entry in family.ENTRIES if entry.teaching}
+    return [name for name in family.__all__ if name not in teaching]
 
 
 def _register_notebook_display() -> None:

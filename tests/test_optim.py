@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from optviz.core.optimizers import drop_in as ovo
+from optviz.core.optimizers import optim as ovo
 
 
 def mlp(dropout=0.0):

@@ -11,7 +11,7 @@ import warnings
 import pytest
 import torch
 
-from optviz.core.optimizers import drop_in as ovo
+from optviz.core.optimizers import optim as ovo
 from torch.testing._internal.common_optimizers import OptimizerErrorEnum, optim_db
 
 NAMES = ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW")

@@ -1,19 +1,21 @@
-"""The same run through optviz's step functions and through torch.optim, step for step.
+"""The same run through optviz's step functions and through torch.optim (or, for a built-in
+torch has not, the third-party class it equals), step for step.
 
 Used by `optviz check` on whatever torch is installed, and by the test suite.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..core.functions import TestFunction, get_function
-from ..core.optimizers.base import Optimizer
-from ..core.optimizers.registry import BUILT_INS, as_torch
-from ..core.optimizers.foreign import TORCH_CLASSES
+from ..core.optimizers.base import Entry, Optimizer
+from ..core.optimizers.foreign import TORCH_CLASSES, OptimizerError, find_class
+from ..core.optimizers.registry import BUILT_INS
 
 
 def optviz_path(opt: Optimizer, function: TestFunction, start: Tensor, steps: int, sign: float = 1.0) -> Tensor:
@@ -46,16 +48,29 @@ def check_all(steps: int = 200) -> list[tuple[str, str, float]]:
     function = get_function("rosenbrock")
     rows = []
     for name, entry in BUILT_INS.items():
-        if entry.torch_class is None:
+        reference = reference_class(entry)
+        if reference is None:
             continue
         opt = entry.factory(**entry.check)
-        twin = as_torch(opt)
+        accepted = inspect.signature(reference).parameters
+        kwargs = {k: v for k, v in opt.hyperparams.items() if k in accepted}
         for dtype in (torch.float32, torch.float64):
             starts = torch.tensor([[-1.5, 2.0], [0.0, 0.0], [1.5, -0.5], [-0.5, 2.5]], dtype=dtype)
             ours = optviz_path(opt, function, starts, steps)
-            theirs = torch_path(twin.cls, twin.kwargs, function, starts, steps)
+            theirs = torch_path(reference, kwargs, function, starts, steps)
             diff = (ours - theirs).abs().nan_to_num(nan=0.0).max().item()
             if not torch.equal(ours.isnan(), theirs.isnan()):
                 diff = float("inf")
             rows.append((name, str(dtype).removeprefix("torch."), diff))
     return rows
+
+
+def reference_class(entry: Entry) -> type | None:
+    """The class a built-in equals bit for bit: torch.optim's, or the third party's named by
+    its entry when that package is installed (None for a teaching variant, or without it)."""
+    if entry.torch_class is not None or entry.reference is None:
+        return entry.torch_class
+    try:
+        return find_class(entry.reference, allow_import=True)
+    except OptimizerError:
+        return None

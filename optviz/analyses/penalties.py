@@ -91,8 +91,8 @@ def penalised(opt: Optimizer, penalty: Penalty) -> Optimizer:
     def step(params: Tensor, grad: Tensor, state: Any) -> tuple[Tensor, Any]:
         return opt.step(params, grad + penalty.grad(params), state)
 
-    hyperparams = {**opt.hyperparams, "penalty": penalty}
-    return Optimizer(opt.init, step, opt.name, hyperparams)
+    rule = opt.rule.adding(penalty.grad) if opt.rule is not None else None  # for fast mode and the page
+    return Optimizer(opt.init, step, opt.name, {**opt.hyperparams, "penalty": penalty}, rule, opt.entry)
 
 
 def penalised_minimum(function: TestFunction, penalties: list[Penalty], *, steps: int = 3000,

@@ -54,7 +54,7 @@ def tune_lrs(function: TestFunction | str, specs: Sequence[tuple[str, dict[str, 
     """
     function = get_function(function)
     point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
-    made = [_made(name, _betas(hypers)) for name, hypers in specs]
+    made = [_made(name, hypers) for name, hypers in specs]
     pure = [k for k, opt in enumerate(made) if isinstance(opt, Optimizer)]
     final = torch.empty(len(specs), len(grid), dtype=torch.float64)
     inside = torch.empty(len(specs), len(grid), dtype=torch.bool)
@@ -69,7 +69,7 @@ def tune_lrs(function: TestFunction | str, specs: Sequence[tuple[str, dict[str, 
 
     if pure:  # one lr tensor per optimizer over starts repeated along the grid
         lrs = torch.tensor(grid, dtype=torch.float64).unsqueeze(1)
-        sweeps = {f"{k}": _made(specs[k][0], {**_betas(specs[k][1]), "lr": lrs}) for k in pure}
+        sweeps = {f"{k}": _made(specs[k][0], {**specs[k][1], "lr": lrs}) for k in pure}
         record(pure, simulate(function, sweeps, point.repeat(len(grid), 1), steps, progress=progress))
     others = [k for k in range(len(specs)) if k not in pure]
     if others:  # one instance per grid value, from the one start
@@ -133,12 +133,12 @@ def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (len(ys), len(xs))
     grid = {**(hypers or {}), x_name: gx.reshape(-1, 1), y_name: gy.reshape(-1, 1)}
     point = torch.tensor(start if start is not None else function.start, dtype=torch.float64)
-    opt = _made(name, _betas(hypers or {}))
+    opt = _made(name, hypers or {})
     if isinstance(opt, Optimizer):
-        result = simulate(function, {name: _made(name, _betas(grid))}, point.repeat(gx.numel(), 1), steps,
+        result = simulate(function, {name: _made(name, grid)}, point.repeat(gx.numel(), 1), steps,
                           progress=progress, fast=fast)
     else:  # a torch optimizer takes plain numbers: one instance per cell
-        cells = [_betas({**(hypers or {}), x_name: float(a), y_name: float(b)})
+        cells = [{**(hypers or {}), x_name: float(a), y_name: float(b)}
                  for a, b in zip(gx.reshape(-1).tolist(), gy.reshape(-1).tolist())]
         result = simulate(function, {f"{k}": _made(name, cell) for k, cell in enumerate(cells)}, point, steps,
                           progress=progress, fast=fast)
@@ -194,7 +194,7 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")
     starts = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-    opt = _made(name, _betas(hypers or {}))
+    opt = _made(name, hypers or {})
     result = simulate(function, {name: opt}, starts, steps, progress=progress, fast=fast)
     minima = torch.tensor([m.point for m in function.minima], dtype=torch.float64)
     final = result.positions[-1]
@@ -216,16 +216,14 @@ def check_sweep(name: str, hypers: dict[str, Any], values: dict[str, Sequence[fl
         if key not in numbers:
             raise ValueError(f"{name} has no number hyperparameter {key!r} to sweep{did_you_mean(key, numbers)}")
         for value in swept:
-            _made(name, _betas({**hypers, key: float(value)}))
+            _made(name, {**hypers, key: float(value)})
 
 
 def _made(name: str, hypers: dict[str, Any]) -> Any:
+    """The optimizer ``name`` with ``hypers``, where beta1 and beta2 name one of the betas (to
+    sweep it), the other at the optimizer's own default."""
+    if "beta1" in hypers or "beta2" in hypers:
+        default = get_optimizer(name, allow_import=True).hyperparams["betas"]
+        rest = {k: v for k, v in hypers.items() if k not in ("beta1", "beta2")}
+        hypers = {**rest, "betas": (hypers.get("beta1", default[0]), hypers.get("beta2", default[1]))}
     return get_optimizer(name, allow_import=True, **hypers)
-
-
-def _betas(hypers: dict[str, Any]) -> dict[str, Any]:
-    """beta1 / beta2 as keys, for sweeping one of Adam's betas."""
-    if "beta1" not in hypers and "beta2" not in hypers:
-        return hypers
-    rest = {k: v for k, v in hypers.items() if k not in ("beta1", "beta2")}
-    return {**rest, "betas": (hypers.get("beta1", 0.9), hypers.get("beta2", 0.999))}

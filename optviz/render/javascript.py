@@ -1,11 +1,12 @@
 """JavaScript made from optviz's own definitions, for the interactive page.
 
 The built-in functions (their value and hand-written gradient), formulas (their value, and
-their gradient by forward-mode dual numbers) and fast mode's update rules (optviz.fast) are
-run once on symbols instead of tensors: every operation they make is written down as a line
-of JavaScript, in the same order, so the page steps the arithmetic fast mode steps (IEEE
-doubles in both). Nothing is maintained by hand in parallel: a definition that changes
-changes the page.
+their gradient by forward-mode dual numbers) and the built-in optimizers' rules (each written
+once in its block, run here on plain arithmetic as fast mode runs it) are run once on
+symbols instead of tensors: every operation they make is written down as a line of
+JavaScript, in the same order, so the page steps the arithmetic fast mode steps (IEEE doubles
+in both). Nothing is maintained by hand in parallel: a definition that changes changes the
+page.
 
     source = javascript.function_source(get_function("rosenbrock"))  # {value(p), grad(p)}
     source, sliders = javascript.rule_source(adam(lr=0.1))            # {init, step}, {"lr": 0.1, ...}
@@ -22,7 +23,8 @@ from typing import Any
 
 import torch
 
-from ..core.simulation import compiled as fast
+from ..core.optimizers.ops import PLAIN
+from ..core.simulation.compiled import hyperparameters
 from ..core.functions import TestFunction
 from ..core.optimizers.base import Optimizer
 
@@ -46,6 +48,8 @@ class _Tape:
 
 
 def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, torch.Tensor):
@@ -323,11 +327,14 @@ def _trace(fn: Any, kind: type) -> str:
 
 
 def rule_source(opt: Optimizer) -> tuple[str, dict[str, float]]:
-    """Fast mode's rule for ``opt`` as ``{init(p, h), step(p, g, s, t, h)}`` on one coordinate,
-    with the hyperparameters the page may move (``h``, their values now) as inputs."""
-    if opt.name not in fast.RULES:
+    """``opt``'s rule as fast mode runs it (plain arithmetic), as ``{init(p, h), step(p, g, s,
+    t, h)}`` on one coordinate, with the hyperparameters the page may move (``h``, their
+    values now) as inputs. The first step is traced on the state ``init`` makes (a buffer made
+    from the first gradient, SGD's momentum, is None there), the later ones on a state of
+    numbers; the step count travels in the state, as in the rule."""
+    if opt.rule is None:
         raise Untranslatable(f"{opt.label} has no rule that can be recomputed")
-    hypers = fast.hyperparameters(opt, torch.zeros(1, dtype=torch.float64))
+    hypers = hyperparameters(opt, torch.zeros(1, dtype=torch.float64))
     if any(isinstance(v, torch.Tensor) for v in _flat(hypers.values())):
         raise Untranslatable(f"{opt.label} holds a tensor of hyperparameters (a sweep)")
     moving = {}
@@ -339,16 +346,36 @@ def rule_source(opt: Optimizer) -> tuple[str, dict[str, float]]:
         if key == "momentum" and value == 0:
             continue  # plain SGD stays plain: no momentum slider
         moving[key] = value
-    init, step = fast.rule(opt)
-    init_tape, step_tape = _Tape(), _Tape()
-    state = _traced(init, Sym("p", init_tape), _symbolic(hypers, moving, init_tape))
-    s_in = tuple(Sym(f"s[{k}]", step_tape) for k in range(len(state)))
-    new_p, new_s = _traced(step, Sym("p", step_tape), Sym("g", step_tape), s_in, Sym("t", step_tape),
-                           _symbolic(hypers, moving, step_tape))
-    init_js = f"function (p, h) {{ {' '.join(init_tape.lines)} return [{', '.join(map(_code, state))}]; }}"
-    step_js = (f"function (p, g, s, t, h) {{ {' '.join(step_tape.lines)} "
-               f"return [{_code(new_p)}, [{', '.join(map(_code, new_s))}]]; }}")
+    rule = opt.rule
+
+    def traced(body: Any, tape: _Tape, *args: Any) -> Any:
+        return _traced(body, Sym("p", tape), *args, _traced(rule.constants, _symbolic(hypers, moving, tape), PLAIN), PLAIN)
+
+    init_tape, first_tape, later_tape = _Tape(), _Tape(), _Tape()
+    state = traced(rule.init, init_tape)
+    first, first_state = traced(rule.step, first_tape, Sym("g", first_tape), _inputs(state, first_tape, counts=True))
+    later, later_state = traced(rule.step, later_tape, Sym("g", later_tape), _inputs(first_state, later_tape))
+    init_js = f"function (p, h) {{ {' '.join(init_tape.lines)} return {_list(state)}; }}"
+    step_js = (f"function (p, g, s, t, h) {{ if (t === 1) {{ {' '.join(first_tape.lines)} "
+               f"return [{_code(first)}, {_list(first_state)}]; }} {' '.join(later_tape.lines)} "
+               f"return [{_code(later)}, {_list(later_state)}]; }}")
     return f"{{init: {init_js}, step: {step_js}}}", moving
+
+
+def _inputs(state: Any, tape: _Tape, *, counts: bool = False) -> Any:
+    """A rule's state as the page hands it to a step: each number the JavaScript value s[k],
+    None kept (a buffer not made yet), and with ``counts`` the step count a constant (the
+    first step's)."""
+    def field(k: int, value: Any) -> Any:
+        if value is None or (counts and isinstance(value, int)):
+            return value
+        return Sym(f"s[{k}]", tape)
+
+    return type(state)(*(field(k, value) for k, value in enumerate(state)))
+
+
+def _list(values: Any) -> str:
+    return f"[{', '.join(map(_code, values))}]"
 
 
 def _traced(fn: Any, *args: Any) -> Any:

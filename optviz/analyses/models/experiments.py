@@ -27,7 +27,7 @@ from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, M
                             MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
                             MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK)
 from ...core.names import cut, quoted
-from ...core.optimizers import drop_in as optim
+from ...core.optimizers import optim
 from .landscapes import DEFAULT_OPTIMIZERS, LandscapeError, landscape, span_box
 from .training import MLP_TRAIN, MLP_WEIGHTS, epoch, linear_data, mlp_data, mlp_model, train
 

@@ -1,11 +1,12 @@
-"""torch.optim.Optimizer classes built on optviz's step functions.
+"""What optviz.optim's torch.optim.Optimizer classes share: each built-in's drop-in class (in
+its block) is a :class:`StepFunctionOptimizer` on the built-in's factory.
 
-Drop-in replacements for ``torch.optim.SGD``, ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW``:
-the same constructor arguments, checked in torch's order with torch's messages before the
+A drop-in class replaces the library class of the same rule (``torch.optim.SGD``, ``Adam``,
+...): the same constructor arguments, checked in torch's order with torch's messages before the
 params are looked at; the same parameter-group keys and state_dict layout (a state_dict
 saved by one loads into the other); state created when torch creates it and updated in
 place, so code holding ``opt.state[p]["exp_avg"]`` sees it change. Each parameter is stepped
-by the pure functions of :mod:`optviz.optimizers`, so training is identical, step for step,
+by the built-in's pure step functions, so training is identical, step for step,
 to torch.optim's single-tensor path (``foreach=False``). ``foreach`` is accepted and
 validated as torch does, but every step takes the single-tensor path; ``capturable``,
 ``differentiable`` and ``fused`` are refused when set.
@@ -20,13 +21,13 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from . import base as F
+from .base import Optimizer
 
 
-class _StepFunctionOptimizer(torch.optim.Optimizer):
+class StepFunctionOptimizer(torch.optim.Optimizer):
     """Runs ``factory(**hyperparameters)`` of each group over its parameters."""
 
-    factory: Callable[..., F.Optimizer]
+    factory: Callable[..., Optimizer]
     state_type: type
 
     def __init__(self, params: Any, defaults: dict[str, Any]) -> None:
@@ -43,9 +44,9 @@ class _StepFunctionOptimizer(torch.optim.Optimizer):
         super().add_param_group(param_group)
         self._make(self.param_groups[-1])  # every group's hyperparameters are validated
 
-    def _make(self, group: dict[str, Any]) -> F.Optimizer:
+    def _make(self, group: dict[str, Any]) -> Optimizer:
         # torch squeezes a 1-element tensor hyperparameter to 0-d before stepping
-        return self.factory(**{name: _squeezed(group[name]) for name in _arguments(self.factory)})
+        return self.factory(**{name: squeezed(group[name]) for name in _arguments(self.factory)})
 
     def _keeps_state(self, group: dict[str, Any]) -> bool:
         return True
@@ -97,13 +98,13 @@ class _StepFunctionOptimizer(torch.optim.Optimizer):
 
 
 @cache
-def _arguments(factory: Callable[..., F.Optimizer]) -> tuple[str, ...]:
+def _arguments(factory: Callable[..., Optimizer]) -> tuple[str, ...]:
     return tuple(inspect.signature(factory).parameters)
 
 
-def _squeezed(value: Any) -> Any:
+def squeezed(value: Any) -> Any:
     if isinstance(value, tuple):  # betas
-        return tuple(map(_squeezed, value))
+        return tuple(map(squeezed, value))
     return value.squeeze() if isinstance(value, Tensor) and value.ndim > 0 and value.numel() == 1 else value
 
 
@@ -111,12 +112,12 @@ def _scalar_dtype() -> torch.dtype:
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
 
 
-def _defaults(arguments: dict[str, Any]) -> dict[str, Any]:
+def arguments_of(arguments: dict[str, Any]) -> dict[str, Any]:
     """A constructor's keyword arguments as the optimizer's defaults."""
     return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
 
 
-def _check_tensor_lr(lr: Any, foreach: Any = None, capturable: bool = False) -> None:
+def check_tensor_lr(lr: Any, foreach: Any = None, capturable: bool = False) -> None:
     """torch.optim's checks of a tensor learning rate, in its order and words."""
     if isinstance(lr, Tensor):
         if foreach and not capturable:
@@ -125,7 +126,7 @@ def _check_tensor_lr(lr: Any, foreach: Any = None, capturable: bool = False) -> 
             raise ValueError("Tensor lr must be 1-element")
 
 
-def _check_tensor_betas(betas: Any, foreach: Any, capturable: bool) -> None:
+def check_tensor_betas(betas: Any, foreach: Any, capturable: bool) -> None:
     """torch.optim.Adam's rules for betas given as tensors (run after the values' checks)."""
     if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
         raise ValueError("betas must be either both floats or both Tensors")
@@ -135,133 +136,3 @@ def _check_tensor_betas(betas: Any, foreach: Any, capturable: bool) -> None:
                 raise ValueError(f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True")
             if beta.numel() != 1:
                 raise ValueError(f"Tensor betas[{i}] must be 1-element")
-
-
-class SGD(_StepFunctionOptimizer):
-    """torch.optim.SGD on :func:`optviz.sgd`."""
-
-    factory = staticmethod(F.sgd)
-    state_type = F.SGDState
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | Tensor = 1e-3,
-        momentum: float = 0,
-        dampening: float = 0,
-        weight_decay: float | Tensor = 0,
-        nesterov: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        _check_tensor_lr(lr)
-        super().__init__(params, _defaults(locals()))
-
-    def _keeps_state(self, group: dict[str, Any]) -> bool:
-        return group["momentum"] != 0  # plain SGD has no state, and torch records none
-
-
-class Adagrad(_StepFunctionOptimizer):
-    """torch.optim.Adagrad on :func:`optviz.adagrad`; like torch, its state exists from the start."""
-
-    factory = staticmethod(F.adagrad)
-    state_type = F.AdagradState
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | Tensor = 1e-2,
-        lr_decay: float = 0,
-        weight_decay: float = 0,
-        initial_accumulator_value: float = 0,
-        eps: float = 1e-10,
-        foreach: bool | None = None,
-        *,
-        maximize: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        _check_tensor_lr(lr)
-        super().__init__(params, _defaults(locals()))
-        for group in self.param_groups:
-            for p in group["params"]:
-                self._store(self.state[p], self._make(group).init(p.detach()))
-
-
-class RMSprop(_StepFunctionOptimizer):
-    """torch.optim.RMSprop on :func:`optviz.rmsprop`."""
-
-    factory = staticmethod(F.rmsprop)
-    state_type = F.RMSpropState
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | Tensor = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        momentum: float = 0,
-        centered: bool = False,
-        capturable: bool = False,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        differentiable: bool = False,
-    ) -> None:
-        _check_tensor_lr(lr)
-        super().__init__(params, _defaults(locals()))
-
-
-class Adam(_StepFunctionOptimizer):
-    """torch.optim.Adam on :func:`optviz.adam`."""
-
-    factory = staticmethod(F.adam)
-    state_type = F.AdamState
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | Tensor = 1e-3,
-        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0,
-        amsgrad: bool = False,
-        *,
-        foreach: bool | None = None,
-        maximize: bool = False,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-        decoupled_weight_decay: bool = False,
-    ) -> None:
-        _check_tensor_lr(lr, foreach, capturable)
-        F.adam(_squeezed(lr), _squeezed(tuple(betas)), eps, weight_decay)  # torch's value checks first
-        _check_tensor_betas(betas, foreach, capturable)
-        super().__init__(params, _defaults(locals()))
-
-
-class AdamW(Adam):
-    """torch.optim.AdamW on :func:`optviz.adamw` (weight_decay 1e-2 by default)."""
-
-    def __init__(
-        self,
-        params: Any,
-        lr: float | Tensor = 1e-3,
-        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        capturable: bool = False,
-        differentiable: bool = False,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-            capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True,
-        )

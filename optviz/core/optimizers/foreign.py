@@ -24,16 +24,17 @@ from typing import Any
 
 import torch
 
-from . import drop_in as optim
+from .drop_in import StepFunctionOptimizer
 from ..names import did_you_mean, quoted, same_value, short_value
 from .schedules import Schedule, schedule as make_schedule
 
-# Classes whose step is element-wise on a single tensor: starts stacked in one tensor do not
-# mix. tests/test_torch_optimizers.py proves each against one run per start.
+# torch's classes whose step is element-wise on a single tensor: starts stacked in one tensor
+# do not mix. tests/test_torch_optimizers.py proves each against one run per start. (optviz's
+# own drop-in classes are element-wise too: they step the built-ins' rules.)
 ELEMENTWISE: frozenset[type] = frozenset({
     torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW, torch.optim.Adagrad, torch.optim.RMSprop,
     torch.optim.NAdam, torch.optim.RAdam, torch.optim.Adamax, torch.optim.Adadelta, torch.optim.ASGD,
-    torch.optim.Rprop, optim.SGD, optim.Adam, optim.AdamW, optim.Adagrad, optim.RMSprop,
+    torch.optim.Rprop,
 })
 
 # torch.optim's classes by lower-case name; SparseAdam wants sparse gradients, which no path has
@@ -101,7 +102,7 @@ class TorchOptimizer:
 
     @property
     def elementwise(self) -> bool:
-        return self.cls in ELEMENTWISE and not self.needs_closure
+        return (self.cls in ELEMENTWISE or issubclass(self.cls, StepFunctionOptimizer)) and not self.needs_closure
 
     def with_lr(self, lr: float) -> "TorchOptimizer":
         return TorchOptimizer(self.cls, {**self.kwargs, "lr": lr}, self.name, self.schedule)

@@ -1,9 +1,9 @@
-"""Every optimizer by name: one record per built-in, torch's classes, anything importable.
+"""Every optimizer by name: the built-ins' entries, torch's classes, anything importable.
 
-A built-in is an :class:`Entry`: its factory of pure step functions, the name pictures use,
-the torch.optim class that runs the same rule, the optviz.optim class that trains models with
-it, its place in every theme's palette, and the setting ``optviz check`` compares with torch.
-Adding a built-in is adding an entry here (and its factory in optviz.optimizers).
+The built-ins are found in their blocks (optviz/core/optimizers/family): each :class:`Entry`
+holds a built-in's factory of pure step functions, the name pictures use, the torch.optim
+class that runs the same rule, the drop-in class that trains models with it, its place in
+every theme's palette, and the setting ``optviz check`` compares with torch.
 
 :func:`get_optimizer` finds any optimizer by name: a built-in ("adam"), torch.optim's classes
 in any case ("nadam", "LBFGS"), and with ``allow_import`` an import path
@@ -17,76 +17,31 @@ import difflib
 import functools
 import importlib
 import inspect
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
 
-from . import drop_in as optim
-from . import base as F
-from ..names import closest, cut, did_you_mean, quoted, same_value, short_value
-from .schedules import schedule as make_schedule
+from ..names import closest, cut, did_you_mean, quoted
+from .base import Entry, Optimizer
+from .family import ENTRIES
 from .foreign import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
-                               torch_optimizer)
+                      torch_optimizer)
 from .foreign import defaults as torch_defaults
+from .schedules import schedule as make_schedule
 
-Source = F.Optimizer | TorchOptimizer
+__all__ = ["BUILT_INS", "OPTIMIZERS", "TEACHING", "Entry", "Source", "as_source", "as_torch", "catalogue",
+           "from_hyperparams", "get_optimizer", "hyperparameter_names", "known_names", "label", "listing",
+           "scheduled"]
 
+Source = Optimizer | TorchOptimizer
 
-@dataclass(frozen=True)
-class Entry:
-    """One built-in optimizer."""
-
-    name: str
-    display: str  # in legends and titles
-    factory: Callable[..., F.Optimizer]
-    torch_class: type | None  # torch.optim's class for the same rule; None for teaching variants
-    optim_class: type | None  # optviz.optim's drop-in class, which trains models
-    colour: int  # its place in every theme's palette
-    check: dict[str, Any]  # a setting `optviz check` runs through both (torch's argument names)
-
-    @property
-    def summary(self) -> str:
-        """What it is, in the sentence that opens its factory's docstring."""
-        return (self.factory.__doc__ or "").strip().splitlines()[0]
-
-    @functools.cached_property
-    def defaults(self) -> dict[str, Any]:
-        """Every hyperparameter at this entry's defaults (the alias's own, for momentum)."""
-        return self.factory().hyperparams
-
-
-BUILT_INS: dict[str, Entry] = {entry.name: entry for entry in [
-    Entry("sgd", "SGD", F.sgd, torch.optim.SGD, optim.SGD, 0, dict(lr=1e-3, weight_decay=0.01)),
-    Entry("momentum", "Momentum", F.momentum, torch.optim.SGD, optim.SGD, 1,
-          dict(lr=1e-3, momentum=0.9, dampening=0.1)),
-    Entry("nesterov", "Nesterov", F.nesterov, torch.optim.SGD, optim.SGD, 2, dict(lr=1e-3, momentum=0.9)),
-    Entry("adagrad", "AdaGrad", F.adagrad, torch.optim.Adagrad, optim.Adagrad, 3,
-          dict(lr=0.1, lr_decay=1e-3, initial_accumulator_value=0.1)),
-    Entry("rmsprop", "RMSProp", F.rmsprop, torch.optim.RMSprop, optim.RMSprop, 4,
-          dict(lr=1e-2, momentum=0.5, centered=True)),
-    Entry("adam", "Adam", F.adam, torch.optim.Adam, optim.Adam, 5, dict(lr=1e-2, amsgrad=True)),
-    Entry("adamw", "AdamW", F.adamw, torch.optim.AdamW, optim.AdamW, 6, dict(lr=1e-2, weight_decay=0.1)),
-    # the course notes' mistaken bias correction, kept to show the point; torch has no such rule
-    Entry("adam_notes", "Adam (notes' bias correction)", F.adam_notes, None, None, 7, {}),
-]}
-
-OPTIMIZERS: dict[str, Callable[..., F.Optimizer]] = {
-    name: entry.factory for name, entry in BUILT_INS.items() if entry.torch_class is not None
+BUILT_INS: dict[str, Entry] = {entry.name: entry for entry in ENTRIES}  # in palette order
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    name: entry.factory for name, entry in BUILT_INS.items() if not entry.teaching
 }
-TEACHING: dict[str, Callable[..., F.Optimizer]] = {
-    name: entry.factory for name, entry in BUILT_INS.items() if entry.torch_class is None
-}
+TEACHING: dict[str, Callable[..., Optimizer]] = {name: entry.factory for name, entry in BUILT_INS.items() if entry.teaching}
 
-
-def label(opt: F.Optimizer) -> str:
-    """Its display name, its learning rate, and the hyperparameters that differ from its
-    kind's defaults: "Adam lr=0.05 betas=(0.9,0.99)"."""
-    entry = BUILT_INS.get(opt.kind)
-    base = entry.defaults if entry else {}
-    shown = [f"{key}={short_value(value)}" for key, value in opt.hyperparams.items()
-             if key == "lr" or key not in base or not same_value(value, base[key])]
-    return " ".join([entry.display if entry else opt.name, *shown])
+label = Optimizer.label.fget  # label(opt): the property's own function, as a function
 
 
 def get_optimizer(name: str, *, allow_import: bool = False, **hyperparams: Any) -> Source:
@@ -144,7 +99,7 @@ def as_source(obj: Any) -> Source:
     """What simulate steps: an optviz Optimizer or TorchOptimizer as it is; a
     torch.optim.Optimizer class or ``functools.partial(cls, **kwargs)`` as a TorchOptimizer;
     a name as :func:`get_optimizer` finds it."""
-    if isinstance(obj, (F.Optimizer, TorchOptimizer)):
+    if isinstance(obj, (Optimizer, TorchOptimizer)):
         return obj
     if isinstance(obj, str):
         return get_optimizer(obj, allow_import=True)
@@ -168,21 +123,23 @@ def scheduled(opt: Any, *schedule: Any) -> TorchOptimizer:
     >>> scheduled(optviz.sgd(lr=0.1), functools.partial(StepLR, step_size=20, gamma=0.5))
     """
     source = as_source(opt)
-    if isinstance(source, F.Optimizer):
+    if isinstance(source, Optimizer):
         source = as_torch(source)
     return TorchOptimizer(source.cls, source.kwargs, source.name, make_schedule(*schedule))
 
 
-def as_torch(opt: F.Optimizer) -> TorchOptimizer:
-    """A built-in as its torch.optim class with the same hyperparameters."""
+def as_torch(opt: Optimizer) -> TorchOptimizer:
+    """A built-in as its torch.optim class with the same hyperparameters (its drop-in class
+    where torch has none)."""
     entry = BUILT_INS.get(opt.kind)
-    if entry is None or entry.torch_class is None:
+    cls = entry and (entry.torch_class or entry.optim_class)
+    if cls is None:
         raise OptimizerError(f"{opt.label} has no torch.optim class to run it with")
     if any(isinstance(v, torch.Tensor) and v.ndim > 0 for v in _flat(opt.hyperparams.values())):
         raise OptimizerError(f"{opt.label}: a sweep of hyperparameters cannot take a schedule; give plain numbers")
-    accepted = inspect.signature(entry.torch_class).parameters
+    accepted = inspect.signature(cls).parameters
     kwargs = {k: v for k, v in opt.hyperparams.items() if k in accepted}
-    return TorchOptimizer(entry.torch_class, kwargs, entry.name)
+    return TorchOptimizer(cls, kwargs, entry.name)
 
 
 def from_hyperparams(name: str, hyperparams: dict[str, Any]) -> Source:
@@ -190,8 +147,6 @@ def from_hyperparams(name: str, hyperparams: dict[str, Any]) -> Source:
     never imports a module."""
     entry = BUILT_INS.get(name)
     if entry is not None:
-        if name == "adamw":  # AdamW's factory fixes what Adam's records
-            hyperparams = {k: v for k, v in hyperparams.items() if k != "decoupled_weight_decay"}
         return entry.factory(**hyperparams)  # extra keys (a penalty) raise: such a one is not remade
     return TorchOptimizer(find_class(name, allow_import=False), hyperparams, name)
 
@@ -205,8 +160,7 @@ def catalogue(module: str | None = None) -> list[tuple[str, str, dict[str, Any]]
     torch.optim's classes; or, given a module, the torch.optim.Optimizer classes it holds
     (imported to look: the user named it), each under the import path that finds it."""
     if module is None:
-        rows = [(name, entry.summary, {k: v for k, v in entry.defaults.items() if k != "decoupled_weight_decay"})
-                for name, entry in BUILT_INS.items()]
+        rows = [(name, entry.summary, entry.defaults) for name, entry in BUILT_INS.items()]
         return rows + [(name, _summary(cls), _shown_defaults(cls)) for name, cls in sorted(TORCH_CLASSES.items())
                        if name not in BUILT_INS]
     try:

@@ -1,0 +1,110 @@
+"""The house keeps its floors: every import in the package is parsed, and none goes up a floor,
+none closes a circle (imports inside functions count), and none takes a private name from
+another module."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "optviz"
+FLOORS = ("core", "analyses", "render", "documents", "interface")  # each may import only those before it
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def floor(module: str) -> int:
+    """The module's floor: 0 for core up to 4 for interface; the package's own files sit above all."""
+    parts = module.split(".")
+    return FLOORS.index(parts[1]) if len(parts) > 1 and parts[1] in FLOORS else len(FLOORS)
+
+
+def imports(module: str) -> list[tuple[str, list[str], int]]:
+    """(imported module, names taken from it, line) for every import of optviz in the module."""
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, [], node.lineno) for alias in node.names if alias.name.split(".")[0] == "optviz"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            if source.split(".")[0] != "optviz":
+                continue
+            names = [alias.name for alias in node.names]
+            submodules = [f"{source}.{name}" for name in names if f"{source}.{name}" in MODULES]
+            if submodules:  # from . import sibling: an import of each module named
+                found += [(sub, [], node.lineno) for sub in submodules]
+                names = [name for name in names if f"{source}.{name}" not in MODULES]
+            if names or not submodules:
+                found.append((source, names, node.lineno))
+    return found
+
+
+def test_the_package_has_its_five_floors():
+    assert {module.split(".")[1] for module in MODULES if module.count(".") >= 1} >= set(FLOORS)
+    assert all(floor(module) < len(FLOORS) for module in MODULES if module.count(".") >= 2), "modules outside the floors"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_import_goes_up_a_floor(module):
+    upward = [f"line {line}: {source} ({FLOORS[floor(source)] if floor(source) < len(FLOORS) else 'optviz'})"
+              for source, _, line in imports(module) if floor(source) > floor(module)]
+    assert not upward, f"{module} is on the {FLOORS[floor(module)] if floor(module) < len(FLOORS) else 'top'} floor"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_private_name_comes_from_another_module(module):
+    private = [f"line {line}: {name} from {source}" for source, names, line in imports(module)
+               for name in names if name.startswith("_") and name != "__version__"]
+    assert not private
+
+
+def test_no_import_closes_a_circle():
+    graph = {module: {source for source, _, _ in imports(module) if source in MODULES and source != module}
+             for module in MODULES}
+    circles, state = [], {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for nxt in sorted(graph[module]):
+            if state.get(nxt) == "open":
+                circles.append(trail[trail.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert not circles, " ; ".join(" -> ".join(circle) for circle in circles)
+
+
+def test_the_checks_catch_what_they_should(tmp_path, monkeypatch):
+    # a core module importing the interface, and two modules importing each other
+    fake = {"optviz.core.a": "from ..interface import cli\nfrom .b import _hidden\n",
+            "optviz.core.b": "def f():\n    from . import a\n"}
+    for name, text in fake.items():
+        path = tmp_path / (name.replace(".", "/") + ".py")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path / "optviz")
+    monkeypatch.setitem(MODULES, "optviz.core.a", tmp_path / "optviz/core/a.py")
+    monkeypatch.setitem(MODULES, "optviz.core.b", tmp_path / "optviz/core/b.py")
+    assert [s for s, _, _ in imports("optviz.core.a")] == ["optviz.interface.cli", "optviz.core.b"]
+    with pytest.raises(AssertionError):
+        test_no_import_goes_up_a_floor("optviz.core.a")
+    with pytest.raises(AssertionError):
+        test_no_private_name_comes_from_another_module("optviz.core.a")
+    with pytest.raises(AssertionError, match="optviz.core.a -> optviz.core.b -> optviz.core.a"):
+        test_no_import_closes_a_circle()
