@@ -50,9 +50,12 @@ MAX_LINE = 10_001  # landscape's line of points
 
 # --- pictures --------------------------------------------------------------------------------
 MIN_SIDE, MAX_SIDE = 64, 10_000  # pixels a side of a picture
-MAX_FRAMES = 2000  # frames of a GIF
+MIN_FRAMES, MAX_FRAMES = 2, 2000  # frames of a GIF
+MAX_EVERY = 10_000  # a GIF that shows every n-th step
 MAX_GIF_PIXELS = 4000 * 4000  # beyond a 4K slide, and where numpy's buffers start to fail
-MAX_FPS = 50  # GIF delays are in hundredths of a second: faster is not kept by viewers
+MIN_FPS, MAX_FPS = 0.5, 50  # GIF delays are in hundredths of a second: faster is not kept by viewers
+MIN_GIF_BYTES, MAX_GIF_BYTES = 1024, 10**10  # a GIF's byte budget
+MAX_HIGHLIGHT = 1e6  # the lambda whose level sets a regularization still draws
 MAX_HOLD = 60  # seconds a GIF's last frame is held
 MAX_PATHS = 2_000  # paths an interactive page holds: more cannot be told apart on one picture
 MAX_POINTS = 40_000  # points (path x step) a page carries; a longer result is thinned to fit

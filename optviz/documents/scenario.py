@@ -18,9 +18,9 @@
 
     [outputs]
     png = true                       # also svg, pdf, gif, html (the interactive page)
-    kinds = ["paths", "loss"]        # stills to draw: paths, loss, distance, surface, grid
-    size = "slide"                   # slide, square, paper or [width, height]
-    theme = "light"                  # light or dark
+    kinds = ["paths", "loss"]        # the stills to draw: any of render.kinds.STILL_KINDS
+    size = "slide"                   # a name of render.style.SIZES, or [width, height]
+    theme = "light"                  # a name of render.style.THEMES
     frames = 200                     # the GIF's max_frames (also fps, every, panels, max_bytes)
 
 A ``penalty = {l1 = ..., l2 = ...}`` adds a penalty to the function (or, inside an
@@ -31,6 +31,9 @@ its keyword arguments (see optviz.experiments and optviz.landscape).
 A scenario file is data: an optimizer named by an import path (``name =
 "pytorch_optimizer:Lion"``) imports that module, so it is refused unless the file is loaded
 with ``allow_import=True`` (``--allow-import`` on the command line).
+
+Every key a table may hold is a row of SCENARIO_TABLE, OPTIMIZER_TABLE, OUTPUTS_TABLE or
+EXPERIMENT_TABLE: its type, its range or choices, its default and what it means.
 
 Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
 A file from elsewhere cannot hang or flood a run: it must be a regular file of at most
@@ -46,28 +49,28 @@ import inspect
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.functions.formulas import ExpressionError, parse_expression
+from ..analyses.penalties import Penalty, penalise, penalised
 from ..core.files import read_regular
 from ..core.functions import FUNCTIONS, TestFunction, get_function
+from ..core.functions.formulas import ExpressionError, parse_expression
+from ..core.limits import (MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES, MAX_HIGHLIGHT, MAX_KEY,
+                           MAX_SCENARIO_BYTES, MAX_SCENARIO_STEPS, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS, MIN_FRAMES,
+                           MIN_GIF_BYTES, MIN_SIDE, BudgetError, check)
 from ..core.names import closest, cut, did_you_mean, quoted
-from ..core.simulation.noise import check_noise
 from ..core.optimizers.base import Optimizer
 from ..core.optimizers.registry import get_optimizer, hyperparameter_names, known_names, scheduled
-from ..analyses.penalties import Penalty, penalise, penalised
+from ..core.simulation.noise import check_noise
 from ..core.simulation.result import Result
-from ..core.limits import (MAX_DEPTH, MAX_DIM, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SCENARIO_STEPS, MAX_STRING,
-                           BudgetError, check)
 from ..core.simulation.runs import peak_bytes, simulate
-from ..render.kinds import STILL_KINDS
+from ..render.kinds import GIF_PANELS, STILL_FORMATS, STILL_KINDS
+from ..render.style import SIZES, THEMES, check_colour, get_size
 
 BUNDLED = Path(__file__).parent.parent / "scenarios"  # shipped with the package, in optviz/scenarios
-
-TOP_KEYS = ("title", "description", "function", "expression", "bounds", "dim", "condition", "start", "starts",
-            "steps", "noise", "seed", "penalty", "optimizers", "outputs")
 
 
 class ScenarioError(ValueError):
@@ -139,15 +142,90 @@ class ExperimentScenario:
         return experiments()[self.experiment](**self.settings)
 
 
+@dataclass(frozen=True)
+class Key:
+    """One key a table of a scenario file may hold: the TOML types of its value, the range or
+    the choices it must be within, its value when absent (None where the reader works it out,
+    as help says) and what it means. The reader checks a simple key by this row alone; a key
+    with logic of its own has a check of its own, which reads the same row."""
+
+    kind: type | tuple[type, ...]
+    default: Any
+    help: str
+    between: tuple[float, float] | None = None  # the lowest and highest value allowed
+    choices: tuple[str, ...] = ()  # a value is one of them: that says its type too
+    cast: Callable[[Any], Any] | None = None  # applied to a value the file gives
+    range_text: str = ""  # the range as its message says it, where "low and high" would not read well
+
+
+# The top level of a scenario file, in the order its "unknown key" message lists them.
+SCENARIO_TABLE = {
+    "title": Key(str, None, "the pictures' title; the file's name, with spaces, if absent"),
+    "description": Key(str, "", "a sentence or two on what the scenario shows"),
+    "function": Key(str, None, "a registered function's name; this or expression is required"),
+    "expression": Key(str, None, "a formula in x (and y, ...), like x**2 + 10*sin(y)"),
+    "bounds": Key(list, None, "[[lo, hi], ...]: a formula's domain, a named function's frame"),
+    "dim": Key(int, None, "the dimension of a function that comes in any; a formula's bounds are then [-5, 5] each"),
+    "condition": Key((int, float), None, "the condition number, for a named function that takes one"),
+    "start": Key(list, None, "the one starting point; the function's own if neither start nor starts"),
+    "starts": Key(list, None, "several starting points"),
+    "steps": Key(int, 100, "steps of each run", between=(0, MAX_SCENARIO_STEPS)),
+    "noise": Key((int, float, list), None, "the standard deviation of Gaussian gradient noise, or one per coordinate"),
+    "seed": Key(int, 0, "the noise's random seed", between=(0, MAX_SEED), range_text="0 and 2**63 - 1"),
+    "penalty": Key(dict, None, "{l1 = ..., l2 = ...}: a penalty added to the function"),
+    "optimizers": Key(list, None, "the [[optimizers]] entries, one or more: required"),
+    "outputs": Key(dict, Outputs(), "the [outputs] table: what to draw and write"),
+}
+
+# An [[optimizers]] entry's own keys; its other keys are the optimizer's hyperparameters.
+OPTIMIZER_TABLE = {
+    "name": Key(str, None, "one of `optviz list optimizers`, or an import path with allow_import: required"),
+    "label": Key(str, None, "its legend entry; the optimizer's own label if absent or empty"),
+    "colour": Key(str, None, "its colour: a name or #rrggbb; its place in the theme's palette if absent"),
+    "penalty": Key(dict, None, "{l1 = ..., l2 = ...}: a penalty added to this optimizer's loss only"),
+    "schedule": Key((dict, list), None, "{name = ..., ...}: a learning-rate schedule; a list chains them"),
+}
+
+# [outputs], field for field as Outputs, whose defaults they are.
+OUTPUTS_TABLE = {
+    **{still: Key(bool, getattr(Outputs, still), f"write the stills as {still.upper()}") for still in STILL_FORMATS},
+    "gif": Key(bool, Outputs.gif, "write an animated GIF of the paths"),
+    "html": Key(bool, Outputs.html, "write the interactive page (2D paths only)"),
+    "kinds": Key(list, Outputs.kinds, "the stills to draw", choices=STILL_KINDS),
+    "size": Key((str, list), Outputs.size, "a named size, or [width, height] in pixels",
+                choices=tuple(SIZES), between=(MIN_SIDE, MAX_SIDE)),
+    "theme": Key(str, Outputs.theme, "the colours of every picture", choices=tuple(THEMES)),
+    "frames": Key(int, Outputs.frames, "the GIF's most frames", between=(MIN_FRAMES, MAX_FRAMES)),
+    "fps": Key((int, float), Outputs.fps, "the GIF's frames per second; the run's own pace if absent",
+               between=(MIN_FPS, MAX_FPS)),
+    "every": Key(int, Outputs.every, "the GIF shows every n-th step", between=(1, MAX_EVERY)),
+    "panels": Key(str, Outputs.panels, "the GIF's layout: one panel, or one per optimizer", choices=GIF_PANELS),
+    "transparent": Key(bool, Outputs.transparent, "the stills on a transparent background"),
+    "max_bytes": Key(int, Outputs.max_bytes, "the GIF's largest file size: frames are dropped to fit",
+                     between=(MIN_GIF_BYTES, MAX_GIF_BYTES)),
+    "highlight": Key((int, float), Outputs.highlight, "the lambda whose level sets the regularization still draws",
+                     between=(0, MAX_HIGHLIGHT), cast=float),
+}
+
+# The top level of an experiment file (a file with an experiment key).
+EXPERIMENT_TABLE = {
+    "title": Key(str, None, "the pictures' title; the file's name if absent"),
+    "description": Key(str, "", "a sentence or two on what the experiment shows"),
+    "experiment": Key(str, None, "one of experiments(): required"),
+    "settings": Key(dict, {}, "the experiment's keyword arguments"),
+    "outputs": Key(dict, Outputs(), "the [outputs] table: what to draw and write"),
+}
+
+TOP_KEYS = tuple(SCENARIO_TABLE)
+EXPERIMENT_KEYS = tuple(EXPERIMENT_TABLE)
+
+
 def experiments() -> dict[str, Any]:
     """The real-model experiments a scenario can run (loaded on first use: they train models)."""
     from ..analyses.models.experiments import EXPERIMENTS
     from ..analyses.models.landscapes import landscape
 
     return {**EXPERIMENTS, "landscape": landscape}
-
-
-EXPERIMENT_KEYS = ("title", "description", "experiment", "settings", "outputs")
 
 
 def bundled() -> list[Path]:
@@ -251,13 +329,26 @@ class _Reader:
                 hint = f"; did you mean {match!r}?" if match else f" (allowed: {', '.join(allowed)})"
                 raise self.fail(f"{where}{cut(key)}", f"unknown key{hint}")
 
-    def typed(self, table: dict, key: str, kind: type | tuple, default: Any, where: str = "") -> Any:
-        value = table.get(key, default)
-        ok = isinstance(value, kind) and not (isinstance(value, bool) and bool not in _as_tuple(kind))
-        if not ok:
-            names = " or ".join(k.__name__ for k in _as_tuple(kind))
-            raise self.fail(f"{where}{key}", f"expected {names}, got {quoted(value)}")
-        return value
+    def checked(self, keys: dict[str, Key], table: dict, key: str, where: str = "") -> Any:
+        """``table[key]`` checked against its row of ``keys`` (its choices, or its type and then
+        its range), or the row's default if the table does not have the key."""
+        row = keys[key]
+        if key not in table:
+            return row.default
+        value = table[key]
+        if row.choices:  # membership alone: the message lists what is allowed, whatever was given
+            if value not in row.choices:
+                raise self.fail(f"{where}{key}", f"expected one of {', '.join(row.choices)}, got {quoted(value)}")
+            return value
+        kinds = _as_tuple(row.kind)
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise self.fail(f"{where}{key}", f"expected {' or '.join(k.__name__ for k in kinds)}, got {quoted(value)}")
+        if row.between:
+            low, high = row.between
+            if not low <= value <= high:
+                span = row.range_text or f"{low} and {high}"
+                raise self.fail(f"{where}{key}", f"must be between {span}, got {value}")
+        return row.cast(value) if row.cast else value
 
     def bounded(self, value: Any, where: str = "", depth: int = 0) -> None:
         """Every table and array at most MAX_DEPTH deep, every key and string short enough,
@@ -278,19 +369,19 @@ class _Reader:
             self.bounded(item, inner, depth + 1)
 
     def scenario(self, data: dict, fingerprint: str) -> Scenario | ExperimentScenario:
+        # each check needs what those before it read: the starts, penalty and noise need the function
         if "experiment" in data:
             return self.experiment(data, fingerprint)
-        self.unknown_keys(data, TOP_KEYS, "")
-        title = self.typed(data, "title", str, self.path.stem.replace("-", " ").replace("_", " "))
-        description = self.typed(data, "description", str, "")
+        self.unknown_keys(data, SCENARIO_TABLE, "")
+        title = (self.checked(SCENARIO_TABLE, data, "title") if "title" in data
+                 else self.path.stem.replace("-", " ").replace("_", " "))
+        description = self.checked(SCENARIO_TABLE, data, "description")
         function = self.function(data)
         starts = self.starts(data, function)
         base = function
         if "penalty" in data:
             function = penalise(function, self.penalty(data["penalty"], "penalty"))
-        steps = self.typed(data, "steps", int, 100)
-        if not 0 <= steps <= MAX_SCENARIO_STEPS:
-            raise self.fail("steps", f"must be between 0 and {MAX_SCENARIO_STEPS}, got {steps}")
+        steps = self.checked(SCENARIO_TABLE, data, "steps")
         optimizers, colours = self.optimizers(data.get("optimizers"))
         paths = len(starts) * len(optimizers)
         try:
@@ -313,10 +404,7 @@ class _Reader:
                 check_noise(noise, function.dim)
             except (TypeError, ValueError) as error:
                 raise self.fail("noise", str(error)) from None
-        seed = self.typed(data, "seed", int, 0)
-        if not 0 <= seed < 2**63:
-            raise self.fail("seed", f"must be between 0 and 2**63 - 1, got {seed}")
-        return noise, seed
+        return noise, self.checked(SCENARIO_TABLE, data, "seed")
 
     def kinds_fit(self, kinds: tuple[str, ...], function: TestFunction) -> None:
         """Every picture asked for can be drawn of this function (checked before any run)."""
@@ -327,20 +415,28 @@ class _Reader:
                 raise self.fail("outputs.kinds", f"{kind!r} draws 2D functions; {function.name} is {function.dim}D")
 
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
-        from ..analyses.models.experiments import SettingError, check_settings
-
         known = experiments()
-        self.unknown_keys(data, EXPERIMENT_KEYS, "")
-        kind = self.typed(data, "experiment", str, "")
+        self.unknown_keys(data, EXPERIMENT_TABLE, "")
+        kind = self.checked(EXPERIMENT_TABLE, data, "experiment")
         if kind not in known:
             raise self.fail("experiment", f"unknown experiment {quoted(kind)}{did_you_mean(kind, known)}")
-        settings = data.get("settings", {})
-        if not isinstance(settings, dict):
-            raise self.fail("settings", f"expected a table, got {quoted(settings)}")
-        signature = inspect.signature(known[kind])
-        self.unknown_keys(settings, list(signature.parameters), "settings.")
-        settings = {k: _tuples(v) for k, v in settings.items()}
-        try:  # check the values by binding them, without training anything yet
+        settings = self.settings(kind, known[kind], data.get("settings", {}))
+        title = self.checked(EXPERIMENT_TABLE, data, "title") if "title" in data else self.path.stem
+        description = self.checked(EXPERIMENT_TABLE, data, "description")
+        return ExperimentScenario(self.path, title, description, kind, settings, self.outputs(data.get("outputs", {})),
+                                  fingerprint)
+
+    def settings(self, kind: str, run: Any, table: Any) -> dict[str, Any]:
+        """The keyword arguments of experiment ``kind`` (the function ``run``), checked without
+        training anything yet."""
+        from ..analyses.models.experiments import SettingError, check_settings
+
+        if not isinstance(table, dict):
+            raise self.fail("settings", f"expected a table, got {quoted(table)}")
+        signature = inspect.signature(run)
+        self.unknown_keys(table, list(signature.parameters), "settings.")
+        settings = {k: _tuples(v) for k, v in table.items()}
+        try:
             signature.bind(**settings)
         except TypeError as error:
             raise self.fail("settings", str(error)) from None
@@ -355,15 +451,12 @@ class _Reader:
                 get_optimizer(spec[0], allow_import=self.allow_import, **spec[1])
             except (TypeError, ValueError) as error:
                 raise self.fail(f"settings.optimizers[{i}]", str(error)) from None
-        return ExperimentScenario(
-            self.path, self.typed(data, "title", str, self.path.stem), self.typed(data, "description", str, ""),
-            kind, settings, self.outputs(data.get("outputs", {})), fingerprint,
-        )
+        return settings
 
     def penalty(self, table: Any, where: str) -> Penalty:
         if not isinstance(table, dict):
             raise self.fail(where, f"expected a table like {{l1 = 0.1, l2 = 0.5}}, got {quoted(table)}")
-        self.unknown_keys(table, ("l1", "l2"), f"{where}.")
+        self.unknown_keys(table, [f.name for f in dataclasses.fields(Penalty)], f"{where}.")
         try:
             return Penalty(**table)
         except ValueError as error:
@@ -375,17 +468,17 @@ class _Reader:
         bounds = data.get("bounds")
         if bounds is not None:
             bounds = self.bounds(bounds)
-        dim = self.typed(data, "dim", int, None) if "dim" in data else None
+        dim = self.checked(SCENARIO_TABLE, data, "dim")
         if "expression" in data:
-            text = self.typed(data, "expression", str, "")
+            text = self.checked(SCENARIO_TABLE, data, "expression")
             if bounds is None and dim is not None:
                 bounds = ((-5.0, 5.0),) * dim
             try:
                 return parse_expression(text, bounds, name=text)
             except ExpressionError as error:
                 raise self.fail("expression", str(error)) from None
-        name = self.typed(data, "function", str, "")
-        condition = self.typed(data, "condition", (int, float), None) if "condition" in data else None
+        name = self.checked(SCENARIO_TABLE, data, "function")
+        condition = self.checked(SCENARIO_TABLE, data, "condition")
         try:
             function = get_function(name, dim=dim, condition=condition)
         except ValueError as error:
@@ -424,40 +517,13 @@ class _Reader:
 
     def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """The optimizers by label, and the colours the file gives some of them."""
-        from ..render.style import check_colour
-
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise self.fail("optimizers", "expected one or more [[optimizers]] tables, each with a name")
         made: dict[str, Any] = {}
         colours: dict[str, str] = {}
         for i, entry in enumerate(entries):
             where = f"optimizers[{i}]"
-            entry = {key: _tuples(value) if key != "schedule" else value for key, value in entry.items()}
-            name = self.typed(entry, "name", str, None, f"{where}.") if "name" in entry else None
-            if name is None:
-                raise self.fail(f"{where}.name", f"missing (one of `optviz list optimizers`: {', '.join(known_names())})")
-            label = entry.pop("label", None)
-            colour = entry.pop("colour", None)
-            entry.pop("name")
-            penalty = self.penalty(entry.pop("penalty"), f"{where}.penalty") if "penalty" in entry else None
-            schedule = entry.pop("schedule", None)
-            try:
-                accepted = hyperparameter_names(name, allow_import=self.allow_import)
-            except ValueError as error:
-                raise self.fail(f"{where}.name", str(error)) from None
-            self.unknown_keys(entry, accepted, f"{where}.")
-            try:
-                opt = get_optimizer(name, allow_import=self.allow_import, **entry)
-                if schedule is not None:
-                    opt = scheduled(opt, schedule)
-            except (TypeError, ValueError) as error:
-                key = f"{where}.schedule" if schedule is not None and "schedul" in str(error).lower() else where
-                raise self.fail(key, str(error)) from None
-            if penalty is not None:
-                if not isinstance(opt, Optimizer):
-                    raise self.fail(f"{where}.penalty", f"a penalty works with optviz's own optimizers, not {name}")
-                opt = penalised(opt, penalty)
-            label = label if isinstance(label, str) and label else opt.label
+            label, opt, colour = self.optimizer(entry, where)
             if label in made:
                 raise self.fail(f"{where}.label", f"{quoted(label)} is used twice: give each optimizer its own label")
             made[label] = opt
@@ -468,53 +534,77 @@ class _Reader:
                     raise self.fail(f"{where}.colour", str(error)) from None
         return made, colours
 
+    def optimizer(self, entry: dict, where: str) -> tuple[str, Any, Any]:
+        """One [[optimizers]] entry: its label, the optimizer, and the colour it asks for."""
+        entry = {key: _tuples(value) if key != "schedule" else value for key, value in entry.items()}
+        if "name" not in entry:
+            raise self.fail(f"{where}.name", f"missing (one of `optviz list optimizers`: {', '.join(known_names())})")
+        name = self.checked(OPTIMIZER_TABLE, entry, "name", f"{where}.")
+        own = {key: value for key, value in entry.items() if key in OPTIMIZER_TABLE}
+        hyperparameters = {key: value for key, value in entry.items() if key not in OPTIMIZER_TABLE}
+        penalty = self.penalty(own["penalty"], f"{where}.penalty") if "penalty" in own else None
+        schedule = own.get("schedule")
+        try:
+            accepted = hyperparameter_names(name, allow_import=self.allow_import)
+        except ValueError as error:
+            raise self.fail(f"{where}.name", str(error)) from None
+        self.unknown_keys(hyperparameters, accepted, f"{where}.")
+        try:
+            opt = get_optimizer(name, allow_import=self.allow_import, **hyperparameters)
+            if schedule is not None:
+                opt = scheduled(opt, schedule)
+        except (TypeError, ValueError) as error:
+            key = f"{where}.schedule" if schedule is not None and "schedul" in str(error).lower() else where
+            raise self.fail(key, str(error)) from None
+        if penalty is not None:
+            if not isinstance(opt, Optimizer):
+                raise self.fail(f"{where}.penalty", f"a penalty works with optviz's own optimizers, not {name}")
+            opt = penalised(opt, penalty)
+        label = own.get("label")
+        if not (isinstance(label, str) and label):  # anything else leaves the optimizer its own label
+            label = opt.label
+        return label, opt, own.get("colour")
+
     def outputs(self, table: Any) -> Outputs:
+        """The [outputs] table, key by key in OUTPUTS_TABLE's order; kinds and size have checks of their own."""
         if not isinstance(table, dict):
             raise self.fail("outputs", f"expected a table, got {quoted(table)}")
-        fields = {f.name: f for f in dataclasses.fields(Outputs)}
-        self.unknown_keys(table, fields, "outputs.")
+        self.unknown_keys(table, OUTPUTS_TABLE, "outputs.")
         values: dict[str, Any] = {}
-        for key in ("png", "svg", "pdf", "gif", "html", "transparent"):
-            values[key] = self.typed(table, key, bool, fields[key].default, "outputs.")
-        kinds = table.get("kinds", ["paths"])
-        if not isinstance(kinds, list) or not kinds or any(k not in STILL_KINDS for k in kinds):
-            raise self.fail("outputs.kinds", f"expected a list drawn from {', '.join(STILL_KINDS)}, got {quoted(kinds)}")
-        values["kinds"] = tuple(kinds)
-        size = table.get("size", "slide")
-        from_table = size if isinstance(size, str) else tuple(size) if isinstance(size, list) else None
-        if not (from_table in ("slide", "square", "paper") or (
-                isinstance(from_table, tuple) and len(from_table) == 2 and all(isinstance(v, int) and 64 <= v <= 10_000 for v in from_table))):
-            raise self.fail("outputs.size", f"expected slide, square, paper or [width, height] in pixels (64 to 10000), got {quoted(size)}")
-        values["size"] = from_table
-        if values["gif"]:
-            from ..render.gif import check_gif_size
-            from ..render.style import get_size
-
-            try:
-                check_gif_size(get_size(from_table))
-            except ValueError as error:
-                raise self.fail("outputs.size", str(error)) from None
-        values["theme"] = self.choice(table, "theme", ("light", "dark"), "light")
-        values["panels"] = self.choice(table, "panels", ("auto", "single", "optimizer"), "auto")
-        values["frames"] = self.ranged(table, "frames", int, 2, 2000, 200)
-        values["fps"] = self.ranged(table, "fps", (int, float), 0.5, 50, None) if "fps" in table else None
-        values["every"] = self.ranged(table, "every", int, 1, 10_000, 1)
-        values["highlight"] = float(self.ranged(table, "highlight", (int, float), 0, 1e6, 1.0))
-        if "max_bytes" in table:
-            values["max_bytes"] = self.ranged(table, "max_bytes", int, 1024, 10**10, None)
+        own_checks = {"kinds": lambda: self.kinds(table), "size": lambda: self.size(table, values["gif"])}
+        for key in OUTPUTS_TABLE:  # in the table's order: the size's check reads gif
+            own_check = own_checks.get(key)
+            values[key] = own_check() if own_check else self.checked(OUTPUTS_TABLE, table, key, "outputs.")
         return Outputs(**values)
 
-    def choice(self, table: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
-        value = table.get(key, default)
-        if value not in allowed:
-            raise self.fail(f"outputs.{key}", f"expected one of {', '.join(allowed)}, got {quoted(value)}")
-        return value
+    def kinds(self, table: dict) -> tuple[str, ...]:
+        row = OUTPUTS_TABLE["kinds"]
+        if "kinds" not in table:
+            return row.default
+        kinds = table["kinds"]
+        if not isinstance(kinds, list) or not kinds or any(k not in row.choices for k in kinds):
+            raise self.fail("outputs.kinds",
+                            f"expected a list drawn from {', '.join(row.choices)}, got {quoted(kinds)}")
+        return tuple(kinds)
 
-    def ranged(self, table: dict, key: str, kind: Any, low: float, high: float, default: Any) -> Any:
-        value = self.typed(table, key, kind, default, "outputs.")
-        if not low <= value <= high:
-            raise self.fail(f"outputs.{key}", f"must be between {low} and {high}, got {value}")
-        return value
+    def size(self, table: dict, gif: bool) -> str | tuple[int, int]:
+        """A named size or (width, height) in pixels; one a GIF can be, if the file asks for one."""
+        row = OUTPUTS_TABLE["size"]
+        given = table.get("size", row.default)
+        size = given if isinstance(given, str) else tuple(given) if isinstance(given, list) else None
+        low, high = row.between
+        if not (size in row.choices or (isinstance(size, tuple) and len(size) == 2
+                                        and all(isinstance(v, int) and low <= v <= high for v in size))):
+            raise self.fail("outputs.size", f"expected {', '.join(row.choices)} or [width, height] in pixels "
+                                            f"({low} to {high}), got {quoted(given)}")
+        if gif:
+            from ..render.gif import check_gif_size  # loads matplotlib: only for a file that asks for a GIF
+
+            try:
+                check_gif_size(get_size(size))
+            except ValueError as error:
+                raise self.fail("outputs.size", str(error)) from None
+        return size
 
 
 def _tuples(value: Any) -> Any:
@@ -530,4 +620,3 @@ def _as_tuple(kind: type | tuple) -> tuple:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
-

@@ -28,7 +28,7 @@ from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 from ..core import limits as budget
 from ..core.errors import BadInput
 from ..core.files import atomic, writable_path
-from ..core.limits import MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD
+from ..core.limits import MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD, MIN_FPS, MIN_FRAMES, MIN_GIF_BYTES
 from ..core.simulation.result import Result
 from .canvas import figure, titled
 from .figures import panel_grid, shared_frame
@@ -131,19 +131,19 @@ def _check_options(fps: Any, every: Any, max_frames: Any, hold: Any, panels: Any
     def number(value: Any) -> bool:
         return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
-    if fps is not None and not (number(fps) and 0.5 <= fps <= MAX_FPS):
-        raise ValueError(f"fps must be a number from 0.5 to {MAX_FPS}, got {fps!r}")
+    if fps is not None and not (number(fps) and MIN_FPS <= fps <= MAX_FPS):
+        raise ValueError(f"fps must be a number from {MIN_FPS} to {MAX_FPS}, got {fps!r}")
     if not isinstance(every, int) or isinstance(every, bool) or every < 1:
         raise ValueError(f"every must be a whole number >= 1, got {every!r}")
     if max_frames is not None and (not isinstance(max_frames, int) or isinstance(max_frames, bool)
-                                   or not 2 <= max_frames <= MAX_FRAMES):
-        raise ValueError(f"max_frames must be a whole number from 2 to {MAX_FRAMES}, got {max_frames!r}")
+                                   or not MIN_FRAMES <= max_frames <= MAX_FRAMES):
+        raise ValueError(f"max_frames must be a whole number from {MIN_FRAMES} to {MAX_FRAMES}, got {max_frames!r}")
     if not (number(hold) and 0 <= hold <= MAX_HOLD):
         raise ValueError(f"hold must be a number of seconds from 0 to {MAX_HOLD}, got {hold!r}")
     if panels not in GIF_PANELS:
         raise ValueError(f"panels must be one of {', '.join(GIF_PANELS)}, got {panels!r}")
-    if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 1024):
-        raise ValueError(f"max_bytes must be a whole number >= 1024, got {max_bytes!r}")
+    if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < MIN_GIF_BYTES):
+        raise ValueError(f"max_bytes must be a whole number >= {MIN_GIF_BYTES}, got {max_bytes!r}")
 
 
 def _frame_steps(steps: int, every: int, max_frames: int | None) -> list[int]:
