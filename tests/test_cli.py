@@ -228,19 +228,19 @@ def test_broken_scenarios_are_usage_errors(tmp_path):
 
 
 def test_a_failed_run_exits_1_without_a_traceback(monkeypatch):
-    import optviz.core.simulation.runs as sim_module  # noqa: F401 - the function, see optviz/__init__
+    import optviz.analyses.comparisons as sim_module  # noqa: F401 - the function, see optviz/__init__
 
     def boom(*args, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(sys.modules["optviz.core.simulation.runs"], "simulate", boom)
+    monkeypatch.setattr(sys.modules["optviz.analyses.comparisons"], "simulate", boom)
     out = CliRunner().invoke(main, ["compare", "sphere", "sgd"])
     assert out.exit_code == 1
     assert out.output.strip() == "optviz: error: RuntimeError: out of memory"
 
 
 def test_compare_a_function_alone_tunes_the_six_for_it():
-    from optviz.interface.cli import SIX_NAMES
+    from optviz.analyses.comparisons import SIX_NAMES
     from optviz.analyses.studies import tune_lr
 
     out = invoke("compare", "rosenbrock", "--steps", "60")
@@ -300,9 +300,9 @@ def test_gallery_renders_the_bundled_scenarios_by_default(tmp_path, monkeypatch)
 
 
 def test_progress_bars_show_on_a_terminal(monkeypatch, tmp_path):
-    import optviz.interface.cli
+    import optviz.interface.progress
 
-    monkeypatch.setattr(optviz.interface.cli, "_on_terminal", lambda: True)
+    monkeypatch.setattr(optviz.interface.progress, "_on_terminal", lambda: True)
     out = invoke("compare", "rosenbrock", "sgd:lr=1e-3", "--steps", "2000")
     assert out.exit_code == 0
     assert "compare [####################] 2,000/2,000 steps, " in out.stderr and " steps/s, 0 s left" in out.stderr
@@ -310,8 +310,36 @@ def test_progress_bars_show_on_a_terminal(monkeypatch, tmp_path):
     out = invoke("basins", "himmelblau", "adam:lr=0.1", "--n", "5", "--steps", "30", "--png", str(tmp_path / "b.png"))
     assert "basins of 5x5 starts [" in out.stderr
     assert "steps/s" not in invoke("--quiet", "compare", "sphere", "sgd:lr=0.1").stderr
-    monkeypatch.setattr(optviz.interface.cli, "_on_terminal", lambda: False)
+    monkeypatch.setattr(optviz.interface.progress, "_on_terminal", lambda: False)
     assert "steps/s" not in invoke("compare", "rosenbrock", "sgd:lr=1e-3").stderr
+
+
+def test_progress_rates_are_timed_from_when_the_work_starts(monkeypatch, tmp_path, capsys):
+    import re
+    import time
+
+    import optviz.interface.progress
+    from optviz.interface.progress import ProgressBar
+    from optviz.interface.terminal import Terminal
+
+    def rates(text, what):
+        units = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}
+        return [float(n) * units[u] for n, u in re.findall(rf"([\d.]+)([kMG]?) {what}/s", text)]
+
+    monkeypatch.setattr(optviz.interface.progress, "_on_terminal", lambda: True)
+    # one scenario reported once, when it is done: it took far more than 10 ms, not a nanosecond
+    out = invoke("run", "gd-2d-quadratic", "--out", str(tmp_path))
+    assert out.exit_code == 0, out.output
+    assert rates(out.stderr, "scenarios") and max(rates(out.stderr, "scenarios")) < 100, out.stderr
+    # a later phase is timed from the last report of the one before
+    with ProgressBar(Terminal(), "two phases") as bar:
+        time.sleep(0.05)
+        bar("training steps", 1, 1)
+        time.sleep(0.05)
+        bar("grid points", 1, 1)
+    stderr = capsys.readouterr().err
+    assert all(0 < rate < 100 for what in ("training steps", "grid points") for rate in rates(stderr, what)), stderr
+    assert len(rates(stderr, "grid points")) == 1
 
 
 def test_quiet_after_the_command_and_bare_optviz():

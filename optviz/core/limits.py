@@ -20,7 +20,8 @@ import re
 from .errors import BadInput
 
 # --- runs ------------------------------------------------------------------------------------
-MAX_STEPS = 1_000_000  # steps of one run
+MAX_STEPS = 1_000_000  # steps of one run from Python (the memory budget is usually met first)
+MAX_ASKED_STEPS = 100_000  # steps of one run the command line or a scenario file may ask for
 MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
 MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory
 MAX_SEED = 2**63 - 1
@@ -30,7 +31,8 @@ MAX_LENGTH = 500  # characters of a formula
 
 # --- studies ---------------------------------------------------------------------------------
 MAX_BASIN_RESOLUTION = 2000  # a basins map of 2000 x 2000 starts
-MAX_CELLS = 1_000_000  # a sweep of 1000 x 1000 values
+MAX_SWEEP_VALUES = 1000  # values of one hyperparameter in a sweep from the command line
+MAX_CELLS = MAX_SWEEP_VALUES**2  # cells of a sweep
 MAX_LANDSCAPE_RESOLUTION = 401  # grid points per side of a landscape's slice
 MAX_CHECK_STEPS = 10_000  # steps of `optviz check`
 
@@ -61,7 +63,6 @@ MAX_PATHS = 2_000  # paths an interactive page holds: more cannot be told apart 
 MAX_POINTS = 40_000  # points (path x step) a page carries; a longer result is thinned to fit
 
 # --- files -----------------------------------------------------------------------------------
-MAX_SCENARIO_STEPS = 100_000  # steps a scenario file may ask for
 MAX_SCENARIO_BYTES = 1 << 20  # a scenario is a page of text; this is a thousand pages
 MAX_DEPTH = 32  # tables and arrays within each other; the shipped files go 4 deep
 MAX_STRING = 10_000  # characters in one string value: a long description fits
@@ -69,6 +70,8 @@ MAX_KEY = 100  # characters in one key
 MAX_MANIFEST_BYTES = 16 << 20  # a gallery manifest: a thousand scenarios' entries fit many times over
 MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
 MAX_MESSAGE = 300  # characters of an error line on the terminal
+MAX_SIZE_TEXT = 40  # characters of a --size
+MAX_JOBS = 64  # processes the gallery renders with
 
 # --- memory ----------------------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ from ..core.files import read_regular
 from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
 from ..core.limits import (MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES, MAX_HIGHLIGHT, MAX_KEY,
-                           MAX_SCENARIO_BYTES, MAX_SCENARIO_STEPS, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS, MIN_FRAMES,
+                           MAX_SCENARIO_BYTES, MAX_ASKED_STEPS, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS, MIN_FRAMES,
                            MIN_GIF_BYTES, MIN_SIDE, BudgetError, check)
 from ..core.names import closest, cut, did_you_mean, quoted
 from ..core.optimizers.base import Optimizer
@@ -169,7 +169,7 @@ SCENARIO_TABLE = {
     "condition": Key((int, float), None, "the condition number, for a named function that takes one"),
     "start": Key(list, None, "the one starting point; the function's own if neither start nor starts"),
     "starts": Key(list, None, "several starting points"),
-    "steps": Key(int, 100, "steps of each run", between=(0, MAX_SCENARIO_STEPS)),
+    "steps": Key(int, 100, "steps of each run", between=(0, MAX_ASKED_STEPS)),
     "noise": Key((int, float, list), None, "the standard deviation of Gaussian gradient noise, or one per coordinate"),
     "seed": Key(int, 0, "the noise's random seed", between=(0, MAX_SEED), range_text="0 and 2**63 - 1"),
     "penalty": Key(dict, None, "{l1 = ..., l2 = ...}: a penalty added to the function"),

@@ -35,9 +35,9 @@ from torch import Tensor, nn
 from torch.func import functional_call, vmap
 
 from ...core.files import atomic
+from ...core.simulation.runs import Progress
 from .weights import Layout
 
-Progress = Callable[[str, int, int], None]
 MANIFEST = "optviz-landscape.json"
 # Layers that vmap batches slower than a loop of plain calls (measured in bench/landscape.py).
 SLOW_UNDER_VMAP = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,

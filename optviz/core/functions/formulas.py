@@ -26,7 +26,7 @@ from ..limits import MAX_DIM, MAX_EXPONENT, MAX_LENGTH
 from ..names import quoted
 from .surface import TestFunction
 
-FUNCTIONS: dict[str, Callable[[Tensor], Tensor]] = {
+CALLS: dict[str, Callable[[Tensor], Tensor]] = {  # the math functions a formula may call
     "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
     "sqrt": torch.sqrt, "abs": torch.abs, "tanh": torch.tanh, "sinh": torch.sinh,
     "cosh": torch.cosh, "arctan": torch.atan, "atan": torch.atan, "sign": torch.sign,
@@ -141,12 +141,12 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
         left, right = _compile(node.left, text, names), _compile(node.right, text, names)
         return lambda p: op(left(p), right(p))
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+        if not isinstance(node.func, ast.Name) or node.func.id not in CALLS:
             called = ast.get_source_segment(text.strip(), node.func) or "this"  # offsets of the parsed text
-            raise _error(text, node, f"cannot call {quoted(called, QUOTED)} (allowed: {', '.join(FUNCTIONS)})")
+            raise _error(text, node, f"cannot call {quoted(called, QUOTED)} (allowed: {', '.join(CALLS)})")
         if len(node.args) != 1 or node.keywords:
             raise _error(text, node, f"{node.func.id}() takes exactly one argument")
-        fn, inner = FUNCTIONS[node.func.id], _compile(node.args[0], text, names)
+        fn, inner = CALLS[node.func.id], _compile(node.args[0], text, names)
         return lambda p: fn(_argument(inner(p), p.dtype))
     raise _error(text, node, f"{_describe(node)} is not allowed in a formula")
 
@@ -183,7 +183,7 @@ def _constant(node: ast.AST, text: str) -> float | None:
         inner = _constant(node.args[0], text)
         if inner is None:
             return None
-        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+        fn = CALLS[node.func.id]  # type: ignore[attr-defined]
         return _finite(lambda: fn(torch.tensor(inner, dtype=torch.float64)).item(), node, text)
     raise AssertionError(f"{type(node).__name__} passed the whitelist")  # _compile refuses the rest
 

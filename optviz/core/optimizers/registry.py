@@ -30,7 +30,7 @@ from .foreign import defaults as torch_defaults
 from .schedules import schedule as make_schedule
 
 __all__ = ["BUILT_INS", "OPTIMIZERS", "TEACHING", "Entry", "Source", "as_source", "as_torch", "catalogue",
-           "from_hyperparams", "get_optimizer", "hyperparameter_names", "known_names", "label", "listing",
+           "entry_of", "from_hyperparams", "get_optimizer", "hyperparameter_names", "known_names", "label", "listing",
            "scheduled"]
 
 Source = Optimizer | TorchOptimizer
@@ -149,6 +149,19 @@ def from_hyperparams(name: str, hyperparams: dict[str, Any]) -> Source:
     if entry is not None:
         return entry.factory(**hyperparams)  # extra keys (a penalty) raise: such a one is not remade
     return TorchOptimizer(find_class(name, allow_import=False), hyperparams, name)
+
+
+def entry_of(name: str, hyperparams: dict[str, Any]) -> Entry | None:
+    """The built-in an optimizer of this name and these hyperparameters is (SGD with momentum
+    is momentum), judged by the factory's own arguments among them; None for any other."""
+    entry = BUILT_INS.get(name)
+    if entry is None:
+        return None
+    accepted = inspect.signature(entry.factory).parameters
+    try:
+        return entry.factory(**{k: v for k, v in hyperparams.items() if k in accepted}).entry
+    except (TypeError, ValueError):
+        return entry
 
 
 def _flat(values: Any) -> list[Any]:

@@ -22,7 +22,7 @@ from ..functions.formulas import parse_expression
 from ..files import read_table, write_table
 from ..functions import Minimum, TestFunction, get_function, sampled_function
 from ..optimizers.base import Optimizer
-from ..optimizers.registry import from_hyperparams
+from ..optimizers.registry import entry_of, from_hyperparams
 
 SURFACE_SAMPLES = {1: 1001, 2: 201}  # per side, for a function that cannot be made again
 MEASURE_POINTS = 1 << 20  # points per pass when values and gradient norms are computed
@@ -141,6 +141,31 @@ class Result:
         reached = self.gap() <= tolerance
         first = reached.to(torch.int64).argmax(dim=0)
         return torch.where(reached.any(dim=0), first, torch.full_like(first, -1))
+
+    def table(self, tolerance: float) -> str:
+        """How each path did, as text (what ``optviz compare`` prints): a line naming the
+        function, the start and the steps, then a row per path with its final point, final f
+        and the steps until f is within ``tolerance`` of the minimum (or the step it diverged
+        at), then notes on optimizers run once per start and on the gradient noise."""
+        fn = self.function
+        reached = self.steps_to(tolerance)
+        rows = [("optimizer", "final point", "final f", f"steps to f-f*<={tolerance:g}")]
+        for b, name in enumerate(self.names):
+            if self.diverged_at[b] >= 0:
+                rows.append((name, "-", "-", f"diverged at step {int(self.diverged_at[b])}"))
+                continue
+            point = ", ".join(f"{x:.4g}" for x in self.positions[-1, b].tolist())
+            steps = "-" if not fn.minima else (str(int(reached[b])) if reached[b] >= 0 else "not reached")
+            rows.append((name, f"({point})", f"{self.losses[-1, b].item():.4g}", steps))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        header = f"{fn.name}: {fn.formula}, from {tuple(self.starts[0].tolist())}, {self.steps} steps"
+        notes = [f"{label}: {mode}, one torch instance per start" for label, mode in self.modes.items()
+                 if mode.startswith("per-start")]
+        if self.noise:
+            notes.append(f"{self.noise} (the same draws for every optimizer)")
+        return header + "\n\n" + "\n".join(lines + ([""] + notes if notes else []))
 
     def save(self, path: str | Path) -> Path:
         """Write the paths as data, by the suffix: .npz, .json, or .csv with one row per
@@ -264,7 +289,7 @@ def _surface(fn: TestFunction) -> np.ndarray:
 def _optimizer(entry: dict[str, Any]) -> Any:
     """The optimizer made again (never by importing a module), or where that cannot be (a
     penalty, an object of code, a class from another package) a record with its name and
-    hyperparameters that draws but refuses to step."""
+    hyperparameters that draws (in its kind's colour) but refuses to step."""
     hyperparams = {key: _decode(value) for key, value in entry["hyperparams"].items()}
     try:
         return from_hyperparams(entry["name"], hyperparams)
@@ -272,7 +297,7 @@ def _optimizer(entry: dict[str, Any]) -> Any:
         def refuse(*args: Any) -> Any:
             raise RuntimeError(f"{entry['label']} was loaded from a file and cannot step")
 
-        return Optimizer(refuse, refuse, entry["name"], hyperparams)
+        return Optimizer(refuse, refuse, entry["name"], hyperparams, entry=entry_of(entry["name"], hyperparams))
 
 
 def _encode(value: Any) -> Any:

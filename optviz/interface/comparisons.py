@@ -1,0 +1,154 @@
+"""``optviz compare``: optimizers side by side on one function, as a table and pictures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
+from ..render.kinds import STILL_FORMATS as STILLS
+from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point,
+                      style_options, test_function)
+from .progress import ProgressBar
+from .terminal import Terminal, pass_terminal, quiet_option
+from .types import Finite, OptimizerSpec, parse_spec
+
+
+@click.command()
+@click.argument("function", required=False)
+@click.argument("optimizers", nargs=-1, type=OptimizerSpec())
+@click.option("--steps", type=click.IntRange(0, MAX_ASKED_STEPS), default=100, show_default=True,
+              help="Steps per optimizer.")
+@click.option("--start", default=None, help="Start point as x,y (default: the function's own start).")
+@click.option("--bounds", default=None, help="x0,x1,y0,y1 for a formula FUNCTION (default -5,5,-5,5), a lo,hi pair "
+                                               "per coordinate.")
+@click.option("--dim", type=int, default=None,
+              help="Dimensions, for the functions that come in any (sphere, quadratic, ill_conditioned, "
+                   "rosenbrock, rastrigin, ackley, styblinski_tang) and formulas in x1..xn.")
+@click.option("--schedule", "schedules", multiple=True, metavar="NAME[:k=v,...]",
+              help="A torch.optim.lr_scheduler for every optimizer, stepped once per step, e.g. "
+                   "StepLR:step_size=20,gamma=0.5 or CosineAnnealingLR:T_max=100; repeat to chain.")
+@click.option("--noise", type=Finite(min=0), default=None, help="Gaussian gradient noise of this standard deviation, the "
+                                                       "same draws for every optimizer from a start.")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Seed of the gradient noise.")
+@click.option("--tune", type=click.Choice(["lr"]), default=None,
+              help="Pick each optimizer's lr from a log grid (1e-4..10, one batch): the lowest final f "
+                   "among runs that stay near the bounds.")
+@click.option("--tol", type=Finite(min=0, min_open=True), default=1e-6, show_default=True,
+              help="Count the steps until f is within this of the minimum.")
+@click.option("--png", "png", default=None, help="Write the paths picture here (.png).")
+@click.option("--svg", "svg", default=None, help="Write the paths picture here (.svg).")
+@click.option("--pdf", "pdf", default=None, help="Write the paths picture here (.pdf).")
+@click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
+@click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
+@click.option("--html", "page", default=None,
+              help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
+                   "functions and optimizers) drag the start or move lr, momentum and betas to recompute them live.")
+@fast_option
+@data_option
+@style_options
+@quiet_option
+@pass_terminal
+def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
+            bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
+            tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
+            gif: str | None, page: str | None, fast: bool, data: str | None, theme: str, size: str | None) -> None:
+    """Run optimizers side by side on FUNCTION and print how each did.
+
+    FUNCTION is a name from `optviz list functions` or a formula in x and y (or x1..xn)
+    such as "x**2 + 10*sin(y)". Each OPT is a name from `optviz list optimizers` (optviz's
+    own, or any torch.optim class in any case: nadam, LBFGS) or an import path
+    (pytorch_optimizer:Lion), with optional hyperparameters: adam:lr=0.05,betas=0.9/0.999.
+
+    With no arguments at all: the six optimizers on the ill-conditioned quadratic
+    0.1 x1^2 + 2 x2^2, each at a learning rate chosen by hand to show it at its best, drawn
+    into compare.png and compare.gif in the current folder. With a FUNCTION and no OPTs:
+    the same six, each at the learning rate that does best on FUNCTION (one batched search,
+    as --tune lr).
+
+    \b
+    Examples:
+      optviz compare
+      optviz compare rosenbrock --png rosenbrock.png
+      optviz compare rosenbrock sgd:lr=1e-3 momentum:lr=1e-3,momentum=0.9 adam:lr=0.05 \\
+          --steps 500 --start -1.5,2 --png out.png --gif out.gif --data paths.csv
+      optviz compare beale sgd adam rmsprop --tune lr --steps 300
+      optviz compare "x**2 + 10*sin(y)" adam:lr=0.1 --bounds -5,5,-5,5 --png custom.png
+      optviz compare rosenbrock nadam:lr=0.01 lbfgs:lr=0.5 pytorch_optimizer:Lion:lr=1e-3
+      optviz compare sphere sgd:lr=0.1 --noise 0.5 --schedule StepLR:step_size=25,gamma=0.5
+      optviz compare rosenbrock adam:lr=0.01 --dim 10 --steps 2000 --png rosenbrock10d.png
+      optviz compare rastrigin adam:lr=0.05 --steps 5000 --fast
+      optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
+    """
+    from ..analyses import comparisons
+    from ..core.optimizers.schedules import ScheduleError
+
+    if function is None and not optimizers:
+        png, gif = png or "compare.png", gif or "compare.gif"
+    fn = test_function(comparisons.DEFAULT_FUNCTION if function is None else function, bounds, dim)
+    point = start_point(start, fn)
+    schedule = _schedules(schedules)
+    _check_noise(noise, fn.dim)
+    outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
+               "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
+               "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
+    if page and fn.dim != 2:
+        raise click.BadParameter(f"interactive pages are drawn for 2D functions; {fn.name} is {fn.dim}D",
+                                 param_hint="--html")
+    data_file = data_path(data)
+    size = picture_size(size, "slide", gif=bool(gif))
+
+    from ..documents.outputs import write_run
+
+    tuned = bool(tune) or (function is not None and not optimizers)  # a FUNCTION alone: the six, tuned for it
+    with ProgressBar(terminal, "compare") as bar, terminal.fast_notes():
+        try:
+            result, tuning = comparisons.compare(fn, optimizers, point, steps, schedules=schedule, noise=noise, seed=seed,
+                                                tune=tuned, fast=fast, progress=bar)
+        except ScheduleError as error:
+            raise click.BadParameter(str(error), param_hint="--schedule") from None
+        except ValueError as error:  # refused before the first step
+            raise click.UsageError(str(error)) from None
+        if tuning:
+            terminal.say(tuning + "\n")
+    terminal.compiled(next(iter(result.modes.values())))
+    terminal.say(result.table(tol))
+    frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
+    terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size))
+    if not any(outputs.values()):
+        terminal.hint("To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
+
+
+def _schedules(texts: tuple[str, ...]) -> list[dict[str, Any]]:
+    """--schedule NAME[:k=v,...] options as scheduler specs, each scheduler made once to check it."""
+
+    def fail(message: str) -> Any:
+        raise click.BadParameter(message, param_hint="--schedule")
+
+    specs = []
+    for text in texts:
+        name, kwargs = parse_spec(text, fail)
+        specs.append({"name": name, **{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}})
+    if specs:
+        from ..analyses.comparisons import check_schedules
+        from ..core.optimizers.schedules import ScheduleError
+
+        try:
+            check_schedules(specs)
+        except ScheduleError as error:
+            fail(str(error))
+    return specs
+
+
+def _check_noise(noise: float | None, dim: int) -> None:
+    """--noise, checked against the function's dimensions."""
+    if noise is None:
+        return
+    from ..core.simulation.noise import check_noise
+
+    try:
+        check_noise(noise, dim)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--noise") from None

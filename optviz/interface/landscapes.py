@@ -1,0 +1,115 @@
+"""``optviz landscape``: the loss landscape of a model around its weights, with paths on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..core.limits import MAX_EPOCHS, MAX_LANDSCAPE_RESOLUTION
+from ..render.kinds import STILL_FORMATS as STILLS
+from .options import data_option, data_path, output_path, picture_size, style_options
+from .progress import ProgressBar
+from .terminal import Terminal, pass_terminal, quiet_option
+from .types import optimizer_specs
+
+
+
+@click.command()
+@click.argument("arguments", nargs=-1, metavar="[SPEC.py] [OPT[:k=v,...]]...")
+@click.option("--checkpoints", multiple=True, metavar="FILE",
+              help="Your own training's checkpoints (state_dict files), in order: the path to draw. Repeat, "
+                   "or give a quoted glob like 'ckpt/*.pt' (sorted).")
+@click.option("--directions", default="pca", show_default=True, metavar="pca|random|FILE.pt",
+              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); or a "
+                   "directions file saved with --save-directions, to draw another model on the same slice.")
+@click.option("--resolution", "--n", "resolution", type=click.IntRange(3, MAX_LANDSCAPE_RESOLUTION), default=51,
+              show_default=True, help="Grid points per side of the slice.")
+@click.option("--span", default=None, metavar="S|A0,A1,B0,B1",
+              help="The grid's extent in direction units (default: the paths' extent plus 15%).")
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda:LOCAL_RANK where there is a GPU).")
+@click.option("--save", "save_dir", default=None, metavar="DIR",
+              help="Keep finished grid points (and trained paths) in DIR; the same command again resumes a "
+                   "killed run.")
+@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=20, show_default=True,
+              help="Training epochs for the OPTs.")
+@click.option("--examples", type=click.IntRange(1, None), default=None,
+              help="Average the loss over the first N examples only.")
+@click.option("--png", default="landscape.png", show_default=True, help="Where to write the contours and paths.")
+@click.option("--svg", default=None, help="Also write the picture as .svg.")
+@click.option("--surface", default=None, help="Also write the 3D surface here (.png/.svg/.pdf).")
+@click.option("--line", default=None,
+              help="Also write the 1D interpolation from the path's first point to its last here (.png/.svg/.pdf).")
+@click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
+@click.option("--save-directions", default=None, metavar="FILE.pt", help="Write the slice's directions here.")
+@data_option
+@style_options
+@quiet_option
+@pass_terminal
+def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple[str, ...], directions: str,
+              resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
+              examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
+              gif: str | None, save_directions: str | None, data: str | None, theme: str, size: str | None) -> None:
+    """Draw the loss landscape of a model around its weights, with training paths on it.
+
+    With no SPEC.py: the built-in MLP (12 -> 64 -> 32 -> 1) on synthetic data, trained by
+    OPTs (default: momentum SGD, Adam and RMSProp) from the same initial weights.
+
+    SPEC.py is your own Python file; it must define `model` (an nn.Module: the initial
+    weights to train from, or the architecture of your checkpoints), `loss` (loss(outputs,
+    targets) -> a batch mean, e.g. torch.nn.functional.cross_entropy) and `data` (a
+    DataLoader, a Dataset or an (inputs, targets) pair of tensors: the loss is averaged over
+    all of it at every grid point, in eval mode). It may define `train_data` (for the OPTs;
+    default `data`) and `checkpoints` (a list of state_dicts or files). optviz runs the file,
+    as python would.
+
+    The path is your checkpoints (--checkpoints or the file's), or the OPTs trained from the
+    model's weights. Under torchrun the grid is split across the processes and gathered:
+    torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
+
+    \b
+    Examples:
+      optviz landscape
+      optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
+      optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
+      optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
+    """
+    spec, specs = (arguments[0], arguments[1:]) if arguments and arguments[0].endswith(".py") else (None, arguments)
+    optimizers = optimizer_specs(specs)
+    outputs = {"png": output_path(png, STILLS, "--png"), "svg": output_path(svg, ("svg",), "--svg"),
+               "surface": output_path(surface, STILLS, "--surface"), "line": output_path(line, STILLS, "--line"),
+               "gif": output_path(gif, ("gif",), "--gif"),
+               "directions": output_path(save_directions, ("pt",), "--save-directions")}
+    data_file = data_path(data)
+    size = picture_size(size, "slide", gif=bool(outputs["gif"]))
+    extent = _span(span)
+
+    from ..documents.landscapes import ArgumentError, model_landscape
+    from ..documents.outputs import write_landscape
+
+    with ProgressBar(terminal, "landscape") as bar:
+        try:
+            shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions,
+                                     line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
+                                     device=device, save=save_dir, epochs=epochs, examples=examples)
+        except ArgumentError as error:
+            raise click.BadParameter(str(error), param_hint=f"--{error.argument}") from None
+        except ValueError as error:  # every check of the inputs comes before the grid starts
+            raise click.UsageError(" ".join(str(error).split())) from None
+    if shared is None:
+        return  # another process of torchrun's: rank 0 writes
+    terminal.say(shared.landscape.summary())
+    if shared.processes > 1:
+        terminal.say(f"grid split across {shared.processes} processes")
+    terminal.wrote(write_landscape(shared.landscape, data=data_file, **outputs, theme=theme, size=size))
+
+
+def _span(text: str | None) -> Any:
+    """--span as one number s (for -s..s) or the four a0,a1,b0,b1."""
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not S or A0,A1,B0,B1", param_hint="--span") from None
+    return values[0] if len(values) == 1 else values

@@ -1,0 +1,132 @@
+"""Options several commands share, and the checks that turn their text into what the library
+takes, each failing as click's BadParameter naming the option, before any work starts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..core.limits import MAX_SIZE_TEXT
+from ..render.style import SIZES, THEMES
+
+
+fast_option = click.option(
+    "--fast", is_flag=True,
+    help="Fuse each step into one compiled kernel (torch.compile): up to 2x faster on big batches once "
+         "compiled, but compiling takes seconds, so it pays on long runs; within 1e-12 of the exact paths in "
+         "float64, not bit-equal to torch.optim. Built-in functions and optviz's own optimizers only; anything "
+         "else runs exactly, with a note.")
+
+
+data_option = click.option(
+    "--data", default=None, metavar="FILE",
+    help="Also write the numbers as data: .csv, .json or .npz (read back with optviz.Result.load for paths).")
+
+
+def style_options(command: Any) -> Any:
+    command = click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True,
+                           help="Colours: light, or dark for dark slides.")(command)
+    command = click.option("--size", default=None, metavar="NAME|WxH",
+                           help="slide (1280x720), square, paper (one column) or WIDTHxHEIGHT pixels.")(command)
+    return command
+
+
+def test_function(text: str, bounds: str | None, dim: int | None = None) -> Any:
+    """A registered function (in ``dim`` dimensions, for those that come in any), or a formula
+    such as 'x**2 + 10*sin(y)' over --bounds."""
+    from ..core.functions import FUNCTIONS, get_function
+
+    if not text.strip():
+        raise click.BadParameter("is empty: give a function name or a formula", param_hint="FUNCTION")
+    if text in FUNCTIONS and bounds is not None:
+        raise click.BadParameter(f"{text} has its own bounds; --bounds is for a formula FUNCTION", param_hint="--bounds")
+    pairs = None
+    if bounds is not None:
+        try:
+            values = [float(v) for v in bounds.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"{bounds!r} is not x0,x1[,y0,y1,...]", param_hint="--bounds") from None
+        if not values or len(values) % 2:
+            raise click.BadParameter(f"{bounds!r}: give a lo,hi pair per coordinate", param_hint="--bounds")
+        pairs = tuple(zip(values[::2], values[1::2]))
+    try:
+        return get_function(text, bounds=pairs, dim=dim)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+
+
+def start_point(text: str | None, fn: Any) -> tuple[float, ...] | None:
+    """A --start point inside the function's bounds, or None for the function's own start."""
+    if text is None:
+        return None
+    try:
+        point = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a point like -1.5,2", param_hint="--start") from None
+    if len(point) != fn.dim:
+        raise click.BadParameter(f"{fn.name} is {fn.dim}D, got {len(point)} coordinates", param_hint="--start")
+    for (lo, hi), v in zip(fn.bounds, point):
+        if not lo <= v <= hi:
+            raise click.BadParameter(f"{text} lies outside {fn.name}'s bounds {[list(b) for b in fn.bounds]}",
+                                     param_hint="--start")
+    return point
+
+
+def output_path(path: str | None, formats: tuple[str, ...], option: str) -> Path | None:
+    """An output path with one of the suffixes ``formats``, in a writable folder."""
+    if path is None:
+        return None
+    from ..core.files import writable_path
+
+    try:
+        return writable_path(path, formats)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint=option) from None
+
+
+def data_path(path: str | None) -> Path | None:
+    """A --data file: .csv, .json or .npz."""
+    from ..core.files import TABLE_FORMATS
+
+    return output_path(path, TABLE_FORMATS, "--data")
+
+
+def output_folder(path: str) -> Path:
+    """An --out folder, made if missing, that can be written to."""
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(f"cannot make folder {folder}: {error.strerror}", param_hint="--out") from None
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"folder {folder} is not writable", param_hint="--out")
+    return folder
+
+
+def picture_size(text: str | None, default: str, gif: bool = False) -> Any:
+    """A named size or (width, height), checked as the renderer will check it, and for a GIF
+    against the memory budget."""
+    if text is None:
+        return default
+    from ..render.style import get_size
+
+    size: Any = text
+    if len(text) > MAX_SIZE_TEXT:
+        raise click.BadParameter(f"{text[:20]!r}…: not a size name or WIDTHxHEIGHT", param_hint="--size")
+    if text not in SIZES and "x" in text.lower():
+        try:
+            size = tuple(int(v) for v in text.lower().split("x"))
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not WIDTHxHEIGHT", param_hint="--size") from None
+    try:
+        get_size(size)
+    except (TypeError, ValueError) as error:
+        raise click.BadParameter(str(error), param_hint="--size") from None
+    if gif:
+        from ..render.gif import check_gif_size
+
+        check_gif_size(get_size(size))
+    return size

@@ -1,0 +1,116 @@
+"""``optviz run`` and ``optviz gallery``: scenario files rendered into a folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from ..core.limits import MAX_JOBS
+from .options import data_path, output_folder, output_path
+from .progress import ProgressBar
+from .terminal import Terminal, pass_terminal, quiet_option
+
+
+allow_import_option = click.option(
+    "--allow-import", is_flag=True,
+    help="Let scenario files name optimizers by import path (package.module:Class); without it a file that does is "
+         "refused: a scenario from elsewhere must not import modules by itself.")
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder for the outputs (made if missing).")
+@click.option("--data", default=None, metavar="FILE|FORMAT",
+              help="Also write each scenario's paths (or training curves) as data: a .csv, .json or .npz "
+                   "FILE for one scenario, or a FORMAT (csv, json, npz) for OUT/NAME.FORMAT each.")
+@click.option("--html", "page", default=None, metavar="FILE",
+              help="Also write the scenario's interactive page (.html) here; for several scenarios, set "
+                   "html = true in their [outputs] to write OUT/NAME.html each.")
+@allow_import_option
+@quiet_option
+@pass_terminal
+def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | None, page: str | None,
+        allow_import: bool) -> None:
+    """Render SCENARIOS: TOML files, or names of bundled scenarios, into --out.
+
+    A name finds a scenario shipped with optviz (`optviz list scenarios`), with or without
+    its number; anything else is a path. Every file is validated before any work starts.
+
+    \b
+    Examples:
+      optviz run rosenbrock
+      optviz run 09-adam-bias-correction saddle --out figures/ --data csv
+      optviz run rosenbrock --html rosenbrock.html
+    """
+    from ..documents.outputs import render_scenarios
+    from ..documents.scenario import ScenarioError, find, load
+
+    try:
+        loaded = [load(find(name), allow_import=allow_import) for name in scenarios]
+    except ScenarioError as error:
+        raise click.UsageError(str(error)) from None
+    targets = _data_targets(data, [s.name for s in loaded], Path(out))
+    if page is not None and len(loaded) > 1:
+        raise click.BadParameter(f"{page!r} is one page for {len(loaded)} scenarios: set html = true in their "
+                                 "[outputs] to write one page each", param_hint="--html")
+    page_path = output_path(page, ("html",), "--html")
+    folder = output_folder(out)
+    with ProgressBar(terminal, "run") as bar:
+        written = render_scenarios(loaded, folder, targets, page_path, progress=bar)
+    terminal.wrote(written)
+
+
+def _data_targets(data: str | None, names: list[str], folder: Path) -> list[Path | None]:
+    """Where each scenario's data goes: nowhere, the one FILE, or OUT/NAME.FORMAT."""
+    from ..core.files import TABLE_FORMATS
+
+    if data is None:
+        return [None] * len(names)
+    if data.lower() in TABLE_FORMATS:
+        return [folder / f"{name}.{data.lower()}" for name in names]
+    if len(names) > 1:
+        raise click.BadParameter(f"{data!r} is one file for {len(names)} scenarios: give a format "
+                                 f"({', '.join(TABLE_FORMATS)}) to write one file each", param_hint="--data")
+    return [data_path(data)]
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False), default="gallery", show_default=True,
+              help="Folder for the gallery.")
+@click.option("--scenarios", "source", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Folder of scenario files (default: the scenarios bundled with optviz).")
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=2, show_default=True, help="Processes to render with.")
+@click.option("--force", is_flag=True, help="Render everything, changed or not.")
+@allow_import_option
+@quiet_option
+@pass_terminal
+def gallery(terminal: Terminal, out: str, source: str | None, jobs: int, force: bool, allow_import: bool) -> None:
+    """Render every scenario into the gallery, with an index page.
+
+    Only scenarios whose file changed since the last build (or whose outputs are missing)
+    are rendered again; --force renders all.
+
+    \b
+    Examples:
+      optviz gallery
+      optviz gallery --out site/ --force
+    """
+    from ..documents.gallery import build
+    from ..documents.scenario import ScenarioError, bundled
+
+    files = sorted(Path(source).glob("*.toml")) if source else bundled()
+    if not files:
+        raise click.UsageError(f"no scenario files (*.toml) in {source}")
+    folder = output_folder(out)
+    started = time.perf_counter()
+    with ProgressBar(terminal, "gallery") as bar:
+        try:
+            entries, rendered = build(files, folder, jobs=jobs, force=force, allow_import=allow_import, progress=bar)
+        except ScenarioError as error:
+            raise click.UsageError(str(error)) from None
+    seconds = time.perf_counter() - started
+    terminal.say(f"{len(rendered)} of {len(entries)} scenarios rendered in {seconds:.1f} s; "
+                 f"index: {folder / 'index.html'}")

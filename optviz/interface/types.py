@@ -1,0 +1,90 @@
+"""The command line's own parameter types: finite numbers, and optimizers written as
+``NAME[:key=value,...]``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+
+class Finite(click.FloatRange):
+    """A finite float in a range: click's FloatRange lets nan and inf through."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class OptimizerSpec(click.ParamType):
+    """``NAME[:key=value,...]``: a built-in, a torch.optim class in any case, or an import
+    path (``package.module:Class``), e.g. ``adam:lr=0.05,betas=0.9/0.999``,
+    ``nadam:lr=0.01``, ``pytorch_optimizer:Lion:lr=1e-3``."""
+
+    name = "OPT[:k=v,...]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, dict[str, Any]]:
+        if isinstance(value, tuple):
+            return value
+        name, kwargs = parse_spec(value, lambda message: self.fail(message, param, ctx))
+        from ..core.optimizers.registry import get_optimizer
+
+        try:
+            get_optimizer(name, allow_import=True, **kwargs)
+        except (TypeError, ValueError) as error:
+            self.fail(f"{value!r}: {error}", param, ctx)
+        return name, kwargs
+
+
+def optimizer_specs(texts: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """OPTs that came as plain arguments (after a file name), checked as OptimizerSpec checks
+    an argument of its type."""
+    ctx = click.get_current_context()
+    return [OptimizerSpec().convert(text, None, ctx) for text in texts]
+
+
+def parse_spec(value: str, fail: Any) -> tuple[str, dict[str, Any]]:
+    """``NAME[:key=value,...]`` -> (NAME, {key: value}); the options follow the last colon,
+    so NAME may be an import path with one. Values are numbers, true/false, none, tuples
+    written a/b, or words (line_search_fn=strong_wolfe)."""
+    from ..core.optimizers.registry import known_names
+
+    head, colon, tail = value.rpartition(":")
+    options_follow = colon and ("=" in tail or not tail or head.lower() in known_names())
+    name, options = (head, tail) if options_follow else (value, "")
+    kwargs = {}
+    for item in filter(None, options.split(",")):
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"{value!r}: expected key=value, got {item!r}")
+        kwargs[key.strip()] = _value(raw.strip()) if raw.strip() else fail(f"{value!r}: {key.strip()}= has no value")
+        if not _finite(kwargs[key.strip()]):  # torch allows lr=inf; a picture of it shows nothing
+            fail(f"{value!r}: {key.strip()}={raw.strip()} is not finite; every number must be")
+    if not name.strip():
+        fail(f"{value!r}: no optimizer name")
+    return name.strip(), kwargs
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(map(_finite, value))
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _value(raw: str) -> Any:
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if raw.lower() == "none":
+        return None
+    if "/" in raw:
+        return tuple(_value(part) for part in raw.split("/"))
+    for number in (int, float):  # 5 stays whole: max_iter=5, ns_steps=5
+        try:
+            return number(raw)
+        except ValueError:
+            pass
+    return raw  # a word: the optimizer says whether it takes one
