@@ -260,3 +260,17 @@ def test_24_torch_optimizers():
     assert "ends 0.19 from (1, 1)" in text and f"{distance(muon[-1], (1, 1)):.2f}" == "0.19"
     assert "ends 0.99 away" in text and f"{distance(final(24, labels[2])[0], (1, 1)):.2f}" == "0.99"
     assert "(f = 1.41)" in text and f"{final(24, labels[3])[1]:.2f}" == "1.41"
+
+
+def test_25_lion_moves_every_coordinate_by_lr():
+    text = caption(25)
+    result = run(25)
+    lion, adam = result.path("Lion lr=0.25"), result.path("Adam lr=0.5")
+    moves = (lion[1:] - lion[:-1]).abs()
+    assert "every coordinate by exactly lr at every step" in text and "lattice of spacing 0.25" in text
+    assert ((moves - 0.25).abs() < 1e-12).all()  # 45° strokes: both coordinates, lr each
+    assert "(to x₁ = 2.75)" in text and lion[:, 0].max().item() == pytest.approx(2.75, abs=1e-9)
+    assert "keeps hopping by lr about x₂ = 0" in text and (lion[-10:, 1].abs() <= 0.25 + 1e-12).all()
+    first, last = (adam[1] - adam[0]).abs(), (adam[1:] - adam[:-1]).abs()[-3:].max()
+    assert "Adam's first step is lr in each coordinate" in text and torch.allclose(first, torch.full_like(first, 0.5))
+    assert "to about a tenth of lr" in text and 0.05 < last.item() / 0.5 < 0.15

@@ -112,7 +112,7 @@ def test_check_reports_zero_differences():
     out = invoke("check", "--steps", "20")
     assert out.exit_code == 0, out.output
     rows = [line.split() for line in out.output.splitlines() if line.split()[:1] and line.split()[0] in optviz.OPTIMIZERS]
-    assert len(rows) == 14 and all(float(row[-1]) == 0 for row in rows)
+    assert len(rows) == 16 and all(float(row[-1]) == 0 for row in rows)
 
 
 def test_sweep_and_basins(tmp_path):
@@ -356,7 +356,7 @@ def test_list_everything_and_whole_summaries():
     assert "11-rosenbrock" in invoke("list", "scenarios").stdout
     rows = [line.split(None, 1) for line in invoke("list", "optimizers").stdout.splitlines() if not line.startswith(" ")]
     names = [name for name, _ in rows]
-    assert names[:8] == list(optviz.registry.BUILT_INS) and all(s.endswith(".") for _, s in rows), rows
+    assert names[:9] == list(optviz.registry.BUILT_INS) and all(s.endswith(".") for _, s in rows), rows
     # every torch.optim class by name, its defaults read from its signature
     assert {"nadam", "radam", "adamax", "adadelta", "asgd", "rprop", "lbfgs", "adafactor", "muon"} <= set(names)
     listing = invoke("list", "optimizers").stdout

@@ -73,6 +73,21 @@ def test_mlp_trains_identically(cls, kwargs, dropout):
         assert torch.equal(a, b)
 
 
+def test_lion_trains_as_pytorch_optimizer_does():
+    """optviz.optim.Lion against the reference's single-tensor path, on the MLP with weight decay."""
+    from pytorch_optimizer import Lion
+
+    data = linear_data(500, 12, seed=1)
+    runs = []
+    for make in (lambda model: Lion(model.parameters(), lr=3e-4, weight_decay=0.1, foreach=False),
+                 lambda model: ovo.Lion(model.parameters(), lr=3e-4, weight_decay=0.1)):
+        model = mlp()
+        runs.append((train(model, make(model), *data, 32, 5), model))
+    (theirs, their_model), (ours, our_model) = runs
+    assert torch.equal(ours, theirs) and ours[-1] < ours[0] / 2
+    assert all(torch.equal(a, b) for a, b in zip(their_model.parameters(), our_model.parameters()))
+
+
 def test_linear_regression_with_weight_decay_on_the_weight_only():
     """SEEDS.md section 4: d = 200, 20 examples, batch 5, 100 epochs, SGD lr 0.003, lambda 3."""
     data = linear_data(20, 200, seed=2)

@@ -88,6 +88,41 @@ def test_trajectories_equal_torch_optim_bit_for_bit(case):
             assert_bit_equal(ours, theirs)
 
 
+# Lion, torch has not: pytorch_optimizer.Lion is the reference, its single-tensor path
+LION_GRID = varied(
+    dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0),
+    dict(lr=0.02, betas=(0.5, 0.9), weight_decay=0.5),
+    maximize=[False, True],
+)
+
+
+@pytest.mark.parametrize("kwargs", LION_GRID, ids=[case_id(("lion", k)) for k in LION_GRID])
+def test_lion_equals_pytorch_optimizer_bit_for_bit(kwargs):
+    from pytorch_optimizer import Lion
+
+    sign = gradient_sign(kwargs)
+    for function_name in FUNCTIONS:
+        function = optviz.get_function(function_name)
+        for dtype in (torch.float64, torch.float32):
+            starts = starts_for(function, n=4, dtype=dtype)
+            ours = optviz_path(optviz.lion(**kwargs), function, starts, STEPS, sign)
+            assert_bit_equal(ours, torch_path(Lion, kwargs, function, starts, STEPS, sign))
+            assert (ours[-1] - ours[0]).abs().max() > 10 * kwargs["lr"]  # it moved, sign step after sign step
+
+
+def test_a_lion_sweep_equals_per_value_runs():
+    from pytorch_optimizer import Lion
+
+    values = dict(lr=[1e-3, 5e-3, 0.01, 0.05], beta1=[0.9, 0.8, 0.5, 0.0], beta2=[0.99, 0.9, 0.5, 0.0],
+                  weight_decay=[0.0, 0.01, 0.1, 1.0])
+    function = optviz.get_function("rosenbrock")
+    for dtype in (torch.float64, torch.float32):
+        start = torch.tensor([function.start], dtype=dtype)
+        ours = optviz_path(optviz.lion(**_as_tensors(values, torch.float64)), function, start.repeat(4, 1), STEPS)
+        for i in range(4):
+            assert_bit_equal(ours[:, i : i + 1], torch_path(Lion, _per_value(values, i), function, start, STEPS))
+
+
 def test_the_grid_touches_every_argument():
     import inspect
 
@@ -265,7 +300,7 @@ def test_params_of_any_shape(shape):
 
 
 def test_registry_and_aliases():
-    assert list(optviz.OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
+    assert list(optviz.OPTIMIZERS) == ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "lion"]
     assert optviz.momentum().hyperparams["momentum"] == 0.9
     nesterov = optviz.nesterov(lr=0.1)
     assert nesterov.hyperparams["nesterov"] is True and nesterov.hyperparams["momentum"] == 0.9

@@ -284,8 +284,8 @@ def test_registry_records_are_complete_and_own_their_colours():
     for name, entry in BUILT_INS.items():
         made = entry.factory()
         assert made.kind == name and entry.display in made.label and entry.summary.endswith(".")
-        if entry.torch_class is None:  # a teaching variant: not torch's
-            assert entry.optim_class is None and name in optviz.registry.TEACHING
+        if entry.teaching:  # a teaching variant: no library's
+            assert entry.torch_class is entry.optim_class is None and name in optviz.registry.TEACHING
             continue
         assert issubclass(entry.optim_class, torch.optim.Optimizer) and entry.check
     rows = optviz.conformance.check_all(steps=20)
