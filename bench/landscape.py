@@ -28,9 +28,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from optviz.evaluation import Evaluator, batches, join_process_group, leave_process_group, rank_and_world
-from optviz.experiments import mlp_data, mlp_model
-from optviz.weights import Layout, filter_normalised
+from optviz.analyses.models.evaluation import Evaluator, batches, join_process_group, leave_process_group, rank_and_world
+from optviz.analyses.models.training import mlp_data, mlp_model
+from optviz.analyses.models.weights import Layout, filter_normalised
 
 
 def mlp() -> tuple[nn.Module, object, tuple[torch.Tensor, torch.Tensor]]:

@@ -3,6 +3,7 @@ none closes a circle (imports inside functions count), and none takes a private 
 another module."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,48 @@ def test_no_import_closes_a_circle():
         if module not in state:
             visit(module, [module])
     assert not circles, " ; ".join(" -> ".join(circle) for circle in circles)
+
+
+def defined(module: str) -> set[str]:
+    """The public names a module defines at its top level (functions, classes, assignments)."""
+    names = set()
+    for node in ast.parse(MODULES[module].read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return {name for name in names if not name.startswith("_")}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_is_named_like_a_function_it_defines(module):
+    # optviz.x.simulate the module and optviz.x.simulate the function could not both be reached
+    assert module.rpartition(".")[2] not in defined(module)
+
+
+def test_no_two_registries_share_a_name():
+    """A constant (an upper-case name) is defined in one module; every built-in's block
+    defines its ENTRIES and its RULE, the protocol the registry reads."""
+    homes: dict[str, list[str]] = {}
+    for module in MODULES:
+        for name in defined(module):
+            if name.isupper() and name not in ("ENTRIES", "RULE"):
+                homes.setdefault(name, []).append(module)
+    assert not {name: where for name, where in homes.items() if len(where) > 1}
+
+
+def test_the_architecture_document_names_only_what_is_there():
+    """Every file ARCHITECTURE.md names exists, and it names every module of the package (the
+    built-ins' blocks by their folder, family/)."""
+    document = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    files = {path.name for path in PACKAGE.rglob("*") if path.is_file()}
+    for path in re.findall(r"`([\w/.-]+\.(?:py|html|toml))`", document):
+        whole = PACKAGE.parent / path
+        assert whole.exists() if path.startswith(("optviz/", "tests/")) else path.rsplit("/", 1)[-1] in files, path
+    for module, path in MODULES.items():
+        blocks = module.startswith("optviz.core.optimizers.family.")
+        assert path.name == "__init__.py" or blocks or f"`{path.name}`" in document, module
 
 
 def test_the_checks_catch_what_they_should(tmp_path, monkeypatch):

@@ -1,3 +1,3 @@
 """The second floor: many runs and real models. Studies over grids of hyperparameters and
-starts, penalties, the principal plane, conformance with torch.optim, and models' training,
-experiments and loss landscapes."""
+starts, comparisons side by side (the course notes' six), penalties, the principal plane,
+conformance with torch.optim, and models' training, experiments and loss landscapes."""

@@ -19,10 +19,9 @@ from typing import Any, Sequence
 import torch
 from torch import Tensor
 
-from ..core import limits as budget
-from ..core.limits import MAX_BASIN_RESOLUTION, MAX_CELLS
 from ..core.files import write_table
 from ..core.functions import TestFunction, get_function
+from ..core.limits import MAX_BASIN_RESOLUTION, MAX_CELLS, check_memory
 from ..core.names import did_you_mean
 from ..core.optimizers.base import Optimizer
 from ..core.optimizers.registry import get_optimizer
@@ -127,7 +126,7 @@ def sweep(function: TestFunction | str, name: str, x: tuple[str, Sequence[float]
     cells = len(xs) * len(ys)
     if cells > MAX_CELLS:
         raise ValueError(f"a sweep of {len(xs)} x {len(ys)} values has {cells:,} cells; at most {MAX_CELLS:,}")
-    budget.check(peak_bytes(check_steps(steps), cells, function.dim, 8),
+    check_memory(peak_bytes(check_steps(steps), cells, function.dim, 8),
                  f"a sweep of {len(xs)} x {len(ys)} values and {steps} steps", "use fewer values or steps")
     xs, ys = torch.tensor(xs, dtype=torch.float64), torch.tensor(ys, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")  # (len(ys), len(xs))
@@ -187,7 +186,7 @@ def basins(function: TestFunction | str, name: str, hypers: dict[str, Any] | Non
         raise ValueError(f"resolution must be a whole number from 2 to {MAX_BASIN_RESOLUTION}, got {resolution!r}")
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 < tolerance < math.inf:
         raise ValueError(f"tolerance must be a positive finite number, got {tolerance!r}")
-    budget.check(peak_bytes(check_steps(steps), resolution**2, 2, 8),
+    check_memory(peak_bytes(check_steps(steps), resolution**2, 2, 8),
                  f"a basins map of {resolution} x {resolution} starts and {steps} steps", "use a smaller resolution (--n) or fewer steps")
     (x0, x1), (y0, y1) = function.bounds
     xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)

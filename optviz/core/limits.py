@@ -111,7 +111,7 @@ def available() -> int:
         return FALLBACK
 
 
-def check(needed: float, what: str, advice: str) -> None:
+def check_memory(needed: float, what: str, advice: str) -> None:
     """BudgetError unless ``needed`` bytes fit the limit; ``what`` names the request (with its
     option) and ``advice`` says what to make smaller."""
     allowed = limit()

@@ -14,16 +14,17 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from ..analyses.penalties import regularization_paths
 from ..core import __version__
 from ..core.files import atomic, read_regular, remove_stale_parts
 from ..core.limits import MAX_MANIFEST_BYTES, MAX_NUMBERS_BYTES
-from ..analyses.penalties import regularization_paths
-from ..render import animate, grid, penalty_paths, picture, plot, save, training
-from ..render.page import html_page
-from ..render.canvas import titled
 from ..core.simulation.result import Result
-from .scenario import ExperimentScenario, Outputs, Scenario, load
 from ..core.simulation.runs import Progress
+from ..render import animate, grid, penalty_paths, picture, plot, save, training
+from ..render.canvas import titled
+from ..render.kinds import STILL_FORMATS
+from ..render.page import html_page
+from .scenario import ExperimentScenario, Outputs, Scenario, load
 
 MANIFEST = ".manifest.json"
 
@@ -83,7 +84,7 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
 
 def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
     return [save(fig, stem.with_name(f"{stem.name}.{fmt}"), transparent=out.transparent)
-            for fmt in ("png", "svg", "pdf") if getattr(out, fmt)]
+            for fmt in STILL_FORMATS if getattr(out, fmt)]
 
 
 def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None) -> Path:

@@ -58,9 +58,9 @@ from ..analyses.penalties import Penalty, penalise, penalised
 from ..core.files import read_regular
 from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
-from ..core.limits import (MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES, MAX_HIGHLIGHT, MAX_KEY,
-                           MAX_SCENARIO_BYTES, MAX_ASKED_STEPS, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS, MIN_FRAMES,
-                           MIN_GIF_BYTES, MIN_SIDE, BudgetError, check)
+from ..core.limits import (MAX_ASKED_STEPS, MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES,
+                           MAX_HIGHLIGHT, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS,
+                           MIN_FRAMES, MIN_GIF_BYTES, MIN_SIDE, BudgetError, check_memory)
 from ..core.names import closest, cut, did_you_mean, quoted
 from ..core.optimizers.base import Optimizer
 from ..core.optimizers.registry import get_optimizer, hyperparameter_names, known_names, scheduled
@@ -385,7 +385,7 @@ class _Reader:
         optimizers, colours = self.optimizers(data.get("optimizers"))
         paths = len(starts) * len(optimizers)
         try:
-            check(peak_bytes(steps, paths, function.dim, 8), f"{steps} steps x {paths} paths", "use fewer steps or starts")
+            check_memory(peak_bytes(steps, paths, function.dim, 8), f"{steps} steps x {paths} paths", "use fewer steps or starts")
         except BudgetError as error:
             raise self.fail("steps", str(error)) from None
         outputs = self.outputs(data.get("outputs", {}))

@@ -8,8 +8,8 @@ import click
 
 from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point,
-                      style_options, test_function)
+from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
+                      test_function)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import Finite, OptimizerSpec, parse_spec

@@ -14,7 +14,6 @@ from .terminal import Terminal, pass_terminal, quiet_option
 from .types import optimizer_specs
 
 
-
 @click.command()
 @click.argument("arguments", nargs=-1, metavar="[SPEC.py] [OPT[:k=v,...]]...")
 @click.option("--checkpoints", multiple=True, metavar="FILE",

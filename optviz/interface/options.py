@@ -12,7 +12,6 @@ import click
 from ..core.limits import MAX_SIZE_TEXT
 from ..render.style import SIZES, THEMES
 
-
 fast_option = click.option(
     "--fast", is_flag=True,
     help="Fuse each step into one compiled kernel (torch.compile): up to 2x faster on big batches once "

@@ -12,7 +12,6 @@ from .options import data_path, output_folder, output_path
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 
-
 allow_import_option = click.option(
     "--allow-import", is_flag=True,
     help="Let scenario files name optimizers by import path (package.module:Class); without it a file that does is "

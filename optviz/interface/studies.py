@@ -6,14 +6,13 @@ import math
 
 import click
 
-from ..render.kinds import STILL_FORMATS as STILLS
 from ..core.limits import MAX_ASKED_STEPS, MAX_BASIN_RESOLUTION, MAX_SWEEP_VALUES
-from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point,
-                      style_options, test_function)
+from ..render.kinds import STILL_FORMATS as STILLS
+from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
+                      test_function)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import OptimizerSpec
-
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -13,13 +13,12 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..core import limits as budget
 from ..core.files import atomic, writable_path
-from ..core.limits import MAX_SIDE
+from ..core.limits import MAX_SIDE, check_memory
 from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
 
-BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
+STILL_BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
 RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
 
 
@@ -120,7 +119,7 @@ def check_dpi(dpi: Any, fig: Figure) -> float:
     width, height = fig.get_size_inches() * dpi
     if max(width, height) > MAX_SIDE:
         raise ValueError(f"dpi {dpi:g} makes a {width:.0f}x{height:.0f} picture; at most {MAX_SIDE} pixels a side")
-    budget.check(BYTES_PER_PIXEL * width * height, f"a {width:.0f}x{height:.0f} picture (dpi {dpi:g})",
+    check_memory(STILL_BYTES_PER_PIXEL * width * height, f"a {width:.0f}x{height:.0f} picture (dpi {dpi:g})",
                  "use a lower dpi")
     return float(dpi)
 

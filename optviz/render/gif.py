@@ -25,10 +25,10 @@ from matplotlib import font_manager
 from matplotlib.colors import to_rgb
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
-from ..core import limits as budget
 from ..core.errors import BadInput
 from ..core.files import atomic, writable_path
-from ..core.limits import MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD, MIN_FPS, MIN_FRAMES, MIN_GIF_BYTES
+from ..core.limits import (MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD, MIN_FPS, MIN_FRAMES, MIN_GIF_BYTES,
+                           check_memory)
 from ..core.simulation.result import Result
 from .canvas import figure, titled
 from .figures import panel_grid, shared_frame
@@ -38,7 +38,7 @@ from .style import Size, Theme, get_size, get_theme
 from .trajectories import Trace, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
 
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
-BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
+GIF_BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def check_gif_size(size: Size) -> Size:
     if size.width * size.height > MAX_GIF_PIXELS:
         raise BadInput(f"a {size.width}x{size.height} GIF has {size.width * size.height:,} pixels a frame; at most "
                        f"{MAX_GIF_PIXELS:,} (4000x4000)")
-    budget.check(BYTES_PER_PIXEL * size.width * size.height, f"a {size.width}x{size.height} GIF", "use a smaller size")
+    check_memory(GIF_BYTES_PER_PIXEL * size.width * size.height, f"a {size.width}x{size.height} GIF", "use a smaller size")
     return size
 
 

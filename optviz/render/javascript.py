@@ -23,10 +23,10 @@ from typing import Any
 
 import torch
 
-from ..core.optimizers.ops import PLAIN
-from ..core.simulation.compiled import hyperparameters
 from ..core.functions import TestFunction
 from ..core.optimizers.base import Optimizer
+from ..core.optimizers.ops import PLAIN
+from ..core.simulation.compiled import hyperparameters
 
 SLIDERS = ("lr", "momentum", "beta1", "beta2")  # the hyperparameters a page may move
 

@@ -24,12 +24,12 @@ import matplotlib
 import numpy as np
 from PIL import Image
 
-from . import javascript
 from ..core.errors import BadInput
 from ..core.files import atomic, writable_path
 from ..core.limits import MAX_PATHS, MAX_POINTS
 from ..core.optimizers.base import Optimizer
 from ..core.simulation.result import Result
+from . import javascript
 from .canvas import figure, titled
 from .style import Theme, get_size, get_theme, luminance
 from .trajectories import drawable, legend_label, scene

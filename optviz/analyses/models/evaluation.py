@@ -38,7 +38,7 @@ from ...core.files import atomic
 from ...core.simulation.runs import Progress
 from .weights import Layout
 
-MANIFEST = "optviz-landscape.json"
+STORE_MANIFEST = "optviz-landscape.json"
 # Layers that vmap batches slower than a loop of plain calls (measured in bench/landscape.py).
 SLOW_UNDER_VMAP = (nn.modules.conv._ConvNd, nn.modules.pooling._MaxPoolNd, nn.modules.pooling._AvgPoolNd,
                    nn.modules.pooling._AdaptiveMaxPoolNd, nn.modules.pooling._AdaptiveAvgPoolNd)
@@ -260,11 +260,11 @@ class Store:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise EvaluationError(f"cannot make save folder {self.folder}: {error.strerror}") from None
-        manifest = self.folder / MANIFEST
+        manifest = self.folder / STORE_MANIFEST
         if manifest.exists():
             self._same_run(manifest)
         elif any(self.folder.glob("grid-*.pt")):
-            raise EvaluationError(f"save folder {self.folder} holds grid files but no {MANIFEST}: not an optviz "
+            raise EvaluationError(f"save folder {self.folder} holds grid files but no {STORE_MANIFEST}: not an optviz "
                                   f"landscape run; use an empty folder")
         elif rank == 0:
             with atomic(manifest) as tmp:
@@ -279,7 +279,7 @@ class Store:
         try:
             saved = json.loads(manifest.read_text())
         except (OSError, ValueError):
-            raise EvaluationError(f"save folder {self.folder}: {MANIFEST} is unreadable; use an empty folder") from None
+            raise EvaluationError(f"save folder {self.folder}: {STORE_MANIFEST} is unreadable; use an empty folder") from None
         if saved.get("fingerprint") == self.fingerprint:
             return
         theirs = saved.get("run", {}) if isinstance(saved.get("run"), dict) else {}

@@ -33,17 +33,16 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ...core import limits as budget
-from ...core.limits import MAX_LANDSCAPE_RESOLUTION
+from ...core.functions import TestFunction, sampled_function
+from ...core.limits import MAX_LANDSCAPE_RESOLUTION, check_memory
+from ...core.optimizers.base import Optimizer
+from ...core.optimizers.foreign import TorchOptimizer
+from ...core.optimizers.registry import BUILT_INS, as_source, get_optimizer
+from ...core.optimizers.schedules import step_all
+from ...core.simulation.result import Result
+from ...core.simulation.runs import Progress
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
 from .training import epoch, mlp_data, mlp_model
-from ...core.functions import TestFunction, sampled_function
-from ...core.optimizers.base import Optimizer
-from ...core.optimizers.registry import BUILT_INS, as_source, get_optimizer
-from ...core.simulation.result import Result
-from ...core.optimizers.schedules import step_all
-from ...core.simulation.runs import Progress
-from ...core.optimizers.foreign import TorchOptimizer
 from .weights import Directions, Layout, WeightsError, filter_normalised, load_checkpoints, principal
 
 DEFAULT_OPTIMIZERS = (
@@ -211,7 +210,7 @@ def landscape(
     # the paths' points (weights after every training step), and a chunk's weights and their copies
     examples_seen = sum(len(x) for x, _ in train)
     points = len(checkpoints) if checkpoints is not None else len(sources) * (epochs * -(-examples_seen // batch) + 1)
-    budget.check((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
+    check_memory((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
     if checkpoints is not None:

@@ -30,7 +30,8 @@ def function(fn: Callable[[Tensor], Tensor], bounds: Any, *, name: str = "custom
     if not 1 <= len(pairs) <= MAX_DIM or any(not (math.isfinite(lo) and math.isfinite(hi) and lo < hi)
                                              for lo, hi in pairs):
         raise ValueError(f"bounds must be 1 to {MAX_DIM:,} finite pairs (lo, hi) with lo < hi")
-    from torch.func import grad as autograd, vmap
+    from torch.func import grad as autograd
+    from torch.func import vmap
 
     single_grad = autograd(fn)
 

@@ -24,9 +24,10 @@ from typing import Any
 
 import torch
 
-from .drop_in import StepFunctionOptimizer
 from ..names import did_you_mean, quoted, same_value, short_value
-from .schedules import Schedule, schedule as make_schedule
+from .drop_in import StepFunctionOptimizer
+from .schedules import Schedule
+from .schedules import schedule as make_schedule
 
 # torch's classes whose step is element-wise on a single tensor: starts stacked in one tensor
 # do not mix. tests/test_torch_optimizers.py proves each against one run per start. (optviz's

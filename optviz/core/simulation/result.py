@@ -18,9 +18,9 @@ import torch
 from torch import Tensor
 
 from .. import __version__
-from ..functions.formulas import parse_expression
 from ..files import read_table, write_table
 from ..functions import Minimum, TestFunction, get_function, sampled_function
+from ..functions.formulas import parse_expression
 from ..optimizers.base import Optimizer
 from ..optimizers.registry import entry_of, from_hyperparams
 

@@ -15,25 +15,24 @@ diverged at that step and recorded as NaN after it; the other paths are untouche
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 import math
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 from torch import Tensor
 
-from .. import limits as budget
-from ..limits import MAX_STARTS, MAX_STEPS
-from . import compiled as fast_mode
 from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
-from .noise import GradientNoise
+from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
-from ..optimizers.registry import Source, as_source
-from .result import Result
-from ..optimizers.schedules import step_all
 from ..optimizers.foreign import TorchOptimizer, make
+from ..optimizers.registry import Source, as_source
+from ..optimizers.schedules import step_all
+from . import compiled as fast_mode
+from .noise import GradientNoise
+from .result import Result
 
 CHECK_EVERY = 16  # steps between looks for divergence (see simulate's loop)
 
@@ -83,7 +82,7 @@ def simulate(
     gradient_noise = None if noise is None else GradientNoise(noise, seed, function.dim)
     n, dim = starts.shape
     paths = len(sources) * n
-    budget.check(peak_bytes(steps, paths, dim, starts.element_size()), f"{steps} steps x {paths} paths in {dim}D",
+    check_memory(peak_bytes(steps, paths, dim, starts.element_size()), f"{steps} steps x {paths} paths in {dim}D",
                  "use fewer steps or starts")
 
     positions = torch.empty(steps + 1, paths, dim, dtype=dtype)

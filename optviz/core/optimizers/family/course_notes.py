@@ -10,7 +10,7 @@ import torch
 from ..base import Entry, Optimizer, Rule, hyperparams_of, made
 from ..checks import check, check_betas
 from ..ops import Hyper
-from .adam import AdamState
+from .adaptive_moments import AdamState
 
 __all__ = ["adam_notes"]
 
