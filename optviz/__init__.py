@@ -39,7 +39,6 @@ _MODULES = {
 }
 
 
-
 def __getattr__(name: str):
     if name in _HOME:
         value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)

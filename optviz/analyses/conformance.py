@@ -44,7 +44,8 @@ def torch_path(name: str | type, kwargs: dict[str, Any], function: TestFunction,
 
 
 def check_all(steps: int = 200) -> list[tuple[str, str, float]]:
-    """(optimizer, dtype, max |optviz - torch.optim|) for every optimizer and dtype."""
+    """(optimizer, dtype, max |optviz - torch.optim|) for every optimizer and dtype that has
+    a class to check against here (see :func:`unchecked`)."""
     function = get_function("rosenbrock")
     rows = []
     for name, entry in BUILT_INS.items():
@@ -65,11 +66,20 @@ def check_all(steps: int = 200) -> list[tuple[str, str, float]]:
     return rows
 
 
+def unchecked() -> dict[str, str]:
+    """The built-ins (teaching variants aside) check_all cannot check here, and why."""
+    return {name: f"not checked: {entry.reference.partition(':')[0]} is not installed" if entry.reference
+            else "not checked: no library has it"
+            for name, entry in BUILT_INS.items() if not entry.teaching and reference_class(entry) is None}
+
+
 def report(rows: list[tuple[str, str, float]], steps: int) -> str:
-    """check_all's rows as a table, under a line naming torch's version and the run."""
+    """check_all's rows as a table, under a line naming torch's version and the run, and a
+    line for each built-in it could not check."""
     lines = [f"torch {torch.__version__}, {steps} steps on rosenbrock from 4 starts\n",
              f"{'optimizer':<10} {'dtype':<8} {'max |optviz - torch.optim|':>26}"]
-    return "\n".join(lines + [f"{name:<10} {dtype:<8} {diff:>26.3g}" for name, dtype, diff in rows])
+    lines += [f"{name:<10} {dtype:<8} {diff:>26.3g}" for name, dtype, diff in rows]
+    return "\n".join(lines + [f"{name:<10} {why}" for name, why in unchecked().items()])
 
 
 def reference_class(entry: Entry) -> type | None:

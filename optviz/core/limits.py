@@ -25,7 +25,7 @@ MAX_ASKED_STEPS = 100_000  # steps of one run the command line or a scenario fil
 MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
 MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory
 MAX_SEED = 2**63 - 1
-MAX_KERNELS = 256  # compiled kernels a process keeps (dynamo's limit is raised to it)
+MAX_KERNELS = 256  # fast mode's compiled kernels a process keeps (dynamo's recompile limit is raised to it)
 MAX_EXPONENT = 100  # |exponent| of a formula's constant powers
 MAX_LENGTH = 500  # characters of a formula
 

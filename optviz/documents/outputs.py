@@ -49,7 +49,8 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
         written.append(Written(save(plot(result, "loss", **style).figure, loss)))
     if gif:
         animation = animate(result, gif, **style)
-        written.append(Written(animation.path, f"{animation.frames} frames, {animation.bytes / 1e3:.0f} kB"))
+        frames = f"{animation.frames} frame{'s' if animation.frames != 1 else ''}"
+        written.append(Written(animation.path, f"{frames}, {animation.bytes / 1e3:.0f} kB"))
     if html:
         html_page(result, html, bounds=bounds, **style)
         written.append(Written(Path(html), f"{Path(html).stat().st_size / 1e3:.0f} kB, interactive"))

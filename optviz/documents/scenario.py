@@ -38,7 +38,7 @@ EXPERIMENT_TABLE: its type, its range or choices, its default and what it means.
 Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
 A file from elsewhere cannot hang or flood a run: it must be a regular file of at most
 MAX_SCENARIO_BYTES, nested at most MAX_DEPTH deep, with strings of at most MAX_STRING
-characters, and an experiment's settings within the ceilings of optviz.experiments.
+characters, and an experiment's settings within their ceilings (optviz/core/limits.py).
 """
 
 from __future__ import annotations

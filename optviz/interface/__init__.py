@@ -3,6 +3,5 @@
 
 ``cli`` is the root group (its global options and one-line errors); ``terminal`` what the
 commands print, and --quiet; ``progress`` the progress line; ``types`` and ``options`` the
-parameters commands share. The commands: ``compare``; ``studies`` (sweep, basins);
-``landscape``; ``scenarios`` (run, gallery); ``info`` (list, check, completion).
+parameters commands share; every other module holds commands (``cli`` registers them).
 """

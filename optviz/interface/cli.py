@@ -1,7 +1,7 @@
 """The optviz command line: the root group, its global options and its one-line errors.
 
-Nothing in the package imports this module; the commands live in the modules named for what
-they do, and each imports the library only once its arguments are parsed, so that
+Only ``python -m optviz`` (optviz/__main__.py) and the console script import this module; the
+commands live in the modules named for what they do, and each imports the library only once its arguments are parsed, so that
 ``optviz --help`` and bad input never wait for torch.
 """
 
@@ -71,8 +71,9 @@ def _die(message: str, code: int) -> None:
 def main(ctx: click.Context, quiet: bool) -> None:
     """See how optimizers move.
 
-    Runs SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW (equal bit for bit to
-    torch.optim) on test functions, and draws their paths as pictures and GIFs.
+    Runs SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW and Lion (equal bit for bit
+    to torch.optim, or for Lion to pytorch_optimizer) on test functions, and draws their paths
+    as pictures and GIFs.
 
     \b
     Examples:

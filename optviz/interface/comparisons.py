@@ -9,7 +9,7 @@ import click
 from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
 from ..render.kinds import STILL_FORMATS as STILLS
 from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
-                      test_function)
+                      function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import Finite, OptimizerSpec, parse_spec
@@ -87,7 +87,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
 
     if function is None and not optimizers:
         png, gif = png or "compare.png", gif or "compare.gif"
-    fn = test_function(comparisons.DEFAULT_FUNCTION if function is None else function, bounds, dim)
+    fn = function_argument(comparisons.DEFAULT_FUNCTION if function is None else function, bounds, dim)
     point = start_point(start, fn)
     schedule = _schedules(schedules)
     _check_noise(noise, fn.dim)

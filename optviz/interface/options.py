@@ -33,7 +33,7 @@ def style_options(command: Any) -> Any:
     return command
 
 
-def test_function(text: str, bounds: str | None, dim: int | None = None) -> Any:
+def function_argument(text: str, bounds: str | None, dim: int | None = None) -> Any:
     """A registered function (in ``dim`` dimensions, for those that come in any), or a formula
     such as 'x**2 + 10*sin(y)' over --bounds."""
     from ..core.functions import FUNCTIONS, get_function

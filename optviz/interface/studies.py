@@ -9,7 +9,7 @@ import click
 from ..core.limits import MAX_ASKED_STEPS, MAX_BASIN_RESOLUTION, MAX_SWEEP_VALUES
 from ..render.kinds import STILL_FORMATS as STILLS
 from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
-                      test_function)
+                      function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import OptimizerSpec
@@ -45,7 +45,7 @@ def sweep(ctx: click.Context, terminal: Terminal, function: str, optimizer: tupl
       optviz sweep himmelblau nadam --lr 1e-3:1e-1 --momentum-decay 0.001:0.01 --n 8
       optviz sweep rosenbrock sgd --lr 1e-4:1e-2 --momentum 0:0.99 --n 64 --steps 1000 --fast
     """
-    fn = test_function(function, None)
+    fn = function_argument(function, None)
     ranges = _ranges(ctx.args)
     name, hypers = optimizer
     point = start_point(start, fn)
@@ -131,7 +131,7 @@ def basins(terminal: Terminal, function: str, optimizer: tuple, resolution: int,
       optviz basins himmelblau sgd:lr=0.01 --n 120 --steps 500 --data basins.csv
       optviz basins himmelblau adam:lr=0.1 --n 400 --fast
     """
-    fn = test_function(function, None)
+    fn = function_argument(function, None)
     name, hypers = optimizer
     target = output_path(png or f"basins-{fn.name}-{name}.png", STILLS, "--png")
     data_file = data_path(data)

@@ -142,7 +142,7 @@ def _live(result: Result) -> tuple[str, str, dict[str, dict[str, float]], str | 
                 raise javascript.Untranslatable(f"{name} follows a learning-rate schedule")
             if not isinstance(opt, Optimizer):
                 raise javascript.Untranslatable(f"{name} is not one of optviz's own optimizers")
-            if name in result.lrs and bool((result.lrs[name] != result.lrs[name][0]).any()):
+            if name in result.lrs and result.lrs[name].unique().numel() > 1:
                 raise javascript.Untranslatable(f"{name} followed a learning-rate schedule")
             source, moving[name] = javascript.rule_source(opt)
             rules.append(source)

@@ -23,12 +23,18 @@ MIN_CONTRAST = 3.0  # every path colour against every fill colour
 
 
 @functools.cache
-def palette_order() -> tuple[str, ...]:
-    """The built-in optimizers in palette order: each takes the colour of its place in a
-    theme's palette (read from the registry on first use: it loads torch)."""
+def palette_slots() -> dict[str, int]:
+    """Each built-in optimizer's place in every theme's palette, its entry's colour slot
+    (read from the registry on first use: it loads torch)."""
     from ..core.optimizers.registry import BUILT_INS
 
-    return tuple(sorted(BUILT_INS, key=lambda kind: BUILT_INS[kind].colour))
+    return {name: entry.colour for name, entry in BUILT_INS.items()}
+
+
+def palette_order() -> tuple[str, ...]:
+    """The built-in optimizers in the order of their palette places."""
+    slots = palette_slots()
+    return tuple(sorted(slots, key=slots.get))
 
 
 def __getattr__(name: str) -> Any:
@@ -44,7 +50,7 @@ class Theme:
     muted: str  # axes, grid, secondary text
     outline: str  # the thin halo around paths and markers
     fill: tuple[str, ...]  # the landscape, from the lowest values to the highest
-    palette: tuple[str, ...]  # path colours: one hue family each, KINDS first, then spares
+    palette: tuple[str, ...]  # path colours, one hue family each: a built-in's at its entry's colour slot
     faint: str  # paths shown for context in small multiples
 
     @property
@@ -56,10 +62,11 @@ class Theme:
 
 THEMES = {
     "light": Theme(
-        background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff", # the light part of YlGnBu: teal at the minimum through green to pale yellow at the top
+        background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff",
+        # the light part of YlGnBu: teal at the minimum through green to pale yellow at the top
         # (matplotlib's YlGnBu_r from 0.58 to 1 in 8 steps)
         fill=("#69c5be", "#87d0ba", "#abdeb7", "#caeab4", "#dcf1b2", "#eef8b3", "#f7fcc6", "#ffffd9"),
-        # blue, orange, magenta, green, red, purple, black; spares: olive, petrol
+        # blue, orange, magenta, green, red, purple, black, olive, petrol
         palette=("#1f4eb4", "#a04000", "#a0126f", "#17692a", "#c0141c", "#6a2ca0", "#222222", "#5e5200",
                  "#00607a"),
         faint="#6e7781",
@@ -152,19 +159,26 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
 
 
 # the order in which repeats take free colours: the families most unlike each other first
+# (places a palette has beyond these come after them, in order)
 _FREE_ORDER = (0, 4, 3, 1, 5, 2, 6, 7, 8)
+
+
+def _free_order(theme: Theme) -> list[int]:
+    return [*_FREE_ORDER, *range(len(_FREE_ORDER), len(theme.palette))]
 
 
 def colours(kinds: list[str], theme: Theme) -> list[str]:
     """One colour per path, each in its own hue family: the first of each built-in kind gets
-    the kind's own colour; another kind (torch's, a third party's) the free colour its name
-    picks, the same in every picture where that one is free; repeats take the colours no kind
-    in the figure uses, blue, red and green first."""
+    the kind's own colour; another kind (torch's, a third party's, a built-in whose slot the
+    palette has not) the free colour its name picks, the same in every picture where that
+    one is free; repeats take the colours no kind in the figure uses, blue, red and green
+    first."""
     from ..core.optimizers.foreign import colour_rank
 
-    order = palette_order()
-    own = {kind: theme.palette[order.index(kind)] for kind in kinds if kind in order}
-    free = [theme.palette[i] for i in _FREE_ORDER if theme.palette[i] not in own.values()]
+    slots = {kind: slot for kind, slot in palette_slots().items() if slot < len(theme.palette)}
+    own = {kind: theme.palette[slots[kind]] for kind in kinds if kind in slots}
+    order = _free_order(theme)
+    free = [theme.palette[i] for i in order if theme.palette[i] not in own.values()]
     chosen, seen = [], set()
     for kind in kinds:
         if kind in own and kind not in seen:
@@ -172,8 +186,8 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
         elif not free:
             chosen.append(theme.faint)
         else:
-            preferred = theme.palette[_FREE_ORDER[colour_rank(kind) % len(_FREE_ORDER)]]
-            pick = preferred if kind not in order and kind not in seen and preferred in free else free[0]
+            preferred = theme.palette[order[colour_rank(kind) % len(order)]]
+            pick = preferred if kind not in slots and kind not in seen and preferred in free else free[0]
             chosen.append(pick)
             free.remove(pick)
         seen.add(kind)
@@ -183,7 +197,7 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
 def series_colours(n: int, theme: Theme) -> list[str]:
     """Colours for n things of one kind (the starts of one optimizer, the minima of a basin
     map): the free order, blue, red and green first, then the faint colour."""
-    order = [theme.palette[i] for i in _FREE_ORDER]
+    order = [theme.palette[i] for i in _free_order(theme)]
     return [order[i] if i < len(order) else theme.faint for i in range(n)]
 
 

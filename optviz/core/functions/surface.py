@@ -71,7 +71,6 @@ class TestFunction:
         return points
 
 
-
 def sampled_function(values: Tensor, bounds: tuple[tuple[float, float], ...], **fields: Any) -> TestFunction:
     """A function known only on a regular grid over its bounds, linearly interpolated between
     the samples (bilinearly in 2D, where ``values[i, j]`` is at the i-th y and j-th x), with

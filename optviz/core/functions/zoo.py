@@ -283,8 +283,6 @@ def _fn(name, f, grad, bounds, minima, start, description, formula, *, title, te
     )
 
 
-
-
 FUNCTIONS: dict[str, TestFunction] = {
     fn.name: fn
     for fn in [
@@ -405,7 +403,6 @@ FUNCTIONS: dict[str, TestFunction] = {
         ),
     ]
 }
-
 
 
 # The classics that come in any dimension (dim=): sum over coordinates, or neighbours for

@@ -32,7 +32,7 @@ from torch import Tensor
 
 from ..names import same_value, short_value
 from .checks import check_grad, check_params
-from .ops import EXACT, Hyper, is_scalar
+from .ops import EXACT, Hyper
 
 
 class Rule(NamedTuple):
@@ -140,6 +140,12 @@ def hyperparams_of(factory: Callable[..., Optimizer], scope: dict[str, Any]) -> 
     return {name: scope[name] for name in inspect.signature(factory).parameters}
 
 
-def decayed(grad: Any, params: Any, weight_decay: Hyper, xp: Any) -> Any:
-    """grad + weight_decay * params, skipped when weight_decay is 0 as torch skips it."""
-    return grad if is_scalar(weight_decay) and weight_decay == 0 else xp.add(grad, params, weight_decay)
+def decays(weight_decay: Hyper, xp: Any) -> bool:
+    """Whether weight decay is on anywhere (torch skips it where it is 0), decided once with
+    the constants, so that a compiled step does not branch on a value."""
+    return xp.anywhere(weight_decay, lambda w: w != 0)
+
+
+def decayed(grad: Any, params: Any, h: dict[str, Any], xp: Any) -> Any:
+    """grad + weight_decay * params where weight decay is on (``h["decays"]``)."""
+    return xp.add(grad, params, h["weight_decay"]) if h["decays"] else grad

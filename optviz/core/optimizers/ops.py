@@ -187,4 +187,3 @@ class PlainOps:
 
 
 EXACT, PLAIN = TorchOps(), PlainOps()
-Ops = TorchOps | PlainOps

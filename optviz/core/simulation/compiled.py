@@ -14,8 +14,9 @@ The first step runs uncompiled: it makes the state a rule keeps from the first g
 one. Only the built-in test functions (by name) and optviz's own optimizers run here;
 anything else (a formula, a Python callable, a torch optimizer, gradient noise) runs in exact
 mode, with a one-line note. Compiled kernels are kept for the rest of the process, one per
-function, rule set, dtype and shape (dynamo's recompile limit is raised to MAX_KERNELS, since
-they all compile one Python function).
+function, optimizers and what their hyperparameters switch on or off (their numbers are the
+kernel's inputs, not compiled in), dtype and shape: the MAX_KERNELS most recent (dynamo's recompile limit is raised to it, since they all
+compile one Python function).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Stepper:
 
     def __init__(self, function: TestFunction, optimizers: list[Optimizer], starts: Tensor) -> None:
         """``starts``: (paths, dim), every optimizer's block of starts one after another."""
-        self.hypers = [opt.rule.constants(hyperparameters(opt, starts), PLAIN) for opt in optimizers]
+        self.hypers = [opt.rule.constants(_as_inputs(hyperparameters(opt, starts)), PLAIN) for opt in optimizers]
         self.params = starts.T.contiguous()  # the kernel's (dim, paths) layout
         # every optimizer has a block of the same size; states contiguous, as the kernel returns them
         block = self.params[:, : len(starts) // len(optimizers)].contiguous()
@@ -66,6 +67,8 @@ class Stepper:
         self.compile_seconds: float | None = None
         self.kernel = _KERNELS.get(key)
         if self.kernel is None:
+            if len(_KERNELS) >= MAX_KERNELS:
+                _KERNELS.pop(next(iter(_KERNELS)))  # the oldest
             # every kernel compiles the same Python step, and dynamo keeps only a few per code object
             torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, MAX_KERNELS)
             self.kernel = _KERNELS[key] = torch.compile(self.first, dynamic=False, fullgraph=True)
@@ -126,6 +129,13 @@ def hyperparameters(opt: Optimizer, like: Tensor) -> dict[str, Any]:
     """The optimizer's hyperparameters as its rule takes them in fast mode: numbers as floats,
     tensors in the run's dtype (as exact mode casts them) and the kernel's layout."""
     return {k: tuple(_as(b, like) for b in v) if k == "betas" else _as(v, like) for k, v in opt.hyperparams.items()}
+
+
+def _as_inputs(h: dict[str, Any]) -> dict[str, Any]:
+    """Numbers as 0-d float64 tensors, which a compiled kernel takes as inputs: one kernel then
+    serves every value of them (a Python number would be compiled in)."""
+    number = lambda v: torch.tensor(v, dtype=torch.float64) if isinstance(v, float) else v  # noqa: E731
+    return {k: tuple(map(number, v)) if isinstance(v, tuple) else number(v) for k, v in h.items()}
 
 
 def _as(value: Any, like: Tensor) -> Any:

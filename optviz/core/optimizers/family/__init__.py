@@ -1,9 +1,10 @@
 """optviz's own optimizers, one block each: every module of this folder is a block, holding an
 optimizer's factory, its rule, its state, its drop-in torch.optim class and its entries.
 
-Adding an optimizer is adding a block here: it is found, registered, coloured, listed,
-exported as ``optviz.<name>`` and run by fast mode and the page with nothing else to edit.
-This package's namespace is every block's public names (``optviz.optimizers``).
+Adding an optimizer is adding a block here: it is found, registered, listed, checked,
+exported as ``optviz.<name>`` and run by fast mode and the page with no other code to edit
+(see ARCHITECTURE.md for the recipe). This package's namespace is every block's public names
+(``optviz.optimizers``).
 """
 
 import importlib

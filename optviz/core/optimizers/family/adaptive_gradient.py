@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, decayed, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
 from ..checks import check, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper
@@ -49,7 +49,7 @@ def adagrad(
 
 
 def _constants(h: dict[str, Any], xp: Any) -> dict[str, Any]:
-    return h  # the step's learning rate changes with t
+    return {**h, "decays": decays(h["weight_decay"], xp)}  # the step's learning rate changes with t
 
 
 def _init(params: Any, h: dict[str, Any], xp: Any) -> AdagradState:
@@ -59,7 +59,7 @@ def _init(params: Any, h: dict[str, Any], xp: Any) -> AdagradState:
 def _step(params: Any, grad: Any, state: AdagradState, h: dict[str, Any], xp: Any) -> tuple[Any, AdagradState]:
     t = state.step + 1
     grad = -grad if h["maximize"] else grad
-    grad = decayed(grad, params, h["weight_decay"], xp)
+    grad = decayed(grad, params, h, xp)
     clr = xp.double(lambda lr, decay: lr / (1 + (t - 1) * decay), h["lr"], h["lr_decay"])
     total = xp.addcmul(state.sum, grad, grad, 1.0)
     std = xp.plus(total.sqrt(), h["eps"])

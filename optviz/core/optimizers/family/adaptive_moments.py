@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, decayed, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
 from ..checks import check, check_betas, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_betas, check_tensor_lr, squeezed
 from ..ops import Hyper
@@ -42,7 +42,7 @@ def adam(
 
     >>> opt = adam(lr=0.16, betas=(0.9, 0.999))
     """
-    return _made(adam, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
+    return _made(lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay)
 
 
 def adamw(
@@ -60,10 +60,10 @@ def adamw(
 
     >>> opt = adamw(lr=1e-3, weight_decay=0.01)
     """
-    return _made(adamw, lr, betas, eps, weight_decay, amsgrad, maximize, True)
+    return _made(lr, betas, eps, weight_decay, amsgrad, maximize, True)
 
 
-def _made(factory: Any, lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
+def _made(lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgrad: Any, maximize: Any,
           decoupled_weight_decay: Any) -> Optimizer:
     """Adam or AdamW, checked in torch's order; AdamW whichever factory asked for it, with the
     hyperparameters of AdamW's own (its rule keeps the decoupling)."""
@@ -81,10 +81,10 @@ def _made(factory: Any, lr: Any, betas: Any, eps: Any, weight_decay: Any, amsgra
 def _constants(h: dict[str, Any], xp: Any) -> dict[str, Any]:
     # what torch computes in doubles from the hyperparameters alone
     beta1, beta2 = h["betas"]
-    decays = xp.anywhere(h["weight_decay"], lambda w: w != 0)
-    shrink = xp.double(lambda lr, wd: 1 - lr * wd, h["lr"], h["weight_decay"]) \
-        if decays and h["decoupled_weight_decay"] else None
-    return {**h, "beta1": beta1, "beta2": beta2, "decays": decays, "shrink": shrink,
+    on = decays(h["weight_decay"], xp)
+    decoupled = on and h["decoupled_weight_decay"]
+    shrink = xp.double(lambda lr, wd: 1 - lr * wd, h["lr"], h["weight_decay"]) if decoupled else None
+    return {**h, "beta1": beta1, "beta2": beta2, "decays": on and not decoupled, "shrink": shrink,
             "one_minus_beta1": xp.double(lambda b: 1 - b, beta1), "one_minus_beta2": xp.double(lambda b: 1 - b, beta2)}
 
 
@@ -97,10 +97,9 @@ def _step(params: Any, grad: Any, state: AdamState, h: dict[str, Any], xp: Any) 
     t = state.step + 1
     beta1, beta2 = h["beta1"], h["beta2"]
     grad = -grad if h["maximize"] else grad
-    if h["decays"] and h["decoupled_weight_decay"]:
+    if h["shrink"] is not None:  # decoupled: the parameters decay, not the gradient
         params = xp.mul(params, h["shrink"])
-    elif h["decays"]:
-        grad = decayed(grad, params, h["weight_decay"], xp)
+    grad = decayed(grad, params, h, xp)
     exp_avg = xp.lerp(state.exp_avg, grad, xp.lerp_weight(beta1, h["one_minus_beta1"], grad))
     exp_avg_sq = xp.addcmul(xp.mul(state.exp_avg_sq, beta2), grad, grad, h["one_minus_beta2"], fresh=True)
     # torch computes the bias corrections in Python doubles on the step count

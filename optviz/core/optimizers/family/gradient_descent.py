@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ...names import short_value
-from ..base import Entry, Optimizer, Rule, decayed, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
 from ..checks import check, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper, any_of
@@ -60,7 +60,7 @@ nesterov.__doc__ = "SGD with Nesterov momentum (``sgd`` with momentum=0.9, neste
 
 def _constants(h: dict[str, Any], xp: Any) -> dict[str, Any]:
     # what torch computes in doubles from the hyperparameters alone
-    return {**h, "uses_momentum": xp.anywhere(h["momentum"], lambda m: m != 0),
+    return {**h, "decays": decays(h["weight_decay"], xp), "uses_momentum": xp.anywhere(h["momentum"], lambda m: m != 0),
             "grad_weight": xp.double(lambda d: 1 - d, h["dampening"]), "neg_lr": xp.double(lambda x: -x, h["lr"])}
 
 
@@ -70,7 +70,7 @@ def _init(params: Any, h: dict[str, Any], xp: Any) -> SGDState:
 
 def _step(params: Any, grad: Any, state: SGDState, h: dict[str, Any], xp: Any) -> tuple[Any, SGDState]:
     grad = -grad if h["maximize"] else grad
-    grad = decayed(grad, params, h["weight_decay"], xp)
+    grad = decayed(grad, params, h, xp)
     buf = state.momentum_buffer
     if h["uses_momentum"]:
         buf = xp.clone(grad) if buf is None else xp.add(xp.mul(buf, h["momentum"]), grad, h["grad_weight"], fresh=True)

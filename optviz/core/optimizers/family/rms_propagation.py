@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, decayed, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
 from ..checks import check, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper
@@ -51,7 +51,7 @@ def rmsprop(
 
 
 def _constants(h: dict[str, Any], xp: Any) -> dict[str, Any]:
-    return {**h, "uses_momentum": xp.anywhere(h["momentum"], lambda m: m > 0),
+    return {**h, "decays": decays(h["weight_decay"], xp), "uses_momentum": xp.anywhere(h["momentum"], lambda m: m > 0),
             "one_minus_alpha": xp.double(lambda a: 1 - a, h["alpha"]), "neg_lr": xp.double(lambda x: -x, h["lr"])}
 
 
@@ -63,7 +63,7 @@ def _init(params: Any, h: dict[str, Any], xp: Any) -> RMSpropState:
 
 def _step(params: Any, grad: Any, state: RMSpropState, h: dict[str, Any], xp: Any) -> tuple[Any, RMSpropState]:
     grad = -grad if h["maximize"] else grad
-    grad = decayed(grad, params, h["weight_decay"], xp)
+    grad = decayed(grad, params, h, xp)
     square_avg = xp.addcmul(xp.mul(state.square_avg, h["alpha"]), grad, grad, h["one_minus_alpha"], fresh=True)
     grad_avg = state.grad_avg
     if h["centered"]:

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, decays, hyperparams_of, made
 from ..checks import check, check_betas, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper
@@ -47,9 +47,9 @@ def lion(
 def _constants(h: dict[str, Any], xp: Any) -> dict[str, Any]:
     # what pytorch_optimizer computes in doubles from the hyperparameters alone
     beta1, beta2 = h["betas"]
-    decays = xp.anywhere(h["weight_decay"], lambda w: w != 0)
-    return {**h, "decays": decays, "shrink": xp.double(lambda lr, wd: 1.0 - wd * lr, h["lr"], h["weight_decay"]),
-            "one_minus_beta1": xp.double(lambda b: 1.0 - b, beta1), "one_minus_beta2": xp.double(lambda b: 1.0 - b, beta2),
+    shrink = xp.double(lambda lr, wd: 1.0 - wd * lr, h["lr"], h["weight_decay"]) if decays(h["weight_decay"], xp) else None
+    return {**h, "shrink": shrink,
+            "one_minus_beta1": xp.double(lambda b: 1 - b, beta1), "one_minus_beta2": xp.double(lambda b: 1 - b, beta2),
             "neg_lr": xp.double(lambda x: -x, h["lr"])}
 
 
@@ -59,7 +59,7 @@ def _init(params: Any, h: dict[str, Any], xp: Any) -> LionState:
 
 def _step(params: Any, grad: Any, state: LionState, h: dict[str, Any], xp: Any) -> tuple[Any, LionState]:
     grad = -grad if h["maximize"] else grad
-    if h["decays"]:
+    if h["shrink"] is not None:  # decoupled weight decay
         params = xp.mul(params, h["shrink"])
     update = torch.sign(xp.lerp(state.exp_avg, grad, h["one_minus_beta1"]))
     exp_avg = xp.lerp(state.exp_avg, grad, h["one_minus_beta2"])
