@@ -6,10 +6,14 @@
 - ``ink_under_text``: the share of each path's pixels covered by text;
 - ``aspect_error``: how far a 2D picture's units are from equal on both axes;
 - ``worst_contrast``: the lowest WCAG contrast of a path's colour against the fill under it.
+
+Each measure draws the figure several times over. Inside ``with held(fig):``, where the figure
+is measured and not changed, each arrangement of shown and hidden paths is drawn once.
 """
 
 import io
 import itertools
+from contextlib import contextmanager
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -18,14 +22,32 @@ from PIL import Image
 
 from optviz.render.style import contrast
 
+_HELD: dict[int, dict[tuple, np.ndarray]] = {}  # id(figure) -> its drawings by the paths shown
+
+
+@contextmanager
+def held(fig):
+    """A block in which the figure is only measured: its drawings are kept until the block ends."""
+    _HELD[id(fig)] = {}
+    try:
+        yield
+    finally:
+        del _HELD[id(fig)]
+
 
 def pixels(fig) -> np.ndarray:
-    """The figure as an RGB array, as it would be saved. The first call lays the figure out
-    and then holds that layout, so that showing or hiding a path changes only its pixels."""
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    fig.set_layout_engine("none")
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    """The figure as a read-only RGB array, as it would be saved. The first call lays the
+    figure out and then holds that layout, so that showing or hiding a path changes only its
+    pixels."""
+    drawings = _HELD.get(id(fig), {})
+    shown = tuple(a.get_visible() for a in path_artists(fig))
+    if shown not in drawings:
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        fig.set_layout_engine("none")
+        drawings[shown] = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        drawings[shown].flags.writeable = False
+    return drawings[shown]
 
 
 def path_artists(fig, index=None):

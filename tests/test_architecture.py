@@ -151,3 +151,10 @@ def test_the_checks_catch_what_they_should(tmp_path, monkeypatch):
         test_no_private_name_comes_from_another_module("optviz.core.a")
     with pytest.raises(AssertionError, match="optviz.core.a -> optviz.core.b -> optviz.core.a"):
         test_no_import_closes_a_circle()
+    # a module named like the function it defines, and one constant in two modules
+    (tmp_path / "optviz/core/a.py").write_text("LIMIT = 1\ndef a():\n    pass\n")
+    (tmp_path / "optviz/core/b.py").write_text("LIMIT = 2\n")
+    with pytest.raises(AssertionError):
+        test_no_module_is_named_like_a_function_it_defines("optviz.core.a")
+    with pytest.raises(AssertionError, match="LIMIT"):
+        test_no_two_registries_share_a_name()

@@ -46,8 +46,10 @@ def test_the_simulation_estimate_covers_the_measured_peak(tmp_path):
               "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
               "r = optviz.simulate('rosenbrock', ['adam', 'sgd'], s, 1000); r.losses; "
               "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)")
+    # the child runs as many torch threads as this process (in a worker, its share of the cores)
+    env = {"PYTHONPATH": str(ROOT), "OPTVIZ_MAX_MEMORY": "8G", "OMP_NUM_THREADS": str(torch.get_num_threads())}
     peak = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                              env={"PYTHONPATH": str(ROOT), "OPTVIZ_MAX_MEMORY": "8G"}).stdout)
+                              env=env).stdout)
     estimate = peak_bytes(1000, 40_000, 2, 8)
     held = 1001 * 40_000 * (2 + 2) * 8  # positions, values and gradient norms
     assert peak < estimate < 1.2 * held

@@ -5,26 +5,25 @@ import math
 import re
 import subprocess
 import sys
-from functools import cache
 from pathlib import Path
 
 import pytest
 import torch
 
+import bundled_runs
 import optviz
-from optviz.documents.scenario import bundled, load
+from groups import BUNDLED_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = BUNDLED_RUNS  # the runs test_looks draws, run once for both
 
 
-@cache
 def scenario(number: int):
-    return load(next(p for p in bundled() if p.stem.startswith(f"{number:02d}-")))
+    return bundled_runs.scenario(next(name for name in bundled_runs.NAMES if name.startswith(f"{number:02d}-")))
 
 
-@cache
 def run(number: int):
-    return scenario(number).run()
+    return bundled_runs.outcome(scenario(number).name)
 
 
 def final(number, label):
@@ -213,7 +212,7 @@ def test_20_linear_regression_numbers():
     text = caption(20)
     assert "fits the training set to 1e-11" in text and "test loss stays near 229" in text and "stays at 14" in text
     assert "‖w‖ falls to 0.39 and the test loss to 0.26" in text
-    numbers = scenario(20).run().numbers
+    numbers = run(20).numbers
     none, decayed = numbers["λ = 0"], numbers["λ = 3"]
     assert none["train"] < 1e-10 and round(none["test"]) == 229 and round(none["‖w‖"]) == 14
     assert f"{decayed['‖w‖']:.2f}" == "0.39" and f"{decayed['test']:.2f}" == "0.26"
@@ -221,7 +220,7 @@ def test_20_linear_regression_numbers():
 
 def test_21_dropout_narrows_the_gap_most():
     assert "dropout 0.3 after the first layer narrows it most" in caption(21)
-    numbers = scenario(21).run().numbers
+    numbers = run(21).numbers
     assert numbers["dropout 0.3"]["gap"] < min(v["gap"] for k, v in numbers.items() if k != "dropout 0.3")
 
 

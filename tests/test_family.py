@@ -14,6 +14,9 @@ from optviz import render
 from optviz.core.optimizers.registry import BUILT_INS
 
 from browser import browser, console_errors  # noqa: F401 - the fixture
+from groups import COMPILED
+
+pytestmark = COMPILED  # with test_fast's kernels, in one process
 
 ENTRIES = list(BUILT_INS.values())
 FUNCTIONS = ("himmelblau", "ill_conditioned")
@@ -21,9 +24,9 @@ STEPS = 40
 
 
 def settings(entry):
-    """Each entry at the setting `optviz check` runs (its branches: amsgrad, centring,
-    dampening, decay), with a learning rate that moves on these functions."""
-    return {**entry.check, "lr": 0.01 if entry.name in ("sgd", "momentum", "nesterov") else 0.05}
+    """Each entry at the setting `optviz check` runs: its branches (amsgrad, centring,
+    dampening, decay), named in its own entry."""
+    return entry.check
 
 
 @cache

@@ -11,7 +11,10 @@ import pytest
 import torch
 
 import optviz
+from groups import COMPILED
 from optviz.core.simulation import compiled as fast
+
+pytestmark = COMPILED  # with test_family's kernels, in one process
 
 # every rule, with the branches it has: momentum, Nesterov, dampening, decay, centring, amsgrad,
 # decoupled decay while maximizing
@@ -81,6 +84,18 @@ def test_the_compiled_kernel_is_kept_for_the_process():
     optviz.simulate("rosenbrock", {"adam": optviz.adam(lr=0.02)}, points, 20, fast=True)
     again = optviz.simulate("rosenbrock", {"adam": optviz.adam(lr=0.02)}, points, 20, fast=True)
     assert again.modes["adam"] == "fast (compiled earlier in this process)"
+
+
+def test_one_kernel_serves_every_value_of_the_hyperparameters():
+    # the numbers are the kernel's inputs; what they switch on (momentum, decay) is compiled in
+    points = starts(optviz.get_function("beale"), 8)
+    first = optviz.simulate("beale", {"adam": optviz.adam(lr=0.01)}, points, 20, fast=True)
+    other = optviz.simulate("beale", {"adam": optviz.adam(lr=0.03, betas=(0.8, 0.99))}, points, 20, fast=True)
+    assert first.modes["adam"].startswith("fast (compiled") and other.modes["adam"] == "fast (compiled earlier in this process)"
+    exact = optviz.simulate("beale", {"adam": optviz.adam(lr=0.03, betas=(0.8, 0.99))}, points, 20)
+    assert close(other, exact) < 1e-12 and close(other, first) > 1e-3  # its own numbers, not the first run's
+    decayed = optviz.simulate("beale", {"adam": optviz.adam(lr=0.03, weight_decay=0.1)}, points, 20, fast=True)
+    assert decayed.modes["adam"].startswith("fast (compiled in")  # another branch of the rule: another kernel
 
 
 @pytest.mark.parametrize("case, reason", [

@@ -3,6 +3,7 @@ neither hang optviz, flood its memory, start a run of days, nor reach outside it
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -249,14 +250,23 @@ def test_the_ceilings_are_named_constants():
 
 # --- 4. the gallery's manifest is checked before it is believed ------------------------------
 
-@pytest.fixture
-def site(tmp_path):
-    """A scenarios folder with one quick scenario, a built gallery beside it, and a secret."""
-    scenarios = tmp_path / "scenarios"
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """A scenarios folder with one quick scenario and the gallery built from it, built once:
+    each test takes a copy (nothing in a build depends on where its folder is)."""
+    base = tmp_path_factory.mktemp("site")
+    scenarios = base / "scenarios"
     scenarios.mkdir()
     write(scenarios, GOOD)
-    gallery = tmp_path / "gallery"
-    build([scenarios / "s.toml"], gallery, jobs=1)
+    build([scenarios / "s.toml"], base / "gallery", jobs=1)
+    return base
+
+
+@pytest.fixture
+def site(tmp_path, built_site):
+    """A scenarios folder with one quick scenario, a built gallery beside it, and a secret."""
+    shutil.copytree(built_site, tmp_path, dirs_exist_ok=True)
+    scenarios, gallery = tmp_path / "scenarios", tmp_path / "gallery"
     (tmp_path / "secret.txt").write_text("TOP SECRET")
     (tmp_path / "secret-numbers.txt").write_text("TOP SECRET NUMBERS")
     return scenarios / "s.toml", gallery

@@ -6,11 +6,13 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
+import bundled_runs
 import optviz
-from looks import aspect_error, ink_under_text, legend_texts, text_collisions, visible_shares, worst_contrast
+from groups import BUNDLED_RUNS
+from looks import aspect_error, held, ink_under_text, legend_texts, text_collisions, visible_shares, worst_contrast
 from optviz import render
 from optviz.documents.gallery import stills
-from optviz.documents.scenario import Scenario, bundled, load
+from optviz.documents.scenario import Scenario
 
 MIN_VISIBLE = 0.2  # of a path's own pixels, still seen in the whole picture
 MAX_UNDER_TEXT = 0.05  # of a path's pixels, covered by text
@@ -64,20 +66,22 @@ def test_no_text_collides(name):
 @pytest.mark.parametrize("name", [n for n in STILLS if n.startswith(("paths", "small", "1D"))])
 def test_every_path_is_visible_and_clear_of_text(name):
     fig = STILLS[name]()
-    shares = visible_shares(fig)
-    assert shares and min(shares.values()) >= MIN_VISIBLE, shares
-    assert max(ink_under_text(fig).values()) <= MAX_UNDER_TEXT
+    with held(fig):
+        shares = visible_shares(fig)
+        assert shares and min(shares.values()) >= MIN_VISIBLE, shares
+        assert max(ink_under_text(fig).values()) <= MAX_UNDER_TEXT
 
 
 @pytest.mark.parametrize("name", [n for n in STILLS if n.startswith(("paths", "small"))])
 def test_2d_pictures_have_equal_units_and_readable_paths(name):
     fig = STILLS[name]()
     result = six() if "six" in name or "small" in name else None
-    for ax in fig.axes:
-        if ax.get_visible() and ax.get_aspect() == 1.0:
-            assert aspect_error(ax) < 0.01
-            if result is not None:
-                assert min(worst_contrast(ax, result).values()) >= 3.0
+    with held(fig):
+        for ax in fig.axes:
+            if ax.get_visible() and ax.get_aspect() == 1.0:
+                assert aspect_error(ax) < 0.01
+                if result is not None:
+                    assert min(worst_contrast(ax, result).values()) >= 3.0
 
 
 def test_a_path_drawn_twice_says_so():
@@ -92,22 +96,21 @@ def test_contrast_holds_in_both_themes(theme):
     assert min(worst_contrast(ax, six()).values()) >= 3.0
 
 
-GALLERY = [load(path) for path in bundled()]
-
-
-@pytest.mark.parametrize("scenario", GALLERY, ids=[s.name for s in GALLERY])
-def test_gallery_pictures(scenario):
-    outcome = scenario.run()
+@BUNDLED_RUNS  # the runs test_captions checks, run once for both
+@pytest.mark.parametrize("scenario_name", bundled_runs.NAMES)
+def test_gallery_pictures(scenario_name):
+    scenario, outcome = bundled_runs.scenario(scenario_name), bundled_runs.outcome(scenario_name)
     for name, fig in stills(scenario, outcome).items():
-        assert fig.get_size_inches().tolist() == [12.8, 7.2], name
-        assert text_collisions(fig) == [], name
-        if isinstance(scenario, Scenario) and (name == scenario.name or name.endswith("-grid")):
-            shares = visible_shares(fig)
-            assert min(shares.values()) >= MIN_VISIBLE, (name, shares)
-            assert max(ink_under_text(fig).values()) <= MAX_UNDER_TEXT, name
-            for ax in fig.axes:
-                if ax.get_visible() and ax.get_aspect() == 1.0:
-                    assert aspect_error(ax) < 0.01, name
-                    if scenario.function.dim == 2:
-                        assert min(worst_contrast(ax, outcome).values()) >= 3.0, name
+        with held(fig):
+            assert fig.get_size_inches().tolist() == [12.8, 7.2], name
+            assert text_collisions(fig) == [], name
+            if isinstance(scenario, Scenario) and (name == scenario.name or name.endswith("-grid")):
+                shares = visible_shares(fig)
+                assert min(shares.values()) >= MIN_VISIBLE, (name, shares)
+                assert max(ink_under_text(fig).values()) <= MAX_UNDER_TEXT, name
+                for ax in fig.axes:
+                    if ax.get_visible() and ax.get_aspect() == 1.0:
+                        assert aspect_error(ax) < 0.01, name
+                        if scenario.function.dim == 2:
+                            assert min(worst_contrast(ax, outcome).values()) >= 3.0, name
         plt.close(fig)

@@ -5,8 +5,11 @@ import io
 
 import nbformat
 import pytest
+from groups import NOTEBOOK
 from nbclient import NotebookClient
 from PIL import Image
+
+pytestmark = NOTEBOOK  # one kernel runs every cell for the module
 
 CELLS = {
     "result": 'result = optviz.simulate("rosenbrock", {"sgd": optviz.sgd(lr=1e-3), "adam": optviz.adam(lr=0.05)}, steps=60)\nresult',

@@ -20,7 +20,10 @@ from optviz.core.errors import BadInput
 from optviz.render import page
 
 from browser import browser, console_errors  # noqa: F401 - the fixture
+from groups import PAGE
 from test_fast import OPTIMIZERS as ALL  # every rule and its branches
+
+pytestmark = PAGE  # one chromium for the module
 
 
 def opened(driver, result, tmp_path, name="page.html", **options):
@@ -305,3 +308,9 @@ def test_a_penalised_optimizer_is_recomputed_with_its_penalty(browser, tmp_path)
     opened(browser, result, tmp_path)
     browser.execute_script("window.optviz.recompute()")
     assert worst(result, browser_paths(browser)) < 1e-12
+
+
+def test_a_run_of_no_steps_has_a_page():
+    result = optviz.simulate("sphere", {"sgd": optviz.sgd(lr=0.1)}, [1.0, -1.0], 0)
+    data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', render.html(result)).group(1))
+    assert data["live"] is True and data["steps"] == 0 and data["paths"][0]["points"] == [[1.0, -1.0]]
