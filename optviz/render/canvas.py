@@ -17,9 +17,9 @@ from ..core.files import atomic, writable_path
 from ..core.limits import MAX_SIDE, check_memory
 from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
+from .typeset import plain_log_labels
 
 STILL_BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
-RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
 
 
 def figure(
@@ -28,14 +28,20 @@ def figure(
     nrows: int = 1,
     ncols: int = 1,
     projection: str | None = None,
+    *,
+    dpi: Any = None,
+    scale: Any = None,
+    background: Any = None,
+    transparent: bool = False,
     **subplots: Any,
 ) -> tuple[Figure, np.ndarray]:
-    """A themed figure of the given size and its axes (always a 2D array); ``subplots`` go to
-    ``Figure.subplots`` (sharex=True, ...)."""
-    theme, size = get_theme(theme), get_size(size)
+    """A themed figure of the given size and its axes (always a 2D array); ``dpi`` and
+    ``scale`` as for ``style.get_size``, ``background`` (a colour) and ``transparent`` as for
+    ``style.get_theme``; ``subplots`` go to ``Figure.subplots`` (sharex=True, ...)."""
+    theme, size = get_theme(theme, background, transparent), get_size(size, dpi, scale)
     settings = rc(theme, size)
     with matplotlib.rc_context(settings):
-        fig = Figure(figsize=size.inches, dpi=size.dpi, layout="constrained")
+        fig = Figure(figsize=size.figsize, dpi=size.render_dpi, layout="constrained")
         FigureCanvasAgg(fig)  # measures text for label placement, renders PNGs
         axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw={"projection": projection}, **subplots)
     # read back by the drawing functions, which run later under the same settings
@@ -50,10 +56,12 @@ def axes_level(projection: str | None = None) -> Callable:
     def wrap(draw: Callable) -> Callable:
         @functools.wraps(draw)
         def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
-                   size: Any = "slide", **options: Any) -> Axes:
+                   size: Any = "slide", dpi: Any = None, scale: Any = None, background: Any = None,
+                   transparent: bool = False, **options: Any) -> Axes:
             if ax is None:
-                ax = figure(theme, size, projection=projection)[1][0, 0]
-            chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme)
+                ax = figure(theme, size, projection=projection, dpi=dpi, scale=scale, background=background,
+                            transparent=transparent)[1][0, 0]
+            chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme, background, transparent)
             with matplotlib.rc_context(getattr(ax.figure, "optviz_rc", {})):
                 draw(obj, ax, chosen, **options)
             return ax
@@ -97,26 +105,40 @@ def ours(fig: Any) -> bool:
     return hasattr(fig, "optviz_theme")
 
 
-def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool = False) -> Any:
+def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool | None = None) -> Any:
     """Write a figure as PNG, SVG or PDF (by the suffix), atomically; returns the path.
 
-    In SVG and PDF, text stays text and the filled landscape is kept as pixels, so the file
-    stays small and a label stays editable."""
+    ``dpi`` (default the figure's size's) sets the pixels per inch of the picture as placed:
+    a PNG is tagged with it, so that it drops into a slide at its size's inches, and more
+    dpi gives more pixels, not another look. In SVG and PDF, text stays text and the filled
+    landscape is kept as pixels at the PNG's resolution. ``transparent`` (default the
+    figure's theme's) leaves out the fill behind the picture."""
     path = writable_path(path, STILL_FORMATS)
-    dpi = check_dpi(dpi, fig)
+    tag = output_dpi(dpi, fig)
+    drawn = tag * fig.dpi / _tagged(fig)  # points stay as large against the picture as the figure has them
+    kind = path.suffix[1:].lower()
+    options = {"pil_kwargs": {"dpi": (tag, tag)}} if kind == "png" else {}
+    if transparent is not None:
+        options["transparent"] = bool(transparent)
+    plain_log_labels(fig)
     with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=dpi if path.suffix.lower() == ".png" else RASTER_DPI,
-                    transparent=transparent)
+        fig.savefig(tmp, format=kind, dpi=drawn, **options)
     return path
 
 
-def check_dpi(dpi: Any, fig: Figure) -> float:
-    """The dpi to save at (the figure's own by default), or ValueError naming what is wrong."""
+def _tagged(fig: Figure) -> float:
+    """The dpi a figure's pictures are tagged with by default."""
+    size = getattr(fig, "optviz_size", None)
+    return size.dpi if size is not None else fig.dpi
+
+
+def output_dpi(dpi: Any, fig: Figure) -> float:
+    """The dpi to save at (the figure's size's by default), or ValueError naming what is wrong."""
     if dpi is None:
-        return fig.dpi
+        return _tagged(fig)
     if isinstance(dpi, bool) or not isinstance(dpi, Real) or not np.isfinite(dpi) or dpi <= 0:
         raise ValueError(f"dpi must be a positive number, got {dpi!r}")
-    width, height = fig.get_size_inches() * dpi
+    width, height = fig.get_size_inches() * fig.dpi / _tagged(fig) * dpi
     if max(width, height) > MAX_SIDE:
         raise ValueError(f"dpi {dpi:g} makes a {width:.0f}x{height:.0f} picture; at most {MAX_SIDE} pixels a side")
     check_memory(STILL_BYTES_PER_PIXEL * width * height, f"a {width:.0f}x{height:.0f} picture (dpi {dpi:g})",
@@ -127,6 +149,8 @@ def check_dpi(dpi: Any, fig: Figure) -> float:
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes (for notebooks and web pages)."""
     out = io.BytesIO()
+    tag = _tagged(fig)
+    plain_log_labels(fig)
     with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-        fig.savefig(out, format="png")
+        fig.savefig(out, format="png", dpi=fig.dpi, pil_kwargs={"dpi": (tag, tag)})
     return out.getvalue()
