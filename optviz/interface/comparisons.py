@@ -8,7 +8,7 @@ import click
 
 from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import (look, data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
+from .options import (data_option, data_path, fast_option, look, output_path, picture_size, start_point, style_options,
                       function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
@@ -54,8 +54,9 @@ from .types import Finite, OptimizerSpec, parse_spec
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            gif: str | None, page: str | None, fast: bool, data: str | None, theme: str, size: str | None, dpi: float | None,
-        scale: float | None, background: str | None, transparent: bool | None) -> None:
+            gif: str | None, page: str | None, fast: bool, data: str | None,
+        theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
+        transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
     FUNCTION is a name from `optviz list functions` or a formula in x and y (or x1..xn)
@@ -118,7 +119,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     terminal.say(result.table(tol))
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
     terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size,
-                                  **look(dpi, scale, background, transparent)))
+                             **look(dpi, scale, background, transparent)))
     if not any(outputs.values()):
         terminal.hint("To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
 
