@@ -58,12 +58,15 @@ def axes_level(projection: str | None = None) -> Callable:
         def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
                    size: Any = "slide", dpi: Any = None, scale: Any = None, background: Any = None,
                    transparent: bool = False, **options: Any) -> Axes:
-            if ax is None:
+            made = ax is None
+            if made:
                 ax = figure(theme, size, projection=projection, dpi=dpi, scale=scale, background=background,
                             transparent=transparent)[1][0, 0]
             chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme, background, transparent)
             with matplotlib.rc_context(getattr(ax.figure, "optviz_rc", {})):
                 draw(obj, ax, chosen, **options)
+                if made:
+                    fit_titles(ax.figure)
             return ax
 
         return public
@@ -73,8 +76,11 @@ def axes_level(projection: str | None = None) -> Callable:
 
 def titled(fig: Figure, title: str | None) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
-    centred over the axes, so that a legend beside them keeps its own column. Call it again
-    once the figure is drawn to centre the title anew."""
+    centred over the axes, so that a legend beside them keeps its own column, and every axes
+    title fitted to its axes (fit_titles). Call it again once the figure is drawn to centre
+    the title anew."""
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+        fit_titles(fig)
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
@@ -82,6 +88,38 @@ def titled(fig: Figure, title: str | None) -> Figure:
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
             _clear_of_legends(fig, text)
+    return fig
+
+
+HEADING_GAP = "    "  # between a function's name and its formula in a heading: a line break where it must
+
+
+def fit_titles(fig: Figure) -> Figure:
+    """Every axes title no wider than its axes where it can be: a heading's name and formula
+    on two lines, then a smaller type, down to the tick labels' size (so that large type for
+    slides stays large); returns the figure."""
+    titled_axes = [ax for ax in fig.axes if ax.get_visible() and ax.title.get_text()]
+    if not titled_axes:
+        return fig
+    renderer = fig.canvas.get_renderer()
+    # a title well inside its axes as they are now stays inside them once laid out: no layout needed
+    if all(ax.title.get_window_extent(renderer).width < 0.7 * ax.get_window_extent(renderer).width
+           for ax in titled_axes):
+        return fig
+    floor = fig.optviz_rc["xtick.labelsize"] if ours(fig) else 0.0
+    for _ in range(2):  # a title on two lines takes height, and the axes may narrow for it
+        fig.draw_without_rendering()
+        changed = False
+        for ax in titled_axes:
+            text, room = ax.title, ax.get_window_extent(renderer).width
+            if text.get_window_extent(renderer).width > room and HEADING_GAP in text.get_text():
+                text.set_text(text.get_text().replace(HEADING_GAP, "\n", 1))
+                changed = True
+            while text.get_window_extent(renderer).width > room and text.get_fontsize() > floor * 1.01:
+                text.set_fontsize(max(floor, text.get_fontsize() * 0.92))
+                changed = True
+        if not changed:
+            break
     return fig
 
 

@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..core.errors import BadInput
 from ..core.functions import TestFunction
-from .canvas import axes_level
+from .canvas import HEADING_GAP, axes_level
 from .frames import Box
 from .style import Theme
 from .typeset import formula_text, power_of_ten
@@ -31,7 +31,7 @@ def heading(function: TestFunction) -> str:
     typeset, its formula (as plain text: one editable run in an SVG)."""
     name = function.title or (function.name.replace("_", " ").capitalize() if function.name.isidentifier() else "")
     formula = formula_text(function.formula) if function.tex else ""
-    return "    ".join(part for part in (name, formula) if part) or formula_text(function.formula)
+    return HEADING_GAP.join(part for part in (name, formula) if part) or formula_text(function.formula)
 
 
 def grid_values(function: TestFunction, region: Box | None = None, resolution: int = 300) -> tuple[np.ndarray, ...]:

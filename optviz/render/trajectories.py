@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
@@ -456,16 +457,22 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
            zlim=(np.nanmin(heights), np.nanmax(heights)))
     ax.set_facecolor(theme.background)
     ax.set_box_aspect((1.5, 1, 0.7), zoom=1.35)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # slide-sized type: fewer ticks, and labels clear of them
+        axis.set_major_locator(MaxNLocator(nbins=4))
+        axis.labelpad = 0.6 * matplotlib.rcParams["axes.labelsize"]
     if colorbar:
         bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.06)
         bar.set_label(named)
+        bar.locator = MaxNLocator(nbins=5)
         bar.outline.set_visible(False)
     ax.set_title(heading(fn))
     if legend and any(t.label for t in laid):
         handles = [Line2D([], [], color=t.colour, linewidth=3, linestyle=t.linestyle, label=t.label)
                    for t in laid if t.label]
         if ours(ax.figure) and len(ax.figure.axes) <= 2:  # under the picture: the surface keeps its width
-            ax.figure.legend(handles=handles, loc="outside lower center", frameon=False, ncols=min(4, len(handles)))
+            long = max(len(h.get_label()) for h in handles) > 20  # wide entries: fewer to a row, all of them shown
+            ax.figure.legend(handles=handles, loc="outside lower center", frameon=False,
+                             ncols=min(2 if long else 4, len(handles)))
         else:
             ax.legend(handles=handles, loc="upper left")
 
