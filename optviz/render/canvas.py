@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator
 
 from ..core.files import atomic, writable_path
 from ..core.limits import MAX_SIDE, check_memory
@@ -67,6 +68,7 @@ def axes_level(projection: str | None = None) -> Callable:
                 draw(obj, ax, chosen, **options)
                 if made:
                     fit_titles(ax.figure)
+                    fit_ticks(ax.figure)
             return ax
 
         return public
@@ -81,6 +83,7 @@ def titled(fig: Figure, title: str | None) -> Figure:
     the title anew."""
     with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
         fit_titles(fig)
+        fit_ticks(fig)
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
@@ -97,7 +100,7 @@ HEADING_GAP = "    "  # between a function's name and its formula in a heading: 
 def fit_titles(fig: Figure) -> Figure:
     """Every axes title no wider than its axes where it can be: a heading's name and formula
     on two lines, then a smaller type, down to the tick labels' size (so that large type for
-    slides stays large); returns the figure."""
+    slides stays large), then a list's items a line each; returns the figure."""
     titled_axes = [ax for ax in fig.axes if ax.get_visible() and ax.title.get_text()]
     if not titled_axes:
         return fig
@@ -118,9 +121,54 @@ def fit_titles(fig: Figure) -> Figure:
             while text.get_window_extent(renderer).width > room and text.get_fontsize() > floor * 1.01:
                 text.set_fontsize(max(floor, text.get_fontsize() * 0.92))
                 changed = True
+            if text.get_window_extent(renderer).width > room and ", " in text.get_text():  # a list: one a line
+                text.set_text(text.get_text().replace(", ", "\n"))
+                changed = True
         if not changed:
             break
     return fig
+
+
+TICK_GAP = 4  # pixels at least between two tick labels
+
+
+def fit_ticks(fig: Figure, rounds: int = 3) -> Figure:
+    """Fewer ticks on every axis (colour bars' too) whose labels run into each other, as
+    large type in small panels makes them; returns the figure."""
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.name != "3d"]
+    axes += [child for ax in axes for child in ax.child_axes if child.get_visible()]
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        crowded = [axis for ax in axes for axis in (ax.xaxis, ax.yaxis) if _crowded(axis, renderer)]
+        if not crowded:
+            break
+        for axis in crowded:
+            _thin(axis)
+    return fig
+
+
+def _crowded(axis: Any, renderer: Any) -> bool:
+    """Whether two of the axis's tick labels overlap (or nearly) along it."""
+    horizontal = axis.axis_name == "x"
+    spans = sorted((box.x0, box.x1) if horizontal else (box.y0, box.y1)
+                   for box in (label.get_window_extent(renderer) for label in axis.get_ticklabels()
+                               if label.get_visible() and label.get_text()))
+    return any(a[1] + TICK_GAP > b[0] for a, b in zip(spans, spans[1:]))
+
+
+def _thin(axis: Any) -> None:
+    """Every other tick of a fixed set (a colour bar's), or about half as many chosen anew."""
+    locator = axis.get_major_locator()
+    if isinstance(locator, FixedLocator):
+        ticks = [(value, label.get_text()) for value, label in zip(axis.get_ticklocs(), axis.get_ticklabels())]
+        kept = ticks[::2]
+        axis.set_ticks([v for v, _ in kept], labels=[t for _, t in kept])
+    elif isinstance(locator, MaxNLocator):  # AutoLocator too
+        shown = len([v for v in axis.get_ticklocs() if np.isfinite(v)])
+        axis.set_major_locator(MaxNLocator(nbins=max(2, shown // 2), steps=[1, 2, 2.5, 5, 10]))
+    elif isinstance(locator, LogLocator):
+        axis.set_major_locator(LogLocator(numticks=max(2, len(axis.get_ticklocs()) // 2)))
 
 
 def _clear_of_legends(fig: Figure, text: Any) -> None:
