@@ -70,7 +70,9 @@ def test_dpi_gives_more_pixels_with_the_same_look(rosen, tmp_path):
     sharp = render.picture(rosen, dpi=288)
     (pixels, size) = inches(render.save(sharp, tmp_path / "sharp.png"))
     assert pixels == (3840, 2160) and size == pytest.approx((40 / 3, 7.5), abs=2e-3)
-    # the same layout: every axes where it was, as a share of the figure
+    # the same layout: every axes where it was, as a share of the figure, once drawn
+    normal.draw_without_rendering()
+    sharp.draw_without_rendering()
     for a, b in zip(normal.axes, sharp.axes):
         assert np.allclose(a.get_position().bounds, b.get_position().bounds, atol=3e-3)  # text snaps to pixels
     # and save(dpi=) says the same of a figure made at the slide's dpi

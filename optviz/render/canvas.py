@@ -87,9 +87,12 @@ def titled(fig: Figure, title: str | None) -> Figure:
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
+            if _narrowed(text, fig.bbox.width - 16, _floor(fig)):  # a long title fits the figure
+                fig.draw_without_rendering()
             fig.draw_without_rendering()
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
+            _inside_figure(fig, text)
             _clear_of_legends(fig, text)
     return fig
 
@@ -109,27 +112,43 @@ def fit_titles(fig: Figure) -> Figure:
     if all(ax.title.get_window_extent(renderer).width < 0.7 * ax.get_window_extent(renderer).width
            for ax in titled_axes):
         return fig
-    floor = fig.optviz_rc["xtick.labelsize"] if ours(fig) else 0.0
     for _ in range(2):  # a title on two lines takes height, and the axes may narrow for it
         fig.draw_without_rendering()
-        changed = False
-        for ax in titled_axes:
-            text, room = ax.title, ax.get_window_extent(renderer).width
-            if text.get_window_extent(renderer).width > room and HEADING_GAP in text.get_text():
-                text.set_text(text.get_text().replace(HEADING_GAP, "\n", 1))
-                changed = True
-            while text.get_window_extent(renderer).width > room and text.get_fontsize() > floor * 1.01:
-                text.set_fontsize(max(floor, text.get_fontsize() * 0.92))
-                changed = True
-            if text.get_window_extent(renderer).width > room and ", " in text.get_text():  # a list: one a line
-                text.set_text(text.get_text().replace(", ", "\n"))
-                changed = True
-        if not changed:
+        changed = [_narrowed(ax.title, ax.get_window_extent(renderer).width, _floor(fig)) for ax in titled_axes]
+        if not any(changed):
             break
     return fig
 
 
-TICK_GAP = 4  # pixels at least between two tick labels
+def _floor(fig: Figure) -> float:
+    """The smallest a title may shrink to: the tick labels' size."""
+    return fig.optviz_rc["xtick.labelsize"] if ours(fig) else 0.0
+
+
+def _narrowed(text: Any, room: float, floor: float) -> bool:
+    """Fit a title into ``room`` pixels: a heading's name and formula on two lines, then a
+    smaller type down to ``floor`` points, then a list's items a line each, then two lines
+    of words. Returns whether it changed."""
+    renderer = text.figure.canvas.get_renderer()
+
+    def wide() -> bool:
+        return text.get_window_extent(renderer).width > room
+
+    before = (text.get_text(), text.get_fontsize())
+    if wide() and HEADING_GAP in text.get_text():
+        text.set_text(text.get_text().replace(HEADING_GAP, "\n", 1))
+    while wide() and text.get_fontsize() > floor * 1.01:
+        text.set_fontsize(max(floor, text.get_fontsize() * 0.92))
+    if wide() and ", " in text.get_text():
+        text.set_text(text.get_text().replace(", ", "\n"))
+    if wide() and "\n" not in text.get_text() and " " in text.get_text():
+        words = text.get_text().split(" ")
+        half = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+        text.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+    return (text.get_text(), text.get_fontsize()) != before
+
+
+TICK_GAP = 2  # points at least between two tick labels
 
 
 def fit_ticks(fig: Figure, rounds: int = 3) -> Figure:
@@ -154,7 +173,8 @@ def _crowded(axis: Any, renderer: Any) -> bool:
     spans = sorted((box.x0, box.x1) if horizontal else (box.y0, box.y1)
                    for box in (label.get_window_extent(renderer) for label in axis.get_ticklabels()
                                if label.get_visible() and label.get_text()))
-    return any(a[1] + TICK_GAP > b[0] for a, b in zip(spans, spans[1:]))
+    gap = TICK_GAP * axis.figure.dpi / 72
+    return any(a[1] + gap > b[0] for a, b in zip(spans, spans[1:]))
 
 
 def _thin(axis: Any) -> None:
@@ -169,6 +189,13 @@ def _thin(axis: Any) -> None:
         axis.set_major_locator(MaxNLocator(nbins=max(2, shown // 2), steps=[1, 2, 2.5, 5, 10]))
     elif isinstance(locator, LogLocator):
         axis.set_major_locator(LogLocator(numticks=max(2, len(axis.get_ticklocs()) // 2)))
+
+
+def _inside_figure(fig: Figure, text: Any) -> None:
+    """Move a figure title centred over the axes along, as far as needed to stay inside the figure."""
+    half = text.get_window_extent(fig.canvas.get_renderer()).width / 2 + 8
+    width = fig.bbox.width
+    text.set_x(min(max(text.get_position()[0] * width, half), width - half) / width)
 
 
 def _clear_of_legends(fig: Figure, text: Any) -> None:
