@@ -67,8 +67,7 @@ def axes_level(projection: str | None = None) -> Callable:
             with matplotlib.rc_context(getattr(ax.figure, "optviz_rc", {})):
                 draw(obj, ax, chosen, **options)
                 if made:
-                    fit_titles(ax.figure)
-                    fit_ticks(ax.figure)
+                    fit_text(ax.figure)
             return ax
 
         return public
@@ -76,14 +75,14 @@ def axes_level(projection: str | None = None) -> Callable:
     return wrap
 
 
-def titled(fig: Figure, title: str | None) -> Figure:
+def titled(fig: Figure, title: str | None, *, fit: bool = True) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
     centred over the axes, so that a legend beside them keeps its own column, and every axes
-    title fitted to its axes (fit_titles). Call it again once the figure is drawn to centre
-    the title anew."""
-    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-        fit_titles(fig)
-        fit_ticks(fig)
+    title and tick labels fitted (fit_text), unless ``fit`` is False (a figure not drawn
+    yet). Call it again once the figure is drawn to centre the title anew."""
+    if fit:
+        with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+            fit_text(fig)
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
@@ -100,22 +99,22 @@ def titled(fig: Figure, title: str | None) -> Figure:
 HEADING_GAP = "    "  # between a function's name and its formula in a heading: a line break where it must
 
 
-def fit_titles(fig: Figure) -> Figure:
-    """Every axes title no wider than its axes where it can be: a heading's name and formula
-    on two lines, then a smaller type, down to the tick labels' size (so that large type for
-    slides stays large), then a list's items a line each; returns the figure."""
-    titled_axes = [ax for ax in fig.axes if ax.get_visible() and ax.title.get_text()]
-    if not titled_axes:
-        return fig
-    renderer = fig.canvas.get_renderer()
-    # a title well inside its axes as they are now stays inside them once laid out: no layout needed
-    if all(ax.title.get_window_extent(renderer).width < 0.7 * ax.get_window_extent(renderer).width
-           for ax in titled_axes):
-        return fig
-    for _ in range(2):  # a title on two lines takes height, and the axes may narrow for it
+def fit_text(fig: Figure, rounds: int = 3) -> Figure:
+    """Large type for slides made to fit: every axes title no wider than its axes where it
+    can be (see _narrowed), and fewer ticks on every axis (colour bars' too) whose labels
+    run into each other; returns the figure. One layout when nothing needs to change."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    flat = [ax for ax in axes if ax.name != "3d"]
+    flat += [child for ax in flat for child in ax.child_axes if child.get_visible()]
+    for _ in range(rounds):  # a title on two lines takes height, and the axes may narrow for it
         fig.draw_without_rendering()
-        changed = [_narrowed(ax.title, ax.get_window_extent(renderer).width, _floor(fig)) for ax in titled_axes]
-        if not any(changed):
+        renderer = fig.canvas.get_renderer()
+        changed = [_narrowed(ax.title, ax.get_window_extent(renderer).width, _floor(fig))
+                   for ax in axes if ax.title.get_text()]
+        crowded = [axis for ax in flat for axis in (ax.xaxis, ax.yaxis) if _crowded(axis, renderer)]
+        for axis in crowded:
+            _thin(axis)
+        if not (any(changed) or crowded):
             break
     return fig
 
@@ -149,22 +148,6 @@ def _narrowed(text: Any, room: float, floor: float) -> bool:
 
 
 TICK_GAP = 2  # points at least between two tick labels
-
-
-def fit_ticks(fig: Figure, rounds: int = 3) -> Figure:
-    """Fewer ticks on every axis (colour bars' too) whose labels run into each other, as
-    large type in small panels makes them; returns the figure."""
-    axes = [ax for ax in fig.axes if ax.get_visible() and ax.name != "3d"]
-    axes += [child for ax in axes for child in ax.child_axes if child.get_visible()]
-    for _ in range(rounds):
-        fig.draw_without_rendering()
-        renderer = fig.canvas.get_renderer()
-        crowded = [axis for ax in axes for axis in (ax.xaxis, ax.yaxis) if _crowded(axis, renderer)]
-        if not crowded:
-            break
-        for axis in crowded:
-            _thin(axis)
-    return fig
 
 
 def _crowded(axis: Any, renderer: Any) -> bool:

@@ -114,7 +114,7 @@ def _background(result: Result, theme: Theme, size: Any, title: str | None, boun
     mostly hidden under others is wider, a rim), its dashes and its place in the drawing order."""
     fig, axes = figure(theme, size, 1, 1)
     ax = axes[0, 0]
-    titled(fig, title)
+    titled(fig, title, fit=False)
     with matplotlib.rc_context(fig.optviz_rc):
         box, laid = scene(result, ax, theme, bounds=bounds, legend=False, palette=palette)
         titled(fig, title)
