@@ -78,6 +78,7 @@ def test_the_deck_is_16_9_with_one_slide_per_picture_titled_and_noted(plain):
     assert out.output.strip() == f"wrote {path} (6 slides, {path.stat().st_size / 1e3:.0f} kB)"
     for slide, (s, caption) in zip(deck.slides, wanted):
         assert slide.shapes.title.text == s.title
+        assert all(run.font.size.pt >= 18 for p in slide.shapes.title.text_frame.paragraphs for run in p.runs)
         assert notes(slide) == f"{s.description}\n\nThis slide: {caption}."
         (picture,) = pictures(slide)
         assert picture.image.content_type == ("image/gif" if caption == ANIMATION else "image/png")

@@ -30,7 +30,8 @@ EMU_PER_INCH = 914_400
 SLIDE_WIDTH, SLIDE_HEIGHT = 12_192_000, 6_858_000  # 13.333 x 7.5 in: PowerPoint's widescreen 16:9
 EDGE = EMU_PER_INCH // 3  # round the slide's edge
 TITLE_HEIGHT = EMU_PER_INCH  # the title's band at the top; the picture gets the rest
-TITLE_POINTS = 32
+TITLE_POINTS = (20, 32)  # the least and the most a title is set in: one line where it can
+EM_PER_CHARACTER = 0.55  # a title's average character's width, in its size (a generous guess for sans-serif)
 PICTURE_SUFFIXES = (".png", ".gif")  # what goes on a slide; the rest of a run's files do not
 ANIMATION = "the paths advancing step by step (an animated GIF: it plays in the slide show)"
 TRAINING = "the training and test loss per epoch"
@@ -131,10 +132,18 @@ def presentation(slides: Sequence[Slide]) -> Any:
         title.text = slide.title
         for paragraph in title.text_frame.paragraphs:
             for run in paragraph.runs:
-                run.font.size = Pt(TITLE_POINTS)
+                run.font.size = Pt(title_points(slide.title))
         page.shapes.add_picture(str(slide.picture), *placed(slide.picture))
         page.notes_slide.notes_text_frame.text = slide.notes
     return deck
+
+
+def title_points(title: str) -> float:
+    """The size a title is set in: the most of TITLE_POINTS that keeps it on one line, but no
+    less than the least (a longer title wraps onto a second line in its band)."""
+    room = (SLIDE_WIDTH - 2 * EDGE) / EMU_PER_INCH * 72  # points
+    least, most = TITLE_POINTS
+    return max(least, min(most, room / (EM_PER_CHARACTER * max(len(title), 1))))
 
 
 def placed(picture: Path) -> tuple[int, int, int, int]:
