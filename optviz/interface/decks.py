@@ -20,7 +20,8 @@ NEEDS_PPTX = "optviz slides needs python-pptx: pip install 'optviz[slides]'"
 @click.option("--build-up", is_flag=True,
               help="Before each scenario's pictures, five slides that tell it step by step on one frame: the bare "
                    "landscape, the start, the gradient there with the first step, the first optimizer's path, "
-                   "every optimizer's path.")
+                   "every optimizer's path (scenarios on a test function; a real-model experiment gets its "
+                   "pictures only).")
 @allow_import_option
 @quiet_option
 @pass_terminal
@@ -29,8 +30,8 @@ def slides(terminal: Terminal, scenarios: tuple[str, ...], out: str, build_up: b
 
     One slide per picture each scenario draws (its stills, and its GIF, which plays in the
     slide show), the scenario's title over it, its description and what the picture shows
-    in the speaker notes. Opens in PowerPoint, Keynote and LibreOffice Impress. Needs
-    python-pptx: pip install 'optviz[slides]'.
+    in the speaker notes. A standard .pptx, for PowerPoint, Keynote or LibreOffice Impress.
+    Needs python-pptx: pip install 'optviz[slides]'.
 
     \b
     Examples:
