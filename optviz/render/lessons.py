@@ -39,11 +39,25 @@ ARROW = 0.14  # the gradient arrow's length, as a share of the axes' width
 def build_up(result: Result, targets: Sequence[str | Path], *, title: str | None = None, bounds: Any = None,
              palette: dict[str, str] | None = None, theme: str | Theme = "light", size: Any = "slide") -> list[Path]:
     """Write the steps of STEPS, in order, to ``targets`` (one .png, .svg or .pdf each) and
-    return them. Every step shows what the one before showed and more, on the same frame:
-    the one-panel picture of every path (``bounds``, ``palette`` and ``title`` as for it)."""
+    return them. Every step shows what the story has reached on the same frame: the one-panel
+    picture of every path (``bounds``, ``palette`` and ``title`` as for it)."""
     if len(targets) != len(STEPS):
         raise ValueError(f"build_up writes {len(STEPS)} steps ({', '.join(STEPS)}), got {len(targets)} targets")
     result = drawable(result)
+    fig, ax, runaway = _whole_picture(result, title, bounds, palette, theme, size)
+    parts = _story(fig, ax, result, runaway)
+    written = []
+    for step, target in enumerate(targets):
+        for artist, steps in parts:
+            artist.set_visible(step in steps)
+        written.append(save(fig, target))
+    return written
+
+
+def _whole_picture(result: Result, title: str | None, bounds: Any, palette: dict[str, str] | None,
+                   theme: str | Theme, size: Any) -> tuple[Any, Axes, list[Artist]]:
+    """The last step's picture, laid out and then frozen: (figure, axes, the labels of runaway
+    paths)."""
     fig, axes = figure(theme, size)
     ax = axes[0, 0]
     titled(fig, title)  # first: the frame is fitted to the room the title leaves
@@ -53,32 +67,28 @@ def build_up(result: Result, targets: Sequence[str | Path], *, title: str | None
     ax.optviz_labels()  # "diverged at step k", where a path leaves the frame
     runaway = [a for a in ax.get_children() if a not in before]
     fig.draw_without_rendering()
-    fig.set_layout_engine("none")  # the layout of the whole picture, for every step
+    fig.set_layout_engine("none")  # this layout for every step: hiding a part moves nothing
+    return fig, ax, runaway
+
+
+def _story(fig: Any, ax: Axes, result: Result, runaway: list[Artist]) -> list[tuple[Artist, range]]:
+    """Each part of the picture that is not shown in every step, with the steps it is shown
+    in; the gradient arrows, the first steps and the first optimizer's legend are drawn here."""
+    last = len(STEPS) - 1
     first = list(range(result.n_starts))  # the first optimizer's paths, one per start
     traced = _paths_by_index(ax)
     colours = {_colour(traced[i][0]) for i in first if i in traced}
     with matplotlib.rc_context(fig.optviz_rc):
         told = _gradient_arrows(ax, result, fig.optviz_theme) + _first_steps(ax, result, first, traced, fig.optviz_theme)
-    last = len(STEPS) - 1
+    parts = [(a, range(1, last + 1)) for a in ax.lines if a.get_gid() == "start"]
+    parts += [(a, range(2, 3)) for a in told]  # told once: the path takes the first step over
+    parts += [(a, range(3 if i in first else last, last + 1)) for i, drawn in traced.items() for a in drawn]
+    parts += [(a, range(3 if _colour(a) in colours else last, last + 1)) for a in runaway]
     legend = ax.get_legend() or (fig.legends[0] if fig.legends else None)
-    legends = {}  # the legend shown from each step on
     if legend is not None:
         others = [legend_label(result, name) for name in list(result.optimizers)[1:]]
-        legends = {id(_first_legend(fig, legend, others)): range(2, last), id(legend): range(last, last + 1)}
-    shown = {  # the steps each part is shown in; the landscape is shown in all
-        **{id(a): range(1, last + 1) for a in ax.lines if a.get_gid() == "start"},
-        **{id(a): range(2, 3) for a in told},  # the first step is told once: the path takes it over
-        **{id(a): range(3 if i in first else last, last + 1) for i, drawn in traced.items() for a in drawn},
-        **{id(a): range(3 if _colour(a) in colours else last, last + 1) for a in runaway},
-    }
-    shown.update(legends)
-    parts = [a for a in ax.get_children() + fig.legends if id(a) in shown]
-    written = []
-    for step, target in enumerate(targets):
-        for artist in parts:
-            artist.set_visible(step in shown[id(artist)])
-        written.append(save(fig, target))
-    return written
+        parts += [(_first_legend(fig, legend, others), range(2, last)), (legend, range(last, last + 1))]
+    return parts
 
 
 def _paths_by_index(ax: Axes) -> dict[int, list[Artist]]:
@@ -124,11 +134,27 @@ def _gradient_arrows(ax: Axes, result: Result, theme: Theme) -> list[Artist]:
                                                  mutation_scale=28, shrinkA=0, shrinkB=0,
                                                  path_effects=halo(theme, 3))))
         value = f"−∇f = ({', '.join(f'{v:.3g}' for v in downhill)})" if fn.dim == 2 else f"−f′(x) = {downhill[0]:.3g}"
-        offset, ha, va = _beside(ax, start, end)
-        drawn.append(ax.annotate(value, xy=(start + end) / 2, xytext=offset, textcoords="offset points", ha=ha, va=va,
-                                 zorder=6, gid="gradient", color=theme.foreground, fontweight="bold",
-                                 path_effects=halo(theme, 1.5)))
+        drawn.append(_label_beside(ax, value, start, end, theme))
     return drawn
+
+
+def _label_beside(ax: Axes, text: str, start: np.ndarray, end: np.ndarray, theme: Theme) -> Artist:
+    """The arrow's label beside its middle: on its left, or on its right where the left
+    would leave the axes."""
+
+    def put(side: int) -> Artist:
+        offset, ha, va = _beside(ax, start, end, side)
+        return ax.annotate(text, xy=(start + end) / 2, xytext=offset, textcoords="offset points", ha=ha, va=va,
+                           zorder=6, gid="gradient", color=theme.foreground, fontweight="bold",
+                           path_effects=halo(theme, 1.5))
+
+    label = put(1)
+    renderer = ax.figure.canvas.get_renderer()
+    box, room = label.get_window_extent(renderer), ax.get_window_extent(renderer)
+    if box.x0 < room.x0 or box.x1 > room.x1 or box.y0 < room.y0 or box.y1 > room.y1:
+        label.remove()
+        label = put(-1)
+    return label
 
 
 def _on_screen(ax: Axes, start: np.ndarray, direction: np.ndarray) -> np.ndarray | None:
@@ -146,11 +172,12 @@ def _on_screen(ax: Axes, start: np.ndarray, direction: np.ndarray) -> np.ndarray
     return None if inside is None else np.asarray(inside[1])
 
 
-def _beside(ax: Axes, start: np.ndarray, end: np.ndarray) -> tuple[tuple[float, float], str, str]:
+def _beside(ax: Axes, start: np.ndarray, end: np.ndarray, side: int) -> tuple[tuple[float, float], str, str]:
     """Where a label goes beside an arrow, clear of the step that follows it: an offset
-    (points) square to the arrow, on its left, and the alignment that keeps the text off it."""
+    (points) square to the arrow, on its left (side 1) or right (-1), and the alignment
+    that keeps the text off it."""
     dx, dy = ax.transData.transform(end) - ax.transData.transform(start)
-    nx, ny = np.array([-dy, dx]) / np.hypot(dx, dy)
+    nx, ny = side * np.array([-dy, dx]) / np.hypot(dx, dy)
     gap = 0.6 * matplotlib.rcParams["font.size"]
     ha = "left" if nx > 0.3 else "right" if nx < -0.3 else "center"
     va = "bottom" if ny > 0.3 else "top" if ny < -0.3 else "center"
