@@ -101,13 +101,27 @@ def test_pictures_fill_the_room_under_the_title_aspect_kept_and_centred(plain):
         assert fills_width or fills_height  # as large as fits
 
 
-def test_the_animation_is_embedded_whole_and_plays(plain):
+def frames(image):
+    """Each frame's duration (ms), in order."""
+    durations = []
+    for k in range(image.n_frames):
+        image.seek(k)
+        durations.append(image.info["duration"])
+    return durations
+
+
+def test_the_animation_is_embedded_whole_and_plays(plain, tmp_path):
     deck = Presentation(plain[0])
     gifs = [p for slide in deck.slides for p in pictures(slide) if p.image.content_type == "image/gif"]
     assert len(gifs) == 2
     for gif in gifs:
         image = Image.open(io.BytesIO(gif.image.blob))
         assert image.format == "GIF" and image.n_frames > 1 and image.info.get("loop") == 0
+    # every frame of the GIF optviz run draws for the scenario, at its pace
+    out = CliRunner().invoke(main, ["run", PLAIN[0], "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    drawn = Image.open(tmp_path / f"{PLAIN[0]}.gif")
+    assert frames(Image.open(io.BytesIO(gifs[0].image.blob))) == frames(drawn)
 
 
 def test_build_up_tells_each_scenario_in_five_steps_before_its_pictures(built_up):
