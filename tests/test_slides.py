@@ -26,9 +26,11 @@ from optviz.render.kinds import PICTURES
 from optviz.render.lessons import STEPS
 from optviz.render.style import get_theme
 from optviz.render.trajectories import path_colours
+from groups import SLIDES
 
 PLAIN = ("03-gd-2d-quadratic", "01-gd-1d-learning-rates")  # quick: 20 and 10 steps, a GIF each
 BUILT_UP = ("05-momentum", "01-gd-1d-learning-rates")  # two optimizers on a plane, three on a curve
+pytestmark = SLIDES  # the two decks, made once
 
 
 def scenario(name):
