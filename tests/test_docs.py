@@ -37,7 +37,7 @@ def parse(line):
     command = main.get_command(parent, name)
     assert command is not None, f"no command {name!r}: {line}"
     context = command.make_context(name, words[1:], parent=parent)
-    if name == "run":
+    if name in ("run", "slides"):
         for scenario in context.params["scenarios"]:
             if scenario.endswith(".toml") and not (ROOT / scenario).exists():
                 raise ScenarioError(f"{scenario}: the repository holds no such file")

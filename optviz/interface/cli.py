@@ -21,6 +21,7 @@ from .comparisons import compare
 from .info import check, completion, list_
 from .landscapes import landscape
 from .scenarios import gallery, run
+from .decks import slides
 from .studies import basins, sweep
 from .terminal import Terminal
 
@@ -63,7 +64,7 @@ def _die(message: str, code: int) -> None:
 
 
 @click.group(cls=OneLineErrors, invoke_without_command=True,
-             commands=[compare, run, gallery, list_, check, sweep, basins, landscape, completion],
+             commands=[compare, run, gallery, slides, list_, check, sweep, basins, landscape, completion],
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="optviz")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (also after a command).")
