@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..extras import import_failure
 from ..names import closest, cut, did_you_mean, quoted
 from .base import Entry, Optimizer
 from .family import ENTRIES
@@ -179,7 +180,7 @@ def catalogue(module: str | None = None) -> list[tuple[str, str, dict[str, Any]]
     try:
         imported = importlib.import_module(module)
     except Exception as error:  # noqa: BLE001 - any failure to import is the user's to read, in one line
-        raise OptimizerError(f"cannot import {module!r}: {type(error).__name__}: {error}") from None
+        raise OptimizerError(f"cannot import {module!r}: {import_failure(module, error)}") from None
     classes = sorted((name, value) for name, value in vars(imported).items()
                      if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
                      and value is not torch.optim.Optimizer)
