@@ -63,13 +63,16 @@ def axes_level(projection: str | None = None) -> Callable:
     return wrap
 
 
-def titled(fig: Figure, title: str | None) -> Figure:
+def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
     centred over the axes, so that a legend beside them keeps its own column. Call it again
-    once the figure is drawn to centre the title anew."""
+    once the figure is drawn to centre the title anew; ``centre=False`` only puts it there
+    (the layout leaves it its room), for a figure about to be drawn and titled again."""
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
+            if not centre:
+                return fig
             fig.draw_without_rendering()
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)

@@ -66,7 +66,7 @@ def grid(
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
     flat = axes.flat
     title = title or (heading(whole.function) if whole is not None else "")
-    titled(fig, title)  # first: the frames are fitted to the room the title leaves
+    titled(fig, title, centre=False)  # first: the frames are fitted to the room the title leaves
     with matplotlib.rc_context(fig.optviz_rc):
         titles = []
         for ax, (heading_, _, indices) in zip(flat, panels):
@@ -120,7 +120,7 @@ def picture(result: Result, *, title: str | None = None, bounds: Any = None, **s
         return grid(result, title=title, bounds=bounds, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
-    titled(fig, title)  # first: the frame and the legend are fitted to the room the title leaves
+    titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
     ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette)
     titled(fig, title)
     ax.optviz_labels()
