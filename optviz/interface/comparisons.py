@@ -126,11 +126,10 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
             terminal.say(tuning + "\n")
     terminal.compiled(next(iter(result.modes.values())))
     terminal.say(result.table(tol))
-    if not tuned:
-        for note in _default_lr_notes(result, optimizers):
-            terminal.hint(note)
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
     terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size))
+    for note in [] if tuned else _default_lr_notes(result, optimizers):
+        terminal.hint(note)
     if not any(outputs.values()):
         terminal.hint("To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
 
