@@ -101,13 +101,13 @@ def grid(
         if box is not None and context and n > 1:
             fig.legend(handles=[Line2D([], [], color=theme.faint, alpha=FAINT, linewidth=2.5,
                                        label="the other panels' paths")], loc="outside lower right", frameon=False)
-        titled(fig, title)
-        for ax in flat[:n]:
-            if hasattr(ax, "optviz_labels"):
-                ax.optviz_labels()
         if whole is not None and kind != "surface":
             fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
+        titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
+        for ax in flat[:n]:
+            if hasattr(ax, "optviz_labels"):
+                ax.optviz_labels()
     return fig
 
 
