@@ -76,3 +76,16 @@ def test_a_formula_is_checked_without_torch_as_it_is_parsed(text):
 def test_formula_checks_give_the_dimension():
     assert check_expression("x**2 + y") == 2 and check_expression("x1 + x3") == 3
     assert check_expression("x**2", [(-1, 1)]) == 1
+
+
+@pytest.mark.parametrize("name,key,meant", [
+    ("adam", "learning_rate", "torch calls it lr, as adam:lr=0.5"),
+    ("rmsprop", "rho", "torch calls it alpha, as rmsprop:alpha=0.5"),
+    ("adam", "beta1", "betas holds both, as adam:betas=0.5/0.999"),
+    ("lion", "beta2", "betas holds both, as lion:betas=0.9/0.5"),  # its own default beta1
+    ("lion", "beta1", "betas holds both, as lion:betas=0.5/0.99"),
+    ("nadam", "epsilon", "torch calls it eps, as nadam:eps=0.5"),
+])
+def test_names_from_elsewhere_are_translated(name, key, meant):
+    with pytest.raises(ValueError, match=f"^{name} has no hyperparameter '{key}': {meant.replace('.', '[.]')}$"):
+        vocabulary.check_hyperparameters(name, {key: 0.5})

@@ -68,8 +68,8 @@ def function_names() -> tuple[str, ...]:
 
 
 @functools.cache
-def built_in_arguments() -> dict[str, tuple[str, ...]]:
-    """Each built-in optimizer's name -> its factory's arguments, read from its block, in
+def _signatures() -> dict[str, ast.arguments]:
+    """Each built-in optimizer's name -> its factory's signature, read from its block, in
     palette order (as the registry lists them)."""
     found = []
     for block in sorted((CORE / "optimizers" / "family").glob("[!_]*.py")):
@@ -83,10 +83,25 @@ def built_in_arguments() -> dict[str, tuple[str, ...]]:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Entry":
                 name, factory, colour = (node.args[0].value, node.args[2].id,  # type: ignore[attr-defined]
                                          node.args[5].value)  # type: ignore[attr-defined]
-                arguments = factories[factory]
-                found.append((colour, name, tuple(a.arg for a in [*arguments.posonlyargs, *arguments.args,
-                                                                   *arguments.kwonlyargs])))
-    return {name: arguments for _, name, arguments in sorted(found)}
+                found.append((colour, name, factories[factory]))
+    return {name: signature for _, name, signature in sorted(found, key=lambda row: row[:2])}
+
+
+def built_in_arguments() -> dict[str, tuple[str, ...]]:
+    """Each built-in optimizer's name -> its factory's arguments, in palette order."""
+    return {name: tuple(a.arg for a in [*signature.posonlyargs, *signature.args, *signature.kwonlyargs])
+            for name, signature in _signatures().items()}
+
+
+def _default_betas(name: str) -> tuple[float, float]:
+    """A built-in's default betas as its factory writes them; torch's (0.9, 0.999) for the rest."""
+    signature = _signatures().get(name.lower())
+    if signature is not None:
+        positional = [*signature.posonlyargs, *signature.args]
+        defaults = dict(zip([a.arg for a in positional][-len(signature.defaults):], signature.defaults))
+        if "betas" in defaults:
+            return ast.literal_eval(defaults["betas"])
+    return 0.9, 0.999
 
 
 def torch_known() -> bool:
@@ -146,8 +161,8 @@ def check_hyperparameters(name: str, given: dict[str, Any]) -> None:
             continue
         meant = ALIASES.get(key.lower())
         if meant == "betas" and meant in arguments:
-            first = key.lower().rstrip("_")[-1] == "1"
-            betas = f"{value}/0.999" if first else f"0.9/{value}"
+            beta1, beta2 = _default_betas(name)
+            betas = f"{value}/{beta2}" if key.lower()[-1] == "1" else f"{beta1}/{value}"
             raise ValueError(f"{cut(name)} has no hyperparameter {quoted(key)}: betas holds both, "
                              f"as {name}:betas={betas}")
         if meant in arguments:
