@@ -55,7 +55,7 @@ from ..analyses.penalties import Penalty, penalise, penalised
 from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
 from ..core.limits import (MAX_ASKED_STEPS, MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES,
-                           MAX_HIGHLIGHT, MAX_KEY, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS,
+                           MAX_HIGHLIGHT, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS,
                            MIN_FRAMES, MIN_GIF_BYTES, MIN_SIDE, BudgetError, check_memory)
 from ..core.names import closest, cut, did_you_mean, quoted
 from ..core.optimizers.base import Optimizer
