@@ -44,11 +44,20 @@ def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | No
       optviz run 09-adam-bias-correction saddle --out figures/ --data csv
       optviz run rosenbrock --html rosenbrock.html
     """
+    from ..documents.sources import ScenarioError, find, read
+
+    try:  # found and read as TOML without torch: a missing or broken file is refused at once
+        paths = [find(name) for name in scenarios]
+        for path in paths:
+            read(path)
+    except ScenarioError as error:
+        raise click.UsageError(str(error)) from None
+
     from ..documents.outputs import render_scenarios
-    from ..documents.scenario import ScenarioError, find, load
+    from ..documents.scenario import load
 
     try:
-        loaded = [load(find(name), allow_import=allow_import) for name in scenarios]
+        loaded = [load(path, allow_import=allow_import) for path in paths]
     except ScenarioError as error:
         raise click.UsageError(str(error)) from None
     targets = _data_targets(data, [s.name for s in loaded], Path(out))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 from numbers import Real
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import matplotlib
 import numpy as np
@@ -63,17 +64,23 @@ def axes_level(projection: str | None = None) -> Callable:
     return wrap
 
 
-def titled(fig: Figure, title: str | None) -> Figure:
+def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
     centred over the axes, so that a legend beside them keeps its own column. Call it again
-    once the figure is drawn to centre the title anew."""
+    once the figure is drawn to centre the title anew; ``centre=False`` only puts it there
+    (the layout leaves it its room), for a figure about to be drawn and titled again."""
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
+            if not centre:
+                return fig
             fig.draw_without_rendering()
+            size = text.get_fontsize()
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
             _clear_of_legends(fig, text)
+            if text.get_fontsize() == size:  # moved across only: the layout (which reads its height) still holds
+                fig.stale = False
     return fig
 
 
@@ -104,10 +111,26 @@ def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool = False) 
     stays small and a label stays editable."""
     path = writable_path(path, STILL_FORMATS)
     dpi = check_dpi(dpi, fig)
-    with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+    with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
         fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=dpi if path.suffix.lower() == ".png" else RASTER_DPI,
                     transparent=transparent)
     return path
+
+
+@contextlib.contextmanager
+def laid_out(fig: Figure) -> Iterator[None]:
+    """A block that draws the figure without laying it out again, if nothing has changed since
+    it was last drawn (the layout it has is the one it would get): a layout pass of a figure of
+    small multiples costs as much as drawing it."""
+    engine = fig.get_layout_engine()
+    if fig.stale or engine is None:
+        yield
+        return
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def check_dpi(dpi: Any, fig: Figure) -> float:
@@ -127,6 +150,6 @@ def check_dpi(dpi: Any, fig: Figure) -> float:
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes (for notebooks and web pages)."""
     out = io.BytesIO()
-    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
         fig.savefig(out, format="png")
     return out.getvalue()

@@ -173,7 +173,7 @@ class _Film:
             theme, size, *panel_grid(len(groups), result, size))
         self.traces: dict[int, Trace] = {}
         self.axes_of: dict[int, Any] = {}
-        titled(fig, title)  # first: the frames and the legend are fitted to the room it leaves
+        titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
             box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0])
             for ax, group, subset in zip(axes.flat, groups, subsets):

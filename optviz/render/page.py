@@ -85,17 +85,29 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     if target is not None:
         with atomic(target) as part:
             Path(part).write_text(text, encoding="utf-8")
-    return Page(text, image.height)
+    return Page(text, image.height, f"{len(result.optimizers)} optimizer{'s' * (len(result.optimizers) != 1)}, "
+                                    f"{result.steps} steps")
 
 
 class Page(str):
     """The page's HTML. A notebook shows it in an iframe of its own (``srcdoc``), so that its
     script and styles cannot meet the notebook's or another page's."""
 
-    def __new__(cls, text: str, height: int) -> "Page":
+    def __new__(cls, text: str, height: int, summary: str = "") -> "Page":
         page = super().__new__(cls, text)
         page.height = height
+        page.summary = summary
         return page
+
+    def __repr__(self) -> str:
+        """Short, for a notebook's plain-text output and the console: the page itself is
+        ``str(page)``, and ``_repr_html_`` shows it."""
+        size = len(self.encode("utf-8"))
+        shown = f"{size / 1000:.0f} kB" if size >= 1000 else f"{size} bytes"
+        return f"<optviz page: {self.summary + ', ' if self.summary else ''}{shown}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{html.escape(self, quote=True)}" title="optviz interactive page" '

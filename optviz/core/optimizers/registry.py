@@ -13,16 +13,17 @@ optviz Optimizer, a torch.optim.Optimizer class, ``functools.partial(cls, **kwar
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
+import re
 import inspect
 from typing import Any, Callable
 
 import torch
 
 from ..extras import import_failure
-from ..names import closest, cut, did_you_mean, quoted
+from ..names import cut, did_you_mean, quoted
+from ..vocabulary import nearest_optimizer
 from .base import Entry, Optimizer
 from .family import ENTRIES
 from .foreign import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
@@ -81,14 +82,8 @@ def hyperparameter_names(name: str, *, allow_import: bool = False) -> list[str]:
 
 
 def _nearest(name: str) -> str | None:
-    """The known name nearest to ``name``; a built-in nearly as near wins ("adma" is adam
-    rather than adamax), a much nearer torch name does not ("nadamm" is nadam)."""
-    score = lambda known: difflib.SequenceMatcher(None, name, known).ratio()  # noqa: E731
-    best = closest(name, known_names())
-    ours = closest(name, BUILT_INS)
-    if ours is not None and (best is None or score(ours) >= score(best) - 0.06):
-        return ours
-    return best
+    """The known name nearest to ``name``, as the command line finds it before torch loads."""
+    return nearest_optimizer(name, known_names(), BUILT_INS)
 
 
 def known_names() -> list[str]:
@@ -189,6 +184,11 @@ def catalogue(module: str | None = None) -> list[tuple[str, str, dict[str, Any]]
     return [(f"{module}:{name}", _summary(cls), _shown_defaults(cls)) for name, cls in classes]
 
 
+def _plain(text: str) -> str:
+    """A docstring's line as plain text: ``sgd`` and :func:`sgd` read as sgd."""
+    return re.sub(r"(?::[a-z]+:)?`{1,2}~?([^`]+)`{1,2}", r"\1", text)
+
+
 def _summary(cls: type) -> str:
     lines = (cls.__doc__ or "").strip().splitlines()
     return " ".join(lines[0].split()) if lines else cls.__name__
@@ -205,6 +205,6 @@ def listing(module: str | None = None) -> str:
     lines = []
     for name, summary, defaults in rows:
         shown = ", ".join(f"{key}={'(function)' if callable(value) else value}" for key, value in defaults.items())
-        lines.append(f"{name:<{width}} {summary}")
+        lines.append(f"{name:<{width}} {_plain(summary)}")
         lines.append(f"{'':<{width + 1}}{shown}")
     return "\n".join(lines)
