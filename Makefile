@@ -1,33 +1,41 @@
 # Quick start: `make demo` runs the main job, `make test` the whole suite.
-# Both build the virtual environment from nothing on first use.
+# Each builds its own virtual environment from nothing on first use: .venv holds optviz and
+# what the main job needs (torch's CPU build, numpy, matplotlib, pillow, click); .venv-test
+# adds the test tools and the optional extras. Both install with constraints.txt.
 PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
+DEMO   := .venv/bin
+TEST   := .venv-test/bin
 
 .PHONY: demo test bench gallery clean
 
-$(BIN)/optviz: pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+$(DEMO)/optviz: pyproject.toml constraints.txt
+	$(PYTHON) -m venv .venv
+	$(DEMO)/pip install --quiet --upgrade pip
+	$(DEMO)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
-demo: $(BIN)/optviz
-	$(BIN)/optviz compare
+$(TEST)/optviz: pyproject.toml constraints.txt
+	$(PYTHON) -m venv .venv-test
+	$(TEST)/pip install --quiet --upgrade pip
+	$(TEST)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+demo: $(DEMO)/optviz
+	$(DEMO)/optviz compare
 
 # The gallery test opens gallery/index.html in Debian's headless chromium;
 # the interactive page's test drives it through Debian's chromedriver.
-test: $(BIN)/optviz
+test: $(TEST)/optviz
 	command -v chromium >/dev/null && command -v chromedriver >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; }
-	$(BIN)/python -m pytest -q
+	$(TEST)/python -m pytest -q
 
-gallery: $(BIN)/optviz
-	$(BIN)/optviz gallery
+gallery: $(DEMO)/optviz
+	$(DEMO)/optviz gallery
 
-bench: $(BIN)/optviz
-	$(BIN)/python bench/simulate.py
-	$(BIN)/python bench/gif.py
-	$(BIN)/python bench/cli.py
+bench: $(TEST)/optviz
+	$(TEST)/python bench/simulate.py
+	$(TEST)/python bench/gif.py
+	$(TEST)/python bench/cli.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf .venv .venv-test build *.egg-info

@@ -17,5 +17,7 @@ COMPILED = pytest.mark.xdist_group("compiled")
 PAGE = pytest.mark.xdist_group("page")
 # a Jupyter kernel that runs every cell once for the module
 NOTEBOOK = pytest.mark.xdist_group("notebook")
+# the decks optviz slides writes, made once for the module's tests
+SLIDES = pytest.mark.xdist_group("slides")
 
-LONGEST_FIRST = [mark.args[0] for mark in (WHEEL, BUNDLED_RUNS, COMPILED, PAGE, NOTEBOOK)]
+LONGEST_FIRST = [mark.args[0] for mark in (WHEEL, BUNDLED_RUNS, COMPILED, PAGE, NOTEBOOK, SLIDES)]

@@ -92,12 +92,12 @@ def test_07_rmsprop_does_not_die_out():
     assert final(7, "RMSProp lr=0.4 alpha=0.9")[1] < 1e-3 and final(6, "AdaGrad lr=0.4")[1] > 0.5
 
 
-def test_09_the_notes_bias_correction():
+def test_09_the_mistaken_bias_correction():
     text = caption(9)
     assert "step 5: 0.40 against Adam's 0.22" in text and "0.32 times Adam's" in text
     assert "leave it a little lower after 60 steps" in text
     assert run(9).losses[-1, 1] < run(9).losses[-1, 0]
-    right, wrong = steps_taken(run(9), "Adam, 1 - βᵗ (right)"), steps_taken(run(9), "Adam, 1 - β (notes)")
+    right, wrong = steps_taken(run(9), "Adam, 1 - βᵗ (right)"), steps_taken(run(9), "Adam, 1 - β (mistaken)")
     assert right[0].item() == pytest.approx(wrong[0].item(), rel=1e-12)  # the same first step
     assert f"{wrong[4]:.2f}" == "0.40" and f"{right[4]:.2f}" == "0.22"
     assert (wrong[1:20] > right[1:20]).all()  # longer steps after the first

@@ -239,10 +239,11 @@ def test_a_failed_run_exits_1_without_a_traceback(monkeypatch):
     assert out.output.strip() == "optviz: error: RuntimeError: out of memory"
 
 
-def test_compare_a_function_alone_tunes_the_six_for_it():
+def test_compare_a_function_alone_tunes_the_six_for_it_and_draws_them(tmp_path, monkeypatch):
     from optviz.analyses.comparisons import SIX_NAMES
     from optviz.analyses.studies import tune_lr
 
+    monkeypatch.chdir(tmp_path)
     out = invoke("compare", "rosenbrock", "--steps", "60")
     assert out.exit_code == 0, out.output
     said = out.stdout.splitlines()[0]
@@ -252,7 +253,11 @@ def test_compare_a_function_alone_tunes_the_six_for_it():
         lr = tune_lr("rosenbrock", name, {}, None, 60)
         assert f"{name} lr={lr:.3g}" in said
     assert "diverged" not in out.stdout
-    assert "To draw it, add --png FILE" in out.stderr and "To draw it" not in out.stdout
+    *_, png, gif = out.stdout.splitlines()
+    assert png == "wrote compare.png" and gif.startswith("wrote compare.gif (")
+    assert Image.open(tmp_path / "compare.png").size == (1280, 720)
+    assert Image.open(tmp_path / "compare.gif").n_frames > 2
+    assert "To draw it" not in out.output
 
 
 def test_a_table_without_a_picture_says_how_to_get_one(tmp_path):
@@ -365,3 +370,41 @@ def test_list_everything_and_whole_summaries():
     assert third.exit_code == 0 and "pytorch_optimizer:Lion " in third.stdout and "pytorch_optimizer:Prodigy " in third.stdout
     bad = invoke("list", "optimizers", "--from", "no_such_module_here")
     assert bad.exit_code == 2 and "cannot import 'no_such_module_here'" in bad.stderr
+
+
+def test_list_optimizers_prints_plain_text():
+    out = invoke("list", "optimizers")
+    assert out.exit_code == 0 and "`" not in out.output and ":func:" not in out.output
+    assert "momentum    SGD with heavy-ball momentum (sgd with momentum=0.9 by default)." in out.output.splitlines()
+
+
+def test_an_optimizer_without_lr_that_barely_moves_says_so():
+    out = invoke("compare", "rosenbrock", "adam", "sgd:lr=1e-3")
+    assert out.exit_code == 0, out.output
+    path = optviz.simulate("rosenbrock", {"a": optviz.adam()}, steps=100).positions[:, 0]
+    moved = float((path[-1] - path[0]).norm())
+    notes = [line for line in out.stderr.splitlines() if "default lr" in line]
+    assert notes == [f"adam ran at its default lr=0.001 and moved {moved:.3g} in 100 steps (the frame is 4 wide): "
+                     "add --tune lr to pick one, or give one (adam:lr=0.05)"]
+    assert "default lr" not in invoke("compare", "rosenbrock", "adam:lr=0.05").stderr  # given: nothing to say
+    assert "default lr" not in invoke("compare", "rosenbrock", "adam", "--tune", "lr").stderr  # tuned: chosen
+
+
+def test_a_formula_starts_where_its_path_shows(tmp_path):
+    out = invoke("compare", "x**2 + y**2", "adam:lr=0.1", "--png", str(tmp_path / "f.png"))
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("x**2 + y**2: x**2 + y**2, from (-4.0, -4.0), 100 steps")
+    fn = optviz.get_function("(x - 4)**2 + (y + 4)**2")  # its lowest point at a corner: the opposite one
+    assert fn.start == (-4.0, 4.0)
+    assert optviz.get_function("(x - 1)**2", bounds=[(-5, 5)]).start == (-4.0,)
+    assert optviz.get_function("x1**2 + x2**2 + (x3 - 4)**2").start == (-4.0, -4.0, -4.0)
+
+
+def test_an_interactive_page_shows_short_in_text():
+    result = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01), "adam": optviz.adam(lr=0.1)}, steps=30)
+    page = optviz.render.html(result)
+    size = len(str(page).encode("utf-8"))
+    assert size > 10_000 and repr(page) == f"<optviz page: 2 optimizers, 30 steps, {size / 1000:.0f} kB>"
+    from IPython.lib.pretty import pretty
+
+    assert pretty(page) == repr(page)

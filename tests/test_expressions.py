@@ -13,7 +13,7 @@ def test_value_and_gradient():
     assert torch.allclose(fn(p), p[:, 0] ** 2 + 10 * torch.sin(p[:, 1]))
     expected = torch.stack([2 * p[:, 0], 10 * torch.cos(p[:, 1])], dim=1)
     assert torch.allclose(fn.grad(p), expected)
-    assert fn.dim == 2 and fn.minima == () and fn.start == (0.0, 0.0)
+    assert fn.dim == 2 and fn.minima == () and fn.start == (-4.0, -4.0)  # a corner: its path shows
 
 
 def test_one_dimensional_constants_and_functions():

@@ -3,7 +3,7 @@ it cannot run.
 
 The bound is for runs that do not amplify rounding: a path that is sensitive to its last bit
 (Adam hovering at a minimum for hundreds of steps, Nesterov on Rosenbrock's walls) parts
-from the exact one as it would from a start one ulp away; README says so with figures."""
+from the exact one as it would from a start one ulp away; docs/api.md says so with figures."""
 
 import warnings
 

@@ -46,8 +46,8 @@ def test_index_lists_every_scenario_with_title_and_description():
     assert sources and all((GALLERY / s).exists() for s in sources)
 
 
-def test_readme_shows_the_gallery_with_the_scenarios_own_captions():
-    readme = (ROOT / "README.md").read_text()
+def test_the_gallery_doc_shows_every_scenario_with_its_own_caption():
+    readme = (ROOT / "docs" / "gallery.md").read_text()
     for path in SCENARIOS:
         scenario = load(path)
         assert f"**{scenario.title}** — {scenario.description}" in readme, scenario.title

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.documents.scenario import ExperimentScenario, Scenario, ScenarioError, load
+from optviz.documents.scenario import ExperimentScenario, Scenario, ScenarioError, find, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -122,3 +122,12 @@ def test_a_colour_of_ones_own(tmp_path):
     fig = stills(scenario, scenario.run())["s"]
     lines = [line for line in fig.axes[0].lines if line.get_gid() == "path:0" and len(line.get_xdata()) > 2]
     assert lines[0].get_color() == "#dc143c"
+
+
+def test_a_checkout_path_run_elsewhere_points_to_the_bundled_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ScenarioError, match=r"^scenarios/11-rosenbrock.toml: no such file; the bundled scenario "
+                                            r"is found by its name: 11-rosenbrock$"):
+        find("scenarios/11-rosenbrock.toml")
+    assert find("11-rosenbrock").name == "11-rosenbrock.toml"
+    assert find("mine.toml") == Path("mine.toml")  # not bundled: load says it cannot be read

@@ -3,6 +3,8 @@ torch on its one start, whatever the optimizer does across a tensor."""
 
 import functools
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -356,3 +358,13 @@ def test_studies_and_the_landscape_take_torch_optimizers():
                        resolution=5)
     assert list(slice_.paths) == ["NAdam lr=0.005", "LBFGS lr=0.1 max_iter=2"]
     assert all(torch.isfinite(losses).all() for losses in slice_.path_losses.values())
+
+
+def test_a_missing_extra_says_what_to_install():
+    """Without pytorch-optimizer, naming one of its optimizers says which extra brings it, in one
+    line, exit 2 (the import is blocked as an uninstalled package fails)."""
+    blocked = ("import sys; sys.modules['pytorch_optimizer'] = None; from optviz.interface.cli import main; "
+               "sys.argv = ['optviz', 'compare', 'rosenbrock', 'pytorch_optimizer:Lion:lr=1e-3', '--steps', '5']; main()")
+    done = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "pytorch-optimizer is not installed: pip install 'optviz[optimizers]'" in done.stderr

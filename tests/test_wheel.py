@@ -1,8 +1,11 @@
 """A regular install works: the wheel is built, installed into a fresh virtual environment
-without -e, and used from a folder outside the checkout, as a new user would."""
+without -e (with the extras README names), and used from a folder outside the checkout, as a
+new user would: every command README shows, in order, from an empty folder, and every Python
+snippet of README and docs/."""
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -10,16 +13,23 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from doc_commands import commands
 from groups import WHEEL
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = WHEEL  # one wheel and one venv for the module
-SKIP = shutil.ignore_patterns(".venv", ".git", "gallery", "build", "*.egg-info", "__pycache__", ".pytest_cache",
+SKIP = shutil.ignore_patterns(".venv", ".venv-test", ".git", "gallery", "build", "*.egg-info", "__pycache__", ".pytest_cache",
                               ".hypothesis")
 # pip installs without byte-compiling (most of torch is never imported here); the venv's
 # interpreters write the bytecode of what they do import, once, whatever the caller's setting
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+README_COMMANDS = [line for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S) for line in commands(block)]
+# the extras README's commands use (the notebook extra brings JupyterLab, for people, not commands)
+README_EXTRAS = ["optimizers", "slides"]
+SNIPPETS = [snippet for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+            for snippet in re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)]
 
 
 def run(args, cwd, timeout=600):
@@ -41,11 +51,13 @@ def wheel(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def venv(wheel, tmp_path_factory):
-    """A fresh virtual environment with the wheel and its dependencies installed (no -e)."""
+    """A fresh virtual environment with the wheel, its dependencies and the extras README's
+    commands use installed (no -e)."""
     base = tmp_path_factory.mktemp("venv")
     run([sys.executable, "-m", "venv", base / "env"], cwd=base)
     python = base / "env" / "bin" / "python"
-    run([python, "-m", "pip", "install", "-q", "--no-compile", "-c", ROOT / "constraints.txt", wheel], cwd=base)
+    run([python, "-m", "pip", "install", "-q", "--no-compile", "-c", ROOT / "constraints.txt",
+         f"optviz[{','.join(README_EXTRAS)}] @ {wheel.as_uri()}"], cwd=base)
     work = base / "elsewhere"
     work.mkdir()
     return python, base / "env" / "bin" / "optviz", work
@@ -78,24 +90,38 @@ def test_run_finds_a_bundled_scenario_by_name(venv):
     assert "11-rosenbrock.png" in out and (work / "run" / "11-rosenbrock.png").exists()
 
 
-def test_gallery_renders_the_bundled_scenarios(venv):
-    _, optviz, work = venv
-    out = run([optviz, "gallery", "--out", "site"], cwd=work, timeout=900).stdout
+@pytest.fixture(scope="module")
+def first_hour(venv, tmp_path_factory):
+    """Every command README shows, run in order from one empty folder: {line: finished process}."""
+    python, optviz, _ = venv
+    folder = tmp_path_factory.mktemp("first-hour")
+    done = {}
+    for line in README_COMMANDS:
+        words = [str(optviz), *shlex.split(line)[1:]]
+        done[line] = subprocess.run(words, cwd=folder, capture_output=True, text=True, timeout=900, env=ENV)
+    return folder, done
+
+
+@pytest.mark.parametrize("line", README_COMMANDS)
+def test_every_readme_command_runs_after_a_plain_install(first_hour, line):
+    _, done = first_hour
+    assert done[line].returncode == 0, f"{line}:\n{done[line].stdout[-2000:]}\n{done[line].stderr[-2000:]}"
+
+
+def test_the_readme_gallery_command_renders_every_bundled_scenario(first_hour):
+    folder, done = first_hour
+    line = next(line for line in README_COMMANDS if line.split()[1] == "gallery")
     count = len(list((ROOT / "optviz" / "scenarios").glob("*.toml")))
-    assert f"{count} of {count} scenarios rendered" in out
-    page = (work / "site" / "index.html").read_text()
-    assert all((work / "site" / src).exists() for src in re.findall(r'<img src="([^"]+)"', page))
+    assert f"{count} of {count} scenarios rendered" in done[line].stdout
+    page = (folder / "gallery" / "index.html").read_text()
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert len(sources) >= count and all((folder / "gallery" / src).exists() for src in sources)
 
 
-def readme_snippets():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
-
-
-@pytest.mark.parametrize("number", range(len(readme_snippets())))
-def test_readme_python_snippets_run_as_written(venv, number):
+@pytest.mark.parametrize("number", range(len(SNIPPETS)))
+def test_python_snippets_run_as_written(venv, number):
     python, _, work = venv
     folder = work / f"snippet-{number}"
     folder.mkdir()
-    (folder / "snippet.py").write_text(readme_snippets()[number])
+    (folder / "snippet.py").write_text(SNIPPETS[number])
     run([python, "snippet.py"], cwd=folder)

@@ -21,6 +21,7 @@ from .comparisons import compare
 from .info import check, completion, list_
 from .landscapes import landscape
 from .scenarios import gallery, run
+from .decks import slides
 from .studies import basins, sweep
 from .terminal import Terminal
 
@@ -40,7 +41,7 @@ class OneLineErrors(click.Group):
                 code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as error:
             hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            _die(f"{error.format_message()}{hint}", error.exit_code)
+            _die(_option_meant(error) or f"{error.format_message()}{hint}", error.exit_code)
         except click.ClickException as error:
             _die(error.format_message(), error.exit_code)
         except BadInput as error:
@@ -54,6 +55,22 @@ class OneLineErrors(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+def _option_meant(error: click.UsageError) -> str:
+    """For an unknown option that is a value of a known one (--dark for --theme dark,
+    --slide for --size slide), a message naming the option meant; else nothing."""
+    if not isinstance(error, click.NoSuchOption) or error.ctx is None:
+        return ""
+    word = error.option_name.lstrip("-").split("=")[0]
+    from ..render.style import SIZES
+
+    for param in error.ctx.command.params:
+        values = list(param.type.choices) if isinstance(param.type, click.Choice) else \
+            list(SIZES) if param.name == "size" else []
+        if word in values and param.opts:
+            return f"no such option '{error.option_name}'; did you mean '{param.opts[-1]} {word}'?"
+    return ""
+
+
 def _die(message: str, code: int) -> None:
     one_line = " ".join(message.split())  # click's choice lists span lines
     if len(one_line) > MAX_MESSAGE:  # whatever a message echoes (a huge name, a tensor), one short line
@@ -63,7 +80,7 @@ def _die(message: str, code: int) -> None:
 
 
 @click.group(cls=OneLineErrors, invoke_without_command=True,
-             commands=[compare, run, gallery, list_, check, sweep, basins, landscape, completion],
+             commands=[compare, run, gallery, slides, list_, check, sweep, basins, landscape, completion],
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="optviz")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (also after a command).")
@@ -78,7 +95,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
     \b
     Examples:
       optviz compare                   # the six optimizers -> ./compare.png and .gif
-      optviz compare rosenbrock        # the six, each at a lr tuned for rosenbrock
+      optviz compare rosenbrock        # the six, each at a lr tuned for rosenbrock -> the same files
       optviz compare rosenbrock sgd:lr=1e-3 adam:lr=0.05 --steps 500 --png out.png
       optviz run rosenbrock            # a bundled scenario (see: optviz list scenarios)
       optviz gallery --out gallery/    # every bundled scenario, with an index page

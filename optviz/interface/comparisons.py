@@ -12,7 +12,7 @@ from .options import (data_option, data_path, fast_option, look, output_path, pi
                       function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
-from .types import Finite, OptimizerSpec, parse_spec
+from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 
 
 @click.command()
@@ -66,13 +66,19 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
 
     With no arguments at all: the six optimizers on the ill-conditioned quadratic
     0.1 x1^2 + 2 x2^2, each at a learning rate chosen by hand to show it at its best, drawn
-    into compare.png and compare.gif in the current folder. With a FUNCTION and no OPTs:
-    the same six, each at the learning rate that does best on FUNCTION (one batched search,
-    as --tune lr).
+    into compare.png and compare.gif in the current folder (or only the files asked for).
+    With a FUNCTION and no OPTs: the same six, each at the learning rate that does best on
+    FUNCTION (one batched search, as --tune lr), drawn in the same way. With OPTs, the
+    table alone unless a picture is asked for; an OPT without lr runs at its default lr,
+    and if its path barely moves a line says so.
+
+    A formula starts, unless --start says otherwise, at the corner of its frame farthest
+    from the lowest point of the frame, so that its path shows.
 
     \b
     Examples:
       optviz compare
+      optviz compare rosenbrock
       optviz compare rosenbrock --png rosenbrock.png
       optviz compare rosenbrock sgd:lr=1e-3 momentum:lr=1e-3,momentum=0.9 adam:lr=0.05 \\
           --steps 500 --start -1.5,2 --png out.png --gif out.gif --data paths.csv
@@ -84,23 +90,28 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
       optviz compare rastrigin adam:lr=0.05 --steps 5000 --fast
       optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
     """
+    if not optimizers and not any((png, svg, pdf, loss, gif, page)):  # the six, bare or on a FUNCTION: drawn
+        png, gif = "compare.png", "compare.gif"
+    # every check that needs no torch first: a mistake is refused before torch loads
+    if function is not None:
+        check_function_text(function, bounds, dim)
+    outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
+               "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
+               "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
+    data_file = data_path(data)
+    size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
+
     from ..analyses import comparisons
     from ..core.optimizers.schedules import ScheduleError
 
-    if function is None and not optimizers:
-        png, gif = png or "compare.png", gif or "compare.gif"
     fn = function_argument(comparisons.DEFAULT_FUNCTION if function is None else function, bounds, dim)
     point = start_point(start, fn)
     schedule = _schedules(schedules)
     _check_noise(noise, fn.dim)
-    outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
-               "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
-               "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
     if page and fn.dim != 2:
         raise click.BadParameter(f"interactive pages are drawn for 2D functions; {fn.name} is {fn.dim}D",
                                  param_hint="--html")
-    data_file = data_path(data)
-    size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
+    made(optimizers)
 
     from ..documents.outputs import write_run
 
@@ -120,6 +131,8 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
     terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size,
                              **look(dpi, scale, background, transparent)))
+    for note in [] if tuned else _default_lr_notes(result, optimizers):
+        terminal.hint(note)
     if not any(outputs.values()):
         terminal.hint("To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
 
@@ -155,3 +168,23 @@ def _check_noise(noise: float | None, dim: int) -> None:
         check_noise(noise, dim)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--noise") from None
+
+
+BARELY = 0.05  # a path shorter than this share of the frame's widest side has barely moved
+
+
+def _default_lr_notes(result: Any, specs: tuple) -> list[str]:
+    """A line for each OPT given without lr whose path barely moved: how far it went at its
+    default lr, and how to pick one."""
+    widest = max(hi - lo for lo, hi in result.function.bounds)
+    notes = []
+    for (name, kwargs), (label, opt) in zip(specs, result.optimizers.items()):
+        lr = getattr(opt, "hyperparams", {}).get("lr")
+        if "lr" in kwargs or not isinstance(lr, (int, float)):
+            continue
+        path = result.path(label)
+        moved = float((path[-1] - path[0]).norm()) if bool(path[-1].isfinite().all()) else float("inf")
+        if moved < BARELY * widest:
+            notes.append(f"{name} ran at its default lr={lr:g} and moved {moved:.3g} in {result.steps} steps "
+                         f"(the frame is {widest:g} wide): add --tune lr to pick one, or give one ({name}:lr=0.05)")
+    return notes

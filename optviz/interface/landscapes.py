@@ -11,7 +11,7 @@ from ..render.kinds import STILL_FORMATS as STILLS
 from .options import data_option, data_path, look, output_path, picture_size, style_options
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
-from .types import optimizer_specs
+from .types import made, optimizer_specs
 
 
 @click.command()
@@ -84,6 +84,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(outputs["gif"]), dpi=dpi, scale=scale)
     extent = _span(span)
+    made(optimizers)
 
     from ..documents.landscapes import ArgumentError, model_landscape
     from ..documents.outputs import write_landscape

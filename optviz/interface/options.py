@@ -4,6 +4,7 @@ takes, each failing as click's BadParameter naming the option, before any work s
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +195,10 @@ def _size_text(text: str) -> Any:
     size: Any = text
     if len(text) > MAX_SIZE_TEXT:
         raise click.BadParameter(f"{text[:20]!r}…: not a size name or WIDTHxHEIGHT", param_hint="--size")
+    other = re.fullmatch(r"\s*(\d+)\s*[*×X,:/ ]\s*(\d+)\s*", text)
+    if text not in SIZES and other:  # 1920*1080, 1920,1080: the size meant, in the form that reads it
+        raise click.BadParameter(f"{text!r}: write a size as WIDTHxHEIGHT, as {other[1]}x{other[2]} "
+                                 f"(or a name: {', '.join(SIZES)})", param_hint="--size")
     if text not in SIZES and "x" in text.lower():
         try:
             size = tuple(int(v) for v in text.lower().split("x"))

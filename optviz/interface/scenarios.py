@@ -86,12 +86,21 @@ def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | No
       optviz run rosenbrock --html rosenbrock.html
       optviz run rosenbrock --theme dark --background black --svg --out slides/
     """
+    from ..documents.sources import ScenarioError, find, read
+
+    try:  # found and read as TOML without torch: a missing or broken file is refused at once
+        paths = [find(name) for name in scenarios]
+        for path in paths:
+            read(path)
+    except ScenarioError as error:
+        raise click.UsageError(str(error)) from None
+
     from ..documents.outputs import render_scenarios
-    from ..documents.scenario import ScenarioError, find, load
+    from ..documents.scenario import load
 
     chosen = overrides(restyle)
     try:
-        loaded = [load(find(name), allow_import=allow_import) for name in scenarios]
+        loaded = [load(path, allow_import=allow_import) for path in paths]
     except ScenarioError as error:
         raise click.UsageError(str(error)) from None
     loaded = restyle_all(loaded, chosen)

@@ -12,7 +12,7 @@ from .options import (data_option, data_path, fast_option, look, output_path, pi
                       function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
-from .types import OptimizerSpec
+from .types import OptimizerSpec, check_function_text, made
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -47,13 +47,15 @@ def sweep(ctx: click.Context, terminal: Terminal, function: str, optimizer: tupl
       optviz sweep himmelblau nadam --lr 1e-3:1e-1 --momentum-decay 0.001:0.01 --n 8
       optviz sweep rosenbrock sgd --lr 1e-4:1e-2 --momentum 0:0.99 --n 64 --steps 1000 --fast
     """
-    fn = function_argument(function, None)
+    check_function_text(function)  # every check that needs no torch first
     ranges = _ranges(ctx.args)
     name, hypers = optimizer
-    point = start_point(start, fn)
-    target = output_path(png or f"sweep-{fn.name}-{name}.png", STILLS, "--png")
     data_file = data_path(data)
     size = picture_size(size, "slide", dpi=dpi, scale=scale)
+    fn = function_argument(function, None)
+    point = start_point(start, fn)
+    target = output_path(png or f"sweep-{fn.name}-{name}.png", STILLS, "--png")
+    made([optimizer])
 
     from ..analyses.studies import check_sweep
     from ..analyses.studies import sweep as run_sweep
@@ -136,11 +138,13 @@ def basins(terminal: Terminal, function: str, optimizer: tuple, resolution: int,
       optviz basins himmelblau sgd:lr=0.01 --n 120 --steps 500 --data basins.csv
       optviz basins himmelblau adam:lr=0.1 --n 400 --fast
     """
-    fn = function_argument(function, None)
+    check_function_text(function)  # every check that needs no torch first
     name, hypers = optimizer
-    target = output_path(png or f"basins-{fn.name}-{name}.png", STILLS, "--png")
     data_file = data_path(data)
     size = picture_size(size, "slide", dpi=dpi, scale=scale)
+    fn = function_argument(function, None)
+    target = output_path(png or f"basins-{fn.name}-{name}.png", STILLS, "--png")
+    made([optimizer])
     if fn.dim != 2 or not fn.minima:
         raise click.UsageError(f"basins are mapped on 2D functions with known minima; {fn.name} is {fn.dim}D "
                                f"with {len(fn.minima) or 'no'} known minima")

@@ -28,14 +28,16 @@ class OptimizerSpec(click.ParamType):
     name = "OPT[:k=v,...]"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> tuple[str, dict[str, Any]]:
+        """(NAME, {key: value}), its name and keys checked without torch; its values are
+        torch's to check, by :func:`made`, once every other argument has passed."""
         if isinstance(value, tuple):
             return value
         name, kwargs = parse_spec(value, lambda message: self.fail(message, param, ctx))
-        from ..core.optimizers.registry import get_optimizer
+        from ..core.vocabulary import check_hyperparameters
 
         try:
-            get_optimizer(name, allow_import=True, **kwargs)
-        except (TypeError, ValueError) as error:
+            check_hyperparameters(name, kwargs)
+        except ValueError as error:
             self.fail(f"{value!r}: {error}", param, ctx)
         return name, kwargs
 
@@ -47,14 +49,32 @@ def optimizer_specs(texts: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
     return [OptimizerSpec().convert(text, None, ctx) for text in texts]
 
 
+def made(specs: Sequence[tuple[str, dict[str, Any]]], param_hint: str = "OPTIMIZERS") -> None:
+    """Each OPT made once, so that torch's own checks of its values (lr=-1) fail as bad
+    input before any work; the last check of a command, as it loads torch."""
+    from ..core.optimizers.registry import get_optimizer
+
+    for name, kwargs in specs:
+        try:
+            get_optimizer(name, allow_import=True, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise click.BadParameter(f"{_written(name, kwargs)!r}: {error}", param_hint=param_hint) from None
+
+
+def _written(name: str, kwargs: dict[str, Any]) -> str:
+    """An OPT as the command line takes it: adam:lr=0.1,betas=0.9/0.99."""
+    shown = ",".join(f"{key}={'/'.join(map(str, v)) if isinstance(v, tuple) else v}" for key, v in kwargs.items())
+    return f"{name}:{shown}" if shown else name
+
+
 def parse_spec(value: str, fail: Any) -> tuple[str, dict[str, Any]]:
     """``NAME[:key=value,...]`` -> (NAME, {key: value}); the options follow the last colon,
     so NAME may be an import path with one. Values are numbers, true/false, none, tuples
     written a/b, or words (line_search_fn=strong_wolfe)."""
-    from ..core.optimizers.registry import known_names
+    from ..core.vocabulary import optimizer_names
 
     head, colon, tail = value.rpartition(":")
-    options_follow = colon and ("=" in tail or not tail or head.lower() in known_names())
+    options_follow = colon and ("=" in tail or not tail or head.lower() in optimizer_names())
     name, options = (head, tail) if options_follow else (value, "")
     kwargs = {}
     for item in filter(None, options.split(",")):
@@ -88,3 +108,27 @@ def _value(raw: str) -> Any:
         except ValueError:
             pass
     return raw  # a word: the optimizer says whether it takes one
+
+
+def check_function_text(text: str, bounds: str | None = None, dim: int | None = None) -> None:
+    """FUNCTION checked without torch: a zoo name, or a formula that passes every check of
+    the formula parser (over --bounds, or -5..5 in ``dim`` coordinates); else BadParameter
+    naming the problem. The function itself is made later, with torch."""
+    from ..core.functions.formulas import check_expression
+    from ..core.vocabulary import check_function_name
+
+    try:
+        if not text.strip() or check_function_name(text):
+            return
+        check_expression(text.strip(), _pairs(bounds) or (((-5.0, 5.0),) * dim if dim else None))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+
+
+def _pairs(bounds: str | None) -> tuple[tuple[float, float], ...] | None:
+    """--bounds as lo,hi pairs, if it reads as them (its own check names what is wrong)."""
+    try:
+        values = [float(v) for v in (bounds or "").split(",")]
+    except ValueError:
+        return None
+    return tuple(zip(values[::2], values[1::2])) if values and not len(values) % 2 else None

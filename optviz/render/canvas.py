@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 from numbers import Real
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import matplotlib
 import numpy as np
@@ -75,24 +76,31 @@ def axes_level(projection: str | None = None) -> Callable:
     return wrap
 
 
-def titled(fig: Figure, title: str | None, *, fit: bool = True) -> Figure:
+def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
-    centred over the axes, so that a legend beside them keeps its own column, and every axes
-    title and tick labels fitted (fit_text), unless ``fit`` is False (a figure not drawn
-    yet). Call it again once the figure is drawn to centre the title anew."""
-    if fit:
-        with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-            fit_text(fig)
+    centred over the axes, so that a legend beside them keeps its own column, with every
+    axes title and tick label fitted to large type (fit_text). Call it again once the figure
+    is drawn to centre the title anew; ``centre=False`` only puts it there (the layout
+    leaves it its room), for a figure about to be drawn and titled again."""
+    if not centre:
+        if title:
+            with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+                fig.suptitle(title)
+        return fig
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+        fit_text(fig)
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
-            if _narrowed(text, fig.bbox.width - 16, _floor(fig)):  # a long title fits the figure
-                fig.draw_without_rendering()
+            _narrowed(text, fig.bbox.width - 16, _floor(fig))  # a long title fits the figure
             fig.draw_without_rendering()
+            size = text.get_fontsize()
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
             _inside_figure(fig, text)
             _clear_of_legends(fig, text)
+            if text.get_fontsize() == size:  # moved across only: the layout (which reads its height) still holds
+                fig.stale = False
     return fig
 
 
@@ -103,6 +111,7 @@ def fit_text(fig: Figure, rounds: int = 3) -> Figure:
     """Large type for slides made to fit: every axes title no wider than its axes where it
     can be (see _narrowed), and fewer ticks on every axis (colour bars' too) whose labels
     run into each other; returns the figure. One layout when nothing needs to change."""
+    plain_log_labels(fig)  # before the layout: the labels' own widths count
     axes = [ax for ax in fig.axes if ax.get_visible()]
     flat = [ax for ax in axes if ax.name != "3d"]
     flat += [child for ax in flat for child in ax.child_axes if child.get_visible()]
@@ -217,9 +226,25 @@ def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool | None = 
     if transparent is not None:
         options["transparent"] = bool(transparent)
     plain_log_labels(fig)
-    with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+    with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
         fig.savefig(tmp, format=kind, dpi=drawn, **options)
     return path
+
+
+@contextlib.contextmanager
+def laid_out(fig: Figure) -> Iterator[None]:
+    """A block that draws the figure without laying it out again, if nothing has changed since
+    it was last drawn (the layout it has is the one it would get): a layout pass of a figure of
+    small multiples costs as much as drawing it."""
+    engine = fig.get_layout_engine()
+    if fig.stale or engine is None:
+        yield
+        return
+    fig.set_layout_engine("none")
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
 
 
 def _tagged(fig: Figure) -> float:
@@ -247,6 +272,6 @@ def png(fig: Figure) -> bytes:
     out = io.BytesIO()
     tag = _tagged(fig)
     plain_log_labels(fig)
-    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
         fig.savefig(out, format="png", dpi=fig.dpi, pil_kwargs={"dpi": (tag, tag)})
     return out.getvalue()

@@ -34,8 +34,30 @@ def heading(function: TestFunction) -> str:
     return HEADING_GAP.join(part for part in (name, formula) if part) or formula_text(function.formula)
 
 
+_GRIDS: dict[tuple, tuple[TestFunction, tuple[np.ndarray, ...]]] = {}  # the last few grids, by function and region
+GRIDS_KEPT = 4  # a still and a GIF of small multiples sample one function over one frame a dozen times
+
+
 def grid_values(function: TestFunction, region: Box | None = None, resolution: int = 300) -> tuple[np.ndarray, ...]:
-    """The function on a resolution x resolution grid over region (default its bounds): X, Y, Z."""
+    """The function on a resolution x resolution grid over region (default its bounds): X, Y,
+    Z, read-only: the panels of one frame share one grid, sampled once."""
+    key = (id(function), None if region is None else tuple(map(float, region)), resolution)
+    kept = _GRIDS.get(key)
+    if kept is not None and kept[0] is function:  # the function held with its grid: its id is not reused
+        return kept[1]
+    grids = tuple(_read_only(a) for a in _sampled_grid(function, region, resolution))
+    _GRIDS[key] = (function, grids)
+    while len(_GRIDS) > GRIDS_KEPT:
+        del _GRIDS[next(iter(_GRIDS))]
+    return grids
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
+def _sampled_grid(function: TestFunction, region: Box | None, resolution: int) -> tuple[np.ndarray, ...]:
     (x0, x1), (y0, y1) = function.bounds
     if region is not None:
         x0, x1, y0, y1 = region

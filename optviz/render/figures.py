@@ -70,7 +70,7 @@ def grid(
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None, dpi=dpi, scale=scale)
     flat = axes.flat
     title = title or (heading(whole.function) if whole is not None else "")
-    titled(fig, title, fit=False)  # first: the frames are fitted to the room the title leaves
+    titled(fig, title, centre=False)  # first: the frames are fitted to the room the title leaves
     with matplotlib.rc_context(fig.optviz_rc):
         titles = []
         for ax, (heading_, _, indices) in zip(flat, panels):
@@ -105,13 +105,13 @@ def grid(
         if box is not None and context and n > 1:
             fig.legend(handles=[Line2D([], [], color=theme.faint, alpha=FAINT, linewidth=2.5,
                                        label="the other panels' paths")], loc="outside lower right", frameon=False)
-        titled(fig, title)
-        for ax in flat[:n]:
-            if hasattr(ax, "optviz_labels"):
-                ax.optviz_labels()
         if whole is not None and kind != "surface":
             fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
+        titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
+        for ax in flat[:n]:
+            if hasattr(ax, "optviz_labels"):
+                ax.optviz_labels()
     return fig
 
 
@@ -125,7 +125,7 @@ def picture(result: Result, *, title: str | None = None, bounds: Any = None, **s
         return grid(result, title=title, bounds=bounds, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
-    titled(fig, title, fit=False)  # first: the frame and the legend are fitted to the room the title leaves
+    titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
     ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette)
     titled(fig, title)
     ax.optviz_labels()

@@ -185,7 +185,7 @@ class _Film:
             opaque, size, *panel_grid(len(groups), result, size))
         self.traces: dict[int, Trace] = {}
         self.axes_of: dict[int, Any] = {}
-        titled(fig, title, fit=False)  # first: the frames and the legend are fitted to the room it leaves
+        titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
             box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0])
             for ax, group, subset in zip(axes.flat, groups, subsets):

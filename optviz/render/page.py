@@ -90,17 +90,29 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     if target is not None:
         with atomic(target) as part:
             Path(part).write_text(text, encoding="utf-8")
-    return Page(text, image.height)
+    return Page(text, image.height, f"{len(result.optimizers)} optimizer{'s' * (len(result.optimizers) != 1)}, "
+                                    f"{result.steps} steps")
 
 
 class Page(str):
     """The page's HTML. A notebook shows it in an iframe of its own (``srcdoc``), so that its
     script and styles cannot meet the notebook's or another page's."""
 
-    def __new__(cls, text: str, height: int) -> "Page":
+    def __new__(cls, text: str, height: int, summary: str = "") -> "Page":
         page = super().__new__(cls, text)
         page.height = height
+        page.summary = summary
         return page
+
+    def __repr__(self) -> str:
+        """Short, for a notebook's plain-text output and the console: the page itself is
+        ``str(page)``, and ``_repr_html_`` shows it."""
+        size = len(self.encode("utf-8"))
+        shown = f"{size / 1000:.0f} kB" if size >= 1000 else f"{size} bytes"
+        return f"<optviz page: {self.summary + ', ' if self.summary else ''}{shown}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{html.escape(self, quote=True)}" title="optviz interactive page" '
@@ -114,7 +126,7 @@ def _background(result: Result, theme: Theme, size: Any, title: str | None, boun
     mostly hidden under others is wider, a rim), its dashes and its place in the drawing order."""
     fig, axes = figure(theme, size, 1, 1)
     ax = axes[0, 0]
-    titled(fig, title, fit=False)
+    titled(fig, title, centre=False)
     with matplotlib.rc_context(fig.optviz_rc):
         box, laid = scene(result, ax, theme, bounds=bounds, legend=False, palette=palette)
         titled(fig, title)

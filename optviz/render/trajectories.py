@@ -151,14 +151,18 @@ def _cells(xy: np.ndarray, ax: Axes, box: Box, width: float) -> set[tuple[int, i
         return set()
     pixels = np.column_stack([(points[:, 0] - x0) / (x1 - x0) * w, (points[:, 1] - y0) / (y1 - y0) * h])
     pixels = pixels[(np.abs(pixels) < 1e6).all(axis=1)]
-    cells = set()
-    for a, b in zip(pixels[:-1], pixels[1:]):
-        n = max(1, int(np.hypot(*(b - a)) / (size / 2)))
-        for t in np.linspace(0, 1, n + 1):
-            p = a + t * (b - a)
-            if 0 <= p[0] <= w and 0 <= p[1] <= h:
-                cells.add((int(p[0] // size), int(p[1] // size)))
-    return cells
+    if len(pixels) < 2:
+        return set()
+    # every segment sampled at n + 1 evenly spaced points, n about two a cell, as np.linspace spaces them
+    a, d = pixels[:-1], np.diff(pixels, axis=0)
+    n = np.maximum(1, (np.hypot(d[:, 0], d[:, 1]) / (size / 2)).astype(np.int64))
+    segment = np.repeat(np.arange(len(n)), n + 1)
+    i = np.arange(len(segment)) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
+    t = i * (1.0 / n[segment])
+    t[np.cumsum(n + 1) - 1] = 1.0
+    p = a[segment] + t[:, None] * d[segment]
+    p = p[(p[:, 0] >= 0) & (p[:, 0] <= w) & (p[:, 1] >= 0) & (p[:, 1] <= h)]
+    return set(zip(*(p // size).astype(np.int64).T.tolist()))
 
 
 def _share(a: set, b: set) -> float:
@@ -231,16 +235,18 @@ MIN_LABEL_SHARE = 0.55  # of the type size: a label shrinks no further to fit a 
 def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, theme: Theme) -> None:
     """"diverged at step k" inside the axes, next to where each runaway path leaves the frame,
     clear of the other labels and of as much of the paths as it can."""
+    exits = [(trace, int(result.diverged_at[trace.index])) for trace in laid]
+    exits = [(trace, step, where) for trace, step in exits
+             if step >= 0 and (where := exit_point(trace.xy, box)) is not None]
+    if not exits:
+        return  # nothing to label: no layout to wait for
     ax.figure.draw_without_rendering()  # the layout, so labels are measured where they end up
     ink = np.concatenate([ax.transData.transform(t.xy[np.isfinite(t.xy).all(axis=1)]) for t in laid])
     taken: list = []
-    for trace in laid:
-        step = int(result.diverged_at[trace.index])
-        where = exit_point(trace.xy, box) if step >= 0 else None
-        if where is not None:
-            text = divergence_text(ax, step, bool(result.function.minima))
-            place(ax, text, where, taken, ink, color=trace.colour, fontweight="bold", path_effects=halo(theme, 1.5),
-                  zorder=7, fontsize=fitting_size(ax, text, fontweight="bold"))
+    for trace, step, where in exits:
+        text = divergence_text(ax, step, bool(result.function.minima))
+        place(ax, text, where, taken, ink, color=trace.colour, fontweight="bold", path_effects=halo(theme, 1.5),
+              zorder=7, fontsize=fitting_size(ax, text, fontweight="bold"))
 
 
 def fitting_size(ax: Axes, text: str, **style: Any) -> float:

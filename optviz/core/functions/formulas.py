@@ -3,7 +3,8 @@
 The text is parsed with Python's ``ast`` and checked against a whitelist: numbers, the names
 ``x`` and ``y`` (in 1 or 2 dimensions) or ``x1 ... xn`` (in any), the constants ``pi`` and ``e``, + - * / ** and unary minus, and calls of the
 math functions below. Nothing is ever passed to ``eval`` or ``exec``: the checked tree is
-turned into a closure of torch ops, and its gradient comes from autograd.
+turned into a closure of torch ops, and its gradient comes from autograd. The checks need no
+torch (:func:`check_expression`), so the command line refuses a bad formula before it loads.
 
 Hostile text is refused with one line before anything runs: every constant part is evaluated
 once at parse time in float64 and must be a finite real number, every exponent whose value is
@@ -19,17 +20,20 @@ import operator
 import re
 from typing import Callable, Sequence
 
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING
 
 from ..limits import MAX_DIM, MAX_EXPONENT, MAX_LENGTH
 from ..names import quoted
-from .surface import TestFunction
 
-CALLS: dict[str, Callable[[Tensor], Tensor]] = {  # the math functions a formula may call
-    "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "exp": torch.exp, "log": torch.log,
-    "sqrt": torch.sqrt, "abs": torch.abs, "tanh": torch.tanh, "sinh": torch.sinh,
-    "cosh": torch.cosh, "arctan": torch.atan, "atan": torch.atan, "sign": torch.sign,
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+    from .surface import TestFunction
+
+CALLS: dict[str, str] = {  # the math functions a formula may call -> torch's function of each
+    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "sqrt": "sqrt", "abs": "abs",
+    "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "arctan": "atan", "atan": "atan", "sign": "sign",
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
 OPERATORS = {
@@ -39,7 +43,7 @@ OPERATORS = {
 QUOTED = 61  # characters of a formula a message repeats, the ellipsis included: hostile text is not echoed whole
 DEFAULT_BOUNDS = (-5.0, 5.0)  # per coordinate, when none are given
 
-Compiled = Callable[[Tensor], Tensor | float]  # points (..., dim) -> values
+Compiled = Callable[["Tensor"], "Tensor | float"]  # points (..., dim) -> values
 
 
 class ExpressionError(ValueError):
@@ -56,6 +60,89 @@ def parse_expression(
     """A TestFunction from ``text``: of x (1 pair of bounds), x and y (2 pairs), or x1 ... xn
     (n pairs). Without bounds, each coordinate spans -5..5 and the dimension is 2, or the
     highest xk the formula names."""
+    import torch
+
+    from .surface import TestFunction
+
+    tree, bounds, compiled = _checked(text, bounds)
+
+    def value(points: Tensor) -> Tensor:
+        result = compiled(points)
+        if isinstance(result, float):  # a constant formula
+            return torch.full(points.shape[:-1], result, dtype=points.dtype)
+        return result
+
+    def grad(points: Tensor) -> Tensor:
+        with torch.enable_grad():
+            p = points.detach().clone().requires_grad_(True)
+            out = value(p)
+            if not out.requires_grad:  # a constant: flat everywhere
+                return torch.zeros_like(points)
+            (g,) = torch.autograd.grad(out.sum(), p)
+        return g
+
+    return TestFunction(
+        title=name if name and name != text else "",
+        tex=f"${to_tex(tree.body)}$",
+        name=name or text,
+        value_fn=value,
+        grad_fn=grad,
+        bounds=bounds,
+        minima=(),
+        start=tuple(float(v) for v in start) if start is not None else shown_start(value, bounds),
+        description=f"custom: {text}",
+        formula=text,
+        recipe={"expression": text},
+    )
+
+
+START_REACH = 0.8  # a formula's own start: this share of the way from the frame's centre to a corner
+START_GRID = 41  # points per side of the grid that looks for the frame's lowest point (1D and 2D)
+
+
+def shown_start(value: Callable[[Tensor], Tensor], bounds: tuple[tuple[float, float], ...]) -> tuple[float, ...]:
+    """A formula's start, chosen so that its path shows: of the points START_REACH of the
+    way from the frame's centre to its corners (its ends in 1D, two opposite corners beyond
+    2D), the one farthest from the lowest point found (on a grid in 1D and 2D, among those
+    points and the centre beyond), where f is finite; the first of equals. The centre if f
+    is finite at none."""
+    import itertools
+
+    import torch
+
+    lo, hi = (torch.tensor(side, dtype=torch.float64) for side in zip(*bounds))
+    centre, half = (lo + hi) / 2, (hi - lo) / 2
+    signs = list(itertools.product((-1.0, 1.0), repeat=len(bounds))) if len(bounds) <= 2 else \
+        [(-1.0,) * len(bounds), (1.0,) * len(bounds)]
+    candidates = centre + START_REACH * half * torch.tensor(signs, dtype=torch.float64)
+    if len(bounds) <= 2:
+        axes = [torch.linspace(a, b, START_GRID, dtype=torch.float64) for a, b in bounds]
+        grid = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1).reshape(-1, len(bounds))
+    else:
+        grid = torch.cat([centre[None], candidates])
+    with torch.no_grad():
+        values = value(grid).double()
+    values = torch.where(values.isfinite(), values, torch.inf)
+    if not values.isfinite().any():
+        return tuple(round(v, 12) for v in centre.tolist())
+    lowest = grid[int(values.argmin())]
+    with torch.no_grad():
+        usable = value(candidates).isfinite()
+    distances = torch.where(usable, (candidates - lowest).norm(dim=-1), -1.0)
+    best = int(torch.argmax(torch.round(distances, decimals=9)))
+    chosen = candidates[best] if distances[best] >= 0 else centre
+    return tuple(round(v, 12) for v in chosen.tolist())  # -2.4, not -2.4000000000000004
+
+
+def check_expression(text: str, bounds: Sequence[Sequence[float]] | None = None) -> int:
+    """The dimension of the formula ``text`` over ``bounds``, or ExpressionError: every check
+    :func:`parse_expression` makes, without torch (but for a function called on a constant,
+    such as sin(2), which torch evaluates)."""
+    return len(_checked(text, bounds)[1])
+
+
+def _checked(text: str, bounds: Sequence[Sequence[float]] | None) -> tuple[ast.Expression, tuple, Compiled]:
+    """The formula's tree, its bounds and its closure, every part checked."""
     if not isinstance(text, str):
         raise TypeError(f"expression must be a string, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -78,36 +165,7 @@ def parse_expression(
     names.update({"x": 0, "y": 1} if len(bounds) == 2 else {"x": 0} if len(bounds) == 1 else {})
     compiled = _compile(tree.body, text, names)  # the whitelist first: nothing else is evaluated
     _constant(tree.body, text)
-
-    def value(points: Tensor) -> Tensor:
-        result = compiled(points)
-        if isinstance(result, float):  # a constant formula
-            return torch.full(points.shape[:-1], result, dtype=points.dtype)
-        return result
-
-    def grad(points: Tensor) -> Tensor:
-        with torch.enable_grad():
-            p = points.detach().clone().requires_grad_(True)
-            out = value(p)
-            if not out.requires_grad:  # a constant: flat everywhere
-                return torch.zeros_like(points)
-            (g,) = torch.autograd.grad(out.sum(), p)
-        return g
-
-    centre = tuple((lo + hi) / 2 for lo, hi in bounds)
-    return TestFunction(
-        title=name if name and name != text else "",
-        tex=f"${to_tex(tree.body)}$",
-        name=name or text,
-        value_fn=value,
-        grad_fn=grad,
-        bounds=bounds,
-        minima=(),
-        start=tuple(float(v) for v in start) if start is not None else centre,
-        description=f"custom: {text}",
-        formula=text,
-        recipe={"expression": text},
-    )
+    return tree, bounds, compiled
 
 
 def _indices(tree: ast.AST) -> list[int]:
@@ -146,14 +204,25 @@ def _compile(node: ast.AST, text: str, names: dict[str, int]) -> Compiled:
             raise _error(text, node, f"cannot call {quoted(called, QUOTED)} (allowed: {', '.join(CALLS)})")
         if len(node.args) != 1 or node.keywords:
             raise _error(text, node, f"{node.func.id}() takes exactly one argument")
-        fn, inner = CALLS[node.func.id], _compile(node.args[0], text, names)
-        return lambda p: fn(_argument(inner(p), p.dtype))
+        call, inner = CALLS[node.func.id], _compile(node.args[0], text, names)
+        return lambda p: _torch_call(call)(_argument(inner(p), p.dtype))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):  # x^2 as written by hand or in LaTeX
+        raise _error(text, node, "^ is not a power here: use ** for powers, as in x**2")
     raise _error(text, node, f"{_describe(node)} is not allowed in a formula")
+
+
+def _torch_call(name: str) -> Callable[[Tensor], Tensor]:
+    """torch's function of that name, once points are evaluated (and torch is loaded)."""
+    import torch
+
+    return getattr(torch, name)
 
 
 def _argument(value: Tensor | float, dtype: torch.dtype) -> Tensor:
     """A function's argument: a constant made a tensor (torch's functions take no floats), a
     value of the points as it is."""
+    import torch
+
     return torch.tensor(value, dtype=dtype) if isinstance(value, float) else value
 
 
@@ -183,7 +252,9 @@ def _constant(node: ast.AST, text: str) -> float | None:
         inner = _constant(node.args[0], text)
         if inner is None:
             return None
-        fn = CALLS[node.func.id]  # type: ignore[attr-defined]
+        import torch  # a function of a constant, evaluated as the points' values will be
+
+        fn = _torch_call(CALLS[node.func.id])  # type: ignore[attr-defined]
         return _finite(lambda: fn(torch.tensor(inner, dtype=torch.float64)).item(), node, text)
     raise AssertionError(f"{type(node).__name__} passed the whitelist")  # _compile refuses the rest
 

@@ -8,14 +8,13 @@ autograd) so that a simulation needs no autograd graph and runs as plain batched
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
 from ..limits import MAX_DIM
-from ..names import did_you_mean, quoted
+from ..vocabulary import check_function_name
 from .callables import function
 from .formulas import parse_expression
 from .surface import Minimum, TestFunction
@@ -451,9 +450,8 @@ def get_function(name: Any, *, bounds: Any = None, dim: int | None = None,
         if bounds is not None:
             raise ValueError(f"{name} has its own bounds; bounds are for a formula or a Python function")
         return _in_dimensions(name, dim, condition)
+    check_function_name(name)  # a word that is no name is no formula either
     text = name.strip()
-    if not text or text.isidentifier() and not re.fullmatch(r"x|y|x[1-9][0-9]*", text):
-        raise ValueError(f"unknown function {quoted(name)}{did_you_mean(text.lower(), FUNCTIONS)}")
     if bounds is None and dim is not None:
         bounds = ((-5.0, 5.0),) * dim
     return parse_expression(text, bounds)

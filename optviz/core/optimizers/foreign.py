@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from ..extras import import_failure
 from ..names import did_you_mean, quoted, same_value, short_value
 from .drop_in import StepFunctionOptimizer
 from .schedules import Schedule
@@ -139,7 +140,7 @@ def find_class(name: str, *, allow_import: bool) -> type:
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any failure to import is the user's to read, in one line
-        raise OptimizerError(f"cannot import {module_name!r} for {name!r}: {type(error).__name__}: {error}") from None
+        raise OptimizerError(f"cannot import {module_name!r} for {name!r}: {import_failure(module_name, error)}") from None
     found = getattr(module, attribute, None)
     if found is None:
         classes = [n for n, v in vars(module).items() if isinstance(v, type) and issubclass(v, torch.optim.Optimizer)]

@@ -13,15 +13,17 @@ optviz Optimizer, a torch.optim.Optimizer class, ``functools.partial(cls, **kwar
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
+import re
 import inspect
 from typing import Any, Callable
 
 import torch
 
-from ..names import closest, cut, did_you_mean, quoted
+from ..extras import import_failure
+from ..names import cut, did_you_mean, quoted
+from ..vocabulary import nearest_optimizer
 from .base import Entry, Optimizer
 from .family import ENTRIES
 from .foreign import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
@@ -80,14 +82,8 @@ def hyperparameter_names(name: str, *, allow_import: bool = False) -> list[str]:
 
 
 def _nearest(name: str) -> str | None:
-    """The known name nearest to ``name``; a built-in nearly as near wins ("adma" is adam
-    rather than adamax), a much nearer torch name does not ("nadamm" is nadam)."""
-    score = lambda known: difflib.SequenceMatcher(None, name, known).ratio()  # noqa: E731
-    best = closest(name, known_names())
-    ours = closest(name, BUILT_INS)
-    if ours is not None and (best is None or score(ours) >= score(best) - 0.06):
-        return ours
-    return best
+    """The known name nearest to ``name``, as the command line finds it before torch loads."""
+    return nearest_optimizer(name, known_names(), BUILT_INS)
 
 
 def known_names() -> list[str]:
@@ -179,13 +175,18 @@ def catalogue(module: str | None = None) -> list[tuple[str, str, dict[str, Any]]
     try:
         imported = importlib.import_module(module)
     except Exception as error:  # noqa: BLE001 - any failure to import is the user's to read, in one line
-        raise OptimizerError(f"cannot import {module!r}: {type(error).__name__}: {error}") from None
+        raise OptimizerError(f"cannot import {module!r}: {import_failure(module, error)}") from None
     classes = sorted((name, value) for name, value in vars(imported).items()
                      if isinstance(value, type) and issubclass(value, torch.optim.Optimizer)
                      and value is not torch.optim.Optimizer)
     if not classes:
         raise OptimizerError(f"{module} holds no torch.optim.Optimizer classes")
     return [(f"{module}:{name}", _summary(cls), _shown_defaults(cls)) for name, cls in classes]
+
+
+def _plain(text: str) -> str:
+    """A docstring's line as plain text: ``sgd`` and :func:`sgd` read as sgd."""
+    return re.sub(r"(?::[a-z]+:)?`{1,2}~?([^`]+)`{1,2}", r"\1", text)
 
 
 def _summary(cls: type) -> str:
@@ -204,6 +205,6 @@ def listing(module: str | None = None) -> str:
     lines = []
     for name, summary, defaults in rows:
         shown = ", ".join(f"{key}={'(function)' if callable(value) else value}" for key, value in defaults.items())
-        lines.append(f"{name:<{width}} {summary}")
+        lines.append(f"{name:<{width}} {_plain(summary)}")
         lines.append(f"{'':<{width + 1}}{shown}")
     return "\n".join(lines)
