@@ -255,7 +255,7 @@ def test_compare_a_function_alone_tunes_the_six_for_it_and_draws_them(tmp_path, 
     assert "diverged" not in out.stdout
     *_, png, gif = out.stdout.splitlines()
     assert png == "wrote compare.png" and gif.startswith("wrote compare.gif (")
-    assert Image.open(tmp_path / "compare.png").size == (1280, 720)
+    assert Image.open(tmp_path / "compare.png").size == (1920, 1080)
     assert Image.open(tmp_path / "compare.gif").n_frames > 2
     assert "To draw it" not in out.output
 
