@@ -300,3 +300,10 @@ def test_a_sweep_tensor_still_broadcasts():
     params = torch.ones(2, 2, dtype=torch.float64)
     moved, _ = opt.step(params, torch.ones(2, 2, dtype=torch.float64), opt.init(params))
     assert moved.tolist() == [[0.99, 0.99], [0.9, 0.9]]
+
+
+def test_the_override_lifts_the_work_ceiling_not_the_memory_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv(ALLOW_LARGE, "1")
+    monkeypatch.setenv("OPTVIZ_MAX_MEMORY", "16M")
+    with pytest.raises(ScenarioError, match=r"steps: 2000 steps x 2000 paths needs about .* MiB at its peak"):
+        load(scenario(tmp_path, starts=2000, steps=2000))

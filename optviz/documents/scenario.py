@@ -60,6 +60,7 @@ from ..analyses.penalties import Penalty, penalise, penalised
 from ..core.files import read_regular
 from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
+from ..core.functions.surface import unreachable
 from ..core.limits import (MAX_ASKED_STEPS, MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES,
                            MAX_HIGHLIGHT, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS,
                            MAX_FILE_OPTIMIZERS, MAX_FILE_PATH_STEPS, MIN_FRAMES, MIN_GIF_BYTES, MIN_SIDE,
@@ -399,8 +400,8 @@ class _Reader:
         outputs = self.outputs(data.get("outputs", {}))
         self.kinds_fit(outputs.kinds, function)
         noise, seed = self.noise(data, function)
-        # bounds given for a named function frame its pictures; a formula's bounds are its domain
-        frame = self.bounds(data["bounds"]) if "bounds" in data and "function" in data else None
+        # the bounds a file gives frame its pictures: a named function's, and a formula's domain
+        frame = self.bounds(data["bounds"]) if "bounds" in data else None
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
                         fingerprint=fingerprint, base_function=base, frame=frame, colours=colours,
                         noise=noise, seed=seed)
@@ -518,9 +519,9 @@ class _Reader:
         for point in points:
             if not (isinstance(point, list) and len(point) == function.dim and all(_is_number(v) for v in point)):
                 raise self.fail(key, f"expected a point of {shape}, got {quoted(point)}")
-            for (lo, hi), v in zip(function.bounds, point):
-                if not lo <= v <= hi:
-                    raise self.fail(key, f"{quoted(point)} lies outside the bounds {list(map(list, function.bounds))}")
+            problem = unreachable(point, function.bounds)  # outside the bounds is fine: the frame takes it in
+            if problem is not None:
+                raise self.fail(key, f"{quoted(point)} cannot start a run: {problem}")
         return tuple(tuple(float(v) for v in p) for p in points)
 
     def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
