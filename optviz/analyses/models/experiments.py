@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from ...core.files import write_table
-from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_INPUTS,
-                            MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED, MAX_TRAINING_STEPS,
-                            MAX_VARIANTS, MAX_WORK, MAX_FILE_GRID_WORK, WorkError, check_work)
+from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_FILE_GRID_WORK,
+                            MAX_INPUTS, MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
+                            MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK, WorkError, check_work)
 from ...core.names import cut, quoted
 from ...core.optimizers import optim
 from .landscapes import DEFAULT_OPTIMIZERS, LandscapeError, landscape, span_box
