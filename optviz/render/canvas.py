@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import io
 from numbers import Real
 from typing import Any, Callable, Iterator
@@ -18,6 +19,8 @@ from ..core.files import atomic, writable_path
 from ..core.limits import MAX_SIDE, check_memory
 from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
+
+FIGURE = "a matplotlib Figure (optviz.render.picture(...), or an axes-level function's ax.figure)"
 
 STILL_BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
 RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
@@ -44,14 +47,26 @@ def figure(
     return fig, axes
 
 
-def axes_level(projection: str | None = None) -> Callable:
+def expect(value: Any, kind: type | tuple[type, ...], argument: str, what: str) -> None:
+    """TypeError naming ``argument`` unless ``value`` is a ``kind``; ``what`` says what to give."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{argument} must be {what}, got {type(value).__name__}")
+
+
+def axes_level(projection: str | None = None, takes: tuple[type | tuple[type, ...], str] | None = None) -> Callable:
     """Makes draw(obj, ax, theme, **options) an axes-level function: it draws into ``ax`` or
-    into a new themed figure, under that figure's settings, and returns the axes."""
+    into a new themed figure, under that figure's settings, and returns the axes. ``takes``
+    is the type ``obj`` must have and how to say it: anything else is a TypeError naming it."""
 
     def wrap(draw: Callable) -> Callable:
+        argument = f"{draw.__name__}: {next(iter(inspect.signature(draw).parameters))}"
+
         @functools.wraps(draw)
         def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
                    size: Any = "slide", **options: Any) -> Axes:
+            if takes is not None:
+                expect(obj, takes[0], argument, takes[1])
+            expect(ax, (Axes, type(None)), f"{draw.__name__}: ax", "a matplotlib Axes or None")
             if ax is None:
                 ax = figure(theme, size, projection=projection)[1][0, 0]
             chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme)
@@ -109,6 +124,7 @@ def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool = False) 
 
     In SVG and PDF, text stays text and the filled landscape is kept as pixels, so the file
     stays small and a label stays editable."""
+    expect(fig, Figure, "save: fig", FIGURE)
     path = writable_path(path, STILL_FORMATS)
     dpi = check_dpi(dpi, fig)
     with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
@@ -149,6 +165,7 @@ def check_dpi(dpi: Any, fig: Figure) -> float:
 
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes (for notebooks and web pages)."""
+    expect(fig, Figure, "png: fig", FIGURE)
     out = io.BytesIO()
     with matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
         fig.savefig(out, format="png")
