@@ -5,6 +5,11 @@ the scenario reader all read them here. A scenario file may come from elsewhere,
 numbers have ceilings of their own, lower than Python's where a file could start a run of
 days.
 
+A file from elsewhere also has its work estimated before anything runs (a scenario's paths,
+``starts x steps x optimizers``, and how many optimizers it lists; a landscape's grid points
+x examples x weights): over its ceiling it is refused with one line, unless ``OPTVIZ_ALLOW_LARGE=1``
+is set (a large job asked for on purpose).
+
 Every entry point that can be asked for too much (``simulate``, ``basins``, ``sweep``, the
 landscape, the experiments, ``animate`` and ``save``) also estimates its peak memory, not
 just its result, and refuses with one line naming the option and the estimate when the peak
@@ -24,10 +29,12 @@ MAX_STEPS = 1_000_000  # steps of one run from Python (the memory budget is usua
 MAX_ASKED_STEPS = 100_000  # steps of one run the command line or a scenario file may ask for
 MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
 MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory
+MAX_START_WIDTHS = 10  # a start lies at most this many widths of the function's bounds beyond them (the frame takes it in)
 MAX_SEED = 2**63 - 1
 MAX_KERNELS = 256  # fast mode's compiled kernels a process keeps (dynamo's recompile limit is raised to it)
 MAX_EXPONENT = 100  # |exponent| of a formula's constant powers
 MAX_LENGTH = 500  # characters of a formula
+MAX_NESTING = 16  # levels of a formula within each other (brackets, powers, fractions, calls, signs); its title's typesetting gives out past 20
 
 # --- studies ---------------------------------------------------------------------------------
 MAX_BASIN_RESOLUTION = 2000  # a basins map of 2000 x 2000 starts
@@ -72,6 +79,31 @@ MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
 MAX_MESSAGE = 300  # characters of an error line on the terminal
 MAX_SIZE_TEXT = 40  # characters of a --size
 MAX_JOBS = 64  # processes the gallery renders with
+
+# --- work a file may ask for without OPTVIZ_ALLOW_LARGE=1 ----------------------------------
+MAX_FILE_PATH_STEPS = 1_000_000  # starts x steps x optimizers of a scenario: a minute or more, most of it drawing
+MAX_FILE_OPTIMIZERS = 16  # optimizers one scenario lists: 16 with a GIF take half a minute, 200 take many minutes
+MAX_FILE_GRID_WORK = MAX_WORK  # grid points x examples x weights of a landscape from a file (one forward pass each)
+
+ALLOW_LARGE = "OPTVIZ_ALLOW_LARGE"
+
+
+class WorkError(BadInput):
+    """A file that asks for more work than its ceiling, said before anything runs."""
+
+
+def check_work(amount: int, ceiling: int, unit: str, how: str = "") -> None:
+    """WorkError unless ``amount`` of ``unit`` is within ``ceiling`` or OPTVIZ_ALLOW_LARGE=1
+    is set; ``how`` says how it was counted ("7,600 starts x 10,000 steps x 1 optimizers = ")."""
+    if amount > ceiling and not large_allowed():
+        raise WorkError(f"{how}{amount:,} {unit}, more than the {ceiling:,} a file may ask for without "
+                        f"{ALLOW_LARGE}=1 (set it to run this anyway)")
+
+
+def large_allowed() -> bool:
+    """Whether OPTVIZ_ALLOW_LARGE=1 lifts the ceilings of a file's work."""
+    return os.environ.get(ALLOW_LARGE, "").strip() == "1"
+
 
 # --- memory ----------------------------------------------------------------------------------
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 import json
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..analyses.penalties import regularization_paths
 from ..core import __version__
@@ -126,26 +126,44 @@ def build(
     stale = [s for s in scenarios if force or not _up_to_date(s, manifest.get(s.name), folder, overrides)]
     by_path = {str(s.path): s for s in stale}
     work = [(path, str(folder), allow_import, overrides) for path in by_path]
-    # spawn, not fork: a forked copy of a process whose torch threads are running can hang
-    spawn = multiprocessing.get_context("spawn")
-    parallel = jobs > 1 and len(work) > 1
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) if parallel else _Inline() as pool:
-        for done, (path, files) in enumerate(pool.map(_render_file, work), start=1):
-            scenario = by_path[path]
-            for gone in set(manifest.get(scenario.name, {}).get("files", [])) - set(files):
-                (folder / Path(gone).name).unlink(missing_ok=True)  # an output the scenario no longer makes
-            manifest[scenario.name] = {"fingerprint": _fingerprint(scenario, overrides), "files": files}
-            if progress is not None:
-                progress("scenarios", done, len(work))
+    for done, (path, files) in enumerate(_rendered(work, jobs), start=1):
+        scenario = by_path[path]
+        gone = set(manifest.get(scenario.name, {}).get("files", [])) - set(files)
+        manifest[scenario.name] = {"fingerprint": _fingerprint(scenario, overrides), "files": files}
+        _write(folder / MANIFEST, _manifest_text(manifest))  # an interrupted build keeps what it finished
+        for name in gone:
+            (folder / Path(name).name).unlink(missing_ok=True)  # an output the scenario no longer makes
+        if progress is not None:
+            progress("scenarios", done, len(work))
     entries = [
         {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"],
          "numbers": _numbers(folder, manifest[s.name]["files"])}
         for s in scenarios
     ]
     manifest = {s.name: manifest[s.name] for s in scenarios}
-    _write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+    _write(folder / MANIFEST, _manifest_text(manifest))
     _write(folder / "index.html", index_page(entries))
     return entries, [s.name for s in stale]
+
+
+def _rendered(work: list[tuple[str, str, bool]], jobs: int) -> Iterator[tuple[str, list[str]]]:
+    """Each scenario file with the names of what it wrote, as soon as it is done (in whatever
+    order), rendered in ``jobs`` processes when there is more than one file."""
+    if jobs == 1 or len(work) < 2:
+        yield from map(_render_file, work)
+        return
+    # spawn, not fork: a forked copy of a process whose torch threads are running can hang
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_render_file, item) for item in work]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:  # on Ctrl-C or a failure, start nothing more (each worker would report it and go on)
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _manifest_text(manifest: dict) -> str:
+    return json.dumps(manifest, indent=1, sort_keys=True)
 
 
 def _numbers(folder: Path, files: list[str]) -> str:
@@ -209,20 +227,6 @@ def _inside(folder: Path, name: Any) -> bool:
 def _write(path: Path, text: str) -> None:
     with atomic(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
-
-
-class _Inline:
-    """A stand-in for a process pool when there is one job or one file."""
-
-    def __enter__(self) -> "_Inline":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    @staticmethod
-    def map(fn: Callable, items: list) -> Iterable:
-        return map(fn, items)
 
 
 def index_page(entries: list[dict]) -> str:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from ..analyses.models.evaluation import join_process_group, leave_process_group, rank_and_world
 from ..analyses.models.landscapes import Landscape, from_spec, landscape
 from ..analyses.models.weights import Directions
+from ..core.limits import MAX_FILE_GRID_WORK
 from ..core.simulation.runs import Progress
 
 DIRECTIONS = ("pca", "random")  # by name; anything else is a directions file (.pt)
@@ -41,7 +42,8 @@ def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[s
     ``checkpoints`` (files, or globs like 'ckpt/*.pt', sorted; else the spec's own) or paths
     trained by ``optimizers``, (name, hyperparameters) pairs; ``directions``: "pca", "random"
     or a directions file (.pt). ``line`` adds the 1D line; ``settings`` go to
-    optviz.landscape.landscape (resolution, span, device, save, epochs, examples).
+    optviz.landscape.landscape (resolution, span, device, save, epochs, examples). A spec
+    file's grid is held to MAX_FILE_GRID_WORK multiply-adds unless OPTVIZ_ALLOW_LARGE=1.
 
     Joins torchrun's process group for the run and leaves it after; None on every process but
     rank 0, which alone reports ``progress``. Raises ArgumentError for a glob that matches no
@@ -61,7 +63,8 @@ def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[s
                  "train_data": defined.get("train_data")} if defined else {}
         study = landscape(**model, **settings, optimizers=list(optimizers) or None, checkpoints=path or None,
                           directions=directions if directions in DIRECTIONS else Directions.load(directions),
-                          line=LINE_POINTS if line else 0, progress=progress if rank == 0 else None)
+                          line=LINE_POINTS if line else 0, progress=progress if rank == 0 else None,
+                          max_work=MAX_FILE_GRID_WORK if spec else None)
         return Shared(study, processes) if rank == 0 else None
     finally:
         leave_process_group()

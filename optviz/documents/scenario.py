@@ -41,7 +41,9 @@ EXPERIMENT_TABLE: its type, its range or choices, its default and what it means.
 Every problem is a ScenarioError naming the file, the key, the value and what is allowed.
 A file from elsewhere cannot hang or flood a run: it must be a regular file of at most
 MAX_SCENARIO_BYTES, nested at most MAX_DEPTH deep, with strings of at most MAX_STRING
-characters, and an experiment's settings within their ceilings (optviz/core/limits.py).
+characters, and an experiment's settings within their ceilings (optviz/core/limits.py); its
+paths (starts x steps x optimizers) and its optimizers are counted against MAX_FILE_PATH_STEPS
+and MAX_FILE_OPTIMIZERS unless OPTVIZ_ALLOW_LARGE=1 is set.
 """
 
 from __future__ import annotations
@@ -57,10 +59,11 @@ from typing import Any
 from ..analyses.penalties import Penalty, penalise, penalised
 from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
+from ..core.functions.surface import unreachable
 from ..core.limits import (MAX_ASKED_STEPS, MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES,
-                           MAX_DPI, MAX_HIGHLIGHT, MAX_KEY, MAX_SCALE, MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE,
-                           MAX_STRING, MIN_DPI, MIN_FPS, MIN_FRAMES, MIN_GIF_BYTES, MIN_SCALE, MIN_SIDE, BudgetError,
-                           check_memory)
+                           MAX_DPI, MAX_FILE_OPTIMIZERS, MAX_FILE_PATH_STEPS, MAX_HIGHLIGHT, MAX_KEY, MAX_SCALE,
+                           MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_DPI, MIN_FPS, MIN_FRAMES,
+                           MIN_GIF_BYTES, MIN_SCALE, MIN_SIDE, BudgetError, WorkError, check_memory, check_work)
 from ..core.names import closest, cut, did_you_mean, quoted
 from ..core.optimizers.base import Optimizer
 from ..core.optimizers.registry import get_optimizer, hyperparameter_names, known_names, scheduled
@@ -343,6 +346,11 @@ class _Reader:
         steps = self.checked(SCENARIO_TABLE, data, "steps")
         optimizers, colours = self.optimizers(data.get("optimizers"))
         paths = len(starts) * len(optimizers)
+        try:  # time, before memory: a file must not start a run of hours
+            check_work(paths * steps, MAX_FILE_PATH_STEPS, "path steps",
+                       f"{len(starts):,} starts x {steps:,} steps x {len(optimizers)} optimizers = ")
+        except WorkError as error:
+            raise self.fail("steps" if "steps" in data else "starts", str(error)) from None
         try:
             check_memory(peak_bytes(steps, paths, function.dim, 8), f"{steps} steps x {paths} paths", "use fewer steps or starts")
         except BudgetError as error:
@@ -350,8 +358,8 @@ class _Reader:
         outputs = self.outputs(data.get("outputs", {}))
         self.kinds_fit(outputs.kinds, function)
         noise, seed = self.noise(data, function)
-        # bounds given for a named function frame its pictures; a formula's bounds are its domain
-        frame = self.bounds(data["bounds"]) if "bounds" in data and "function" in data else None
+        # the bounds a file gives frame its pictures: a named function's, and a formula's domain
+        frame = self.bounds(data["bounds"]) if "bounds" in data else None
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
                         fingerprint=fingerprint, base_function=base, frame=frame, colours=colours,
                         noise=noise, seed=seed)
@@ -469,15 +477,19 @@ class _Reader:
         for point in points:
             if not (isinstance(point, list) and len(point) == function.dim and all(_is_number(v) for v in point)):
                 raise self.fail(key, f"expected a point of {shape}, got {quoted(point)}")
-            for (lo, hi), v in zip(function.bounds, point):
-                if not lo <= v <= hi:
-                    raise self.fail(key, f"{quoted(point)} lies outside the bounds {list(map(list, function.bounds))}")
+            problem = unreachable(point, function.bounds)  # outside the bounds is fine: the frame takes it in
+            if problem is not None:
+                raise self.fail(key, f"{quoted(point)} cannot start a run: {problem}")
         return tuple(tuple(float(v) for v in p) for p in points)
 
     def optimizers(self, entries: Any) -> tuple[dict[str, Any], dict[str, str]]:
         """The optimizers by label, and the colours the file gives some of them."""
         if not isinstance(entries, list) or not entries or not all(isinstance(e, dict) for e in entries):
             raise self.fail("optimizers", "expected one or more [[optimizers]] tables, each with a name")
+        try:  # each is a path, a legend entry and a GIF panel of its own
+            check_work(len(entries), MAX_FILE_OPTIMIZERS, "optimizers")
+        except WorkError as error:
+            raise self.fail("optimizers", str(error)) from None
         made: dict[str, Any] = {}
         colours: dict[str, str] = {}
         for i, entry in enumerate(entries):

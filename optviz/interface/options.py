@@ -3,6 +3,7 @@ takes, each failing as click's BadParameter naming the option, before any work s
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -98,13 +99,14 @@ def look(dpi: float | None, scale: float | None, background: str | None, transpa
 
 def function_argument(text: str, bounds: str | None, dim: int | None = None) -> Any:
     """A registered function (in ``dim`` dimensions, for those that come in any), or a formula
-    such as 'x**2 + 10*sin(y)' over --bounds."""
+    such as 'x**2 + 10*sin(y)' over --bounds; --bounds given for a registered function frame
+    its pictures (its bounds become them)."""
+    import dataclasses
+
     from ..core.functions import FUNCTIONS, get_function
 
     if not text.strip():
         raise click.BadParameter("is empty: give a function name or a formula", param_hint="FUNCTION")
-    if text in FUNCTIONS and bounds is not None:
-        raise click.BadParameter(f"{text} has its own bounds; --bounds is for a formula FUNCTION", param_hint="--bounds")
     pairs = None
     if bounds is not None:
         try:
@@ -114,26 +116,35 @@ def function_argument(text: str, bounds: str | None, dim: int | None = None) -> 
         if not values or len(values) % 2:
             raise click.BadParameter(f"{bounds!r}: give a lo,hi pair per coordinate", param_hint="--bounds")
         pairs = tuple(zip(values[::2], values[1::2]))
+    named = text in FUNCTIONS
     try:
-        return get_function(text, bounds=pairs, dim=dim)
+        fn = get_function(text, bounds=None if named else pairs, dim=dim)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+    if named and pairs is not None:
+        if len(pairs) != fn.dim or not all(math.isfinite(lo) and math.isfinite(hi) and lo < hi for lo, hi in pairs):
+            raise click.BadParameter(f"{bounds!r}: {fn.name} is {fn.dim}D: give {fn.dim} finite pairs lo,hi with lo < hi",
+                                     param_hint="--bounds")
+        fn = dataclasses.replace(fn, bounds=pairs)
+    return fn
 
 
 def start_point(text: str | None, fn: Any) -> tuple[float, ...] | None:
-    """A --start point inside the function's bounds, or None for the function's own start."""
+    """A --start point, or None for the function's own start. Outside the function's bounds
+    is fine (the picture's frame widens to take it in), but not infinitely far."""
     if text is None:
         return None
+    from ..core.functions.surface import unreachable
+
     try:
         point = tuple(float(part) for part in text.split(","))
     except ValueError:
         raise click.BadParameter(f"{text!r} is not a point like -1.5,2", param_hint="--start") from None
     if len(point) != fn.dim:
         raise click.BadParameter(f"{fn.name} is {fn.dim}D, got {len(point)} coordinates", param_hint="--start")
-    for (lo, hi), v in zip(fn.bounds, point):
-        if not lo <= v <= hi:
-            raise click.BadParameter(f"{text} lies outside {fn.name}'s bounds {[list(b) for b in fn.bounds]}",
-                                     param_hint="--start")
+    problem = unreachable(point, fn.bounds)
+    if problem is not None:
+        raise click.BadParameter(f"{text} cannot start {fn.name}: {problem}", param_hint="--start")
     return point
 
 

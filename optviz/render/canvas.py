@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import io
 from numbers import Real
 from typing import Any, Callable, Iterator
@@ -20,6 +21,8 @@ from ..core.limits import MAX_SIDE, check_memory
 from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
 from .typeset import plain_log_labels
+
+FIGURE = "a matplotlib Figure (optviz.render.picture(...), or an axes-level function's ax.figure)"
 
 STILL_BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
 
@@ -51,15 +54,27 @@ def figure(
     return fig, axes
 
 
-def axes_level(projection: str | None = None) -> Callable:
+def expect(value: Any, kind: type | tuple[type, ...], argument: str, what: str) -> None:
+    """TypeError naming ``argument`` unless ``value`` is a ``kind``; ``what`` says what to give."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{argument} must be {what}, got {type(value).__name__}")
+
+
+def axes_level(projection: str | None = None, takes: tuple[type | tuple[type, ...], str] | None = None) -> Callable:
     """Makes draw(obj, ax, theme, **options) an axes-level function: it draws into ``ax`` or
-    into a new themed figure, under that figure's settings, and returns the axes."""
+    into a new themed figure, under that figure's settings, and returns the axes. ``takes``
+    is the type ``obj`` must have and how to say it: anything else is a TypeError naming it."""
 
     def wrap(draw: Callable) -> Callable:
+        argument = f"{draw.__name__}: {next(iter(inspect.signature(draw).parameters))}"
+
         @functools.wraps(draw)
         def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
                    size: Any = "slide", dpi: Any = None, scale: Any = None, background: Any = None,
                    transparent: bool = False, **options: Any) -> Axes:
+            if takes is not None:
+                expect(obj, takes[0], argument, takes[1])
+            expect(ax, (Axes, type(None)), f"{draw.__name__}: ax", "a matplotlib Axes or None")
             made = ax is None
             if made:
                 ax = figure(theme, size, projection=projection, dpi=dpi, scale=scale, background=background,
@@ -218,6 +233,7 @@ def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool | None = 
     dpi gives more pixels, not another look. In SVG and PDF, text stays text and the filled
     landscape is kept as pixels at the PNG's resolution. ``transparent`` (default the
     figure's theme's) leaves out the fill behind the picture."""
+    expect(fig, Figure, "save: fig", FIGURE)
     path = writable_path(path, STILL_FORMATS)
     tag = output_dpi(dpi, fig)
     drawn = tag * fig.dpi / _tagged(fig)  # points stay as large against the picture as the figure has them
@@ -269,6 +285,7 @@ def output_dpi(dpi: Any, fig: Figure) -> float:
 
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes (for notebooks and web pages)."""
+    expect(fig, Figure, "png: fig", FIGURE)
     out = io.BytesIO()
     tag = _tagged(fig)
     plain_log_labels(fig)

@@ -14,8 +14,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from ..analyses.models.experiments import Curves
+from ..analyses.models.landscapes import Line
+from ..analyses.penalties import RegularizationPaths
+from ..analyses.studies import Basins, Sweep
 from ..core.simulation.result import Result
-from .canvas import axes_level, figure, ours, titled
+from .canvas import axes_level, expect, figure, ours, titled
 from .contours import contour, grid_values, halo, heading, star
 from .frames import legend_clear_of
 from .style import Theme, colours, get_theme, series_colours
@@ -90,7 +94,7 @@ def learning_rates(result: Result, ax: Axes, theme: Theme, *, legend: bool = Tru
         legend_clear_of(ax, handles, np.concatenate([line.get_xydata() for line in ax.lines]))
 
 
-@axes_level()
+@axes_level(takes=(Line, "a Line (optviz.landscape.interpolate, or a Landscape's line)"))
 def line_chart(line: Any, ax: Axes, theme: Theme, *, legend: bool = True, **unused: Any) -> None:
     """The loss along the straight line between two sets of weights (Goodfellow et al. 2015):
     alpha 0 is the first, 1 the last; the path's own points sit at their projection onto the
@@ -150,6 +154,7 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
     all on the same y axis, each titled with its final numbers; where the variants report a
     train-test gap, a last panel draws that gap per epoch for all of them. ``look``: dpi,
     scale, background, transparent, as for figure."""
+    expect(curves, Curves, "training: curves", "the Curves of an experiment (optviz.experiments.mlp(), ...)")
     theme = get_theme(theme)
     names = list(curves.train)
     gap = all("gap" in curves.numbers.get(name, {}) for name in names)
@@ -191,7 +196,7 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
     return titled(fig, title or curves.title)
 
 
-@axes_level()
+@axes_level(takes=(Sweep, "a Sweep (optviz.studies.sweep)"))
 def sweep_map(study: Any, ax: Axes, theme: Theme, *, colorbar: bool = True) -> None:
     """A Sweep as a heatmap of final f - f* (log colours); diverged cells crossed out; the
     best cell starred."""
@@ -223,7 +228,7 @@ def sweep_map(study: Any, ax: Axes, theme: Theme, *, colorbar: bool = True) -> N
         ax.legend(loc="upper right")
 
 
-@axes_level()
+@axes_level(takes=(Basins, "a Basins (optviz.studies.basins)"))
 def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
     """Basins of attraction: each start coloured by the minimum it reaches (grey: none)."""
     fn = study.function
@@ -249,7 +254,7 @@ def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
         ax.legend(handles=handles, loc="upper right")
 
 
-@axes_level()
+@axes_level(takes=(RegularizationPaths, "a RegularizationPaths (optviz.penalties.regularization_paths)"))
 def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     """The loss's contours with the L2 circle and the L1 diamond that touch it at the
     penalised minimum, and the path of that minimum as lambda grows (hollow: lambda = 0)."""

@@ -119,7 +119,7 @@ def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None
     bar.outline.set_visible(False)
 
 
-@axes_level()
+@axes_level(takes=(TestFunction, "a TestFunction (optviz.get_function)"))
 def contour(function: TestFunction, ax: Axes, theme: Theme, *, region: Box | None = None,
             colorbar: bool | Axes = True, minima: bool = True, resolution: int = 300) -> None:
     """The function's landscape over region (default its bounds): a filled contour in the
@@ -145,7 +145,7 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, region: Box | Non
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=function.axes[0], ylabel=function.axes[1])
 
 
-@axes_level()
+@axes_level(takes=(TestFunction, "a TestFunction (optviz.get_function)"))
 def function_curve(function: TestFunction, ax: Axes, theme: Theme, *, region: tuple[float, float] | None = None) -> None:
     """A 1D function's curve over region (default its bounds), its minima as stars."""
     if function.dim != 1:

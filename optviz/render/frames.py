@@ -26,8 +26,9 @@ Box = tuple[float, float, float, float]  # x0, x1, y0, y1
 def view(paths: Sequence[np.ndarray], bounds: Sequence[tuple[float, float]], marks: Sequence[Sequence[float]] = (),
          margin: float = MARGIN) -> Box:
     """The box around every path (each (steps + 1, 2), NaN where it stopped) and every mark,
-    with a margin; runaway paths are followed to REACH spans beyond the bounds."""
-    (bx0, bx1), (by0, by1) = bounds
+    with a margin; runaway paths are followed to REACH spans beyond the bounds, widened to
+    take in every start (a start outside the bounds is in the picture)."""
+    (bx0, bx1), (by0, by1) = spanning(bounds, [xy[0] for xy in paths if len(xy)])
     reach = (bx0 - REACH * (bx1 - bx0), bx1 + REACH * (bx1 - bx0), by0 - REACH * (by1 - by0), by1 + REACH * (by1 - by0))
     points = [followed(xy, reach) for xy in paths] + [np.asarray(marks, dtype=float).reshape(-1, 2)]
     points = np.concatenate([p for p in points if len(p)]) if any(len(p) for p in points) else np.empty((0, 2))
@@ -40,6 +41,15 @@ def view(paths: Sequence[np.ndarray], bounds: Sequence[tuple[float, float]], mar
     y0, y1 = _widened(y0, y1, least)
     dx, dy = margin * (x1 - x0), margin * (y1 - y0)
     return x0 - dx, x1 + dx, y0 - dy, y1 + dy
+
+
+def spanning(bounds: Sequence[tuple[float, float]], points: Sequence[np.ndarray]) -> tuple[tuple[float, float], ...]:
+    """The 2D bounds widened to take in each finite point."""
+    found = np.asarray([p for p in points if np.isfinite(p).all()], dtype=float).reshape(-1, 2)
+    if not len(found):
+        return tuple((float(lo), float(hi)) for lo, hi in bounds)
+    low, high = found.min(axis=0), found.max(axis=0)
+    return tuple((min(float(lo), float(a)), max(float(hi), float(b))) for (lo, hi), a, b in zip(bounds, low, high))
 
 
 def followed(xy: np.ndarray, reach: Box) -> np.ndarray:

@@ -57,7 +57,7 @@ class Trace:
 
 def checked(result: Any) -> Result:
     if not isinstance(result, Result):
-        raise TypeError(f"expected an optviz Result (from optviz.simulate), got {type(result).__name__}")
+        raise TypeError(f"result: expected an optviz Result (from optviz.simulate), got {type(result).__name__}")
     if result.positions.shape[1] == 0:
         raise ValueError("the result has no paths to draw")
     if torch.isnan(result.positions).all():
@@ -81,7 +81,7 @@ def legend_label(result: Result, name: str) -> str:
 
 def path_colours(result: Result, theme: str | Theme = "light") -> dict[str, str]:
     """Each optimizer's colour: its own in every figure and GIF of a theme."""
-    names = list(result.optimizers)
+    names = list(checked(result).optimizers)
     return dict(zip(names, colours([result.optimizers[n].kind for n in names], get_theme(theme))))
 
 

@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from ...core.files import write_table
-from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_INPUTS,
-                            MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED, MAX_TRAINING_STEPS,
-                            MAX_VARIANTS, MAX_WORK)
+from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_FILE_GRID_WORK,
+                            MAX_INPUTS, MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
+                            MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK, WorkError, check_work)
 from ...core.names import cut, quoted
 from ...core.optimizers import optim
 from .landscapes import DEFAULT_OPTIMIZERS, LandscapeError, landscape, span_box
@@ -156,6 +156,18 @@ def check_settings(experiment: str, settings: dict[str, Any]) -> None:
         # each step's weights are kept for the picture: fewer steps than a training run may take
         _cost(values, len(values["optimizers"] or DEFAULT_OPTIMIZERS), MLP_TRAIN, MLP_WEIGHTS, "optimizers",
               max_steps=MAX_PATH_POINTS)
+        _grid(values)
+
+
+def _grid(values: dict[str, Any]) -> None:
+    """Refuse a landscape whose grid (and line) would take more than MAX_FILE_GRID_WORK
+    multiply-adds, one forward pass of the MLP per example and point, unless OPTVIZ_ALLOW_LARGE=1."""
+    grid, seen = values["resolution"] ** 2 + values["line"], min(values["examples"] or MLP_TRAIN, MLP_TRAIN)
+    try:
+        check_work(grid * seen * MLP_WEIGHTS, MAX_FILE_GRID_WORK, "multiply-adds",
+                   f"{grid:,} grid points x {seen:,} examples x {MLP_WEIGHTS:,} weights = ")
+    except WorkError as error:
+        raise SettingError("resolution", str(error)) from None
 
 
 def _defaults(experiment: str) -> dict[str, Any]:

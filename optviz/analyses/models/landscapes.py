@@ -34,7 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from ...core.functions import TestFunction, sampled_function
-from ...core.limits import MAX_LANDSCAPE_RESOLUTION, check_memory
+from ...core.limits import MAX_LANDSCAPE_RESOLUTION, check_memory, check_work
 from ...core.optimizers.base import Optimizer
 from ...core.optimizers.foreign import TorchOptimizer
 from ...core.optimizers.registry import BUILT_INS, as_source, get_optimizer
@@ -153,6 +153,7 @@ def landscape(
     save: str | Path | None = None,
     line: int = 0,
     progress: Progress | None = None,
+    max_work: int | None = None,
 ) -> Landscape:
     """The loss landscape of ``model`` under ``loss_fn`` over ``data`` (see the module's
     docstring); with no model, the built-in MLP.
@@ -168,6 +169,8 @@ def landscape(
     finished grid points (and the training paths), to resume a killed run. ``line=n`` also
     evaluates n points of the straight line from the first path's first point to its last
     (see :func:`interpolate`). ``progress`` hears of the training steps, then of the grid points.
+    ``max_work``: the most grid points x examples x weights to evaluate (a landscape a file
+    asks for), refused before any training unless OPTVIZ_ALLOW_LARGE=1; None for no ceiling.
     """
     if not isinstance(directions, Directions) and directions not in ("pca", "random"):
         raise LandscapeError(f"directions must be 'pca', 'random' or saved Directions, got {directions!r}")
@@ -213,6 +216,10 @@ def landscape(
     check_memory((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
+    if max_work is not None:
+        grid, seen = resolution**2 + line, sum(len(x) for x, _ in evaluator.data)
+        check_work(grid * seen * params0.numel(), max_work, "multiply-adds",
+                   f"{grid:,} grid points x {seen:,} examples x {params0.numel():,} weights = ")
     if checkpoints is not None:
         recorded = load_checkpoints(layout, checkpoints)
         store_what["path"] = digest(recorded[0])

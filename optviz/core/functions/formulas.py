@@ -8,8 +8,9 @@ torch (:func:`check_expression`), so the command line refuses a bad formula befo
 
 Hostile text is refused with one line before anything runs: every constant part is evaluated
 once at parse time in float64 and must be a finite real number, every exponent whose value is
-constant must lie within +-MAX_EXPONENT however it is written, and messages quote at most
-about 60 characters of the text.
+constant must lie within +-MAX_EXPONENT however it is written, the formula nests at most
+MAX_NESTING levels deep (a chain of sums or products, as written on paper, is one level), and
+messages quote at most about 60 characters of the text.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Callable, Sequence
 
 from typing import TYPE_CHECKING
 
-from ..limits import MAX_DIM, MAX_EXPONENT, MAX_LENGTH
+from ..limits import MAX_DIM, MAX_EXPONENT, MAX_LENGTH, MAX_NESTING
 from ..names import quoted
 
 if TYPE_CHECKING:
@@ -163,9 +164,33 @@ def _checked(text: str, bounds: Sequence[Sequence[float]] | None) -> tuple[ast.E
                               f"got {quoted(bounds, QUOTED)}")
     names = {f"x{k + 1}": k for k in range(len(bounds))}
     names.update({"x": 0, "y": 1} if len(bounds) == 2 else {"x": 0} if len(bounds) == 1 else {})
+    if (depth := nesting(tree.body)) > MAX_NESTING:  # before anything walks the tree by recursion
+        raise ExpressionError(f"formula {quoted(text, QUOTED)} nests {depth} levels deep (brackets, powers, fractions, "
+                              f"calls or signs within each other); the limit is {MAX_NESTING}")
     compiled = _compile(tree.body, text, names)  # the whitelist first: nothing else is evaluated
     _constant(tree.body, text)
     return tree, bounds, compiled
+
+
+def nesting(node: ast.AST) -> int:
+    """How many levels deep the formula nests: 1 for ``x``, 2 for ``sin(x)`` or ``-x``, 3 for
+    ``x**y**z``. A chain of sums or of products continues one level, as on paper: ``a + b - c``
+    and ``a*b*c`` are 2 however long. Walked without recursion: the tree may be hundreds deep."""
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                todo.append((child, depth if _continues(node, child) else depth + 1))
+    return deepest
+
+
+def _continues(parent: ast.AST, child: ast.AST) -> bool:
+    """Whether child is the left side of parent's chain: a + b + c is (a + b) + c, a*b*c is (a*b)*c."""
+    chains = ((ast.Add, ast.Sub), (ast.Mult,))
+    return (isinstance(parent, ast.BinOp) and isinstance(child, ast.BinOp) and child is parent.left
+            and any(isinstance(parent.op, ops) and isinstance(child.op, ops) for ops in chains))
 
 
 def _indices(tree: ast.AST) -> list[int]:

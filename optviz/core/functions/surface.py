@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+import math
+
 import torch
 from torch import Tensor
+
+from ..limits import MAX_START_WIDTHS
 
 
 class Minimum(NamedTuple):
@@ -110,3 +114,16 @@ def _interpolate(grid: Tensor, points: Tensor, bounds: tuple[tuple[float, float]
     bottom = grid[i + 1, j] * (1 - fu) + grid[i + 1, j + 1] * fu
     return top * (1 - fv) + bottom * fv
 
+
+def unreachable(point: Any, bounds: tuple[tuple[float, float], ...]) -> str | None:
+    """Why ``point`` cannot start a run over ``bounds``, or None if it can: a start outside the
+    bounds is fine (the picture's frame widens to take it in) unless a coordinate is not
+    finite or lies more than MAX_START_WIDTHS widths of the bounds beyond them."""
+    for value, (lo, hi) in zip(point, bounds):
+        if not math.isfinite(value):
+            return f"{value} is not a finite number"
+        reach = MAX_START_WIDTHS * (hi - lo)
+        if not lo - reach <= value <= hi + reach:
+            return (f"{value:g} lies more than {MAX_START_WIDTHS} times the bounds' width beyond the bounds "
+                    f"{[[float(lo), float(hi)] for lo, hi in bounds]}")
+    return None

@@ -19,7 +19,8 @@ def check(name: str, value: Any, what: str, *, low: float | None = None, high: f
     """A hyperparameter as a float or a tensor, or ValueError in torch's words.
 
     torch.optim's rule is ``low <= value`` (NaN fails); its message prints the value as given.
-    Sweep tensors become float64; torch's 0-d tensors keep their dtype.
+    Sweep tensors become float64; torch's 0-d tensors keep their dtype, and so does a
+    one-element tensor of any shape, squeezed to 0-d as torch.optim squeezes it.
     """
     allowed = (
         f" ({name} must be in [{low:g}, {high:g}])" if high is not None
@@ -29,11 +30,12 @@ def check(name: str, value: Any, what: str, *, low: float | None = None, high: f
     if isinstance(value, Tensor):
         if not (value.is_floating_point() or value.dtype in _INT_DTYPES) or value.is_complex():
             raise TypeError(f"{name} must be a float or a real tensor, got a {value.dtype} tensor")
-        value = value.detach() if value.ndim == 0 else value.detach().to(torch.float64)
+        given = value
+        value = value.detach().squeeze() if value.numel() == 1 else value.detach().to(torch.float64)
         if low is not None:
             bad = ~((value >= low) & (value <= upper))
             if bad.any():
-                shown = value if value.ndim == 0 else f"{value[bad].flatten()[0].item():g}"
+                shown = given if value.ndim == 0 else f"{value[bad].flatten()[0].item():g}"
                 where = "" if value.ndim == 0 else f" in tensor {name}"
                 raise ValueError(f"Invalid {what}: {shown}{where}{allowed}")
         return value
