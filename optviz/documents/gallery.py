@@ -146,7 +146,7 @@ def build(
     return entries, [s.name for s in stale]
 
 
-def _rendered(work: list[tuple[str, str, bool]], jobs: int) -> Iterator[tuple[str, list[str]]]:
+def _rendered(work: list[tuple[str, str, bool, dict]], jobs: int) -> Iterator[tuple[str, list[str]]]:
     """Each scenario file with the names of what it wrote, as soon as it is done (in whatever
     order), rendered in ``jobs`` processes when there is more than one file."""
     if jobs == 1 or len(work) < 2:
