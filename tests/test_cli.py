@@ -32,7 +32,7 @@ def test_compare_with_no_arguments_draws_the_six_optimizers(tmp_path, monkeypatc
     for label in ["SGD lr=0.4", "Momentum lr=0.6 momentum=0.5", "Nesterov lr=0.3 momentum=0.5",
                   "AdaGrad lr=2", "RMSProp lr=0.1 alpha=0.9", "Adam lr=0.5"]:
         assert any(line.startswith(label + " ") for line in lines), label
-    assert Image.open(tmp_path / "compare.png").size == (1280, 720)
+    assert Image.open(tmp_path / "compare.png").size == (1920, 1080)  # a GIF is a screen's size
     gif = Image.open(tmp_path / "compare.gif")
     assert gif.size == (1280, 720) and 20 < gif.n_frames <= 101  # still frames are dropped
 
@@ -131,7 +131,7 @@ def test_landscape_command(tmp_path):
                  "--gif", str(tmp_path / "l.gif"))
     assert out.exit_code == 0, out.output
     assert "pca directions, explained variance" in out.output and "projection error" in out.output
-    assert Image.open(tmp_path / "l.png").size == (1280, 720) and Image.open(tmp_path / "l.gif").n_frames > 2
+    assert Image.open(tmp_path / "l.png").size == (1920, 1080) and Image.open(tmp_path / "l.gif").n_frames > 2
 
 
 def test_quiet_version_completion_and_module_entry():
@@ -257,7 +257,7 @@ def test_compare_a_function_alone_tunes_the_six_for_it_and_draws_them(tmp_path, 
     assert "diverged" not in out.stdout
     *_, png, gif = out.stdout.splitlines()
     assert png == "wrote compare.png" and gif.startswith("wrote compare.gif (")
-    assert Image.open(tmp_path / "compare.png").size == (1280, 720)
+    assert Image.open(tmp_path / "compare.png").size == (1920, 1080)
     assert Image.open(tmp_path / "compare.gif").n_frames > 2
     assert "To draw it" not in out.output
 

@@ -47,7 +47,7 @@ def compare(tmp_path, *args):
     png = tmp_path / "c.png"
     out = CliRunner().invoke(main, ["compare", *args, "--steps", "30", "--png", str(png), "--quiet"])
     assert out.exit_code == 0, out.output
-    assert Image.open(png).size == (1280, 720)
+    assert Image.open(png).size == (1920, 1080)
     return png
 
 
@@ -86,7 +86,7 @@ def test_a_scenario_s_bounds_frame_its_picture(tmp_path, drawn, function):
     out = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out"), "--quiet"])
     assert out.exit_code == 0, out.output
     assert limits(drawn[0]) == (-2.5, 3.0, -1.0, 4.0)
-    assert Image.open(tmp_path / "out" / "s.png").size == (1280, 720)
+    assert Image.open(tmp_path / "out" / "s.png").size == (1920, 1080)
 
 
 def test_a_scenario_may_start_outside_the_bounds(tmp_path, drawn):

@@ -8,7 +8,7 @@ from PIL import Image
 import optviz
 from optviz.render import animate
 from optviz.render.gif import _Film, _frame_steps
-from optviz.render.style import KINDS, THEMES, get_size, get_theme
+from optviz.render.style import KINDS, THEMES, get_theme, screen_size
 
 LIGHT = THEMES["light"]
 
@@ -41,7 +41,7 @@ def colour_of(kind):
 def test_slide_size_by_default_and_any_size_asked(rosen, tmp_path):
     assert Image.open(animate(rosen, tmp_path / "a.gif", max_frames=5).path).size == (1280, 720)
     assert Image.open(animate(rosen, tmp_path / "b.gif", max_frames=5, size=(800, 450)).path).size == (800, 450)
-    assert Image.open(animate(rosen, tmp_path / "c.gif", max_frames=5, size="square").path).size == (1080, 1080)
+    assert Image.open(animate(rosen, tmp_path / "c.gif", max_frames=5, size="square").path).size == (720, 720)  # a screen's: 2/3 of the still's dpi
 
 
 def test_pacing_follows_the_run(tmp_path):
@@ -69,7 +69,7 @@ def test_frames_where_nothing_moves_are_dropped(tmp_path):
 def test_strokes_are_antialiased_wide_and_stay(rosen, tmp_path):
     anim = animate(rosen, tmp_path / "p.gif")
     _, frames, _ = frames_of(anim.path)
-    film = _Film(rosen, "single", get_theme("light"), get_size("slide"), None)
+    film = _Film(rosen, "single", get_theme("light"), screen_size("slide"), None)
     adam = rosen.index("adam")
     last = frames[-1].astype(int)
     # the current point is where its coordinates say, in Adam's own colour
@@ -135,7 +135,7 @@ def test_byte_budget(tmp_path, rosen):
 
 def test_a_diverged_path_is_labelled_inside_the_axes_once_it_diverges(tmp_path):
     result = optviz.simulate("ill_conditioned", {"sgd": optviz.sgd(lr=0.6)}, steps=20)
-    film = _Film(result, "single", get_theme("light"), get_size("slide"), "A title")
+    film = _Film(result, "single", get_theme("light"), screen_size("slide"), "A title")
     (text, (x, y), _), = film.labels.values()
     assert text == "diverged at step 19"
     ax = film.axes_of[0]

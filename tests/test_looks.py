@@ -102,7 +102,7 @@ def test_gallery_pictures(scenario_name):
     scenario, outcome = bundled_runs.scenario(scenario_name), bundled_runs.outcome(scenario_name)
     for name, fig in stills(scenario, outcome).items():
         with held(fig):
-            assert fig.get_size_inches().tolist() == [12.8, 7.2], name
+            assert fig.get_size_inches().tolist() == pytest.approx([40 / 3, 7.5]), name
             assert text_collisions(fig) == [], name
             if isinstance(scenario, Scenario) and (name == scenario.name or name.endswith("-grid")):
                 shares = visible_shares(fig)

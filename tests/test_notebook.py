@@ -44,7 +44,7 @@ def picture(cell_outputs):
 @pytest.mark.parametrize("name", ["result", "plot", "grid", "loss", "surface", "animate"])
 def test_displays_as_a_picture(outputs, name):
     image = picture(outputs[name])
-    assert image.size == (1280, 720) if name != "animate" else image.size[0] >= 640
+    assert image.size == (1920, 1080) if name != "animate" else image.size[0] >= 640
     assert len(image.convert("RGB").getcolors(1 << 16) or range(1 << 16)) > 50  # a drawing, not a blank
 
 

@@ -218,7 +218,7 @@ def test_every_path_colour_keeps_contrast_with_every_fill_colour(theme):
         assert min(contrast(colour, fill) for fill in look.fill) >= 3.0, colour
 
 
-@pytest.mark.parametrize("size,pixels", [("slide", (1280, 720)), ("paper", (1050, 750)), ((800, 500), (800, 500))])
+@pytest.mark.parametrize("size,pixels", [("slide", (1920, 1080)), ("paper", (1050, 750)), ((800, 500), (800, 500))])
 def test_png_has_the_requested_size_and_is_not_blank(rosen, tmp_path, size, pixels):
     ax = render.plot(rosen, size=size)
     path = render.save(ax.figure, tmp_path / "paths.png")
@@ -249,7 +249,7 @@ def test_svg_keeps_text_as_text_and_stays_small(rosen, tmp_path):
     assert render.save(fig, tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
     clear = Image.open(render.save(render.plot(rosen).figure, tmp_path / "t.png", transparent=True))
     assert clear.mode == "RGBA" and np.asarray(clear)[..., 3].min() == 0
-    assert Image.open(render.save(render.plot(rosen).figure, tmp_path / "hi.png", dpi=200)).size == (2560, 1440)
+    assert Image.open(render.save(render.plot(rosen).figure, tmp_path / "hi.png", dpi=200)).size == (2666, 1500)  # 13.333 x 7.5 in
 
 
 def test_writes_are_atomic(rosen, tmp_path, monkeypatch):
@@ -278,7 +278,7 @@ def test_writes_are_atomic(rosen, tmp_path, monkeypatch):
         (lambda r, p: render.save(render.plot(r).figure, p / "missing" / "a.png"), ValueError, "does not exist"),
         (lambda r, p: render.save(render.plot(r).figure, p / "a.bmp"), ValueError, "suffix must be one of"),
         (lambda r, p: render.save(render.plot(r).figure, p / "a.png", dpi=5000), ValueError,
-         "dpi 5000 makes a 64000x36000 picture; at most 10000 pixels a side"),
+         "dpi 5000 makes a 66667x37500 picture; at most 10000 pixels a side"),
         (lambda r, p: render.save(render.plot(r).figure, p / "a.png", dpi="high"), ValueError,
          "dpi must be a positive number, got 'high'"),
         (lambda r, p: render.plot(_all_nan(r)), ValueError, "every path in the result is NaN"),

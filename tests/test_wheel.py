@@ -81,7 +81,7 @@ def test_optviz_comes_from_the_installed_wheel(venv):
 def test_compare_draws_a_picture(venv):
     _, optviz, work = venv
     run([optviz, "compare", "rosenbrock", "sgd:lr=1e-3", "adam:lr=0.05", "--steps", "50", "--png", "out.png"], cwd=work)
-    assert Image.open(work / "out.png").size == (1280, 720)
+    assert Image.open(work / "out.png").size == (1920, 1080)
 
 
 def test_run_finds_a_bundled_scenario_by_name(venv):

@@ -158,3 +158,5 @@ def size(n: float) -> str:
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{int(n)} bytes"
+MIN_DPI, MAX_DPI = 10, 2400  # a picture's pixels per inch
+MIN_SCALE, MAX_SCALE = 0.25, 8  # text, lines and markers, times their own size

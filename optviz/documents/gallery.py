@@ -24,7 +24,7 @@ from ..render import animate, grid, penalty_paths, picture, plot, save, training
 from ..render.canvas import titled
 from ..render.kinds import STILL_FORMATS
 from ..render.page import html_page
-from .scenario import ExperimentScenario, Outputs, Scenario, load
+from .scenario import ExperimentScenario, Outputs, Scenario, load, restyled
 
 MANIFEST = ".manifest.json"
 
@@ -46,7 +46,7 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
         written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title, getattr(scenario, "colours", None)))
     if (out.html or page is not None) and isinstance(result, Result):
         target = Path(page) if page is not None else folder / f"{scenario.name}.html"
-        html_page(result, target, theme=out.theme, size=out.size, title=scenario.title,
+        html_page(result, target, **out.style, title=scenario.title,
                   bounds=getattr(scenario, "frame", None), palette=getattr(scenario, "colours", None) or None)
         written.append(target)
     if isinstance(scenario, ExperimentScenario):
@@ -60,7 +60,7 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     """The scenario's still figures by file stem: <name> for its main picture, <name>-<kind>
     for the others; each with the scenario's title over it."""
     out = scenario.outputs
-    style = dict(theme=out.theme, size=out.size)
+    style = out.style
     if isinstance(scenario, ExperimentScenario):
         if hasattr(outcome, "result"):
             return {scenario.name: picture(outcome.result(), title=scenario.title, **style)}
@@ -83,22 +83,22 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
 
 
 def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
-    return [save(fig, stem.with_name(f"{stem.name}.{fmt}"), transparent=out.transparent)
-            for fmt in STILL_FORMATS if getattr(out, fmt)]
+    return [save(fig, stem.with_name(f"{stem.name}.{fmt}")) for fmt in STILL_FORMATS if getattr(out, fmt)]
 
 
 def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None) -> Path:
     return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=out.panels,
-                   theme=out.theme, size=out.size, max_bytes=out.max_bytes, title=title, palette=palette or None).path
+                   max_bytes=out.max_bytes, title=title, palette=palette or None, **out.style).path
 
 
-def _render_file(args: tuple[str, str, bool]) -> tuple[str, list[str]]:
-    """Worker: load and render one scenario file (top level, so processes can run it)."""
-    path, folder, allow_import = args
+def _render_file(args: tuple[str, str, bool, dict]) -> tuple[str, list[str]]:
+    """Worker: load, restyle and render one scenario file (top level, so processes can run it)."""
+    path, folder, allow_import, overrides = args
     import torch
 
     torch.set_num_threads(1)  # the processes share the cores; threads inside them would fight
-    return path, [p.name for p in render_outputs(load(path, allow_import=allow_import), folder)]
+    scenario = restyled(load(path, allow_import=allow_import), **overrides)
+    return path, [p.name for p in render_outputs(scenario, folder)]
 
 
 def build(
@@ -109,22 +109,27 @@ def build(
     force: bool = False,
     allow_import: bool = False,
     progress: Progress | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> tuple[list[dict], list[str]]:
     """Render every scenario into folder (only those changed since the last build, unless
     force) and write folder/index.html. Returns the index entries and the names rendered.
-    ``allow_import`` lets the files name optimizers by import path."""
+    ``allow_import`` lets the files name optimizers by import path; ``overrides`` restyle
+    every scenario (optviz.documents.scenario.restyled): a build restyled otherwise than
+    the last renders everything again."""
+    overrides = dict(overrides or {})
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(folder)  # what a killed build left
-    scenarios = [load(p, allow_import=allow_import) for p in sorted(map(Path, scenario_files))]  # all validated first
+    scenarios = [restyled(load(p, allow_import=allow_import), **overrides)
+                 for p in sorted(map(Path, scenario_files))]  # all validated first
     manifest = _read_manifest(folder)
-    stale = [s for s in scenarios if force or not _up_to_date(s, manifest.get(s.name), folder)]
+    stale = [s for s in scenarios if force or not _up_to_date(s, manifest.get(s.name), folder, overrides)]
     by_path = {str(s.path): s for s in stale}
-    work = [(path, str(folder), allow_import) for path in by_path]
+    work = [(path, str(folder), allow_import, overrides) for path in by_path]
     for done, (path, files) in enumerate(_rendered(work, jobs), start=1):
         scenario = by_path[path]
         gone = set(manifest.get(scenario.name, {}).get("files", [])) - set(files)
-        manifest[scenario.name] = {"fingerprint": _fingerprint(scenario), "files": files}
+        manifest[scenario.name] = {"fingerprint": _fingerprint(scenario, overrides), "files": files}
         _write(folder / MANIFEST, _manifest_text(manifest))  # an interrupted build keeps what it finished
         for name in gone:
             (folder / Path(name).name).unlink(missing_ok=True)  # an output the scenario no longer makes
@@ -141,7 +146,7 @@ def build(
     return entries, [s.name for s in stale]
 
 
-def _rendered(work: list[tuple[str, str, bool]], jobs: int) -> Iterator[tuple[str, list[str]]]:
+def _rendered(work: list[tuple[str, str, bool, dict]], jobs: int) -> Iterator[tuple[str, list[str]]]:
     """Each scenario file with the names of what it wrote, as soon as it is done (in whatever
     order), rendered in ``jobs`` processes when there is more than one file."""
     if jobs == 1 or len(work) < 2:
@@ -172,15 +177,18 @@ def _numbers(folder: Path, files: list[str]) -> str:
     return "".join(texts)
 
 
-def _fingerprint(scenario: Scenario | ExperimentScenario) -> str:
-    # a new optviz version may draw differently: re-render everything then
-    return f"{scenario.fingerprint}:{__version__}"
+def _fingerprint(scenario: Scenario | ExperimentScenario, overrides: dict[str, Any] | None = None) -> str:
+    # a new optviz version may draw differently, and a build restyled otherwise looks otherwise:
+    # re-render everything then
+    restyle = f":{json.dumps(overrides, sort_keys=True)}" if overrides else ""
+    return f"{scenario.fingerprint}:{__version__}{restyle}"
 
 
-def _up_to_date(scenario: Scenario | ExperimentScenario, recorded: dict | None, folder: Path) -> bool:
+def _up_to_date(scenario: Scenario | ExperimentScenario, recorded: dict | None, folder: Path,
+                overrides: dict[str, Any]) -> bool:
     return (
         recorded is not None
-        and recorded.get("fingerprint") == _fingerprint(scenario)
+        and recorded.get("fingerprint") == _fingerprint(scenario, overrides)
         and all((folder / f).exists() for f in recorded.get("files", []))
     )
 

@@ -37,11 +37,12 @@ class Written:
 def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | None = None,
               svg: FilePath | None = None, pdf: FilePath | None = None, loss: FilePath | None = None,
               gif: FilePath | None = None, html: FilePath | None = None, bounds: Any = None,
-              theme: str = "light", size: Any = "slide") -> list[Written]:
+              theme: str = "light", size: Any = "slide", **look: Any) -> list[Written]:
     """Write ``result`` to each file given: its paths as data (.csv, .json or .npz), the paths
     picture (drawn once for png, svg and pdf; ``bounds`` frames it and the page), the loss
-    curves (.png, .svg or .pdf), an animation (.gif) and the interactive page (.html)."""
-    style = {"theme": theme, "size": size}
+    curves (.png, .svg or .pdf), an animation (.gif) and the interactive page (.html).
+    ``look``: dpi, scale, background, transparent (optviz.render.figure)."""
+    style = {"theme": theme, "size": size, **look}
     written = [Written(result.save(data))] if data else []
     if png or svg or pdf:
         written += _stills(picture(result, bounds=bounds, **style), png, svg, pdf)
@@ -58,23 +59,23 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
 
 
 def write_map(study: Sweep | Basins, path: FilePath, *, data: FilePath | None = None, theme: str = "light",
-              size: Any = "slide") -> list[Written]:
+              size: Any = "slide", **look: Any) -> list[Written]:
     """Write a sweep's heatmap or a basins map to ``path`` (.png, .svg or .pdf), after its
-    numbers as data if ``data`` is given."""
+    numbers as data if ``data`` is given; ``look`` as for write_run."""
     chart = sweep_map if isinstance(study, Sweep) else basin_map
     written = [Written(study.save(data))] if data else []
-    return written + [Written(save(chart(study, theme=theme, size=size).figure, path))]
+    return written + [Written(save(chart(study, theme=theme, size=size, **look).figure, path))]
 
 
 def write_landscape(study: Landscape, *, data: FilePath | None = None, png: FilePath | None = None,
                     svg: FilePath | None = None, surface: FilePath | None = None, line: FilePath | None = None,
                     gif: FilePath | None = None, directions: FilePath | None = None, theme: str = "light",
-                    size: Any = "slide") -> list[Written]:
+                    size: Any = "slide", **look: Any) -> list[Written]:
     """Write a loss landscape to each file given: its projected paths as data, the contours
     with the paths (drawn once for png and svg), the 3D surface, the 1D line (the study must
     have one: landscape(line=n)), an animation of the paths, and the slice's directions (.pt,
-    to draw another model on the same slice)."""
-    style = {"theme": theme, "size": size}
+    to draw another model on the same slice); ``look`` as for write_run."""
+    style = {"theme": theme, "size": size, **look}
     result = study.result()
     written = [Written(study.save(data))] if data else []
     if png or svg:

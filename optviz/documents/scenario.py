@@ -20,7 +20,10 @@
     png = true                       # also svg, pdf, gif, html (the interactive page)
     kinds = ["paths", "loss"]        # the stills to draw: any of render.kinds.STILL_KINDS
     size = "slide"                   # a name of render.style.SIZES, or [width, height]
+    dpi = 288                        # optional: more pixels, the same look (the slide's is 144)
+    scale = 1.5                      # optional: text, lines and markers 1.5 times as large
     theme = "light"                  # a name of render.style.THEMES
+    background = "black"             # optional: the background colour; transparent = true for none
     frames = 200                     # the GIF's max_frames (also fps, every, panels, max_bytes)
 
 A ``penalty = {l1 = ..., l2 = ...}`` adds a penalty to the function (or, inside an
@@ -58,9 +61,9 @@ from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
 from ..core.functions.surface import unreachable
 from ..core.limits import (MAX_ASKED_STEPS, MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES,
-                           MAX_HIGHLIGHT, MAX_KEY, MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_FPS,
-                           MAX_FILE_OPTIMIZERS, MAX_FILE_PATH_STEPS, MIN_FRAMES, MIN_GIF_BYTES, MIN_SIDE,
-                           BudgetError, WorkError, check_memory, check_work)
+                           MAX_DPI, MAX_FILE_OPTIMIZERS, MAX_FILE_PATH_STEPS, MAX_HIGHLIGHT, MAX_KEY, MAX_SCALE,
+                           MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_DPI, MIN_FPS, MIN_FRAMES,
+                           MIN_GIF_BYTES, MIN_SCALE, MIN_SIDE, BudgetError, WorkError, check_memory, check_work)
 from ..core.names import closest, cut, did_you_mean, quoted
 from ..core.optimizers.base import Optimizer
 from ..core.optimizers.registry import get_optimizer, hyperparameter_names, known_names, scheduled
@@ -68,7 +71,7 @@ from ..core.simulation.noise import check_noise
 from ..core.simulation.result import Result
 from ..core.simulation.runs import peak_bytes, simulate
 from ..render.kinds import GIF_PANELS, STILL_FORMATS, STILL_KINDS
-from ..render.style import SIZES, THEMES, check_colour, get_size
+from ..render.style import SIZES, THEMES, check_colour, get_size, screen_size
 from .sources import BUNDLED, ScenarioError, bundled, find, listing, nesting, read  # noqa: F401 - optviz.scenario.*
 
 
@@ -89,6 +92,15 @@ class Outputs:
     transparent: bool = False
     max_bytes: int | None = None
     highlight: float = 1.0  # the lambda whose level sets the "regularization" still draws
+    dpi: float | None = None  # the size's own
+    scale: float = 1.0
+    background: str | None = None  # the theme's
+
+    @property
+    def style(self) -> dict[str, Any]:
+        """The look of every picture, as the render functions take it."""
+        return {"theme": self.theme, "size": self.size, "dpi": self.dpi, "scale": self.scale,
+                "background": self.background, "transparent": self.transparent}
 
 
 @dataclass(frozen=True)
@@ -187,15 +199,21 @@ OUTPUTS_TABLE = {
     "gif": Key(bool, Outputs.gif, "write an animated GIF of the paths"),
     "html": Key(bool, Outputs.html, "write the interactive page (2D paths only)"),
     "kinds": Key(list, Outputs.kinds, "the stills to draw", choices=STILL_KINDS),
+    "dpi": Key((int, float), Outputs.dpi, "pixels per inch: a named size's pixels, a PNG's tag; the size's own if absent",
+               between=(MIN_DPI, MAX_DPI), cast=float),
+    "scale": Key((int, float), Outputs.scale, "text, lines and markers, times their own size",
+                 between=(MIN_SCALE, MAX_SCALE), cast=float),
     "size": Key((str, list), Outputs.size, "a named size, or [width, height] in pixels",
                 choices=tuple(SIZES), between=(MIN_SIDE, MAX_SIDE)),
     "theme": Key(str, Outputs.theme, "the colours of every picture", choices=tuple(THEMES)),
+    "background": Key(str, Outputs.background, "the background colour (a name or #rrggbb); the theme's if absent"),
     "frames": Key(int, Outputs.frames, "the GIF's most frames", between=(MIN_FRAMES, MAX_FRAMES)),
     "fps": Key((int, float), Outputs.fps, "the GIF's frames per second; the run's own pace if absent",
                between=(MIN_FPS, MAX_FPS)),
     "every": Key(int, Outputs.every, "the GIF shows every n-th step", between=(1, MAX_EVERY)),
     "panels": Key(str, Outputs.panels, "the GIF's layout: one panel, or one per optimizer", choices=GIF_PANELS),
-    "transparent": Key(bool, Outputs.transparent, "the stills on a transparent background"),
+    "transparent": Key(bool, Outputs.transparent, "every picture with no fill behind it (GIFs: their background "
+                                                  "colour's pixels)"),
     "max_bytes": Key(int, Outputs.max_bytes, "the GIF's largest file size: frames are dropped to fit",
                      between=(MIN_GIF_BYTES, MAX_GIF_BYTES)),
     "highlight": Key((int, float), Outputs.highlight, "the lambda whose level sets the regularization still draws",
@@ -221,6 +239,29 @@ def experiments() -> dict[str, Any]:
     from ..analyses.models.landscapes import landscape
 
     return {**EXPERIMENTS, "landscape": landscape}
+
+
+RESTYLE_KEYS = ("png", "svg", "pdf", "gif", "theme", "size", "dpi", "scale", "background", "transparent")
+
+
+def restyled(scenario: Scenario | ExperimentScenario, **overrides: Any) -> Scenario | ExperimentScenario:
+    """The scenario with its [outputs] overridden by ``overrides`` (keys of RESTYLE_KEYS:
+    what it writes and how it looks), checked as the file's own would be."""
+    unknown = sorted(set(overrides) - set(RESTYLE_KEYS))
+    if unknown:
+        raise ValueError(f"cannot restyle {', '.join(unknown)} (only {', '.join(RESTYLE_KEYS)})")
+    if not overrides:
+        return scenario
+    outputs = dataclasses.replace(scenario.outputs, **overrides)
+    try:
+        get_size(outputs.size, outputs.dpi, outputs.scale)
+        if outputs.gif:
+            from ..render.gif import check_gif_size  # loads matplotlib: only for a run that writes a GIF
+
+            check_gif_size(screen_size(outputs.size, outputs.dpi, outputs.scale))
+    except (TypeError, ValueError) as error:
+        raise ScenarioError(f"{scenario.path}: {error}") from None
+    return dataclasses.replace(scenario, outputs=outputs)
 
 
 def load(path: str | Path, *, allow_import: bool = False) -> Scenario | ExperimentScenario:
@@ -501,8 +542,9 @@ class _Reader:
             raise self.fail("outputs", f"expected a table, got {quoted(table)}")
         self.unknown_keys(table, OUTPUTS_TABLE, "outputs.")
         values: dict[str, Any] = {}
-        own_checks = {"kinds": lambda: self.kinds(table), "size": lambda: self.size(table, values["gif"])}
-        for key in OUTPUTS_TABLE:  # in the table's order: the size's check reads gif
+        own_checks = {"kinds": lambda: self.kinds(table), "size": lambda: self.size(table, values),
+                      "background": lambda: self.background(table)}
+        for key in OUTPUTS_TABLE:  # in the table's order: the size's check reads gif, dpi and scale
             own_check = own_checks.get(key)
             values[key] = own_check() if own_check else self.checked(OUTPUTS_TABLE, table, key, "outputs.")
         return Outputs(**values)
@@ -517,8 +559,17 @@ class _Reader:
                             f"expected a list drawn from {', '.join(row.choices)}, got {quoted(kinds)}")
         return tuple(kinds)
 
-    def size(self, table: dict, gif: bool) -> str | tuple[int, int]:
-        """A named size or (width, height) in pixels; one a GIF can be, if the file asks for one."""
+    def background(self, table: dict) -> str | None:
+        if "background" not in table:
+            return None
+        try:
+            return check_colour(table["background"])
+        except ValueError as error:
+            raise self.fail("outputs.background", str(error)) from None
+
+    def size(self, table: dict, values: dict) -> str | tuple[int, int]:
+        """A named size or (width, height) in pixels, at the dpi asked for; one a GIF can be,
+        if the file asks for one."""
         row = OUTPUTS_TABLE["size"]
         given = table.get("size", row.default)
         size = given if isinstance(given, str) else tuple(given) if isinstance(given, list) else None
@@ -527,11 +578,15 @@ class _Reader:
                                         and all(isinstance(v, int) and low <= v <= high for v in size))):
             raise self.fail("outputs.size", f"expected {', '.join(row.choices)} or [width, height] in pixels "
                                             f"({low} to {high}), got {quoted(given)}")
-        if gif:
+        try:
+            get_size(size, values["dpi"], values["scale"])
+        except ValueError as error:
+            raise self.fail("outputs.dpi" if "dpi" in table else "outputs.size", str(error)) from None
+        if values["gif"]:
             from ..render.gif import check_gif_size  # loads matplotlib: only for a file that asks for a GIF
 
             try:
-                check_gif_size(get_size(size))
+                check_gif_size(screen_size(size, values["dpi"], values["scale"]))
             except ValueError as error:
                 raise self.fail("outputs.size", str(error)) from None
         return size

@@ -8,7 +8,7 @@ import click
 
 from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
+from .options import (data_option, data_path, fast_option, look, output_path, picture_size, start_point, style_options,
                       function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
@@ -54,7 +54,9 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            gif: str | None, page: str | None, fast: bool, data: str | None, theme: str, size: str | None) -> None:
+            gif: str | None, page: str | None, fast: bool, data: str | None,
+        theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
+        transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
     FUNCTION is a name from `optviz list functions` or a formula in x and y (or x1..xn)
@@ -97,7 +99,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
                "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
                "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
     data_file = data_path(data)
-    size = picture_size(size, "slide", gif=bool(gif))
+    size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
 
     from ..analyses import comparisons
     from ..core.optimizers.schedules import ScheduleError
@@ -127,7 +129,8 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     terminal.compiled(next(iter(result.modes.values())))
     terminal.say(result.table(tol))
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
-    terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size))
+    terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size,
+                             **look(dpi, scale, background, transparent)))
     for note in [] if tuned else _default_lr_notes(result, optimizers):
         terminal.hint(note)
     if not any(outputs.values()):

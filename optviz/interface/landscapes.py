@@ -8,7 +8,7 @@ import click
 
 from ..core.limits import MAX_EPOCHS, MAX_LANDSCAPE_RESOLUTION
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import data_option, data_path, output_path, picture_size, style_options
+from .options import data_option, data_path, look, output_path, picture_size, style_options
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import made, optimizer_specs
@@ -48,7 +48,9 @@ from .types import made, optimizer_specs
 def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple[str, ...], directions: str,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
-              gif: str | None, save_directions: str | None, data: str | None, theme: str, size: str | None) -> None:
+              gif: str | None, save_directions: str | None, data: str | None,
+        theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
+        transparent: bool | None) -> None:
     """Draw the loss landscape of a model around its weights, with training paths on it.
 
     With no SPEC.py: the built-in MLP (12 -> 64 -> 32 -> 1) on synthetic data, trained by
@@ -80,7 +82,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
                "gif": output_path(gif, ("gif",), "--gif"),
                "directions": output_path(save_directions, ("pt",), "--save-directions")}
     data_file = data_path(data)
-    size = picture_size(size, "slide", gif=bool(outputs["gif"]))
+    size = picture_size(size, "slide", gif=bool(outputs["gif"]), dpi=dpi, scale=scale)
     extent = _span(span)
     made(optimizers)
 
@@ -101,7 +103,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     terminal.say(shared.landscape.summary())
     if shared.processes > 1:
         terminal.say(f"grid split across {shared.processes} processes")
-    terminal.wrote(write_landscape(shared.landscape, data=data_file, **outputs, theme=theme, size=size))
+    terminal.wrote(write_landscape(shared.landscape, data=data_file, **outputs, theme=theme, size=size,
+                             **look(dpi, scale, background, transparent)))
 
 
 def _span(text: str | None) -> Any:

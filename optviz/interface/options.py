@@ -27,12 +27,74 @@ data_option = click.option(
     help="Also write the numbers as data: .csv, .json or .npz (read back with optviz.Result.load for paths).")
 
 
+def _checked(check: Any, hint: str) -> Any:
+    """A click callback that turns an option's text through ``check`` (None stays None)."""
+
+    def callback(ctx: Any, param: Any, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return check(value)
+        except (TypeError, ValueError) as error:
+            raise click.BadParameter(str(error), param_hint=hint) from None
+
+    return callback
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def _dpi(text: str) -> float:
+    from ..render.style import check_dpi
+
+    return check_dpi(_number(text))
+
+
+def _scale(text: str) -> float:
+    from ..render.style import check_scale
+
+    return check_scale(_number(text))
+
+
+def _colour(text: str) -> str:
+    from ..render.style import check_colour
+
+    return check_colour(text)
+
+
+def look_options(command: Any) -> Any:
+    """--dpi, --scale, --background and --transparent: how any picture looks."""
+    command = click.option("--transparent", is_flag=True, default=None,
+                           help="No fill behind the pictures (a GIF's background-colour pixels show through).")(command)
+    command = click.option("--background", default=None, metavar="COLOUR", callback=_checked(_colour, "--background"),
+                           help="Background colour (a name like black or #rrggbb) instead of the theme's.")(command)
+    command = click.option("--scale", default=None, metavar="X", callback=_checked(_scale, "--scale"),
+                           help="Text, lines and markers X times as large (2 for a picture shown half a slide "
+                                "wide).")(command)
+    command = click.option("--dpi", default=None, metavar="N", callback=_checked(_dpi, "--dpi"),
+                           help="Pixels per inch: more pixels with the same look (the slide is 13.333x7.5 in at "
+                                "144); PNGs are tagged with it.")(command)
+    return command
+
+
 def style_options(command: Any) -> Any:
+    command = look_options(command)
     command = click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True,
                            help="Colours: light, or dark for dark slides.")(command)
     command = click.option("--size", default=None, metavar="NAME|WxH",
-                           help="slide (1280x720), square, paper (one column) or WIDTHxHEIGHT pixels.")(command)
+                           help="slide (1920x1080, 13.333x7.5 in; GIFs and pages 1280x720), square, paper (one "
+                                "column) or WIDTHxHEIGHT pixels.")(command)
     return command
+
+
+def look(dpi: float | None, scale: float | None, background: str | None, transparent: bool | None) -> dict[str, Any]:
+    """The look options as the library takes them (only those given)."""
+    given = {"dpi": dpi, "scale": scale, "background": background, "transparent": transparent}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def function_argument(text: str, bounds: str | None, dim: int | None = None) -> Any:
@@ -117,13 +179,30 @@ def output_folder(path: str) -> Path:
     return folder
 
 
-def picture_size(text: str | None, default: str, gif: bool = False) -> Any:
-    """A named size or (width, height), checked as the renderer will check it, and for a GIF
-    against the memory budget."""
-    if text is None:
-        return default
-    from ..render.style import get_size
+def picture_size(text: str | None, default: str, gif: bool = False, dpi: float | None = None,
+                 scale: float | None = None) -> Any:
+    """A named size or (width, height), checked as the renderer will check it (at ``dpi``),
+    and for a GIF against the memory budget."""
+    from ..render.style import get_size, screen_size
 
+    size: Any = default if text is None else _size_text(text)
+    for option, check in (("--size", lambda: get_size(size)), ("--dpi", lambda: get_size(size, dpi, scale))):
+        try:
+            check()
+        except (TypeError, ValueError) as error:
+            raise click.BadParameter(str(error), param_hint=option) from None
+    if gif:
+        from ..render.gif import check_gif_size
+
+        try:
+            check_gif_size(screen_size(size, dpi, scale))
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--size") from None
+    return size
+
+
+def _size_text(text: str) -> Any:
+    """--size's text as a name or (width, height)."""
     size: Any = text
     if len(text) > MAX_SIZE_TEXT:
         raise click.BadParameter(f"{text[:20]!r}…: not a size name or WIDTHxHEIGHT", param_hint="--size")
@@ -136,12 +215,4 @@ def picture_size(text: str | None, default: str, gif: bool = False) -> Any:
             size = tuple(int(v) for v in text.lower().split("x"))
         except ValueError:
             raise click.BadParameter(f"{text!r} is not WIDTHxHEIGHT", param_hint="--size") from None
-    try:
-        get_size(size)
-    except (TypeError, ValueError) as error:
-        raise click.BadParameter(str(error), param_hint="--size") from None
-    if gif:
-        from ..render.gif import check_gif_size
-
-        check_gif_size(get_size(size))
     return size

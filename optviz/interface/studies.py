@@ -8,7 +8,7 @@ import click
 
 from ..core.limits import MAX_ASKED_STEPS, MAX_BASIN_RESOLUTION, MAX_SWEEP_VALUES
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import (data_option, data_path, fast_option, output_path, picture_size, start_point, style_options,
+from .options import (data_option, data_path, fast_option, look, output_path, picture_size, start_point, style_options,
                       function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
@@ -30,7 +30,9 @@ from .types import OptimizerSpec, check_function_text, made
 @pass_terminal
 @click.pass_context
 def sweep(ctx: click.Context, terminal: Terminal, function: str, optimizer: tuple, resolution: int, steps: int,
-          start: str | None, png: str | None, fast: bool, data: str | None, theme: str, size: str | None) -> None:
+          start: str | None, png: str | None, fast: bool, data: str | None,
+        theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
+        transparent: bool | None) -> None:
     """Sweep two hyperparameters of OPTIMIZER as one batch: a heatmap of final f.
 
     Give the two ranges as --NAME LOW:HIGH (Adam's betas as --beta1 and --beta2); lr and
@@ -49,7 +51,7 @@ def sweep(ctx: click.Context, terminal: Terminal, function: str, optimizer: tupl
     ranges = _ranges(ctx.args)
     name, hypers = optimizer
     data_file = data_path(data)
-    size = picture_size(size, "slide")
+    size = picture_size(size, "slide", dpi=dpi, scale=scale)
     fn = function_argument(function, None)
     point = start_point(start, fn)
     target = output_path(png or f"sweep-{fn.name}-{name}.png", STILLS, "--png")
@@ -71,7 +73,8 @@ def sweep(ctx: click.Context, terminal: Terminal, function: str, optimizer: tupl
     terminal.compiled(study.mode)
     bx, by, best = study.best
     terminal.say(f"best: {xn}={bx:.4g}, {yn}={by:.4g}, final f={best:.4g}")
-    terminal.wrote(write_map(study, target, data=data_file, theme=theme, size=size))
+    terminal.wrote(write_map(study, target, data=data_file, theme=theme, size=size,
+                             **look(dpi, scale, background, transparent)))
 
 
 def _ranges(args: list[str]) -> dict[str, tuple[float, float]]:
@@ -121,7 +124,9 @@ def _spaced(name: str, bounds: tuple[float, float], n: int) -> list[float]:
 @quiet_option
 @pass_terminal
 def basins(terminal: Terminal, function: str, optimizer: tuple, resolution: int, steps: int, png: str | None,
-           fast: bool, data: str | None, theme: str, size: str | None) -> None:
+           fast: bool, data: str | None,
+        theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
+        transparent: bool | None) -> None:
     """Map the basins of attraction of OPTIMIZER on FUNCTION.
 
     Starts on a grid over the bounds, all run as one batch, each coloured by the minimum it
@@ -136,7 +141,7 @@ def basins(terminal: Terminal, function: str, optimizer: tuple, resolution: int,
     check_function_text(function)  # every check that needs no torch first
     name, hypers = optimizer
     data_file = data_path(data)
-    size = picture_size(size, "slide")
+    size = picture_size(size, "slide", dpi=dpi, scale=scale)
     fn = function_argument(function, None)
     target = output_path(png or f"basins-{fn.name}-{name}.png", STILLS, "--png")
     made([optimizer])
@@ -151,4 +156,5 @@ def basins(terminal: Terminal, function: str, optimizer: tuple, resolution: int,
         study = run_basins(fn, name, hypers, resolution=resolution, steps=steps, progress=bar, fast=fast)
     terminal.compiled(study.mode)
     terminal.say("share of starts per minimum: " + ", ".join(f"{s:.0%}" for s in study.shares()))
-    terminal.wrote(write_map(study, target, data=data_file, theme=theme, size=size))
+    terminal.wrote(write_map(study, target, data=data_file, theme=theme, size=size,
+                             **look(dpi, scale, background, transparent)))

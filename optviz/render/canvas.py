@@ -14,16 +14,17 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator
 
 from ..core.files import atomic, writable_path
 from ..core.limits import MAX_SIDE, check_memory
 from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
+from .typeset import plain_log_labels
 
 FIGURE = "a matplotlib Figure (optviz.render.picture(...), or an axes-level function's ax.figure)"
 
 STILL_BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
-RASTER_DPI = 150  # for the parts of SVG and PDF files kept as pixels (the filled landscape)
 
 
 def figure(
@@ -32,14 +33,20 @@ def figure(
     nrows: int = 1,
     ncols: int = 1,
     projection: str | None = None,
+    *,
+    dpi: Any = None,
+    scale: Any = None,
+    background: Any = None,
+    transparent: bool = False,
     **subplots: Any,
 ) -> tuple[Figure, np.ndarray]:
-    """A themed figure of the given size and its axes (always a 2D array); ``subplots`` go to
-    ``Figure.subplots`` (sharex=True, ...)."""
-    theme, size = get_theme(theme), get_size(size)
+    """A themed figure of the given size and its axes (always a 2D array); ``dpi`` and
+    ``scale`` as for ``style.get_size``, ``background`` (a colour) and ``transparent`` as for
+    ``style.get_theme``; ``subplots`` go to ``Figure.subplots`` (sharex=True, ...)."""
+    theme, size = get_theme(theme, background, transparent), get_size(size, dpi, scale)
     settings = rc(theme, size)
     with matplotlib.rc_context(settings):
-        fig = Figure(figsize=size.inches, dpi=size.dpi, layout="constrained")
+        fig = Figure(figsize=size.figsize, dpi=size.render_dpi, layout="constrained")
         FigureCanvasAgg(fig)  # measures text for label placement, renders PNGs
         axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw={"projection": projection}, **subplots)
     # read back by the drawing functions, which run later under the same settings
@@ -63,15 +70,20 @@ def axes_level(projection: str | None = None, takes: tuple[type | tuple[type, ..
 
         @functools.wraps(draw)
         def public(obj: Any, ax: Axes | None = None, *, theme: str | Theme = "light",
-                   size: Any = "slide", **options: Any) -> Axes:
+                   size: Any = "slide", dpi: Any = None, scale: Any = None, background: Any = None,
+                   transparent: bool = False, **options: Any) -> Axes:
             if takes is not None:
                 expect(obj, takes[0], argument, takes[1])
             expect(ax, (Axes, type(None)), f"{draw.__name__}: ax", "a matplotlib Axes or None")
-            if ax is None:
-                ax = figure(theme, size, projection=projection)[1][0, 0]
-            chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme)
+            made = ax is None
+            if made:
+                ax = figure(theme, size, projection=projection, dpi=dpi, scale=scale, background=background,
+                            transparent=transparent)[1][0, 0]
+            chosen = getattr(ax.figure, "optviz_theme", None) or get_theme(theme, background, transparent)
             with matplotlib.rc_context(getattr(ax.figure, "optviz_rc", {})):
                 draw(obj, ax, chosen, **options)
+                if made:
+                    fit_text(ax.figure)
             return ax
 
         return public
@@ -81,22 +93,116 @@ def axes_level(projection: str | None = None, takes: tuple[type | tuple[type, ..
 
 def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
     """The figure with a title over all of it (a scenario's), in the figure's own type,
-    centred over the axes, so that a legend beside them keeps its own column. Call it again
-    once the figure is drawn to centre the title anew; ``centre=False`` only puts it there
-    (the layout leaves it its room), for a figure about to be drawn and titled again."""
+    centred over the axes, so that a legend beside them keeps its own column, with every
+    axes title and tick label fitted to large type (fit_text). Call it again once the figure
+    is drawn to centre the title anew; ``centre=False`` only puts it there (the layout
+    leaves it its room), for a figure about to be drawn and titled again."""
+    if not centre:
+        if title:
+            with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+                fig.suptitle(title)
+        return fig
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+        fit_text(fig)
     if title:
         with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
             text = fig.suptitle(title)
-            if not centre:
-                return fig
+            _narrowed(text, fig.bbox.width - 16, _floor(fig))  # a long title fits the figure
             fig.draw_without_rendering()
             size = text.get_fontsize()
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
+            _inside_figure(fig, text)
             _clear_of_legends(fig, text)
             if text.get_fontsize() == size:  # moved across only: the layout (which reads its height) still holds
                 fig.stale = False
     return fig
+
+
+HEADING_GAP = "    "  # between a function's name and its formula in a heading: a line break where it must
+
+
+def fit_text(fig: Figure, rounds: int = 3) -> Figure:
+    """Large type for slides made to fit: every axes title no wider than its axes where it
+    can be (see _narrowed), and fewer ticks on every axis (colour bars' too) whose labels
+    run into each other; returns the figure. One layout when nothing needs to change."""
+    plain_log_labels(fig)  # before the layout: the labels' own widths count
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    flat = [ax for ax in axes if ax.name != "3d"]
+    flat += [child for ax in flat for child in ax.child_axes if child.get_visible()]
+    for _ in range(rounds):  # a title on two lines takes height, and the axes may narrow for it
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        changed = [_narrowed(ax.title, ax.get_window_extent(renderer).width, _floor(fig))
+                   for ax in axes if ax.title.get_text()]
+        crowded = [axis for ax in flat for axis in (ax.xaxis, ax.yaxis) if _crowded(axis, renderer)]
+        for axis in crowded:
+            _thin(axis)
+        if not (any(changed) or crowded):
+            break
+    return fig
+
+
+def _floor(fig: Figure) -> float:
+    """The smallest a title may shrink to: the tick labels' size."""
+    return fig.optviz_rc["xtick.labelsize"] if ours(fig) else 0.0
+
+
+def _narrowed(text: Any, room: float, floor: float) -> bool:
+    """Fit a title into ``room`` pixels: a heading's name and formula on two lines, then a
+    smaller type down to ``floor`` points, then a list's items a line each, then two lines
+    of words. Returns whether it changed."""
+    renderer = text.figure.canvas.get_renderer()
+
+    def wide() -> bool:
+        return text.get_window_extent(renderer).width > room
+
+    before = (text.get_text(), text.get_fontsize())
+    if wide() and HEADING_GAP in text.get_text():
+        text.set_text(text.get_text().replace(HEADING_GAP, "\n", 1))
+    while wide() and text.get_fontsize() > floor * 1.01:
+        text.set_fontsize(max(floor, text.get_fontsize() * 0.92))
+    if wide() and ", " in text.get_text():
+        text.set_text(text.get_text().replace(", ", "\n"))
+    if wide() and "\n" not in text.get_text() and " " in text.get_text():
+        words = text.get_text().split(" ")
+        half = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+        text.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+    return (text.get_text(), text.get_fontsize()) != before
+
+
+TICK_GAP = 2  # points at least between two tick labels
+
+
+def _crowded(axis: Any, renderer: Any) -> bool:
+    """Whether two of the axis's tick labels overlap (or nearly) along it."""
+    horizontal = axis.axis_name == "x"
+    spans = sorted((box.x0, box.x1) if horizontal else (box.y0, box.y1)
+                   for box in (label.get_window_extent(renderer) for label in axis.get_ticklabels()
+                               if label.get_visible() and label.get_text()))
+    gap = TICK_GAP * axis.figure.dpi / 72
+    return any(a[1] + gap > b[0] for a, b in zip(spans, spans[1:]))
+
+
+def _thin(axis: Any) -> None:
+    """Every other tick of a fixed set (a colour bar's), or about half as many chosen anew."""
+    locator = axis.get_major_locator()
+    if isinstance(locator, FixedLocator):
+        ticks = [(value, label.get_text()) for value, label in zip(axis.get_ticklocs(), axis.get_ticklabels())]
+        kept = ticks[::2]
+        axis.set_ticks([v for v, _ in kept], labels=[t for _, t in kept])
+    elif isinstance(locator, MaxNLocator):  # AutoLocator too
+        shown = len([v for v in axis.get_ticklocs() if np.isfinite(v)])
+        axis.set_major_locator(MaxNLocator(nbins=max(2, shown // 2), steps=[1, 2, 2.5, 5, 10]))
+    elif isinstance(locator, LogLocator):
+        axis.set_major_locator(LogLocator(numticks=max(2, len(axis.get_ticklocs()) // 2)))
+
+
+def _inside_figure(fig: Figure, text: Any) -> None:
+    """Move a figure title centred over the axes along, as far as needed to stay inside the figure."""
+    half = text.get_window_extent(fig.canvas.get_renderer()).width / 2 + 8
+    width = fig.bbox.width
+    text.set_x(min(max(text.get_position()[0] * width, half), width - half) / width)
 
 
 def _clear_of_legends(fig: Figure, text: Any) -> None:
@@ -119,17 +225,25 @@ def ours(fig: Any) -> bool:
     return hasattr(fig, "optviz_theme")
 
 
-def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool = False) -> Any:
+def save(fig: Figure, path: Any, *, dpi: Any = None, transparent: bool | None = None) -> Any:
     """Write a figure as PNG, SVG or PDF (by the suffix), atomically; returns the path.
 
-    In SVG and PDF, text stays text and the filled landscape is kept as pixels, so the file
-    stays small and a label stays editable."""
+    ``dpi`` (default the figure's size's) sets the pixels per inch of the picture as placed:
+    a PNG is tagged with it, so that it drops into a slide at its size's inches, and more
+    dpi gives more pixels, not another look. In SVG and PDF, text stays text and the filled
+    landscape is kept as pixels at the PNG's resolution. ``transparent`` (default the
+    figure's theme's) leaves out the fill behind the picture."""
     expect(fig, Figure, "save: fig", FIGURE)
     path = writable_path(path, STILL_FORMATS)
-    dpi = check_dpi(dpi, fig)
+    tag = output_dpi(dpi, fig)
+    drawn = tag * fig.dpi / _tagged(fig)  # points stay as large against the picture as the figure has them
+    kind = path.suffix[1:].lower()
+    options = {"pil_kwargs": {"dpi": (tag, tag)}} if kind == "png" else {}
+    if transparent is not None:
+        options["transparent"] = bool(transparent)
+    plain_log_labels(fig)
     with atomic(path) as tmp, matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
-        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=dpi if path.suffix.lower() == ".png" else RASTER_DPI,
-                    transparent=transparent)
+        fig.savefig(tmp, format=kind, dpi=drawn, **options)
     return path
 
 
@@ -149,13 +263,19 @@ def laid_out(fig: Figure) -> Iterator[None]:
         fig.set_layout_engine(engine)
 
 
-def check_dpi(dpi: Any, fig: Figure) -> float:
-    """The dpi to save at (the figure's own by default), or ValueError naming what is wrong."""
+def _tagged(fig: Figure) -> float:
+    """The dpi a figure's pictures are tagged with by default."""
+    size = getattr(fig, "optviz_size", None)
+    return size.dpi if size is not None else fig.dpi
+
+
+def output_dpi(dpi: Any, fig: Figure) -> float:
+    """The dpi to save at (the figure's size's by default), or ValueError naming what is wrong."""
     if dpi is None:
-        return fig.dpi
+        return _tagged(fig)
     if isinstance(dpi, bool) or not isinstance(dpi, Real) or not np.isfinite(dpi) or dpi <= 0:
         raise ValueError(f"dpi must be a positive number, got {dpi!r}")
-    width, height = fig.get_size_inches() * dpi
+    width, height = fig.get_size_inches() * fig.dpi / _tagged(fig) * dpi
     if max(width, height) > MAX_SIDE:
         raise ValueError(f"dpi {dpi:g} makes a {width:.0f}x{height:.0f} picture; at most {MAX_SIDE} pixels a side")
     check_memory(STILL_BYTES_PER_PIXEL * width * height, f"a {width:.0f}x{height:.0f} picture (dpi {dpi:g})",
@@ -167,6 +287,8 @@ def png(fig: Figure) -> bytes:
     """The figure as PNG bytes (for notebooks and web pages)."""
     expect(fig, Figure, "png: fig", FIGURE)
     out = io.BytesIO()
+    tag = _tagged(fig)
+    plain_log_labels(fig)
     with matplotlib.rc_context(getattr(fig, "optviz_rc", {})), laid_out(fig):
-        fig.savefig(out, format="png")
+        fig.savefig(out, format="png", dpi=fig.dpi, pil_kwargs={"dpi": (tag, tag)})
     return out.getvalue()

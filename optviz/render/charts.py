@@ -148,16 +148,19 @@ def _scale(ax: Axes, values: np.ndarray) -> None:
         ax.set_ylim(bottom=0)  # a linear axis starts at zero, so a plateau is not read as zero
 
 
-def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", title: str | None = None) -> Figure:
+def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", title: str | None = None,
+             **look: Any) -> Figure:
     """Train (solid) and test (dashed) loss per epoch on a log scale, one panel per variant,
     all on the same y axis, each titled with its final numbers; where the variants report a
-    train-test gap, a last panel draws that gap per epoch for all of them."""
+    train-test gap, a last panel draws that gap per epoch for all of them. ``look``: dpi,
+    scale, background, transparent, as for figure."""
     expect(curves, Curves, "training: curves", "the Curves of an experiment (optviz.experiments.mlp(), ...)")
     theme = get_theme(theme)
     names = list(curves.train)
     gap = all("gap" in curves.numbers.get(name, {}) for name in names)
     # the gap panel is wider: its legend sits in the empty top right, over the flat late epochs
-    fig, axes = figure(theme, size, 1, len(names) + gap, sharey=False, width_ratios=[1] * len(names) + [1.5] * gap)
+    fig, axes = figure(theme, size, 1, len(names) + gap, sharey=False, width_ratios=[1] * len(names) + [1.5] * gap,
+                       **look)
     train_colour, test_colour = theme.palette[0], theme.palette[4]
     with matplotlib.rc_context(fig.optviz_rc):
         panels = list(axes.flat)

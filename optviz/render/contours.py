@@ -14,9 +14,10 @@ from matplotlib.ticker import MaxNLocator
 
 from ..core.errors import BadInput
 from ..core.functions import TestFunction
-from .canvas import axes_level
+from .canvas import HEADING_GAP, axes_level
 from .frames import Box
 from .style import Theme
+from .typeset import formula_text, power_of_ten
 
 NICE = (1.0, 2.0, 5.0)  # log-spaced levels at 1, 2 and 5 of every decade
 
@@ -26,9 +27,11 @@ class NothingToDraw(BadInput):
 
 
 def heading(function: TestFunction) -> str:
-    """The function as a picture's title: its human name and its typeset formula."""
+    """The function as a picture's title: its human name and, where it has one written to be
+    typeset, its formula (as plain text: one editable run in an SVG)."""
     name = function.title or (function.name.replace("_", " ").capitalize() if function.name.isidentifier() else "")
-    return "    ".join(part for part in (name, function.tex) if part) or function.formula
+    formula = formula_text(function.formula) if function.tex else ""
+    return HEADING_GAP.join(part for part in (name, formula) if part) or formula_text(function.formula)
 
 
 _GRIDS: dict[tuple, tuple[TestFunction, tuple[np.ndarray, ...]]] = {}  # the last few grids, by function and region
@@ -106,7 +109,7 @@ def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None
         decade = np.isclose(exponents, np.round(exponents), atol=1e-9)
         shown, powers = levels[1:][decade], np.round(exponents[decade]).astype(int)
         step = max(1, int(np.ceil(len(shown) / 8)))
-        bar.set_ticks(shown[::step], labels=[f"$10^{{{p}}}$" for p in powers[::step]])
+        bar.set_ticks(shown[::step], labels=[power_of_ten(p) for p in powers[::step]])
         offset = f" − {low:.3g}" if abs(low) >= 10.0 ** powers.min() else ""
         bar.set_label(f"{name}{offset}  (log scale)")
     else:

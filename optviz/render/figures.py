@@ -51,6 +51,10 @@ def grid(
     context: bool = True,
     bounds: Any = None,
     palette: dict[str, str] | None = None,
+    dpi: Any = None,
+    scale: Any = None,
+    background: Any = None,
+    transparent: bool = False,
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
@@ -61,9 +65,9 @@ def grid(
     panels = _panels(results, by)
     n = len(panels)
     whole = results if isinstance(results, Result) else None
-    nrows, ncols = panel_grid(n, whole, get_size(size), kind) if ncols is None else (-(-n // ncols), ncols)
-    theme = get_theme(theme)
-    fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None)
+    nrows, ncols = panel_grid(n, whole, get_size(size, dpi, scale), kind) if ncols is None else (-(-n // ncols), ncols)
+    theme = get_theme(theme, background, transparent)
+    fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None, dpi=dpi, scale=scale)
     flat = axes.flat
     title = title or (heading(whole.function) if whole is not None else "")
     titled(fig, title, centre=False)  # first: the frames are fitted to the room the title leaves
@@ -114,7 +118,8 @@ def grid(
 def picture(result: Result, *, title: str | None = None, bounds: Any = None, **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
-    function, one panel with every path otherwise. ``style``: theme, size, palette."""
+    function, one panel with every path otherwise. ``style``: theme, size, palette, dpi,
+    scale, background, transparent."""
     result = drawable(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
         return grid(result, title=title, bounds=bounds, **style)

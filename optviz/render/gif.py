@@ -34,10 +34,11 @@ from .canvas import figure, titled
 from .figures import panel_grid, shared_frame
 from .frames import exit_point, place
 from .kinds import GIF_PANELS
-from .style import Size, Theme, get_size, get_theme
+from .style import Size, Theme, get_theme, screen_size
 from .trajectories import Trace, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
 
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
+CLEAR = 254  # in a transparent GIF, the index of the pixels with nothing behind them
 GIF_BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
 
 
@@ -82,10 +83,20 @@ def animate(
     max_bytes: int | None = None,
     title: str | None = None,
     palette: dict[str, str] | None = None,
+    dpi: Any = None,
+    scale: Any = None,
+    background: Any = None,
+    transparent: bool = False,
 ) -> Animation:
     """Write an animated GIF of every path advancing together; returns an Animation.
 
-    ``size`` is the whole GIF's, as for stills (default "slide", 1280x720). ``fps`` defaults
+    ``size`` is the whole GIF's, laid out as the still of that size: a named size at two
+    thirds of the still's dpi (the slide is 1280x720: a GIF has no dpi, and it stays
+    quick to make and small) unless ``dpi`` says otherwise; ``scale`` as for stills. On
+    ``background`` (a colour) if given; ``transparent``: the pixels of the background
+    colour show what is behind the GIF (one palette index; edges stay blended with the
+    background colour, paths' heads stop at it, the step counter sits on a plate of it).
+    ``fps`` defaults
     to the run's own pace: a quarter of the steps per second, from 2.5 (a 10-step lesson
     takes 4 s) to 20. ``every=k`` draws every k-th step and ``max_frames`` caps the frame
     count (steps are then spread evenly); frames where no path moves by a pixel are dropped;
@@ -98,11 +109,11 @@ def animate(
     result = drawable(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, hold, panels, max_bytes)
-    size = check_gif_size(get_size(size))
+    size = check_gif_size(screen_size(size, dpi, scale))
     fps = float(fps) if fps is not None else min(20.0, max(2.5, result.steps / 4))
-    film = _Film(result, panels, get_theme(theme), size, title, palette)
+    film = _Film(result, panels, get_theme(theme, background, transparent), size, title, palette)
     steps = film.moving(_frame_steps(result.steps, every, max_frames))
-    colours = 255  # one index stays free: pillow marks a frame's unchanged pixels with it
+    colours = CLEAR if transparent else TRANSPARENT  # indices left free: a frame's unchanged pixels (and clear ones)
     while True:
         data = film.encode(steps, colours, fps, hold)
         if max_bytes is None or len(data) <= max_bytes:
@@ -162,6 +173,7 @@ class _Film:
     def __init__(self, result: Result, panels: str, theme: Theme, size: Size, title: str | None,
                  palette: dict[str, str] | None = None) -> None:
         self.result, self.theme = result, theme
+        opaque = replace(theme, transparent=False)  # edges blend with the background colour
         names = list(result.optimizers)
         n = result.n_starts
         if panels == "auto":  # as the stills: small multiples for four or more optimizers from one start
@@ -169,8 +181,8 @@ class _Film:
         groups = [list(range(result.positions.shape[1]))] if panels == "single" else \
             [list(range(k * n, (k + 1) * n)) for k in range(len(names))]
         subsets = [result] if panels == "single" else [result.select([name]) for name in names]
-        fig, axes = figure(theme, size, 1, 1) if panels == "single" else figure(
-            theme, size, *panel_grid(len(groups), result, size))
+        fig, axes = figure(opaque, size, 1, 1) if panels == "single" else figure(
+            opaque, size, *panel_grid(len(groups), result, size))
         self.traces: dict[int, Trace] = {}
         self.axes_of: dict[int, Any] = {}
         titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
@@ -204,13 +216,27 @@ class _Film:
         self.background = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32)
         self.height, self.width = self.background.shape[:2]
         self.pixels = {b: self._to_pixels(b) for b in self.traces}
-        scale = size.dpi / 72
+        scale = size.pixels_per_point
         self.stroke = max(2.5, fig.optviz_rc["lines.linewidth"] * 1.25 * scale)
         self.head = self.stroke * 1.9
         self.font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), round(size.font * 0.95 * scale))
         bold = font_manager.FontProperties(family="DejaVu Sans", weight="bold")
         self.bold = ImageFont.truetype(font_manager.findfont(bold), round(size.font * scale))
         self.counter_at = (self.width - 10, self.height - 8)  # the bottom right corner, clear of the axes
+        self.clear = self._clear()
+
+    def _clear(self) -> np.ndarray | None:
+        """In a transparent GIF, the pixels of the background colour, but for a plate under
+        the step counter (its text changes, and a GIF cannot make a pixel clear again)."""
+        if not self.theme.transparent:
+            return None
+        colour = np.round(255 * np.array(to_rgb(self.theme.background), dtype=np.float32))
+        clear = (np.round(self.background) == colour).all(axis=-1)
+        widest = f"step {self.result.steps}/{self.result.steps}"
+        left, top, right, bottom = _MEASURE.textbbox((0, 0), widest, font=self.font)
+        x, y = self.counter_at[0] - right, self.counter_at[1] - bottom
+        clear[max(0, math.floor(y + top) - 2):, max(0, math.floor(x + left) - 2):] = False
+        return clear
 
     def _to_pixels(self, b: int) -> np.ndarray:
         """Path b in image pixels (x right, y down); NaN where it has no point."""
@@ -266,7 +292,7 @@ class _Film:
         """The GIF: the first frame whole, then each frame as the box of what changed, its
         unchanged pixels transparent (so they show the frame before)."""
         palette, lookup = self._palette(colours)
-        history = _Layer(self.background.copy(), lookup)
+        history = _Layer(self.background.copy(), lookup, self.clear)
         out = io.BytesIO()
         shown, overlay, drawn_to = None, [], 0
         durations = [round(1000 / fps)] * len(steps)
@@ -290,7 +316,8 @@ class _Film:
                 image = _image(index, palette)
                 header, _ = GifImagePlugin.getheader(image, info={"loop": 0, "duration": duration})
                 out.write(b"".join(header))
-                out.write(b"".join(GifImagePlugin.getdata(image, duration=duration, disposal=1)))
+                clear = {"transparency": CLEAR} if self.clear is not None else {}
+                out.write(b"".join(GifImagePlugin.getdata(image, duration=duration, disposal=1, **clear)))
             else:
                 out.write(_delta(shown, index, touched + overlay, palette, duration))
             shown = index
@@ -311,11 +338,13 @@ class _Film:
             head = self._head(b, step)
             if np.isfinite(head).all():
                 overlay.append(history.stamp(index, head, self.head, self._colour(b), outline))
-        texts = [(f"step {counter}/{self.result.steps}", self.counter_at, self.theme.foreground, None, "rd", self.font)]
-        texts += [(text, centre, colour, self.theme.outline, "mm", self.bold)
+        texts = [(f"step {counter}/{self.result.steps}", self.counter_at, self.theme.foreground, None, "rd", self.font,
+                  False)]
+        # a runaway path's label stays once shown: it may cover clear pixels for good
+        texts += [(text, centre, colour, self.theme.outline, "mm", self.bold, True)
                   for b, (text, centre, colour) in self.labels.items() if 0 <= int(self.result.diverged_at[b]) <= step]
-        for text, at, colour, halo, anchor, font in texts:
-            overlay.append(history.write(index, text, at, colour, halo, font, anchor))
+        for text, at, colour, halo, anchor, font, lasting in texts:
+            overlay.append(history.write(index, text, at, colour, halo, font, anchor, lasting))
         return index, [where for where in overlay if where is not None]
 
     def _palette(self, colours: int) -> tuple[list[int], "_Lookup"]:
@@ -341,7 +370,10 @@ class _Film:
         # entries that nearly repeat an exact colour would take its pixels: let the exact one win
         near = (np.abs(entries[:, None, :].astype(int) - exact[None, :, :].astype(int)).sum(axis=-1) < 24).any(axis=1)
         table = np.concatenate([entries[~near], exact])
-        return table.reshape(-1).tolist(), _Lookup(table)
+        listed = table.reshape(-1).tolist()
+        if self.clear is not None:  # CLEAR's entry: the background colour, taken by no lookup
+            listed += [0] * (3 * CLEAR - len(listed)) + [round(255 * c) for c in to_rgb(self.theme.background)]
+        return listed, _Lookup(table)
 
 
 def _image(index: np.ndarray, palette: list[int]) -> Image.Image:
@@ -376,9 +408,15 @@ Region = tuple[slice, slice]
 class _Layer:
     """An RGB picture and its palette indices, kept in step region by region."""
 
-    def __init__(self, rgb: np.ndarray, lookup: "_Lookup") -> None:
+    def __init__(self, rgb: np.ndarray, lookup: "_Lookup", clear: np.ndarray | None = None) -> None:
         self.rgb, self.lookup = rgb, lookup
-        self.index = lookup(rgb)
+        self.clear = clear.copy() if clear is not None else None  # pixels with nothing behind them, as yet
+        self.index = self._indices((slice(None), slice(None)), rgb)
+
+    def _indices(self, where: Region, rgb: np.ndarray) -> np.ndarray:
+        """The palette indices of RGB pixels at ``where``: CLEAR where they are clear."""
+        index = self.lookup(rgb)
+        return index if self.clear is None else np.where(self.clear[where], np.uint8(CLEAR), index)
 
     def paint(self, shape: tuple[tuple[slice, slice], np.ndarray] | None, colour: np.ndarray) -> Region | None:
         """Blend colour into the picture by the shape's coverage (0 to 1 per pixel)."""
@@ -387,12 +425,15 @@ class _Layer:
         where, coverage = shape
         region = self.rgb[where]
         region += coverage[..., None] * (colour - region)
-        self.index[where] = self.lookup(region)
+        if self.clear is not None:  # a path, once drawn, stays: its pixels are clear no more
+            self.clear[where] &= coverage <= 0
+        self.index[where] = self._indices(where, region)
         return where
 
     def stamp(self, index: np.ndarray, centre: np.ndarray, radius: float, colour: np.ndarray,
               outline: np.ndarray) -> Region | None:
-        """A dot with an outline into a frame's ``index``, leaving the picture as it is."""
+        """A dot with an outline into a frame's ``index``, leaving the picture as it is (and
+        its clear pixels: the dot moves on, and a GIF cannot clear them again)."""
         ring = _disc(centre, radius + 1.5, self.rgb.shape)
         if ring is None:
             return None
@@ -405,14 +446,15 @@ class _Layer:
         inner_coverage[ys.start - where[0].start: ys.stop - where[0].start,
                        xs.start - where[1].start: xs.stop - where[1].start] = values
         region += inner_coverage[..., None] * (colour - region)
-        index[where] = self.lookup(region)
+        index[where] = self._indices(where, region)
         return where
 
     def write(self, index: np.ndarray, text: str, at: tuple[float, float], colour: str, halo: str | None,
-              font: ImageFont.FreeTypeFont, anchor: str) -> Region | None:
+              font: ImageFont.FreeTypeFont, anchor: str, lasting: bool = False) -> Region | None:
         """Antialiased text, one or more centred lines (with a halo, if given), into a frame's
-        ``index``, leaving the picture as it is. ``anchor``: "mm" (centred on ``at``) or "rd"
-        (its bottom right corner at ``at``)."""
+        ``index``, leaving the picture as it is; over clear pixels only if it is ``lasting``
+        (in every frame from now on). ``anchor``: "mm" (centred on ``at``) or "rd" (its
+        bottom right corner at ``at``)."""
         height, width = index.shape
         stroke = 3 if halo else 0
         left, top, right, bottom = _MEASURE.multiline_textbbox((0, 0), text, font=font, stroke_width=stroke,
@@ -423,11 +465,17 @@ class _Layer:
         x1, y1 = min(width, math.ceil(x + right)), min(height, math.ceil(y + bottom))
         if x1 <= x0 or y1 <= y0:
             return None
-        region = Image.fromarray(np.clip(self.rgb[y0:y1, x0:x1], 0, 255).astype(np.uint8))
+        under = np.clip(self.rgb[y0:y1, x0:x1], 0, 255).astype(np.uint8)
+        region = Image.fromarray(under)
         ImageDraw.Draw(region).multiline_text((x - x0, y - y0), text, font=font, fill=colour, align="center",
                                               stroke_width=stroke, stroke_fill=halo)
-        index[y0:y1, x0:x1] = self.lookup(np.asarray(region, dtype=np.float32))
-        return slice(y0, y1), slice(x0, x1)
+        where = slice(y0, y1), slice(x0, x1)
+        drawn = np.asarray(region)
+        index[where] = self._indices(where, drawn.astype(np.float32))
+        if lasting and self.clear is not None:  # the text's own pixels, not its box
+            inked = (drawn != under).any(axis=-1)
+            index[where] = np.where(inked, self.lookup(drawn.astype(np.float32)), index[where])
+        return where
 
 
 _MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # for text sizes

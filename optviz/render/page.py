@@ -31,7 +31,7 @@ from ..core.optimizers.base import Optimizer
 from ..core.simulation.result import Result
 from . import javascript
 from .canvas import figure, titled
-from .style import Theme, get_size, get_theme, luminance
+from .style import Theme, get_theme, luminance, screen_size
 from .trajectories import drawable, legend_label, scene
 
 TEMPLATE = Path(__file__).with_name("page.html")
@@ -40,9 +40,12 @@ NO_FUNCTION = "{value: function () { return NaN; }, grad: function () { return [
 
 def html_page(result: Result, path: str | Path | None = None, *, theme: str | Theme = "light", size: Any = "slide",
               title: str | None = None, bounds: Any = None, palette: dict[str, str] | None = None,
-              divergence_factor: float = 100.0) -> "Page":
+              divergence_factor: float = 100.0, dpi: Any = None, scale: Any = None, background: Any = None,
+              transparent: bool = False) -> "Page":
     """The page for ``result`` as text, written to ``path`` (.html) if given; ``theme``,
-    ``size``, ``title``, ``bounds`` and ``palette`` as for the stills (optviz.render.picture).
+    ``size``, ``title``, ``bounds``, ``palette``, ``scale``, ``background`` and
+    ``transparent`` as for the stills (optviz.render.picture); its picture is a screen's,
+    as a GIF's (optviz.render.animate: the slide is 1280x720 unless ``dpi`` says otherwise).
 
     A result of more than MAX_PATHS paths is refused; one of more than MAX_POINTS points is
     thinned to every k-th step, with a note on the page. ``divergence_factor`` is the one the
@@ -55,7 +58,7 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     if paths > MAX_PATHS:
         raise BadInput(f"an interactive page holds at most {MAX_PATHS:,} paths; this result has {paths:,}")
     target = writable_path(path, ("html", "htm")) if path is not None else None
-    theme, size = get_theme(theme), get_size(size)
+    theme, size = get_theme(theme, background, transparent), screen_size(size, dpi, scale)
     image, axes, colours, strokes = _background(result, theme, size, title, bounds, palette)
     notes, every = [], max(1, math.ceil(paths * (result.steps + 1) / MAX_POINTS))
     if every > 1:
@@ -74,12 +77,14 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         "paths": [{**_path(result, b, every), **strokes[b]} for b in range(paths)],
         "centre": bounds.mean(axis=1).tolist(),
         "reach": divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max()),
-        "fps": min(20.0, max(2.5, result.steps / 4)), "stroke": 3.0 * size.dpi / 100, "font": round(size.font * size.dpi / 72),
+        "fps": min(20.0, max(2.5, result.steps / 4)), "stroke": 3.0 * size.render_dpi / 100,
+        "font": round(size.font * size.pixels_per_point),
         "ink": theme.foreground, "paper": theme.background, "outline": theme.outline, "notes": notes,
     }
     text = _fill(TEMPLATE.read_text(encoding="utf-8"), {
         "TITLE": html.escape(title or result.function.title or result.function.name), "INK": theme.foreground,
-        "PAPER": theme.background, "SCHEME": "dark" if luminance(theme.background) < 0.2 else "light",
+        "PAPER": theme.background, "BACKDROP": "transparent" if theme.transparent else theme.background,
+        "SCHEME": "dark" if luminance(theme.background) < 0.2 else "light",
         "ASPECT": f"{image.width / image.height:.4f}", "IMAGE": _png(image), "DATA": _script_json(data),
         "FUNCTION": function_js, "RULES": rules_js})
     if target is not None:
@@ -121,18 +126,18 @@ def _background(result: Result, theme: Theme, size: Any, title: str | None, boun
     mostly hidden under others is wider, a rim), its dashes and its place in the drawing order."""
     fig, axes = figure(theme, size, 1, 1)
     ax = axes[0, 0]
-    titled(fig, title)
+    titled(fig, title, centre=False)
     with matplotlib.rc_context(fig.optviz_rc):
         box, laid = scene(result, ax, theme, bounds=bounds, legend=False, palette=palette)
         titled(fig, title)
         fig.canvas.draw()
     width, height = fig.canvas.get_width_height()
-    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :4 if theme.transparent else 3].copy())
     extent = ax.get_window_extent()
     axes = {"left": extent.x0, "top": height - extent.y1, "width": extent.width, "height": extent.height,
             "x": list(ax.get_xlim()), "y": list(ax.get_ylim())}
     colours, strokes = {}, {}
-    pixels = size.dpi / 72
+    pixels = size.pixels_per_point
     for order, trace in enumerate(laid):
         colours.setdefault(result.names[trace.index], trace.colour)
         dashes = trace.linestyle[1] if isinstance(trace.linestyle, tuple) else ()
@@ -195,5 +200,7 @@ def _script_json(data: dict) -> str:
 
 def _png(image: Image.Image) -> str:
     out = io.BytesIO()
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(out, format="PNG", optimize=True)
+    # with an alpha channel (a transparent page), only the octree method keeps it
+    method = Image.Quantize.FASTOCTREE if image.mode == "RGBA" else Image.Quantize.MEDIANCUT
+    image.quantize(colors=256, method=method).save(out, format="PNG", optimize=True)
     return base64.b64encode(out.getvalue()).decode("ascii")

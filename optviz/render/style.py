@@ -13,13 +13,18 @@ and none fades into the background.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from numbers import Real
 from typing import Any
 
-from ..core.limits import MAX_SIDE, MIN_SIDE
+from ..core.limits import MAX_DPI, MAX_SCALE, MAX_SIDE, MIN_DPI, MIN_SCALE, MIN_SIDE
 from ..core.names import did_you_mean
 
 MIN_CONTRAST = 3.0  # every path colour against every fill colour
+# Text in SVG files names these in turn: DejaVu Sans draws the PNGs, and a slide program
+# without it (PowerPoint, Keynote) takes the next it has, keeping the text editable
+FONT_STACK = ("DejaVu Sans", "Helvetica Neue", "Helvetica", "Arial", "Segoe UI", "Liberation Sans")
 
 
 @functools.cache
@@ -52,6 +57,7 @@ class Theme:
     fill: tuple[str, ...]  # the landscape, from the lowest values to the highest
     palette: tuple[str, ...]  # path colours, one hue family each: a built-in's at its entry's colour slot
     faint: str  # paths shown for context in small multiples
+    transparent: bool = False  # no fill behind the picture: the background colour only edges text and paths
 
     @property
     def colormap(self) -> Any:
@@ -83,50 +89,134 @@ THEMES = {
 
 @dataclass(frozen=True)
 class Size:
+    """A picture's pixels, the dpi its PNG is tagged with (so that it drops into a document
+    at width / dpi inches), its text size in points at that size, and ``scale``: text,
+    lines, markers, arrowheads and halos are drawn that many times their size in points."""
+
     width: int  # pixels
     height: int
-    dpi: int
+    dpi: float
     font: float  # points; chosen to read on a projector for slides, at column size for papers
+    scale: float = 1.0
 
     @property
     def inches(self) -> tuple[float, float]:
+        """Its size where it is placed: as its PNG's dpi tag says."""
         return self.width / self.dpi, self.height / self.dpi
+
+    @property
+    def render_dpi(self) -> float:
+        """Pixels per inch of the figure matplotlib draws: a point there is scale points here."""
+        return self.dpi * self.scale
+
+    @property
+    def figsize(self) -> tuple[float, float]:
+        """The figure's inches, in which every size in points is laid out."""
+        return self.width / self.render_dpi, self.height / self.render_dpi
+
+    @property
+    def pixels_per_point(self) -> float:
+        return self.render_dpi / 72
 
 
 SIZES = {
-    "slide": Size(1280, 720, 100, 15),
-    "square": Size(1080, 1080, 100, 16),
+    # a 16:9 slide (13.333 x 7.5 in) at 1080p, so that a projector shows it pixel for pixel
+    "slide": Size(1920, 1080, 144, 22),
+    "square": Size(1080, 1080, 144, 20),  # the slide's height
     "paper": Size(1050, 750, 300, 7),  # 3.5 x 2.5 in: one column
 }
+SCREEN_SHARE = 2 / 3  # GIFs and pages: a named size at this share of its dpi (the slide's 1280x720)
 
 
-def get_theme(theme: str | Theme) -> Theme:
-    if isinstance(theme, Theme):
-        return theme
-    return THEMES[_known("theme", theme, THEMES)]
+def get_theme(theme: str | Theme, background: Any = None, transparent: bool = False) -> Theme:
+    """A theme by name, on ``background`` (a colour) if given, with no fill behind it if
+    ``transparent``."""
+    if not isinstance(theme, Theme):
+        theme = THEMES[_known("theme", theme, THEMES)]
+    if background is not None:
+        colour = check_colour(background)
+        halo = colour if theme.outline == theme.background else theme.outline  # halos that matched the page still do
+        theme = replace(theme, background=colour, outline=halo)
+    if not isinstance(transparent, bool):
+        raise TypeError(f"transparent must be True or False, got {transparent!r}")
+    return replace(theme, transparent=True) if transparent else theme
 
 
-def get_size(size: str | tuple[int, int] | Size) -> Size:
-    """A named size, or (width, height) in pixels at 100 dpi with a font scaled to match."""
+def get_size(size: str | tuple[int, int] | Size, dpi: Any = None, scale: Any = None) -> Size:
+    """A named size, or (width, height) in pixels laid out as the slide is (text, lines
+    and markers in proportion to the picture).
+
+    ``dpi`` changes a named size's pixels, not its inches or its look (the slide at
+    dpi=288 is 3840x2160); a (width, height) keeps its pixels and is tagged with it
+    (default the slide's 144). ``scale`` draws text, lines and markers that many times
+    larger (2 for a picture shown half a slide wide)."""
+    dpi = None if dpi is None else check_dpi(dpi)
+    scale = 1.0 if scale is None else check_scale(scale)
     if isinstance(size, Size):
-        return size
-    if isinstance(size, str):
-        return SIZES[_known("size", size, SIZES)]
+        named = size
+    elif isinstance(size, str):
+        named = SIZES[_known("size", size, SIZES)]
+    else:
+        return _pixels(size, dpi, scale)
+    if dpi is not None and dpi != named.dpi:
+        width, height = round(named.width * dpi / named.dpi), round(named.height * dpi / named.dpi)
+        _check_side(width, height, f" (at dpi {dpi:g})")
+        named = replace(named, width=width, height=height, dpi=dpi)
+    return replace(named, scale=named.scale * scale)
+
+
+def screen_size(size: str | tuple[int, int] | Size, dpi: Any = None, scale: Any = None) -> Size:
+    """The size of a picture for a screen (a GIF, a page): a named size at SCREEN_SHARE of
+    its dpi unless ``dpi`` says otherwise, with the still's layout; others as get_size."""
+    if dpi is None and isinstance(size, str) and size in SIZES:
+        dpi = SIZES[size].dpi * SCREEN_SHARE
+    return get_size(size, dpi, scale)
+
+
+def _pixels(size: Any, dpi: float | None, scale: float) -> Size:
     try:
         width, height = (int(v) for v in size)
     except (TypeError, ValueError):
         raise TypeError(f"size must be a name ({', '.join(SIZES)}) or (width, height) in pixels, got {size!r}") from None
+    _check_side(width, height)
+    slide = SIZES["slide"]
+    # laid out as the slide: its figure, in inches, only as much smaller as the picture is
+    render = max(36.0, slide.render_dpi * min(width / slide.width, height / slide.height))
+    dpi = slide.dpi if dpi is None else dpi
+    return Size(width, height, dpi, slide.font, render / dpi * scale)
+
+
+def _check_side(width: int, height: int, why: str = "") -> None:
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise ValueError(f"size must be between {MIN_SIDE} and {MAX_SIDE} pixels a side, got {width}x{height}")
-    return Size(width, height, 100, round(max(6.0, 15 * min(width / 1280, height / 720)), 1))
+        raise ValueError(f"size must be between {MIN_SIDE} and {MAX_SIDE} pixels a side, got {width}x{height}{why}")
+
+
+def check_dpi(dpi: Any) -> float:
+    """A dpi from MIN_DPI to MAX_DPI, or ValueError saying so."""
+    if not _number(dpi) or not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"dpi must be a number from {MIN_DPI} to {MAX_DPI}, got {dpi!r}")
+    return float(dpi)
+
+
+def check_scale(scale: Any) -> float:
+    """A scale from MIN_SCALE to MAX_SCALE, or ValueError saying so."""
+    if not _number(scale) or not MIN_SCALE <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be a number from {MIN_SCALE} to {MAX_SCALE}, got {scale!r}")
+    return float(scale)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def rc(theme: Theme, size: Size) -> dict[str, Any]:
     """matplotlib settings for a theme at a size."""
+    fill = "none" if theme.transparent else theme.background
     return {
-        "figure.facecolor": theme.background,
-        "axes.facecolor": theme.background,
-        "savefig.facecolor": theme.background,
+        "figure.facecolor": fill,
+        "axes.facecolor": fill,
+        "savefig.facecolor": fill,
+        "savefig.transparent": theme.transparent,
         "axes.edgecolor": theme.muted,
         "axes.labelcolor": theme.foreground,
         "axes.titlecolor": theme.foreground,
@@ -148,13 +238,15 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
         "legend.fontsize": size.font * 0.9,
         "xtick.labelsize": size.font * 0.85,
         "ytick.labelsize": size.font * 0.85,
-        "lines.linewidth": max(1.0, size.font / 7),
+        "lines.linewidth": max(1.0, size.font / 10),  # as thick on the slide as at 1280x720 before its text grew
         "axes.spines.top": False,
         "axes.spines.right": False,
+        "font.family": "sans-serif",
+        "font.sans-serif": list(FONT_STACK),
         "mathtext.fontset": "dejavusans",
         "svg.fonttype": "none",  # text stays text in SVG: a slide author can edit a label
         "pdf.fonttype": 42,
-        "savefig.dpi": size.dpi,
+        "savefig.dpi": size.render_dpi,
     }
 
 

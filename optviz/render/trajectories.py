@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
@@ -228,6 +229,9 @@ def _arrows(ax: Axes, xy: np.ndarray, trace: Trace) -> None:
                                     mutation_scale=14 + 3 * trace.width, shrinkA=0, shrinkB=0))
 
 
+MIN_LABEL_SHARE = 0.55  # of the type size: a label shrinks no further to fit a narrow panel
+
+
 def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, theme: Theme) -> None:
     """"diverged at step k" inside the axes, next to where each runaway path leaves the frame,
     clear of the other labels and of as much of the paths as it can."""
@@ -240,8 +244,20 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
     ink = np.concatenate([ax.transData.transform(t.xy[np.isfinite(t.xy).all(axis=1)]) for t in laid])
     taken: list = []
     for trace, step, where in exits:
-        place(ax, divergence_text(ax, step, bool(result.function.minima)), where, taken, ink, color=trace.colour,
-              fontweight="bold", path_effects=halo(theme, 1.5), zorder=7)
+        text = divergence_text(ax, step, bool(result.function.minima))
+        place(ax, text, where, taken, ink, color=trace.colour, fontweight="bold", path_effects=halo(theme, 1.5),
+              zorder=7, fontsize=fitting_size(ax, text, fontweight="bold"))
+
+
+def fitting_size(ax: Axes, text: str, **style: Any) -> float:
+    """The text's size in points: the figure's own, or as much smaller as a narrow axes
+    needs for the text to fit inside it (down to MIN_LABEL_SHARE of it)."""
+    size = float(matplotlib.rcParams["font.size"])
+    probe = ax.text(0, 0, text, fontsize=size, **style)
+    width = probe.get_window_extent(ax.figure.canvas.get_renderer()).width
+    probe.remove()
+    room = ax.get_window_extent().width - 16  # the few pixels place() keeps to the axes' edges
+    return size * max(MIN_LABEL_SHARE, min(1.0, room / max(width, 1.0)))
 
 
 def divergence_text(ax: Axes, step: int, bounded: bool = True) -> str:
@@ -458,20 +474,29 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
             last = np.flatnonzero(finite)[-1]
             ax.plot([xy[last, 0]], [xy[last, 1]], [z[last]], marker="o", color=trace.colour, markersize=8,
                     markeredgecolor=theme.outline, zorder=11)
-    ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1], zlabel=named, xlim=(x0, x1), ylim=(y0, y1),
+    # the colour bar, if any, names the height: the z axis need not say it again beside it
+    ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1], zlabel="" if colorbar else named, xlim=(x0, x1), ylim=(y0, y1),
            zlim=(np.nanmin(heights), np.nanmax(heights)))
     ax.set_facecolor(theme.background)
     ax.set_box_aspect((1.5, 1, 0.7), zoom=1.35)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # slide-sized type: fewer ticks, and labels clear of them
+        axis.set_major_locator(MaxNLocator(nbins=4))
+        axis.labelpad = (1.1 if axis is ax.zaxis else 0.6) * matplotlib.rcParams["axes.labelsize"]
     if colorbar:
         bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.06)
         bar.set_label(named)
+        bar.locator = MaxNLocator(nbins=5)
         bar.outline.set_visible(False)
     ax.set_title(heading(fn))
     if legend and any(t.label for t in laid):
         handles = [Line2D([], [], color=t.colour, linewidth=3, linestyle=t.linestyle, label=t.label)
                    for t in laid if t.label]
         if ours(ax.figure) and len(ax.figure.axes) <= 2:  # under the picture: the surface keeps its width
-            ax.figure.legend(handles=handles, loc="outside lower center", frameon=False, ncols=min(4, len(handles)))
+            # as many entries to a row as fit the figure's width (a character is about 0.6 em wide)
+            em = float(matplotlib.rcParams["legend.fontsize"]) * ax.figure.dpi / 72
+            entry = 0.6 * em * (max(len(h.get_label()) for h in handles) + 5)  # and the line before it
+            ax.figure.legend(handles=handles, loc="outside lower center", frameon=False,
+                             ncols=max(1, min(4, len(handles), int(ax.figure.bbox.width // entry))))
         else:
             ax.legend(handles=handles, loc="upper left")
 
