@@ -246,3 +246,17 @@ def test_libreoffice_renders_one_16_9_page_per_slide(plain, tmp_path):
     x0, y0, x1, y1 = boxes.pop()
     assert (x1 - x0) == pytest.approx(960, abs=0.05) and (y1 - y0) == pytest.approx(540, abs=0.05)  # 13.333 x 7.5 in
     assert (x1 - x0) / (y1 - y0) == pytest.approx(16 / 9, rel=1e-4)
+
+
+def test_the_deck_restyles_its_scenarios_as_run_does(tmp_path):
+    """--theme, --background and --dpi reach every picture, the build-up's steps included."""
+    path = tmp_path / "dark.pptx"
+    out = slides_command("03-gd-2d-quadratic", "--build-up", "--theme", "dark", "--background", "black",
+                         "--dpi", "72", "-o", str(path))
+    assert out.exit_code == 0, out.output
+    stills = [Image.open(io.BytesIO(shape.image.blob)) for slide in Presentation(path).slides
+              for shape in pictures(slide) if shape.image.content_type == "image/png"]
+    assert len(stills) == len(STEPS) + 2  # the build-up, the paths and the loss
+    for still in stills:
+        assert still.size == (960, 540) and still.convert("RGB").getpixel((2, 2)) == (0, 0, 0)
+    assert slides_command("03-gd-2d-quadratic", "--theme", "sepia", "-o", str(tmp_path / "x.pptx")).exit_code == 2

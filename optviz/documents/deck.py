@@ -94,8 +94,7 @@ def scenario_slides(scenario: Scenario | ExperimentScenario, folder: Path, *, bu
 def _build_up(scenario: Scenario, folder: Path) -> list[Slide]:
     result: Result = scenario.run()
     targets = [folder / f"{scenario.name}-step{k}.png" for k in range(1, len(STEPS) + 1)]
-    build_up(result, targets, bounds=scenario.frame, palette=scenario.colours or None,
-             theme=scenario.outputs.theme, size=scenario.outputs.size)
+    build_up(result, targets, bounds=scenario.frame, palette=scenario.colours or None, **scenario.outputs.style)
     total = len(STEPS)
     return [Slide(scenario.title, target, _notes(scenario, f"step {k} of {total}: {caption}"))
             for k, (target, caption) in enumerate(zip(targets, STEPS.values()), start=1)]

@@ -14,18 +14,23 @@ from .options import data_path, look_options, output_folder, output_path, pictur
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 
-def restyle_options(command: Any) -> Any:
-    """The options that restyle scenarios without editing them: what they write and how it looks."""
+def look_and_theme_options(command: Any) -> Any:
+    """The options that restyle scenarios' pictures without editing them: how they look."""
     command = look_options(command)
-    for still in ("gif", "pdf", "svg", "png"):
-        command = click.option(f"--{still}/--no-{still}", default=None,
-                               help=f"Write (or not) each scenario's {still.upper()} files, whatever its "
-                                    "[outputs] say.")(command)
     command = click.option("--size", default=None, metavar="NAME|WxH",
                            help="Every picture's size: slide, square, paper or WIDTHxHEIGHT pixels.")(command)
     command = click.option("--theme", type=click.Choice(list(THEMES)), default=None,
                            help="Every picture's colours: light or dark.")(command)
     return command
+
+
+def restyle_options(command: Any) -> Any:
+    """The options that restyle scenarios without editing them: what they write and how it looks."""
+    for still in ("gif", "pdf", "svg", "png"):
+        command = click.option(f"--{still}/--no-{still}", default=None,
+                               help=f"Write (or not) each scenario's {still.upper()} files, whatever its "
+                                    "[outputs] say.")(command)
+    return look_and_theme_options(command)
 
 
 def overrides(given: dict[str, Any]) -> dict[str, Any]:

@@ -37,14 +37,16 @@ ARROW = 0.14  # the gradient arrow's length, as a share of the axes' width
 
 
 def build_up(result: Result, targets: Sequence[str | Path], *, title: str | None = None, bounds: Any = None,
-             palette: dict[str, str] | None = None, theme: str | Theme = "light", size: Any = "slide") -> list[Path]:
+             palette: dict[str, str] | None = None, theme: str | Theme = "light", size: Any = "slide",
+             **look: Any) -> list[Path]:
     """Write the steps of STEPS, in order, to ``targets`` (one .png, .svg or .pdf each) and
     return them. Every step shows what the story has reached on the same frame: the one-panel
-    picture of every path (``bounds``, ``palette`` and ``title`` as for it)."""
+    picture of every path (``bounds``, ``palette``, ``title`` and ``look``, that is dpi,
+    scale, background and transparent, as for it)."""
     if len(targets) != len(STEPS):
         raise ValueError(f"build_up writes {len(STEPS)} steps ({', '.join(STEPS)}), got {len(targets)} targets")
     result = drawable(result)
-    fig, ax, runaway = _whole_picture(result, title, bounds, palette, theme, size)
+    fig, ax, runaway = _whole_picture(result, title, bounds, palette, theme, size, look)
     parts = _story(fig, ax, result, runaway)
     written = []
     for step, target in enumerate(targets):
@@ -55,10 +57,10 @@ def build_up(result: Result, targets: Sequence[str | Path], *, title: str | None
 
 
 def _whole_picture(result: Result, title: str | None, bounds: Any, palette: dict[str, str] | None,
-                   theme: str | Theme, size: Any) -> tuple[Any, Axes, list[Artist]]:
+                   theme: str | Theme, size: Any, look: dict[str, Any]) -> tuple[Any, Axes, list[Artist]]:
     """The last step's picture, laid out and then frozen: (figure, axes, the labels of runaway
     paths)."""
-    fig, axes = figure(theme, size)
+    fig, axes = figure(theme, size, **look)
     ax = axes[0, 0]
     titled(fig, title)  # first: the frame is fitted to the room the title leaves
     paths(result, ax, bounds=bounds, palette=palette, label=False)
