@@ -92,26 +92,23 @@ def axes_level(projection: str | None = None, takes: tuple[type | tuple[type, ..
 
 
 def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
-    """The figure with a title over all of it (a scenario's), in the figure's own type,
-    centred over the axes, so that a legend beside them keeps its own column, with every
-    axes title and tick label fitted to large type (fit_text). Call it again once the figure
-    is drawn to centre the title anew; ``centre=False`` only puts it there (the layout
-    leaves it its room), for a figure about to be drawn and titled again."""
-    if not centre:
-        if title:
-            with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-                fig.suptitle(title)
-        return fig
+    """The figure with a title over all of it (a scenario's), in the figure's own type, fitted
+    to the figure's width and centred over the axes, so that a legend beside them keeps its
+    own column, with every axes title and tick label fitted to large type (fit_text). Call it
+    again once the figure is drawn to centre the title anew; ``centre=False`` only puts it
+    there (the layout leaves it its room), for a figure about to be drawn and titled again."""
     with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-        fit_text(fig)
-    if title:
-        with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
-            text = fig.suptitle(title)
+        text = fig.suptitle(title) if title else None
+        if text is not None:
             _narrowed(text, fig.bbox.width - 16, _floor(fig))  # a long title fits the figure
+        if not centre:
+            return fig
+        if not _fitted(fig) and text is not None:  # the last layout no longer holds: lay out again
             fig.draw_without_rendering()
-            size = text.get_fontsize()
+        if text is not None:
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
+            size = text.get_fontsize()
             _inside_figure(fig, text)
             _clear_of_legends(fig, text)
             if text.get_fontsize() == size:  # moved across only: the layout (which reads its height) still holds
@@ -122,10 +119,16 @@ def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
 HEADING_GAP = "    "  # between a function's name and its formula in a heading: a line break where it must
 
 
-def fit_text(fig: Figure, rounds: int = 3) -> Figure:
+def fit_text(fig: Figure) -> Figure:
     """Large type for slides made to fit: every axes title no wider than its axes where it
     can be (see _narrowed), and fewer ticks on every axis (colour bars' too) whose labels
     run into each other; returns the figure. One layout when nothing needs to change."""
+    _fitted(fig)
+    return fig
+
+
+def _fitted(fig: Figure, rounds: int = 3) -> bool:
+    """fit_text's work; True when the figure's last layout holds what it now shows."""
     plain_log_labels(fig)  # before the layout: the labels' own widths count
     axes = [ax for ax in fig.axes if ax.get_visible()]
     flat = [ax for ax in axes if ax.name != "3d"]
@@ -139,8 +142,8 @@ def fit_text(fig: Figure, rounds: int = 3) -> Figure:
         for axis in crowded:
             _thin(axis)
         if not (any(changed) or crowded):
-            break
-    return fig
+            return True
+    return False
 
 
 def _floor(fig: Figure) -> float:
