@@ -78,18 +78,6 @@ def test_optviz_comes_from_the_installed_wheel(venv):
     assert where.startswith(str(python.parent.parent)) and "site-packages" in where
 
 
-def test_compare_draws_a_picture(venv):
-    _, optviz, work = venv
-    run([optviz, "compare", "rosenbrock", "sgd:lr=1e-3", "adam:lr=0.05", "--steps", "50", "--png", "out.png"], cwd=work)
-    assert Image.open(work / "out.png").size == (1920, 1080)
-
-
-def test_run_finds_a_bundled_scenario_by_name(venv):
-    _, optviz, work = venv
-    out = run([optviz, "run", "rosenbrock", "--out", "run"], cwd=work).stdout
-    assert "11-rosenbrock.png" in out and (work / "run" / "11-rosenbrock.png").exists()
-
-
 @pytest.fixture(scope="module")
 def first_hour(venv, tmp_path_factory):
     """Every command README shows, run in order from one empty folder: {line: finished process}."""
@@ -106,6 +94,15 @@ def first_hour(venv, tmp_path_factory):
 def test_every_readme_command_runs_after_a_plain_install(first_hour, line):
     _, done = first_hour
     assert done[line].returncode == 0, f"{line}:\n{done[line].stdout[-2000:]}\n{done[line].stderr[-2000:]}"
+
+
+def test_the_first_commands_draw_where_they_are_run(first_hour):
+    folder, done = first_hour
+    assert "wrote compare.png" in done["optviz compare"].stdout
+    with Image.open(folder / "compare.png") as still:
+        assert still.size == (1920, 1080) and still.info["dpi"] == pytest.approx((144, 144), abs=0.01)
+    run_by_name = next(line for line in README_COMMANDS if line.startswith("optviz run 11-rosenbrock"))
+    assert "11-rosenbrock.png" in done[run_by_name].stdout and (folder / "11-rosenbrock.png").exists()
 
 
 def test_the_readme_gallery_command_renders_every_bundled_scenario(first_hour):
