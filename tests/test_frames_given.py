@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from optviz.documents import gallery, outputs
+from optviz.render import canvas, gif
 from optviz.documents.scenario import load
 from optviz.interface.cli import main
 from optviz.render.frames import MARGIN
@@ -95,3 +96,18 @@ def test_a_scenario_may_start_outside_the_bounds(tmp_path, drawn):
     gallery.render_outputs(load(path), tmp_path / "out")
     x0, x1, y0, y1 = limits(drawn[0])
     assert x1 > 4 and y0 < -3
+
+
+def test_bounds_frame_the_gif_as_they_frame_the_still(tmp_path, monkeypatch):
+    made = []
+
+    def keeping(*args, **kwargs):
+        made.append(canvas.figure(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(gif, "figure", keeping)
+    out = CliRunner().invoke(main, ["compare", "rosenbrock", "adam:lr=0.05", "--bounds", "-3,6,-2,7", "--steps", "30",
+                                    "--gif", str(tmp_path / "c.gif"), "--quiet"])
+    assert out.exit_code == 0, out.output
+    fig, _ = made[0]
+    assert limits(fig) == (-3.0, 6.0, -2.0, 7.0)

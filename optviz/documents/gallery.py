@@ -43,7 +43,8 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
         written += _stills(fig, folder / name, out)
     result = outcome.result() if hasattr(outcome, "result") else outcome
     if out.gif and isinstance(result, Result):
-        written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title, getattr(scenario, "colours", None)))
+        written.append(_gif(result, folder / f"{scenario.name}.gif", out, scenario.title,
+                            getattr(scenario, "colours", None), getattr(scenario, "frame", None)))
     if (out.html or page is not None) and isinstance(result, Result):
         target = Path(page) if page is not None else folder / f"{scenario.name}.html"
         html_page(result, target, **out.style, title=scenario.title,
@@ -86,9 +87,9 @@ def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
     return [save(fig, stem.with_name(f"{stem.name}.{fmt}")) for fmt in STILL_FORMATS if getattr(out, fmt)]
 
 
-def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None) -> Path:
+def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None, bounds: Any) -> Path:
     return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=out.panels,
-                   max_bytes=out.max_bytes, title=title, palette=palette or None, **out.style).path
+                   max_bytes=out.max_bytes, title=title, palette=palette or None, bounds=bounds, **out.style).path
 
 
 def _render_file(args: tuple[str, str, bool, dict]) -> tuple[str, list[str]]:

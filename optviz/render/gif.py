@@ -83,6 +83,7 @@ def animate(
     max_bytes: int | None = None,
     title: str | None = None,
     palette: dict[str, str] | None = None,
+    bounds: Any = None,
     dpi: Any = None,
     scale: Any = None,
     background: Any = None,
@@ -104,14 +105,14 @@ def animate(
     each optimizer its own panel, on identical axes with the others faint where their frames
     are alike; "auto" (the default) does so for four or more optimizers from one start. With ``max_bytes`` the
     palette and then the frame count shrink until the file fits. ``palette`` and ``title`` as
-    for stills.
+    for stills; ``bounds`` frames it as it frames a still.
     """
     result = drawable(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, hold, panels, max_bytes)
     size = check_gif_size(screen_size(size, dpi, scale))
     fps = float(fps) if fps is not None else min(20.0, max(2.5, result.steps / 4))
-    film = _Film(result, panels, get_theme(theme, background, transparent), size, title, palette)
+    film = _Film(result, panels, get_theme(theme, background, transparent), size, title, palette, bounds)
     steps = film.moving(_frame_steps(result.steps, every, max_frames))
     colours = CLEAR if transparent else TRANSPARENT  # indices left free: a frame's unchanged pixels (and clear ones)
     while True:
@@ -171,7 +172,7 @@ class _Film:
     """The background, each path in pixels, and the palette: ready to compose frames."""
 
     def __init__(self, result: Result, panels: str, theme: Theme, size: Size, title: str | None,
-                 palette: dict[str, str] | None = None) -> None:
+                 palette: dict[str, str] | None = None, bounds: Any = None) -> None:
         self.result, self.theme = result, theme
         opaque = replace(theme, transparent=False)  # edges blend with the background colour
         names = list(result.optimizers)
@@ -187,16 +188,16 @@ class _Film:
         self.axes_of: dict[int, Any] = {}
         titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
-            box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0])
+            box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0], bounds)
             for ax, group, subset in zip(axes.flat, groups, subsets):
                 if panels == "single":
-                    _, laid = scene(result, ax, theme, palette=palette, starts=False)
+                    _, laid = scene(result, ax, theme, palette=palette, starts=False, bounds=bounds)
                 elif box is not None:  # identical axes: the other paths faint behind this one's
                     _, laid = scene(result, ax, theme, highlight=group, box=box, legend=False, colorbar=False,
                                     palette=palette)
                     draw(ax, [t for t in laid if t.index not in group], theme, result.steps, faint=True)
                 else:  # frames too unlike to share: each panel its own
-                    _, laid = scene(subset, ax, theme, legend=False, colorbar=False,
+                    _, laid = scene(subset, ax, theme, legend=False, colorbar=False, bounds=bounds,
                                     palette={k: v for k, v in {**path_colours(result, theme), **(palette or {})}.items()
                                              if k in subset.optimizers})
                     laid = [replace(t, index=group[t.index]) for t in laid]
