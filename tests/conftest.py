@@ -3,6 +3,7 @@ how the xdist workers share the machine: each its share of the cores, the groups
 
 import itertools
 import os
+import sys
 import warnings
 
 import pytest
@@ -66,3 +67,12 @@ def starts_for(function, n=4, dtype=torch.float64, seed=0):
 
 def factory(name):
     return optviz.OPTIMIZERS[name]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test starts with no figures of the one before open (pyplot keeps them)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")

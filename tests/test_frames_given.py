@@ -3,7 +3,6 @@ formula's, a start outside the function's bounds widens the frame to take it in,
 scenario's bounds frame its picture, for a formula as for a built-in. Read back from the
 figure that was written."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -15,12 +14,6 @@ from optviz.documents.scenario import load
 from optviz.interface.cli import main
 from optviz.render.frames import MARGIN
 from test_scenario import GOOD, write
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture

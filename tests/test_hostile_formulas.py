@@ -5,7 +5,6 @@ import math
 import re
 import warnings
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -15,12 +14,6 @@ from optviz import render
 from optviz.interface.cli import main
 from optviz.core.functions.formulas import MAX_LENGTH, ExpressionError, parse_expression
 from optviz.render.contours import NothingToDraw
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def refused(text, **kwargs):

@@ -5,7 +5,6 @@ shape taken as torch.optim takes them."""
 import ast
 import time
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 from click.testing import CliRunner
@@ -20,12 +19,6 @@ from optviz.documents import landscapes as documents_landscapes
 from optviz.documents.scenario import ScenarioError, load
 from optviz.interface.cli import main
 from test_scenario import GOOD, write
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(autouse=True)

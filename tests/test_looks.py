@@ -18,12 +18,6 @@ MIN_VISIBLE = 0.2  # of a path's own pixels, still seen in the whole picture
 MAX_UNDER_TEXT = 0.05  # of a path's pixels, covered by text
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def six():
     return optviz.simulate("ill_conditioned", {
         "sgd": optviz.sgd(lr=0.4), "momentum": optviz.momentum(lr=0.6, momentum=0.5),

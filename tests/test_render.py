@@ -3,7 +3,6 @@
 import io
 import types
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -15,12 +14,6 @@ from optviz.render.contours import contour_levels, grid_values
 from looks import legend_texts
 from optviz.render.style import KINDS, THEMES, colours, contrast, get_size
 from optviz.render.trajectories import FAINT
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
