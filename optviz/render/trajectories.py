@@ -548,8 +548,10 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
     if legend and any(t.label for t in laid):
         handles = [Line2D([], [], color=t.colour, linewidth=3, linestyle=t.linestyle, label=t.label)
                    for t in laid if t.label]
-        if ours(ax.figure) and len(ax.figure.axes) <= 2:  # under the picture: the surface keeps its width
-            figure_legend(ax.figure, handles, "outside lower center", most=4)
+        # in optviz's own figure, left of the picture: the square a 3D axes is drawn in leaves room
+        # there, and the surface keeps its height
+        if ours(ax.figure) and len(ax.figure.axes) <= 2:
+            figure_legend(ax.figure, handles, "outside left center", most=1)
         else:
             ax.legend(handles=handles, loc="upper left")
 
