@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from optviz.render.style import contrast
@@ -195,3 +196,81 @@ def png_size(fig) -> tuple[int, int]:
     out = io.BytesIO()
     fig.savefig(out, format="png")
     return Image.open(out).size
+
+
+def legends(fig) -> list:
+    """Every legend shown: the figure's and its visible axes'."""
+    return list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_visible() and ax.get_legend() is not None]
+
+
+def outside_figure(fig, slack: float = 1.0) -> list[str]:
+    """The texts and legends that run past the figure's edges (by more than ``slack`` pixels)."""
+    pixels(fig)
+    edge = fig.bbox.padded(slack)
+    boxes = texts(fig) + [(f"legend {legend_texts_of(legend)}", legend_box(legend)) for legend in legends(fig)]
+    return [name for name, box in boxes if not (edge.x0 <= box.x0 and box.x1 <= edge.x1 and edge.y0 <= box.y0
+                                                 and box.y1 <= edge.y1)]
+
+
+def legend_texts_of(legend) -> list[str]:
+    return [t.get_text() for t in legend.get_texts()]
+
+
+def legend_box(legend):
+    """What a legend covers: its frame, or without one its entries' texts and line samples."""
+    renderer = legend.figure.canvas.get_renderer()
+    if legend.get_frame_on():
+        return legend.get_window_extent(renderer)
+    parts = [t.get_window_extent(renderer) for t in legend.get_texts()]
+    parts += [h.get_window_extent(renderer) for h in legend.legend_handles if h is not None]
+    return Bbox.union(parts)
+
+
+def legend_clashes(fig, slack: float = 1.0) -> list[tuple[str, str]]:
+    """A legend over a text not its own (a tick label, a title, another axes' label), and an
+    axes' legend that reaches out of its axes: (the legend's entries, what it runs into)."""
+    pixels(fig)
+    renderer = fig.canvas.get_renderer()
+    clashes = []
+    for legend in legends(fig):
+        box = legend_box(legend).padded(-slack)
+        own = {t.get_text() for t in legend.get_texts()} | {legend.get_title().get_text()}
+        name = ", ".join(legend_texts_of(legend))
+        clashes += [(name, text) for text, other in texts(fig) if text not in own and box.overlaps(other)]
+        if legend in [ax.get_legend() for ax in fig.axes]:
+            inside = legend.axes.get_window_extent(renderer)
+            if not (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1):
+                clashes.append((name, "outside its axes"))
+    return clashes
+
+
+def bar_label_gaps(fig) -> dict[str, float]:
+    """Per colour bar label: its gap in points to the farthest of its bar's tick labels."""
+    pixels(fig)
+    renderer = fig.canvas.get_renderer()
+    gaps = {}
+    for ax in fig.axes + [child for ax in fig.axes for child in ax.child_axes]:
+        if not (ax.get_visible() and hasattr(ax, "_colorbar")):
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            label = axis.label
+            ticks = [t.get_window_extent(renderer) for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
+            if not (label.get_visible() and label.get_text() and ticks):
+                continue
+            box = label.get_window_extent(renderer)
+            if axis is ax.yaxis:
+                gap = box.x0 - max(t.x1 for t in ticks) if box.x0 >= ax.bbox.x1 else min(t.x0 for t in ticks) - box.x1
+            else:
+                gap = box.y1 - max(t.y1 for t in ticks) if box.y0 >= ax.bbox.y1 else min(t.y0 for t in ticks) - box.y1
+            gaps[label.get_text()] = gap * 72 / fig.dpi
+    return gaps
+
+
+def title_margins(fig) -> float:
+    """The figure title's least distance to the figure's sides, in points (inf without one)."""
+    title = fig._suptitle
+    if title is None or not title.get_text():
+        return float("inf")
+    pixels(fig)
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    return min(box.x0, fig.bbox.width - box.x1) * 72 / fig.dpi

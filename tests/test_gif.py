@@ -136,8 +136,10 @@ def test_byte_budget(tmp_path, rosen):
 def test_a_diverged_path_is_labelled_inside_the_axes_once_it_diverges(tmp_path):
     result = optviz.simulate("ill_conditioned", {"sgd": optviz.sgd(lr=0.6)}, steps=20)
     film = _Film(result, "single", get_theme("light"), screen_size("slide"), "A title")
-    (text, (x, y), _), = film.labels.values()
+    (text, (x, y), _, font), = film.labels.values()
     assert text == "diverged at step 19"
+    left, _, right, _ = font.getbbox(text)
+    assert right - left < film.axes_of[0].get_window_extent().width  # as wide as fits its panel at most
     ax = film.axes_of[0]
     inside = ax.get_window_extent()
     assert inside.x0 < x < inside.x1 and inside.y0 < film.height - y < inside.y1  # not over any title

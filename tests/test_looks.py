@@ -9,13 +9,16 @@ import torch
 import bundled_runs
 import optviz
 from groups import BUNDLED_RUNS
-from looks import aspect_error, held, ink_under_text, legend_texts, text_collisions, visible_shares, worst_contrast
+from looks import (aspect_error, bar_label_gaps, held, ink_under_text, legend_clashes, legend_texts, outside_figure,
+                   text_collisions, title_margins, visible_shares, worst_contrast)
 from optviz import render
 from optviz.documents.gallery import stills
 from optviz.documents.scenario import Scenario
 
 MIN_VISIBLE = 0.2  # of a path's own pixels, still seen in the whole picture
 MAX_UNDER_TEXT = 0.05  # of a path's pixels, covered by text
+MIN_BAR_LABEL_GAP = 6.0  # points between a colour bar's label and its tick labels
+MIN_TITLE_MARGIN = 12.0  # points between a figure title and the figure's sides
 
 
 def six():
@@ -98,6 +101,11 @@ def test_gallery_pictures(scenario_name):
         with held(fig):
             assert fig.get_size_inches().tolist() == pytest.approx([40 / 3, 7.5]), name
             assert text_collisions(fig) == [], name
+            assert outside_figure(fig) == [], name
+            assert legend_clashes(fig) == [], name
+            assert min(bar_label_gaps(fig).values(), default=MIN_BAR_LABEL_GAP) >= MIN_BAR_LABEL_GAP, name
+            assert title_margins(fig) >= MIN_TITLE_MARGIN, name
+            assert _title_reads_as_one(fig), name
             if isinstance(scenario, Scenario) and (name == scenario.name or name.endswith("-grid")):
                 shares = visible_shares(fig)
                 assert min(shares.values()) >= MIN_VISIBLE, (name, shares)
@@ -108,3 +116,10 @@ def test_gallery_pictures(scenario_name):
                         if scenario.function.dim == 2:
                             assert min(worst_contrast(ax, outcome).values()) >= 3.0, name
         plt.close(fig)
+
+
+def _title_reads_as_one(fig):
+    """The figure's title is set no smaller than its axes' titles: it does not read as a footnote."""
+    title = fig._suptitle
+    sizes = [ax.title.get_fontsize() for ax in fig.axes if ax.get_visible() and ax.title.get_text()]
+    return title is None or not sizes or title.get_fontsize() >= max(sizes)

@@ -20,6 +20,7 @@ from ..core.files import atomic, writable_path
 from ..core.limits import MAX_SIDE, check_memory
 from .kinds import STILL_FORMATS
 from .style import Size, Theme, get_size, get_theme, rc
+from .frames import figure_legend
 from .typeset import plain_log_labels
 
 FIGURE = "a matplotlib Figure (optviz.render.picture(...), or an axes-level function's ax.figure)"
@@ -100,7 +101,7 @@ def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
     with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
         text = fig.suptitle(title) if title else None
         if text is not None:
-            _narrowed(text, fig.bbox.width - 16, _floor(fig))  # a long title fits the figure
+            _narrowed(text, fig.bbox.width - 2 * _edge(text), _floor(fig))  # a long title fits the figure
         if not centre:
             return fig
         if not _fitted(fig) and text is not None:  # the last layout no longer holds: lay out again
@@ -108,10 +109,11 @@ def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
         if text is not None:
             boxes = [ax.get_position() for ax in fig.axes if ax.get_visible()]
             text.set_x((min(b.x0 for b in boxes) + max(b.x1 for b in boxes)) / 2)
-            size = text.get_fontsize()
+            before = (text.get_text(), text.get_fontsize())
             _inside_figure(fig, text)
             _clear_of_legends(fig, text)
-            if text.get_fontsize() == size:  # moved across only: the layout (which reads its height) still holds
+            # moved across only: the layout (which reads its height) still holds
+            if (text.get_text(), text.get_fontsize()) == before:
                 fig.stale = False
     return fig
 
@@ -121,8 +123,9 @@ HEADING_GAP = "    "  # between a function's name and its formula in a heading: 
 
 def fit_text(fig: Figure) -> Figure:
     """Large type for slides made to fit: every axes title no wider than its axes where it
-    can be (see _narrowed), and fewer ticks on every axis (colour bars' too) whose labels
-    run into each other; returns the figure. One layout when nothing needs to change."""
+    can be (see _narrowed), fewer ticks on every axis (colour bars' too) whose labels run
+    into each other, and an axes' legend wider than its axes under the figure; returns the
+    figure. One layout when nothing needs to change."""
     _fitted(fig)
     return fig
 
@@ -136,14 +139,20 @@ def _fitted(fig: Figure, rounds: int = 3) -> bool:
     for _ in range(rounds):  # a title on two lines takes height, and the axes may narrow for it
         fig.draw_without_rendering()
         renderer = fig.canvas.get_renderer()
-        changed = [_narrowed(ax.title, ax.get_window_extent(renderer).width, _floor(fig))
-                   for ax in axes if ax.title.get_text()]
+        changed = [_narrowed(ax.title, _title_room(ax, renderer), _floor(fig)) for ax in axes if ax.title.get_text()]
         crowded = [axis for ax in flat for axis in (ax.xaxis, ax.yaxis) if _crowded(axis, renderer)]
         for axis in crowded:
             _thin(axis)
-        if not (any(changed) or crowded):
+        moved = [ax for ax in flat if _legend_beneath(ax, renderer)]
+        if not (any(changed) or crowded or moved):
             return True
     return False
+
+
+def _title_room(ax: Axes, renderer: Any) -> float:
+    """The width an axes title may take: its axes', or a 3D axes' drawing's (which reaches
+    past its square box)."""
+    return (ax.get_tightbbox(renderer) if ax.name == "3d" else ax.get_window_extent(renderer)).width
 
 
 def _floor(fig: Figure) -> float:
@@ -151,10 +160,11 @@ def _floor(fig: Figure) -> float:
     return fig.optviz_rc["xtick.labelsize"] if ours(fig) else 0.0
 
 
-def _narrowed(text: Any, room: float, floor: float) -> bool:
+def _narrowed(text: Any, room: float, floor: float, lines_first: bool = False) -> bool:
     """Fit a title into ``room`` pixels: a heading's name and formula on two lines, then a
     smaller type down to ``floor`` points, then a list's items a line each, then two lines
-    of words. Returns whether it changed."""
+    of words (with ``lines_first``, two lines of words before a smaller type). Returns
+    whether it changed."""
     renderer = text.figure.canvas.get_renderer()
 
     def wide() -> bool:
@@ -163,15 +173,24 @@ def _narrowed(text: Any, room: float, floor: float) -> bool:
     before = (text.get_text(), text.get_fontsize())
     if wide() and HEADING_GAP in text.get_text():
         text.set_text(text.get_text().replace(HEADING_GAP, "\n", 1))
+    if lines_first and wide():
+        _two_lines(text)
     while wide() and text.get_fontsize() > floor * 1.01:
         text.set_fontsize(max(floor, text.get_fontsize() * 0.92))
     if wide() and ", " in text.get_text():
         text.set_text(text.get_text().replace(", ", "\n"))
-    if wide() and "\n" not in text.get_text() and " " in text.get_text():
-        words = text.get_text().split(" ")
-        half = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
-        text.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+    if wide():
+        _two_lines(text)
     return (text.get_text(), text.get_fontsize()) != before
+
+
+def _two_lines(text: Any) -> None:
+    """A one-line text's words on two lines of about equal length."""
+    if "\n" in text.get_text() or " " not in text.get_text():
+        return
+    words = text.get_text().split(" ")
+    half = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+    text.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
 
 
 TICK_GAP = 2  # points at least between two tick labels
@@ -201,9 +220,28 @@ def _thin(axis: Any) -> None:
         axis.set_major_locator(LogLocator(numticks=max(2, len(axis.get_ticklocs()) // 2)))
 
 
+def _legend_beneath(ax: Axes, renderer: Any) -> bool:
+    """Move an axes' legend wider than the axes under the figure, at its right (where it
+    would run over the tick labels, the axes beside and the curves); returns whether it moved."""
+    legend = ax.get_legend()
+    if legend is None or legend.get_window_extent(renderer).width <= ax.get_window_extent(renderer).width - 16:
+        return False
+    handles, labels = legend.legend_handles, [text.get_text() for text in legend.get_texts()]
+    legend.remove()
+    figure_legend(ax.figure, handles, "outside lower right", labels=labels)
+    return True
+
+
+def _edge(text: Any) -> float:
+    """The margin in pixels a figure title keeps to the figure's sides: its type's size (the
+    picture's edge may be the slide's)."""
+    return text.get_fontsize() * text.figure.dpi / 72
+
+
 def _inside_figure(fig: Figure, text: Any) -> None:
-    """Move a figure title centred over the axes along, as far as needed to stay inside the figure."""
-    half = text.get_window_extent(fig.canvas.get_renderer()).width / 2 + 8
+    """Move a figure title centred over the axes along, as far as needed to keep _edge to the
+    figure's sides."""
+    half = text.get_window_extent(fig.canvas.get_renderer()).width / 2 + _edge(text)
     width = fig.bbox.width
     text.set_x(min(max(text.get_position()[0] * width, half), width - half) / width)
 
@@ -216,6 +254,9 @@ def _clear_of_legends(fig: Figure, text: Any) -> None:
         box = text.get_window_extent(renderer)
         if box.x1 <= room.x0 - 8 or box.y0 >= room.y1 or box.y1 <= room.y0:
             continue
+        if box.width > room.x0 - 16:  # a title's size says what it is: two lines before smaller type
+            _narrowed(text, room.x0 - 16, max(_floor(fig), text.get_fontsize() * 0.75), lines_first=True)
+            box = text.get_window_extent(renderer)
         while box.width > room.x0 - 16 and text.get_fontsize() > 8:
             text.set_fontsize(text.get_fontsize() * 0.9)
             box = text.get_window_extent(renderer)

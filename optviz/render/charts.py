@@ -21,7 +21,7 @@ from ..analyses.studies import Basins, Sweep
 from ..core.simulation.result import Result
 from .canvas import axes_level, expect, figure, ours, titled
 from .contours import contour, grid_values, halo, heading, star
-from .frames import legend_clear_of
+from .frames import apart, legend_clear_of
 from .style import Theme, colours, get_theme, series_colours
 from .trajectories import START_STYLES, checked, legend_label, start_label, traces
 
@@ -66,8 +66,7 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
         if len(result.optimizers) > 1 and result.n_starts > 1:
             handles += [Line2D([], [], color=theme.muted, linestyle=START_STYLES[s % len(START_STYLES)], linewidth=2,
                                label=start_label(result, s)) for s in range(result.n_starts)]
-        curves = np.concatenate([line.get_xydata() for line in ax.lines])
-        legend_clear_of(ax, handles, curves)
+        legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines]))
 
 
 @axes_level()
@@ -91,7 +90,7 @@ def learning_rates(result: Result, ax: Axes, theme: Theme, *, legend: bool = Tru
     ax.set_title("learning rate per step")
     if legend:
         handles = [line for line in ax.lines if not line.get_label().startswith("_")]
-        legend_clear_of(ax, handles, np.concatenate([line.get_xydata() for line in ax.lines]))
+        legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines]))
 
 
 @axes_level(takes=(Line, "a Line (optviz.landscape.interpolate, or a Landscape's line)"))
@@ -118,8 +117,8 @@ def line_chart(line: Any, ax: Axes, theme: Theme, *, legend: bool = True, **unus
     ax.set_title(f"{line.title} on the line from the path's first point to its last")
     if legend:
         handles = [h for h in (*ax.lines, *ax.collections) if not h.get_label().startswith("_")]
-        shown = np.column_stack([np.concatenate([alphas, line.path_alphas.numpy()]), values])
-        legend_clear_of(ax, handles, shown)
+        points = np.column_stack([line.path_alphas.numpy(), line.path_losses.numpy()])
+        legend_clear_of(ax, handles, apart([np.column_stack([alphas, losses]), *points]))
 
 
 def _path_cmap(theme: Theme) -> Any:

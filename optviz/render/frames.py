@@ -165,6 +165,30 @@ def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: 
     return label
 
 
+def apart(lines: Sequence[np.ndarray]) -> np.ndarray:
+    """Lines of points (n, 2) one after another, a NaN row after each: for ``ink``, each a
+    line of its own."""
+    return np.concatenate([row for xy in lines for row in (np.asarray(xy, dtype=float).reshape(-1, 2),
+                                                            np.full((1, 2), np.nan))])
+
+
+def ink(ax: Axes, paths: Sequence[np.ndarray], spacing: float = 4.0) -> np.ndarray:
+    """Points every ``spacing`` pixels along each path (data coordinates, NaN where it
+    stopped), in display coordinates: what a label must not cover, long steps included."""
+    found = [np.empty((0, 2))]
+    for xy in paths:
+        with np.errstate(over="ignore", invalid="ignore"):  # a far escape: off the picture, left out
+            points = ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
+        finite = np.isfinite(points).all(axis=1)
+        whole = finite[:-1] & finite[1:]
+        a, b = points[:-1][whole], points[1:][whole]
+        n = (np.minimum(np.hypot(*(b - a).T) // spacing, 2000) + 1).astype(int)  # points on each segment
+        segment = np.repeat(np.arange(len(a)), n)
+        t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
+        found += [a[segment] + t[:, None] * (b - a)[segment], points[finite]]
+    return np.concatenate(found)
+
+
 def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tuple[float, float]:
     """The offset moved so that the box lies inside, with a few pixels to spare."""
     pad = 6
@@ -180,22 +204,61 @@ def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tupl
     return x, y
 
 
+CORNERS = ("upper right", "upper left", "lower right", "lower left")  # a legend's places inside the axes, in order
+
+
 def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None) -> Any:
     """A legend where it covers least: in optviz's own one-panel figures, inside the axes in
     the first corner clear of the points to ``avoid`` (data coordinates), else beside them
     (right of a landscape, whose equal units leave room there; under a chart, which takes
-    the whole width); in other figures, where matplotlib finds least in the way."""
+    the whole width); in other figures, where matplotlib finds least in the way. ``avoid``
+    is covered along its lines between points too; NaN rows break it (see apart)."""
     if not (hasattr(ax.figure, "optviz_theme") and len(ax.figure.axes) == 1):
         return ax.legend(handles=handles, loc="best")
     if avoid is not None:
         renderer = ax.figure.canvas.get_renderer()
         ax.apply_aspect()
-        points = ax.transData.transform(avoid[np.isfinite(avoid).all(axis=1)])
-        for corner in ("upper right", "upper left", "lower right", "lower left"):
+        points = ink(ax, [avoid])
+        for corner in CORNERS:
             legend = ax.legend(handles=handles, loc=corner)
             if not legend.get_window_extent(renderer).padded(8).count_contains(points):
                 return legend
             legend.remove()
     if ax.get_aspect() == 1.0:
         return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
-    return ax.figure.legend(handles=handles, loc="outside lower center", frameon=False, ncols=min(2, len(handles)))
+    return figure_legend(ax.figure, handles, "outside lower center", most=2)
+
+
+def figure_legend(fig: Any, handles: list, loc: str, most: int | None = None, **style: Any) -> Any:
+    """A legend of the figure's without a frame, in as many columns (up to ``most``) as fit
+    across the figure: long entries go one under the other rather than off its sides."""
+    renderer = fig.canvas.get_renderer()
+    for ncols in range(min(most or len(handles), len(handles)), 0, -1):
+        legend = fig.legend(handles=handles, loc=loc, frameon=False, ncols=ncols, **style)
+        if ncols == 1 or legend.get_window_extent(renderer).width <= fig.bbox.width - 16:
+            return legend
+        legend.remove()
+
+
+def clear_corner(ax: Axes, avoid: np.ndarray) -> None:
+    """Once the figure is laid out (the axes may have narrowed under their legend since it
+    was placed), move the axes' legend to the corner where it covers least of ``avoid`` (as
+    for legend_clear_of), if it now covers some; no new layout: it stays inside the axes."""
+    legend = ax.get_legend()
+    if legend is None or not hasattr(ax.figure, "optviz_theme"):
+        return
+    renderer = ax.figure.canvas.get_renderer()
+    points = ink(ax, [avoid])
+
+    def covered() -> int:
+        return int(legend.get_window_extent(renderer).padded(8).count_contains(points))
+
+    if not covered():
+        return
+    costs = {}
+    for corner in CORNERS:
+        legend.set_loc(corner)
+        costs[corner] = covered()
+        if not costs[corner]:
+            return
+    legend.set_loc(min(CORNERS, key=costs.get))

@@ -32,10 +32,10 @@ from ..core.limits import (MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD, MIN_FP
 from ..core.simulation.result import Result
 from .canvas import figure, titled
 from .figures import panel_grid, shared_frame
-from .frames import exit_point, place
+from .frames import exit_point, ink
 from .kinds import GIF_PANELS
 from .style import Size, Theme, get_theme, screen_size
-from .trajectories import Trace, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
+from .trajectories import Trace, clear_label, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
 
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
 CLEAR = 254  # in a transparent GIF, the index of the pixels with nothing behind them
@@ -221,8 +221,10 @@ class _Film:
         self.stroke = max(2.5, fig.optviz_rc["lines.linewidth"] * 1.25 * scale)
         self.head = self.stroke * 1.9
         self.font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), round(size.font * 0.95 * scale))
-        bold = font_manager.FontProperties(family="DejaVu Sans", weight="bold")
-        self.bold = ImageFont.truetype(font_manager.findfont(bold), round(size.font * scale))
+        bold = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight="bold"))
+        # each runaway label in the size it was placed at: a narrow panel's smaller
+        self.labels = {b: (text, centre, colour, ImageFont.truetype(bold, round(points * scale)))
+                       for b, (text, centre, colour, points) in self.labels.items()}
         self.counter_at = (self.width - 10, self.height - 8)  # the bottom right corner, clear of the axes
         self.clear = self._clear()
 
@@ -244,9 +246,9 @@ class _Film:
         display = self.axes_of[b].transData.transform(self.traces[b].xy)
         return np.column_stack([display[:, 0], self.height - display[:, 1]]) if len(display) else display
 
-    def _divergence_labels(self) -> dict[int, tuple[str, tuple[float, float], str]]:
+    def _divergence_labels(self) -> dict[int, tuple[str, tuple[float, float], str, float]]:
         """Where each runaway path's label goes (placed as on the still, then lifted off so
-        that it appears only once the path has run away): text, pixel centre, colour."""
+        that it appears only once the path has run away): text, pixel centre, colour, points."""
         found = {}
         taken: list = []
         if not (self.result.diverged_at >= 0).any():
@@ -259,11 +261,12 @@ class _Film:
             where = exit_point(trace.xy, (x0, x1, y0, y1)) if step >= 0 else None
             if where is None:
                 continue
-            text = place(ax, divergence_text(ax, step, bool(self.result.function.minima)), where, taken,
-                         fontweight="bold")
+            words = divergence_text(ax, step, bool(self.result.function.minima))
+            covered = ink(ax, [t.xy for c, t in self.traces.items() if self.axes_of[c] is ax])
+            text = clear_label(ax, words, where, taken, covered)
             box = text.get_window_extent(ax.figure.canvas.get_renderer())
             found[b] = (text.get_text(), ((box.x0 + box.x1) / 2, ax.figure.bbox.height - (box.y0 + box.y1) / 2),
-                        trace.colour)
+                        trace.colour, text.get_fontsize())
             text.remove()
         return found
 
@@ -342,8 +345,8 @@ class _Film:
         texts = [(f"step {counter}/{self.result.steps}", self.counter_at, self.theme.foreground, None, "rd", self.font,
                   False)]
         # a runaway path's label stays once shown: it may cover clear pixels for good
-        texts += [(text, centre, colour, self.theme.outline, "mm", self.bold, True)
-                  for b, (text, centre, colour) in self.labels.items() if 0 <= int(self.result.diverged_at[b]) <= step]
+        texts += [(text, centre, colour, self.theme.outline, "mm", font, True)
+                  for b, (text, centre, colour, font) in self.labels.items() if 0 <= int(self.result.diverged_at[b]) <= step]
         for text, at, colour, halo, anchor, font, lasting in texts:
             overlay.append(history.write(index, text, at, colour, halo, font, anchor, lasting))
         return index, [where for where in overlay if where is not None]

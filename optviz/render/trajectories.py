@@ -23,12 +23,14 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
 from .canvas import axes_level, ours
 from .contours import contour, contour_levels, function_curve, grid_values, halo, heading
-from .frames import Box, clip_segment, exit_point, fit, legend_clear_of, place, view
+from .frames import (Box, apart, clear_corner, clip_segment, exit_point, figure_legend, fit, ink, legend_clear_of,
+                     place, view)
 from .style import Theme, check_colour, colours, get_theme, series_colours
 
 MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
@@ -241,12 +243,26 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
     if not exits:
         return  # nothing to label: no layout to wait for
     ax.figure.draw_without_rendering()  # the layout, so labels are measured where they end up
-    ink = np.concatenate([ax.transData.transform(t.xy[np.isfinite(t.xy).all(axis=1)]) for t in laid])
+    covered = ink(ax, [t.xy for t in laid])
     taken: list = []
     for trace, step, where in exits:
         text = divergence_text(ax, step, bool(result.function.minima))
-        place(ax, text, where, taken, ink, color=trace.colour, fontweight="bold", path_effects=halo(theme, 1.5),
-              zorder=7, fontsize=fitting_size(ax, text, fontweight="bold"))
+        clear_label(ax, text, where, taken, covered, color=trace.colour, path_effects=halo(theme, 1.5), zorder=7)
+
+
+def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: np.ndarray, **style: Any) -> Any:
+    """A bold label placed (see frames.place) at the size that fits the axes, or smaller, down
+    to MIN_LABEL_SHARE of the type, until it covers none of the ``covered`` points."""
+    size = fitting_size(ax, text, fontweight="bold")
+    least = MIN_LABEL_SHARE * float(matplotlib.rcParams["font.size"])
+    renderer = ax.figure.canvas.get_renderer()
+    while True:
+        label = place(ax, text, anchor, taken, covered, fontweight="bold", fontsize=size, **style)
+        if size <= least * 1.01 or not label.get_window_extent(renderer).count_contains(covered):
+            return label
+        label.remove()
+        taken.pop()
+        size = max(least, size * 0.85)
 
 
 def fitting_size(ax: Axes, text: str, **style: Any) -> float:
@@ -289,10 +305,9 @@ def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme, avoid:
 def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
     """What a legend must not cover, in data coordinates: the paths, their starts, the marked
     minima, and a 1D function's curve."""
-    points = [t.xy for t in found] + [np.array([m.point[:2] if len(m.point) > 1 else (m.point[0], m.value)
-                                                for m in result.function.minima]).reshape(-1, 2)]
-    points += [line.get_xydata() for line in ax.lines]
-    return np.concatenate(points)
+    marks = np.array([m.point[:2] if len(m.point) > 1 else (m.point[0], m.value)
+                      for m in result.function.minima]).reshape(-1, 2)
+    return apart([t.xy for t in found] + list(marks) + [line.get_xydata() for line in ax.lines])
 
 
 # --- the public pictures --------------------------------------------------------------------------
@@ -319,9 +334,30 @@ def laid_out_aspect(ax: Axes, box: Box) -> float:
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     cell = ax.get_position(original=True).transformed(fig.transFigure)
-    active, tight = ax.get_window_extent(renderer), ax.get_tightbbox(renderer)
-    # an axes shrunk to equal units sits inside its cell with its labels: take those off the cell
-    return (cell.width - (tight.width - active.width)) / max(cell.height - (tight.height - active.height), 1.0)
+    inner = _inner(ax, cell, renderer)
+    return inner.width / max(inner.height, 1.0)
+
+
+def _inner(ax: Axes, cell: Bbox, renderer: Any) -> Bbox:
+    """Where the plotting area will be once its frame has the shape this returns (display
+    coordinates): the room the layout gives the axes (its cell, and what it keeps around the
+    cell for the labels) less the room its labels, title and colour bar take."""
+    # as the layout measures it: a title wider than the axes does not make it narrower
+    active, tight = ax.get_window_extent(renderer), ax.get_tightbbox(renderer, for_layout_only=True)
+    room = Bbox.union([cell, tight])
+    # an axes shrunk to equal units sits inside its cell, perhaps with its labels: only once
+    # it fills the room do they need their own
+    return Bbox.from_extents(room.x0 + active.x0 - tight.x0, room.y0 + active.y0 - tight.y0,
+                             room.x1 - (tight.x1 - active.x1), room.y1 - (tight.y1 - active.y1))
+
+
+def settled(ax: Axes) -> None:
+    """Put the axes where the next layout will, after laid_out_aspect (no layout of its own):
+    a legend placed now is measured against the paths as they will be drawn."""
+    fig = ax.figure
+    cell = ax.get_position(original=True).transformed(fig.transFigure)
+    ax.set_position(_inner(ax, cell, fig.canvas.get_renderer()).transformed(fig.transFigure.inverted()))
+    ax.set_in_layout(True)  # set_position takes the axes out of the layout: it stays in
 
 
 def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorbar: bool = True, legend: bool = True,
@@ -348,10 +384,13 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
         ax.set_ylim(box[2], box[3])
     else:
         ax.set_aspect("equal", adjustable="box")
-        bar = ax.inset_axes([1.03, 0, 0.035, 1]) if colorbar else False
+        ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1])  # as contour() labels them: the layout leaves them room
+        bar = _bar_beside(ax) if colorbar else False
         crop = frame_of(result, bounds) if box is None else None
         if box is None:
             box = crop if bounds is not None else fit(crop, laid_out_aspect(ax, crop))
+            if bounds is None and legend:
+                settled(ax)
     clipped = [clip(t, box) for t in found]
     placed = None
     if legend:
@@ -370,6 +409,18 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
         placed.remove()
         add_legend(ax, result, laid, theme, _obstacles(ax, laid, result) if inside else None, starts)
     return box, laid
+
+
+def _bar_beside(ax: Axes) -> Axes:
+    """The axes a colour bar is drawn in, right of ``ax``, with tick labels and a one-line
+    label already on its right: the layout that frames the picture and places its legend
+    leaves the room the colour bar will take."""
+    bar = ax.inset_axes([1.03, 0, 0.035, 1])
+    bar.xaxis.set_visible(False)
+    bar.yaxis.tick_right()
+    bar.yaxis.set_label_position("right")
+    bar.set_ylabel("f")
+    return bar
 
 
 def clip(trace: Trace, box: Box) -> Trace:
@@ -417,7 +468,11 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
                         same_as=None) if t.index in highlight else t for t in laid]
     shown = [t for t in laid if highlight is None or t.index in highlight]
     draw(ax, shown, theme, result.steps)
-    ax.optviz_labels = lambda: label_divergence(ax, result, shown, box, theme)
+    def labels() -> None:
+        clear_corner(ax, _obstacles(ax, laid, result))
+        label_divergence(ax, result, shown, box, theme)
+
+    ax.optviz_labels = labels
     if label:
         ax.optviz_labels()
 
@@ -480,7 +535,9 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
     ax.set_facecolor(theme.background)
     ax.set_box_aspect((1.5, 1, 0.7), zoom=1.35)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # slide-sized type: fewer ticks, and labels clear of them
-        axis.set_major_locator(MaxNLocator(nbins=4))
+        # only ticks inside the box: one past it is not drawn, but its label would be laid out, off to the side
+        lo, hi = sorted(axis.get_view_interval())
+        axis.set_ticks([v for v in MaxNLocator(nbins=4).tick_values(lo, hi) if lo <= v <= hi])
         axis.labelpad = (1.1 if axis is ax.zaxis else 0.6) * matplotlib.rcParams["axes.labelsize"]
     if colorbar:
         bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.06)
@@ -491,12 +548,10 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
     if legend and any(t.label for t in laid):
         handles = [Line2D([], [], color=t.colour, linewidth=3, linestyle=t.linestyle, label=t.label)
                    for t in laid if t.label]
-        if ours(ax.figure) and len(ax.figure.axes) <= 2:  # under the picture: the surface keeps its width
-            # as many entries to a row as fit the figure's width (a character is about 0.6 em wide)
-            em = float(matplotlib.rcParams["legend.fontsize"]) * ax.figure.dpi / 72
-            entry = 0.6 * em * (max(len(h.get_label()) for h in handles) + 5)  # and the line before it
-            ax.figure.legend(handles=handles, loc="outside lower center", frameon=False,
-                             ncols=max(1, min(4, len(handles), int(ax.figure.bbox.width // entry))))
+        # in optviz's own figure, left of the picture: the square a 3D axes is drawn in leaves room
+        # there, and the surface keeps its height
+        if ours(ax.figure) and len(ax.figure.axes) <= 2:
+            figure_legend(ax.figure, handles, "outside left center", most=1)
         else:
             ax.legend(handles=handles, loc="upper left")
 
