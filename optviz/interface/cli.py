@@ -99,6 +99,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
       optviz compare rosenbrock sgd:lr=1e-3 adam:lr=0.05 --steps 500 --png out.png
       optviz run rosenbrock            # a bundled scenario (see: optviz list scenarios)
       optviz gallery --out gallery/    # every bundled scenario, with an index page
+      optviz slides 05-momentum 08-adam -o deck.pptx   # a 16:9 deck (needs optviz[slides])
       optviz list functions
 
     Exit codes: 0 success, 1 failed run, 2 bad usage or input, 130 interrupted.
