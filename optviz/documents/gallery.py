@@ -7,9 +7,12 @@ the folder (``../x``, ``/x``, a symlink out) is dropped and its scenario rendere
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import multiprocessing
+import signal
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -95,11 +98,25 @@ def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, s
 def _render_file(args: tuple[str, str, bool, dict]) -> tuple[str, list[str]]:
     """Worker: load, restyle and render one scenario file (top level, so processes can run it)."""
     path, folder, allow_import, overrides = args
-    import torch
+    with _ctrl_c(signal.default_int_handler):  # a worker ignores Ctrl-C but while it renders
+        import torch
 
-    torch.set_num_threads(1)  # the processes share the cores; threads inside them would fight
-    scenario = restyled(load(path, allow_import=allow_import), **overrides)
-    return path, [p.name for p in render_outputs(scenario, folder)]
+        torch.set_num_threads(1)  # the processes share the cores; threads inside them would fight
+        scenario = restyled(load(path, allow_import=allow_import), **overrides)
+        return path, [p.name for p in render_outputs(scenario, folder)]
+
+
+@contextlib.contextmanager
+def _ctrl_c(handler: Any) -> Iterator[None]:
+    """SIGINT handled by ``handler`` inside (in the main thread: only it can set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def build(
@@ -155,10 +172,18 @@ def _rendered(work: list[tuple[str, str, bool, dict]], jobs: int) -> Iterator[tu
         return
     # spawn, not fork: a forked copy of a process whose torch threads are running can hang
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_render_file, item) for item in work]
+        # the workers start here and keep Ctrl-C ignored (SIG_IGN lasts through exec): one caught
+        # between scenarios, importing or waiting, would print a traceback; inside a scenario
+        # it interrupts the work, which the pool hands back as any failure
+        with _ctrl_c(signal.SIG_IGN):
+            futures = [pool.submit(_render_file, item) for item in work]
         try:
             for future in as_completed(futures):
                 yield future.result()
+        except KeyboardInterrupt:  # stop now: a worker would render the scenario it has queued first
+            for worker in multiprocessing.active_children():
+                worker.terminate()
+            raise
         finally:  # on Ctrl-C or a failure, start nothing more (each worker would report it and go on)
             pool.shutdown(wait=False, cancel_futures=True)
 
