@@ -13,6 +13,7 @@ import click
 
 from ..core.limits import MAX_SIZE_TEXT
 from ..render.style import SIZES, THEMES
+from .types import bounds_pairs
 
 fast_option = click.option(
     "--fast", is_flag=True,
@@ -107,15 +108,7 @@ def function_argument(text: str, bounds: str | None, dim: int | None = None) -> 
 
     if not text.strip():
         raise click.BadParameter("is empty: give a function name or a formula", param_hint="FUNCTION")
-    pairs = None
-    if bounds is not None:
-        try:
-            values = [float(v) for v in bounds.split(",")]
-        except ValueError:
-            raise click.BadParameter(f"{bounds!r} is not x0,x1[,y0,y1,...]", param_hint="--bounds") from None
-        if not values or len(values) % 2:
-            raise click.BadParameter(f"{bounds!r}: give a lo,hi pair per coordinate", param_hint="--bounds")
-        pairs = tuple(zip(values[::2], values[1::2]))
+    pairs = None if bounds is None else bounds_pairs(bounds)
     named = text in FUNCTIONS
     try:
         fn = get_function(text, bounds=None if named else pairs, dim=dim)

@@ -112,23 +112,34 @@ def _value(raw: str) -> Any:
 
 def check_function_text(text: str, bounds: str | None = None, dim: int | None = None) -> None:
     """FUNCTION checked without torch: a zoo name, or a formula that passes every check of
-    the formula parser (over --bounds, or -5..5 in ``dim`` coordinates); else BadParameter
-    naming the problem. The function itself is made later, with torch."""
-    from ..core.functions.formulas import check_expression
+    the formula parser (over --bounds, or the parser's default bounds in ``dim``
+    coordinates); else BadParameter naming the problem. The function itself is made later,
+    with torch."""
+    from ..core.functions.formulas import DEFAULT_BOUNDS, check_expression
     from ..core.vocabulary import check_function_name
 
     try:
         if not text.strip() or check_function_name(text):
             return
-        check_expression(text.strip(), _pairs(bounds) or (((-5.0, 5.0),) * dim if dim else None))
+        check_expression(text.strip(), _pairs(bounds) or ((DEFAULT_BOUNDS,) * dim if dim else None))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+
+
+def bounds_pairs(bounds: str) -> tuple[tuple[float, float], ...]:
+    """--bounds x0,x1[,y0,y1,...] as lo,hi pairs; else BadParameter naming the problem."""
+    try:
+        values = [float(v) for v in bounds.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"{bounds!r} is not x0,x1[,y0,y1,...]", param_hint="--bounds") from None
+    if not values or len(values) % 2:
+        raise click.BadParameter(f"{bounds!r}: give a lo,hi pair per coordinate", param_hint="--bounds")
+    return tuple(zip(values[::2], values[1::2]))
 
 
 def _pairs(bounds: str | None) -> tuple[tuple[float, float], ...] | None:
     """--bounds as lo,hi pairs, if it reads as them (its own check names what is wrong)."""
     try:
-        values = [float(v) for v in (bounds or "").split(",")]
-    except ValueError:
+        return None if bounds is None else bounds_pairs(bounds)
+    except click.BadParameter:
         return None
-    return tuple(zip(values[::2], values[1::2])) if values and not len(values) % 2 else None
