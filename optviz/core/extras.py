@@ -12,11 +12,15 @@ EXTRAS = {
 def install_hint(module: str) -> str:
     """"pytorch-optimizer is not installed: pip install 'optviz[optimizers]'" for a module an
     extra brings, else ""."""
-    found = EXTRAS.get(module.partition(".")[0])
-    if found is None:
-        return ""
-    extra, package = found
-    return f"{package} is not installed: pip install 'optviz[{extra}]'"
+    return needs(module, None) if module.partition(".")[0] in EXTRAS else ""
+
+
+def needs(module: str, use: str | None) -> str:
+    """"optviz slides needs python-pptx: pip install 'optviz[slides]'": what ``use`` needs of
+    an extra's ``module`` (None: that it is not installed)."""
+    extra, package = EXTRAS[module.partition(".")[0]]
+    said = f"{package} is not installed" if use is None else f"{use} needs {package}"
+    return f"{said}: pip install 'optviz[{extra}]'"
 
 
 def import_failure(module: str, error: BaseException) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from PIL import Image
 
+from ..core.extras import needs
 from ..core.files import atomic, writable_path
 from ..core.simulation.result import Result
 from ..core.simulation.runs import Progress
@@ -71,7 +72,7 @@ def require_pptx() -> None:
     try:
         import pptx  # noqa: F401 - only whether it is there
     except ImportError:
-        raise ImportError("writing a deck needs python-pptx: pip install 'optviz[slides]'") from None
+        raise ImportError(needs("pptx", "writing a deck")) from None
 
 
 def scenario_slides(scenario: Scenario | ExperimentScenario, folder: Path, *, build_up: bool = False) -> list[Slide]:

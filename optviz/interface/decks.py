@@ -7,12 +7,13 @@ from typing import Any
 import click
 
 from ..core.errors import BadInput
+from ..core.extras import needs
 from .options import output_path
 from .progress import ProgressBar
 from .scenarios import allow_import_option, look_and_theme_options, overrides, restyle_all
 from .terminal import Terminal, pass_terminal, quiet_option
 
-NEEDS_PPTX = "optviz slides needs python-pptx: pip install 'optviz[slides]'"
+NEEDS_PPTX = needs("pptx", "optviz slides")
 
 
 @click.command()
