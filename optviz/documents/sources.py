@@ -38,19 +38,21 @@ def find(name: str | Path) -> Path:
     """A scenario file: the path itself if it exists, else the bundled scenario of that name,
     with or without its number, or its number alone ("rosenbrock", "11-rosenbrock", "11")."""
     path = Path(name)
-    names = {}
-    for p in bundled():
+    if path.exists():
+        return path
+    files, names = bundled(), {}
+    for p in files:
         number, _, rest = p.stem.partition("-")
         names.update({p.stem: p, rest: p, number: p})
-    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
-        twin = names.get(path.stem) if path.suffix == ".toml" and not path.exists() else None
-        if twin is not None:  # a checkout's path, run where the checkout is not
-            raise ScenarioError(f"{name}: no such file; the bundled scenario is found by its name: {twin.stem}")
+    if path.suffix == ".toml" and path.stem in names:  # a checkout's path, run where the checkout is not
+        raise ScenarioError(f"{name}: no such file; the bundled scenario is found by its name: "
+                            f"{names[path.stem].stem}")
+    if path.suffix == ".toml" or len(path.parts) > 1:
         return path
     if str(name) in names:
         return names[str(name)]
     raise ScenarioError(f"{name}: no such file, and no bundled scenario of that name"
-                        f"{did_you_mean(name, [p.stem.split('-', 1)[-1] for p in bundled()])}")
+                        f"{did_you_mean(name, [p.stem.split('-', 1)[-1] for p in files])}")
 
 
 _SPECIAL = re.compile(r"[\"'#\[\]{}.,=\n]")
