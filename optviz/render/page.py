@@ -7,6 +7,11 @@ and optviz's own optimizers the page carries JavaScript made from their definiti
 (optviz.javascript), so a reader can drag a start or move a learning rate, momentum or beta
 and watch every path follow. Anything else plays back, with the reason the live controls
 are off. No network, no CDN: it works from file://, in a notebook cell and in an iframe.
+
+The page draws a comet (a large head, a fading tail, the trail so far faint, nothing of the
+future), a read-out of the step and f - f*, a loss strip with a cursor under the map, and
+small multiples on identical axes at the press of a button; it keeps its state (starts,
+sliders, step, panels) in the address, presents full-window and saves a frame at slide size.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from .style import Theme, get_theme, luminance, screen_size
 from .trajectories import drawable, legend_label, scene
 
 TEMPLATE = Path(__file__).with_name("page.html")
+STRIP = 0.08  # the loss strip's height, as a fraction of the picture's width
+SAVED_WIDTH = 1920  # a saved frame's width in pixels: a 16:9 picture saves at 1920x1080
 NO_FUNCTION = "{value: function () { return NaN; }, grad: function () { return [NaN, NaN]; }}"
 
 
@@ -59,7 +66,7 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         raise BadInput(f"an interactive page holds at most {MAX_PATHS:,} paths; this result has {paths:,}")
     target = writable_path(path, ("html", "htm")) if path is not None else None
     theme, size = get_theme(theme, background, transparent), screen_size(size, dpi, scale)
-    image, axes, colours, strokes = _background(result, theme, size, title, bounds, palette)
+    image, axes, room, colours, strokes = _background(result, theme, size, title, bounds, palette)
     notes, every = [], max(1, math.ceil(paths * (result.steps + 1) / MAX_POINTS))
     if every > 1:
         nth = f"{every}{'rd' if every % 10 == 3 and every % 100 != 13 else 'nd' if every % 10 == 2 and every % 100 != 12 else 'th'}"
@@ -70,7 +77,10 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     bounds = np.array(result.function.bounds, dtype=np.float64)
     data = {
         "title": title or "", "value": result.function.value, "steps": result.steps, "live": why is None,
-        "image": {"width": image.width, "height": image.height}, "axes": axes,
+        "image": {"width": image.width, "height": image.height}, "axes": axes, "room": room,
+        "names": list(result.function.axes), "best": _best(result), "strip": STRIP, "saved": SAVED_WIDTH,
+        # small multiples by default where the stills draw them (optviz.render.picture)
+        "panels": len(result.optimizers) >= 4 and result.n_starts == 1,
         "optimizers": [{"label": legend_label(result, name), "colour": colours[name], "hypers": moving.get(name, {})}
                        for name in result.optimizers],
         "starts": result.starts.tolist(),
@@ -79,29 +89,32 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         "reach": divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max()),
         "fps": min(20.0, max(2.5, result.steps / 4)), "stroke": 3.0 * size.render_dpi / 100,
         "font": round(size.font * size.pixels_per_point),
-        "ink": theme.foreground, "paper": theme.background, "outline": theme.outline, "notes": notes,
+        "ink": theme.foreground, "paper": theme.background, "outline": theme.outline, "faint": theme.faint,
+        "notes": notes,
     }
     text = _fill(TEMPLATE.read_text(encoding="utf-8"), {
         "TITLE": html.escape(title or result.function.title or result.function.name), "INK": theme.foreground,
         "PAPER": theme.background, "BACKDROP": "transparent" if theme.transparent else theme.background,
         "SCHEME": "dark" if luminance(theme.background) < 0.2 else "light",
-        "ASPECT": f"{image.width / image.height:.4f}", "IMAGE": _png(image), "DATA": _script_json(data),
+        "FIT": f"{1 / (image.height / image.width + STRIP):.4f}", "IMAGE": _png(image), "DATA": _script_json(data),
         "FUNCTION": function_js, "RULES": rules_js})
     if target is not None:
         with atomic(target) as part:
             Path(part).write_text(text, encoding="utf-8")
     return Page(text, image.height, f"{len(result.optimizers)} optimizer{'s' * (len(result.optimizers) != 1)}, "
-                                    f"{result.steps} steps")
+                                    f"{result.steps} steps", live=why is None)
 
 
 class Page(str):
     """The page's HTML. A notebook shows it in an iframe of its own (``srcdoc``), so that its
-    script and styles cannot meet the notebook's or another page's."""
+    script and styles cannot meet the notebook's or another page's. ``live``: whether its
+    paths are recomputed in the browser (sliders, a draggable start), or only played back."""
 
-    def __new__(cls, text: str, height: int, summary: str = "") -> "Page":
+    def __new__(cls, text: str, height: int, summary: str = "", live: bool = False) -> "Page":
         page = super().__new__(cls, text)
         page.height = height
         page.summary = summary
+        page.live = live
         return page
 
     def __repr__(self) -> str:
@@ -116,14 +129,15 @@ class Page(str):
 
     def _repr_html_(self) -> str:
         return (f'<iframe srcdoc="{html.escape(self, quote=True)}" title="optviz interactive page" '
-                f'style="width: 100%; height: {self.height + 190}px; border: 0;"></iframe>')
+                f'style="width: 100%; height: {round(self.height * (1 + STRIP * 16 / 9)) + 220}px; border: 0;"></iframe>')
 
 
 def _background(result: Result, theme: Theme, size: Any, title: str | None, bounds: Any,
-                palette: dict[str, str] | None) -> tuple[Image.Image, dict, dict, dict]:
-    """The stills' landscape without the paths, where its axes sit in pixels, each
-    optimizer's colour, and how the still draws each path: its width in pixels (a path
-    mostly hidden under others is wider, a rim), its dashes and its place in the drawing order."""
+                palette: dict[str, str] | None) -> tuple[Image.Image, dict, dict, dict, dict]:
+    """The stills' landscape without the paths, where its axes sit in pixels, the room small
+    multiples may take (below the title, left of the colour bar), each optimizer's colour,
+    and how the still draws each path: its width in pixels (a path mostly hidden under others
+    is wider, a rim), its dashes and its place in the drawing order."""
     fig, axes = figure(theme, size, 1, 1)
     ax = axes[0, 0]
     titled(fig, title, centre=False)
@@ -136,6 +150,9 @@ def _background(result: Result, theme: Theme, size: Any, title: str | None, boun
     extent = ax.get_window_extent()
     axes = {"left": extent.x0, "top": height - extent.y1, "width": extent.width, "height": extent.height,
             "x": list(ax.get_xlim()), "y": list(ax.get_ylim())}
+    # the colour bar stays where it is; its own tick labels are right of it
+    right = min([other.get_window_extent().x0 for other in [*fig.axes, *ax.child_axes] if other is not ax] or [width])
+    room = {"left": 0, "top": axes["top"], "width": right - 8 * size.pixels_per_point, "height": height - axes["top"]}
     colours, strokes = {}, {}
     pixels = size.pixels_per_point
     for order, trace in enumerate(laid):
@@ -143,7 +160,14 @@ def _background(result: Result, theme: Theme, size: Any, title: str | None, boun
         dashes = trace.linestyle[1] if isinstance(trace.linestyle, tuple) else ()
         strokes[trace.index] = {"order": order, "width": round(trace.width * pixels, 2),
                                 "dashes": [round(d * trace.width * pixels, 2) for d in dashes]}
-    return image, axes, colours, strokes
+    return image, axes, room, colours, strokes
+
+
+def _best(result: Result) -> float | None:
+    """What the read-out and the loss strip measure f against: the least known minimum's
+    value f* (None where none is known, as for a saddle: they show f itself)."""
+    minima = [m.value for m in result.function.minima]
+    return min(minima) if minima else None
 
 
 def _live(result: Result) -> tuple[str, str, dict[str, dict[str, float]], str | None]:
