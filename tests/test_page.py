@@ -8,6 +8,7 @@ import re
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from selenium.webdriver.common.action_chains import ActionChains
@@ -208,7 +209,7 @@ def test_html_in_a_title_is_text_never_markup(browser, tmp_path):
 def test_a_typical_comparison_is_small_and_a_huge_one_is_thinned_or_refused(tmp_path):
     typical = optviz.simulate("rosenbrock", {k: ALL[k] for k in ("sgd", "momentum", "adam")}, [-1.5, 2.0], 500)
     text = render.html(typical, tmp_path / "t.html")
-    assert len(text.encode()) < 1_000_000
+    assert len(text.encode()) < 1_000_000 and text.live is True
     data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', text).group(1))
     assert data["notes"] == [] and data["paths"][0]["every"] == 1 and len(data["paths"][0]["points"]) == 501
     long = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01)}, torch.rand(100, 2) * 4 - 2, 1000)
@@ -296,8 +297,9 @@ def test_a_schedule_or_noise_says_why_the_page_only_plays_back(tmp_path):
     result = optviz.simulate("himmelblau", {"halved": stepped}, [0.0, 0.0], 20)
     noisy = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01)}, [0.0, 0.0], 20, noise=0.1)
     for run, why in [(result, "halved follows a learning-rate schedule"), (noisy, "the gradients were noisy")]:
-        data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', render.html(run)).group(1))
-        assert data["live"] is False and data["notes"] == [f"Live controls are off: {why}."]
+        shown = render.html(run)
+        data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', shown).group(1))
+        assert shown.live is False and data["live"] is False and data["notes"] == [f"Live controls are off: {why}."]
 
 
 def test_a_penalised_optimizer_is_recomputed_with_its_penalty(browser, tmp_path):
@@ -314,3 +316,223 @@ def test_a_run_of_no_steps_has_a_page():
     result = optviz.simulate("sphere", {"sgd": optviz.sgd(lr=0.1)}, [1.0, -1.0], 0)
     data = json.loads(re.search(r'class="optviz-data">(.*?)</script>', render.html(result)).group(1))
     assert data["live"] is True and data["steps"] == 0 and data["paths"][0]["points"] == [[1.0, -1.0]]
+
+
+# --- the page as a lecturer uses it: panels, comets, the read-out and strip, presenting, the address ---
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """A few pages written once for the module: four optimizers (small multiples by default),
+    two (one map), a runaway beside a converging run, and a dense zig-zag."""
+    folder = tmp_path_factory.mktemp("pages")
+    four = optviz.simulate("himmelblau", {k: ALL[k] for k in ("sgd", "momentum", "rmsprop", "adam")}, [0.0, 0.0], 40)
+    two = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01), "momentum": optviz.sgd(lr=0.01, momentum=0.5)},
+                          [0.0, 0.0], 40)
+    runaway = optviz.simulate("ill_conditioned", {"slow": optviz.sgd(lr=0.4), "fast": optviz.sgd(lr=0.6)},
+                              [-5.0, -2.0], 20)
+    # lr 0.5 on 2y^2 swings y between 2 and -2 for ever while x creeps to 0
+    zigzag = optviz.simulate("ill_conditioned", {"sgd": optviz.sgd(lr=0.5)}, [-5.0, -2.0], 2000)
+    made = {}
+    for name, result in [("four", four), ("two", two), ("runaway", runaway), ("zigzag", zigzag)]:
+        render.html(result, folder / f"{name}.html")
+        made[name] = (folder / f"{name}.html", result)
+    return made
+
+
+def visit(driver, pages, name, state=""):
+    path, result = pages[name]
+    driver.get(path.as_uri() + state)
+    if state:  # a page opened at a new address only: the same page with another # is not reloaded
+        driver.refresh()
+    return result
+
+
+def test_small_multiples_are_on_for_four_optimizers_and_a_button_turns_them_off(browser, pages):
+    result = visit(browser, pages, "four")
+    toggle = browser.find_element(By.CSS_SELECTOR, "button.panels")
+    assert browser.execute_script("return window.optviz.panels()") is True and toggle.get_attribute("aria-pressed") == "true"
+    views = browser.execute_script("return window.optviz.views().map(v => [v.x, v.y, v.w, v.h, v.only])")
+    assert [v[4] for v in views] == [0, 1, 2, 3]
+    assert len({(round(v[2], 6), round(v[3], 6)) for v in views}) == 1  # identical axes
+    assert len({(round(v[0]), round(v[1])) for v in views}) == 4  # side by side, none on another
+    colours = [o["colour"] for o in browser.execute_script("return window.optviz.data.optimizers")]
+    end = result.path("adam")[40].tolist()
+    assert painted_with(panel_near(browser, end, 3), colours[3])  # Adam's head in Adam's panel
+    assert not painted_with(panel_near(browser, end, 0), colours[3])  # and not in SGD's
+    toggle.click()
+    assert browser.execute_script("return [window.optviz.panels(), window.optviz.views().length]") == [False, 1]
+    assert painted_with(colour_near(browser, end, 2), colours[3])
+    assert "panels=0" in browser.current_url
+    assert console_errors(browser) == []
+    visit(browser, pages, "two")
+    assert browser.execute_script("return [window.optviz.panels(), window.optviz.views().length]") == [False, 1]
+    browser.find_element(By.CSS_SELECTOR, "button.panels").click()
+    assert browser.execute_script("return window.optviz.views().map(v => v.only)") == [0, 1]
+
+
+def panel_near(driver, point, k, radius=2):
+    """The canvas's pixels around a point of the plane in optimizer k's panel."""
+    return driver.execute_script("""
+        const [u, v] = window.optviz.toPixel(arguments[0], arguments[2]), r = arguments[1];
+        const data = document.querySelector("canvas").getContext("2d")
+            .getImageData(Math.round(u) - r, Math.round(v) - r, 2 * r + 1, 2 * r + 1).data;
+        const pixels = [];
+        for (let i = 0; i < data.length; i += 4) pixels.push([data[i], data[i + 1], data[i + 2], data[i + 3]]);
+        return pixels;""", point, radius, k)
+
+
+def test_a_dense_zig_zag_is_stroked_in_few_points_and_still_drawn(browser, pages):
+    result = visit(browser, pages, "zigzag")
+    stroked = browser.execute_script("return window.optviz.stroked")
+    assert 10 < stroked < 200  # of 2001 points: the swings that repeat to the pixel are stroked once
+    colour = browser.execute_script("return window.optviz.data.optimizers[0].colour")
+    for k in (1, 2, 3, 1999, 2000):  # the first swings and the last, where it swings for ever
+        assert painted_with(colour_near(browser, result.positions[k, 0].tolist(), 2), colour), k
+
+
+def test_a_runaway_path_stops_at_the_edge_and_its_label_covers_no_path(browser, pages):
+    from optviz.render.frames import clip_segment
+
+    result = visit(browser, pages, "runaway")
+    data = browser.execute_script("return window.optviz.data")
+    axes, red = data["axes"], data["optimizers"][1]["colour"]
+    xy = result.positions[:, 1].numpy()
+    box = (*axes["x"], *axes["y"])
+    inside = [k for k in range(len(xy)) if box[0] <= xy[k, 0] <= box[1] and box[2] <= xy[k, 1] <= box[3]]
+    gone = inside[-1] + 1  # the first step past the last one inside the view
+    crossings = [k for k in range(gone, 20) if clip_segment(xy[k], xy[k + 1], box) is not None]
+    assert len(crossings) >= 5  # the later swings cross the view: the page once drew them, a wall
+    for k in crossings:
+        t = -xy[k, 1] / (xy[k + 1, 1] - xy[k, 1])  # where the swing crosses y = 0, and above it
+        x = float(xy[k, 0] + t * (xy[k + 1, 0] - xy[k, 0]))
+        for y in (0.0, 6.0, -6.0):
+            assert not painted_with(colour_near(browser, [x, y], 2), red), (k, y)
+    assert painted_with(colour_near(browser, xy[gone - 2].tolist(), 2), red)  # the path up to there is drawn
+    label = browser.execute_script("return window.optviz.labels")
+    assert [entry["text"] for entry in label] == ["diverged at step 19"]
+    u0, u1, v0, v1 = label[0]["box"]
+    to_pixel = lambda p: browser.execute_script("return window.optviz.toPixel(arguments[0])", p)  # noqa: E731
+    for b in range(2):  # no drawn segment of either path meets the label's box
+        path = result.positions[: gone + 1 if b == 1 else 21, b].numpy()
+        pixels = np.array([to_pixel(p.tolist()) for p in path])
+        for a, c in zip(pixels[:-1], pixels[1:]):
+            assert clip_segment(a, c, (u0, u1, v0, v1)) is None
+    assert console_errors(browser) == []
+
+
+def test_nothing_of_the_future_is_drawn_and_the_tail_is_brighter_than_the_trail(browser, pages):
+    result = visit(browser, pages, "runaway", "#step=10&hide=1")
+    assert browser.execute_script("return [window.optviz.step(), [...window.optviz.hidden]]") == [10, [1]]
+    path = result.path("slow").numpy()
+    drawn = np.array([browser.execute_script("return window.optviz.toPixel(arguments[0])", p.tolist()) for p in path])
+    future = [k for k in range(11, 21) if np.hypot(*(drawn[:11] - drawn[k]).T).min() > 12]
+    assert len(future) >= 4
+    for k in future:  # not a pixel of the canvas is touched where the path will be
+        assert all(a == 0 for *_, a in colour_near(browser, path[k].tolist(), 3)), k
+    alpha = lambda k: max(a for *_, a in colour_near(browser, ((path[k] + path[k + 1]) / 2).tolist(), 1))  # noqa: E731
+    assert alpha(9) == 255 and alpha(0) < 200  # the tail in full, the trail behind it faint
+
+
+def test_the_address_opens_this_lr_this_start_this_step(browser, pages):
+    visit(browser, pages, "two", "#step=12&lr1=0.02&momentum1=0.7&start0=1.5,-1")
+    assert browser.execute_script("return window.optviz.step()") == 12
+    assert browser.find_element(By.CSS_SELECTOR, ".counter").text == "step 12 / 40"
+    assert browser.execute_script("return [window.optviz.hypers, window.optviz.starts]") == [
+        [{"lr": 0.01}, {"lr": 0.02, "momentum": 0.7}], [[1.5, -1]]]
+    assert browser.find_elements(By.CSS_SELECTOR, ".label")[1].text == "Momentum lr=0.02 momentum=0.7"
+    browser.find_element(By.CSS_SELECTOR, "button.tune").click()
+    outputs = [o.text for o in browser.find_elements(By.CSS_SELECTOR, ".knob output")]
+    assert outputs == ["lr=0.01", "lr=0.02", "momentum=0.7"]
+    again = optviz.simulate("himmelblau", {"sgd": optviz.sgd(lr=0.01), "momentum": optviz.sgd(lr=0.02, momentum=0.7)},
+                            [1.5, -1.0], 40)
+    assert worst(again, browser_paths(browser)) < 1e-12  # the paths are those of a run at them
+    browser.find_element(By.CSS_SELECTOR, ".optviz").send_keys(Keys.ARROW_RIGHT)
+    assert "step=13" in browser.current_url and "lr1=0.02" in browser.current_url
+    browser.refresh()  # the address now opens the view as it is
+    assert browser.execute_script("return [window.optviz.step(), window.optviz.hypers[1].lr]") == [13, 0.02]
+    assert console_errors(browser) == []
+
+
+def test_the_loss_strip_cursor_moves_with_the_step(browser, pages):
+    visit(browser, pages, "two")
+    axes = browser.execute_script("return window.optviz.data.axes")
+    cursor = []
+    for k in (10, 30):
+        browser.execute_script("window.optviz.setStep(arguments[0])", k)
+        cursor.append(browser.execute_script("return window.optviz.cursor"))
+        ink = browser.execute_script("""
+            const strip = document.querySelector("canvas.strip"), x = Math.round(arguments[0]);
+            const column = strip.getContext("2d").getImageData(x, 0, 1, strip.height).data;
+            let dark = 0;
+            for (let i = 0; i < column.length; i += 4) if (column[i + 3] > 200 && column[i] < 80) dark += 1;
+            return dark / (column.length / 4);""", cursor[-1])
+        assert ink > 0.7  # a line across the strip at the cursor
+    assert cursor[1] - cursor[0] == pytest.approx(axes["width"] * 20 / 40)
+    assert browser.find_element(By.CSS_SELECTOR, ".gap").text == ""  # two paths: each in the legend
+    value = browser.find_elements(By.CSS_SELECTOR, "ul.legend .value")[0].text
+    result = pages["two"][1]
+    assert value == f"f − f* = {result.losses[30, 0].item():.1e}".replace("e-0", "e−").replace("e+0", "e")
+
+
+def test_presenting_fills_the_window_and_the_keys_step_the_counter(browser, pages):
+    visit(browser, pages, "four")
+    normal = browser.execute_script("return parseFloat(getComputedStyle(document.querySelector('.readout')).fontSize)")
+    browser.find_element(By.CSS_SELECTOR, "button.present").click()
+    root = browser.find_element(By.CSS_SELECTOR, ".optviz")
+    assert "presenting" in root.get_attribute("class")
+    big = browser.execute_script("return parseFloat(getComputedStyle(document.querySelector('.readout')).fontSize)")
+    assert big > 1.5 * normal
+    browser.execute_script("document.activeElement.blur()")  # presenting, the keys work wherever the focus is
+    keys = ActionChains(browser)
+    for key, step in [(Keys.HOME, 0), (Keys.ARROW_RIGHT, 1), (Keys.PAGE_DOWN, 2), (Keys.PAGE_UP, 1), (Keys.END, 40)]:
+        keys.send_keys(key).perform()
+        assert browser.find_element(By.CSS_SELECTOR, ".counter").text == f"step {step} / 40"
+    keys.key_down(Keys.SHIFT).send_keys(Keys.ARROW_LEFT).key_up(Keys.SHIFT).perform()
+    assert browser.find_element(By.CSS_SELECTOR, ".counter").text == "step 30 / 40"
+    keys.send_keys(Keys.SPACE).perform()
+    assert browser.find_element(By.CSS_SELECTOR, "button.play").text == "Pause"
+    keys.send_keys(Keys.SPACE).perform()
+    assert browser.find_element(By.CSS_SELECTOR, "button.play").text == "Play"
+    keys.send_keys(Keys.ESCAPE).perform()
+    assert "presenting" not in root.get_attribute("class")
+    help_text = browser.find_element(By.CSS_SELECTOR, ".help").text
+    assert all(key in help_text for key in ("PageDown", "Space", "Home", "End", "P", "Esc"))
+
+
+def test_save_frame_gives_a_png_at_slide_size(browser, pages):
+    import base64
+    import io
+
+    from PIL import Image
+
+    result = visit(browser, pages, "four", "#panels=0&step=20")
+    browser.execute_script("""HTMLAnchorElement.prototype.click = function () {
+        window.saved = {name: this.download, href: this.href}; };""")  # the download, intercepted
+    browser.find_element(By.CSS_SELECTOR, "button.save").click()
+    saved = browser.execute_script("return window.saved")
+    assert saved["name"] == "himmelblau-step-20.png"  # the page's title and the step
+    assert saved["href"].startswith("data:image/png;base64,")
+    picture = Image.open(io.BytesIO(base64.b64decode(saved["href"].split(",", 1)[1]))).convert("RGB")
+    assert picture.size == (1920, 1080)
+    colour = browser.execute_script("return window.optviz.data.optimizers[3].colour")
+    u, v = browser.execute_script("return window.optviz.toPixel(arguments[0])", result.path("adam")[20].tolist())
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    near = [picture.getpixel((round(u * 1.5) + du, round(v * 1.5) + dv)) for du in (-1, 0, 1) for dv in (-1, 0, 1)]
+    assert any(sum(abs(p - c) for p, c in zip(pixel, rgb)) < 40 for pixel in near)  # Adam's head at step 20
+
+
+def test_the_controls_grow_with_the_picture(browser, pages):
+    visit(browser, pages, "two")
+    sizes = []
+    try:
+        for width, height in [(900, 700), (1900, 1250)]:
+            browser.set_window_size(width, height)
+            browser.execute_script("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            sizes.append(browser.execute_script(
+                "return [document.querySelector('.stage').getBoundingClientRect().width,"
+                " parseFloat(getComputedStyle(document.querySelector('button.play')).fontSize)]"))
+    finally:
+        browser.set_window_size(1400, 900)
+    (small, small_font), (large, large_font) = sizes
+    assert large > 2 * small  # the picture fills what the window gives it
+    assert (small_font, large_font) == (max(13, round(small / 80)), round(large / 80))  # a 16:9 1280-wide picture: 16 px
