@@ -14,6 +14,7 @@ import torch
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 import optviz
 from optviz import render
@@ -362,7 +363,7 @@ def test_small_multiples_are_on_for_four_optimizers_and_a_button_turns_them_off(
     toggle.click()
     assert browser.execute_script("return [window.optviz.panels(), window.optviz.views().length]") == [False, 1]
     assert painted_with(colour_near(browser, end, 2), colours[3])
-    assert "panels=0" in browser.current_url
+    WebDriverWait(browser, 2).until(lambda driver: "panels=0" in driver.current_url)
     assert console_errors(browser) == []
     visit(browser, pages, "two")
     assert browser.execute_script("return [window.optviz.panels(), window.optviz.views().length]") == [False, 1]
@@ -447,7 +448,8 @@ def test_the_address_opens_this_lr_this_start_this_step(browser, pages):
                             [1.5, -1.0], 40)
     assert worst(again, browser_paths(browser)) < 1e-12  # the paths are those of a run at them
     browser.find_element(By.CSS_SELECTOR, ".optviz").send_keys(Keys.ARROW_RIGHT)
-    assert "step=13" in browser.current_url and "lr1=0.02" in browser.current_url
+    WebDriverWait(browser, 2).until(lambda driver: "step=13" in driver.current_url)
+    assert "lr1=0.02" in browser.current_url
     browser.refresh()  # the address now opens the view as it is
     assert browser.execute_script("return [window.optviz.step(), window.optviz.hypers[1].lr]") == [13, 0.02]
     assert console_errors(browser) == []
