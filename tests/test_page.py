@@ -20,6 +20,7 @@ import optviz
 from optviz import render
 from optviz.core.errors import BadInput
 from optviz.render import page
+from optviz.render.trajectories import legend_label
 
 from browser import browser, console_errors  # noqa: F401 - the fixture
 from groups import PAGE
@@ -360,6 +361,15 @@ def test_small_multiples_are_on_for_four_optimizers_and_a_button_turns_them_off(
     end = result.path("adam")[40].tolist()
     assert painted_with(panel_near(browser, end, 3), colours[3])  # Adam's head in Adam's panel
     assert not painted_with(panel_near(browser, end, 0), colours[3])  # and not in SGD's
+    canvas = browser.find_element(By.TAG_NAME, "canvas")
+    for k, name in [(3, "adam"), (1, "momentum")]:  # hovering a panel: its own path's numbers
+        x, y = browser.execute_script("""
+            const [u, v] = window.optviz.toPixel(arguments[0], arguments[1]);
+            const canvas = document.querySelector("canvas"), s = canvas.getBoundingClientRect().width / canvas.width;
+            return [u * s, v * s];""", result.path(name)[20].tolist(), k)
+        ActionChains(browser).move_to_element_with_offset(canvas, x - canvas.size["width"] / 2,
+                                                          y - canvas.size["height"] / 2).perform()
+        assert browser.find_element(By.CSS_SELECTOR, ".tip").text.splitlines()[0] == legend_label(result, name)
     toggle.click()
     assert browser.execute_script("return [window.optviz.panels(), window.optviz.views().length]") == [False, 1]
     assert painted_with(colour_near(browser, end, 2), colours[3])
