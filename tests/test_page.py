@@ -463,6 +463,12 @@ def test_the_address_opens_this_lr_this_start_this_step(browser, pages):
     browser.refresh()  # the address now opens the view as it is
     assert browser.execute_script("return [window.optviz.step(), window.optviz.hypers[1].lr]") == [13, 0.02]
     assert console_errors(browser) == []
+    # an address made by hand and wrong is the page as written, with whatever of it is right
+    visit(browser, pages, "two", "#step=abc&lr0=-1&momentum1=1.5&start0=1e999,1&hide=7&panels=1")
+    assert browser.execute_script("return [window.optviz.step(), window.optviz.hypers, window.optviz.starts,"
+                                  " [...window.optviz.hidden], window.optviz.panels()]") == [
+        40, [{"lr": 0.01}, {"lr": 0.01, "momentum": 0.5}], [[0, 0]], [], True]
+    assert console_errors(browser) == []
 
 
 def test_the_loss_strip_cursor_moves_with_the_step(browser, pages):
