@@ -74,9 +74,9 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     figures = {}
     for kind in out.kinds:
         if kind == "paths":
-            fig = picture(outcome, title=scenario.title, **framed, **palette, **style)
+            fig = picture(outcome, title=scenario.title, **framed, **palette, **style, state=out.state)
         elif kind == "grid":
-            fig = grid(outcome, title=scenario.title, **framed, **palette, **style)
+            fig = grid(outcome, title=scenario.title, **framed, **palette, **style, state=out.state)
         elif kind == "regularization":
             regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
             fig = titled(penalty_paths(regularized, **style).figure, scenario.title)

@@ -37,15 +37,16 @@ class Written:
 def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | None = None,
               svg: FilePath | None = None, pdf: FilePath | None = None, loss: FilePath | None = None,
               gif: FilePath | None = None, html: FilePath | None = None, bounds: Any = None,
-              theme: str = "light", size: Any = "slide", **look: Any) -> list[Written]:
+              theme: str = "light", size: Any = "slide", state: Any = None, **look: Any) -> list[Written]:
     """Write ``result`` to each file given: its paths as data (.csv, .json or .npz), the paths
     picture (drawn once for png, svg and pdf; ``bounds`` frames it, the GIF and the page), the loss
     curves (.png, .svg or .pdf), an animation (.gif) and the interactive page (.html).
+    ``state`` draws the optimizer's state on the paths picture (see optviz.render.glyphs).
     ``look``: dpi, scale, background, transparent (optviz.render.figure)."""
     style = {"theme": theme, "size": size, **look}
     written = [Written(result.save(data))] if data else []
     if png or svg or pdf:
-        written += _stills(picture(result, bounds=bounds, **style), png, svg, pdf)
+        written += _stills(picture(result, bounds=bounds, state=state, **style), png, svg, pdf)
     if loss:
         written.append(Written(save(plot(result, "loss", **style).figure, loss)))
     if gif:
