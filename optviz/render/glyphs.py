@@ -162,8 +162,9 @@ def length(glyph: Glyph, to_pixels: Any) -> float:
 
 
 def spaced(points: dict[tuple[int, int], list[Glyph]], to_pixels: Any, dpi: float) -> tuple[int, list[list[Glyph]]]:
-    """Every k-th step's glyphs, k the smallest at which KEPT of them lie apart, less any that
-    would touch one kept before it (step by step, path by path): (k, the glyphs kept, by point)."""
+    """Every k-th step's glyphs, less any that would touch one kept before it (step by step,
+    path by path): k the smallest at which KEPT of them lie apart, unless that keeps less
+    than half as many as the k that keeps the most (then that k). (k, the glyphs kept, by point)."""
     boxes = {}
     for key, glyphs in points.items():
         seen = [g for g in glyphs if length(g, to_pixels) >= MIN_PIXELS]
@@ -171,13 +172,14 @@ def spaced(points: dict[tuple[int, int], list[Glyph]], to_pixels: Any, dpi: floa
             boxes[key] = (seen, _union([extent(g, to_pixels, dpi) for g in seen]))
     if not boxes:
         return 1, []
-    last = max(t for _, t in boxes)
-    for k in range(1, last + 1):
-        kept = _apart([boxes[key] for key in sorted(boxes, key=lambda key: (key[1], key[0])) if key[1] % k == 0])
-        wanted = sum(1 for _, t in boxes if t % k == 0)
-        if wanted and len(kept) >= KEPT * wanted:
-            return k, kept
-    return last, kept
+    order = sorted(boxes, key=lambda key: (key[1], key[0]))
+    tried = []
+    for k in range(1, max(t for _, t in boxes) + 1):
+        kept = _apart([boxes[key] for key in order if key[1] % k == 0])
+        tried.append((k, kept, len(kept) >= KEPT * sum(1 for _, t in boxes if t % k == 0)))
+    most = max(len(kept) for _, kept, _ in tried)
+    regular = [(k, kept) for k, kept, apart in tried if apart and 2 * len(kept) >= most]
+    return regular[0] if regular else next((k, kept) for k, kept, _ in tried if len(kept) == most)
 
 
 def _apart(ordered: list[tuple[list[Glyph], np.ndarray]]) -> list[list[Glyph]]:
