@@ -34,7 +34,7 @@ MIN_PIXELS = 3.0  # a glyph shorter than this says nothing: it is left out
 READABLE = (0.025, 0.12)  # the longest glyphs' length, as a share of the axes' width, before they are scaled
 TRUE_SIZE = 0.35  # arrows in the parameters' own units keep them up to this share of the axes' width
 KEPT = 0.8  # every k steps, k the smallest at which this share of the glyphs can be drawn apart
-ARROW = 11.0  # arrowheads' size, in points
+ARROWHEAD = 11.0  # arrowheads' size, in points
 GAP = 2.0  # pixels between two glyphs
 
 
@@ -148,7 +148,7 @@ def extent(glyph: Glyph, to_pixels: Any, dpi: float) -> np.ndarray:
         pad = 2 * dpi / 72
     else:
         corners = to_pixels(np.array([[cx, cy], [cx + dx, cy + dy]]))
-        pad = 0.25 * ARROW * dpi / 72 + 2 * dpi / 72
+        pad = 0.25 * ARROWHEAD * dpi / 72 + 2 * dpi / 72
     low, high = corners.min(axis=0) - pad, corners.max(axis=0) + pad
     return np.concatenate([low, high])
 
@@ -271,7 +271,7 @@ def _glyph(ax: Axes, glyph: Glyph, colour: str, theme: Theme) -> None:
                         path_effects=halo(theme, 1.8))
     else:
         stroke = theme.foreground if glyph.kind == "gradient" else colour
-        patch = FancyArrowPatch((cx, cy), (cx + dx, cy + dy), arrowstyle="-|>", mutation_scale=ARROW, color=stroke,
+        patch = FancyArrowPatch((cx, cy), (cx + dx, cy + dy), arrowstyle="-|>", mutation_scale=ARROWHEAD, color=stroke,
                                 linewidth=2.0, shrinkA=0, shrinkB=0, zorder=6.2 if glyph.kind == "gradient" else 6.1,
                                 gid=gid, path_effects=halo(theme, 2.0))
     patch.set_in_layout(False)

@@ -173,10 +173,10 @@ def _step_size(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> T
     return lr / ((second / (1 - h["betas"][1] ** t)).sqrt() + h["eps"])
 
 
-GLYPHS = StateGlyphs(step_size=_step_size)
+_GLYPHS = StateGlyphs(step_size=_step_size)
 
 ENTRIES = (
-    Entry("adam", "Adam", adam, torch.optim.Adam, Adam, 5, dict(lr=1e-2, amsgrad=True), glyphs=GLYPHS),
-    Entry("adamw", "AdamW", adamw, torch.optim.AdamW, AdamW, 6, dict(lr=1e-2, weight_decay=0.1), glyphs=GLYPHS),
+    Entry("adam", "Adam", adam, torch.optim.Adam, Adam, 5, dict(lr=1e-2, amsgrad=True), glyphs=_GLYPHS),
+    Entry("adamw", "AdamW", adamw, torch.optim.AdamW, AdamW, 6, dict(lr=1e-2, weight_decay=0.1), glyphs=_GLYPHS),
 )
 _ENTRY = {entry.name: entry for entry in ENTRIES}

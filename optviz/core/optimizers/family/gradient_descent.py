@@ -117,12 +117,12 @@ def _velocity(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> Te
     return -lr * s["momentum_buffer"]
 
 
-GLYPHS = StateGlyphs(velocity=_velocity)
+_GLYPHS = StateGlyphs(velocity=_velocity)
 
 ENTRIES = (
     Entry("sgd", "SGD", sgd, torch.optim.SGD, SGD, 0, dict(lr=1e-3, weight_decay=0.01)),
     Entry("momentum", "Momentum", momentum, torch.optim.SGD, SGD, 1, dict(lr=1e-3, momentum=0.9, dampening=0.1),
-          glyphs=GLYPHS),
-    Entry("nesterov", "Nesterov", nesterov, torch.optim.SGD, SGD, 2, dict(lr=1e-3, momentum=0.9), glyphs=GLYPHS),
+          glyphs=_GLYPHS),
+    Entry("nesterov", "Nesterov", nesterov, torch.optim.SGD, SGD, 2, dict(lr=1e-3, momentum=0.9), glyphs=_GLYPHS),
 )
 _ENTRY = {entry.name: entry for entry in ENTRIES}
