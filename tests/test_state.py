@@ -173,3 +173,24 @@ def test_a_scenario_state_key_is_checked(tmp_path):
     path.write_text(path.read_text().replace('"arrows"', "true"))
     scenario = load(path)
     assert scenario.outputs.state == "state" and set(scenario.run().state) == set(scenario.optimizers)
+
+
+def test_the_gif_draws_the_state_at_the_moving_head(tmp_path):
+    from PIL import ImageSequence
+
+    from optviz.render import animate, gif
+    from optviz.render.style import get_theme, screen_size
+
+    result = optviz.simulate("ill_conditioned", {"m": optviz.momentum(lr=0.05)}, [-5, -1], 24, state=True)
+    frames = {}
+    for state in (True, None):
+        path = tmp_path / f"{state}.gif"
+        assert animate(result, path, state=state, size=(640, 360)).frames == 25  # one frame a step
+        frames[state] = [np.asarray(f.convert("RGB")).astype(int) for f in ImageSequence.Iterator(Image.open(path))]
+    film = gif._Film(result, "single", get_theme("light"), screen_size((640, 360), None, None), None, state="state")
+    for step in (6, 12):
+        changed = np.argwhere(np.abs(frames[True][step] - frames[None][step]).sum(axis=-1) > 60)
+        head = film._head(0, step)[::-1]  # (row, column)
+        arrow = float(np.hypot(*film.state.at(0, step)[0].vector)) * (640 / 6)  # at most: the frame is over 6 wide
+        assert len(changed) > 40
+        assert np.hypot(*(changed - head).T).max() < arrow + 12  # all of it at the head, none elsewhere

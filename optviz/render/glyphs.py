@@ -277,3 +277,47 @@ def _glyph(ax: Axes, glyph: Glyph, colour: str, theme: Theme) -> None:
     patch.set_in_layout(False)
     patch.set_clip_on(True)
     ax.add_patch(patch)
+
+
+class HeadGlyphs:
+    """The glyphs at each path's point after each step, scaled once for the whole run: what
+    an animation draws at its moving heads (``at``), and the page at its own."""
+
+    def __init__(self, result: Result, state: str, per_unit: float, width: float) -> None:
+        self.found, self.kinds = vectors(result, state), kinds_of(state)
+        self.scale = scales(self.found, self.kinds, per_unit, width)
+        self.positions = result.positions.numpy()
+
+    def at(self, path: int, step: int) -> list[Glyph]:
+        """The glyphs at path's point after ``step`` (none before the first step or past its end)."""
+        if not 1 <= step < len(self.positions):
+            return []
+        centre = self.positions[step, path]
+        if not np.isfinite(centre).all():
+            return []
+        return [Glyph(kind, path, step, (float(centre[0]), float(centre[1])),
+                      tuple(float(v) * self.scale.of(kind) for v in vector))
+                for kind in self.kinds if np.isfinite(vector := getattr(self.found, kind)[step, path]).all()]
+
+
+def outline(glyph: Glyph, to_pixels: Any, head: float = 14.0) -> list[np.ndarray]:
+    """The glyph as polylines in the pixels ``to_pixels`` maps data to: an arrow's shaft and
+    its head (two barbs of up to ``head`` pixels), or an ellipse's closed loop."""
+    cx, cy = glyph.centre
+    dx, dy = glyph.vector
+    if glyph.kind == "step_size":
+        angle = np.linspace(0, 2 * np.pi, 49)
+        return [to_pixels(np.column_stack([cx + dx * np.cos(angle), cy + dy * np.sin(angle)]))]
+    start, tip = to_pixels(np.array([[cx, cy], [cx + dx, cy + dy]]))
+    along = tip - start
+    size = float(np.hypot(*along))
+    if size < MIN_PIXELS:
+        return []
+    back = -along / size * min(head, 0.45 * size)
+    barbs = [tip + _turned(back, turn) for turn in (0.45, -0.45)]
+    return [np.array([start, tip]), np.array([barbs[0], tip, barbs[1]])]
+
+
+def _turned(vector: np.ndarray, angle: float) -> np.ndarray:
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([c * vector[0] - s * vector[1], s * vector[0] + c * vector[1]])
