@@ -51,7 +51,8 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
     if (out.html or page is not None) and isinstance(result, Result):
         target = Path(page) if page is not None else folder / f"{scenario.name}.html"
         html_page(result, target, **out.style, title=scenario.title,
-                  bounds=getattr(scenario, "frame", None), palette=getattr(scenario, "colours", None) or None)
+                  bounds=getattr(scenario, "frame", None), palette=getattr(scenario, "colours", None) or None,
+                  state=getattr(out, "state", None))
         written.append(target)
     if isinstance(scenario, ExperimentScenario):
         numbers = folder / f"{scenario.name}-numbers.txt"

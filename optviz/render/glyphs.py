@@ -240,18 +240,23 @@ def _note(ax: Axes, kinds: set[str], scale: Scales, k: int, theme: Theme) -> Non
 
 
 def caption(kinds: set[str], scale: Scales, every: Sequence[int]) -> str:
-    """What the glyphs are: "every 3rd step: arrows, velocity (×2); ellipses, ..."."""
-    parts = []
+    """What the glyphs are, and how often: "every 3rd step: arrows, velocity (×2); ellipses, ..."."""
+    low, high = min(every), max(every)
+    steps = "every step" if high == 1 else f"every {_ordinal(low)} step" if low == high else \
+        f"every {low}th to {_ordinal(high)} step" if low > 1 else f"every 1 to {high} steps"
+    return f"{steps}: {legend(kinds, scale)}"
+
+
+def legend(kinds: set[str] | Sequence[str], scale: Scales) -> str:
+    """What each kind of glyph is, with its scale where it is not 1."""
+    kinds, parts = set(kinds), []
     if "velocity" in kinds:
         parts.append(f"arrows, velocity{_times(scale.velocity)}")
     if "step_size" in kinds:
         parts.append(f"ellipses, step per unit gradient lr/(√v+ε) per coordinate{_times(scale.step_size)}")
     if kinds & {"gradient", "taken"}:
         parts.append(f"dark arrows, −lr·gradient; coloured, the step taken{_times(scale.gradient)}")
-    low, high = min(every), max(every)
-    steps = "every step" if high == 1 else f"every {_ordinal(low)} step" if low == high else \
-        f"every {low}th to {_ordinal(high)} step" if low > 1 else f"every 1 to {high} steps"
-    return f"{steps}: " + "; ".join(parts)
+    return "; ".join(parts)
 
 
 def _times(factor: float) -> str:
