@@ -20,6 +20,9 @@ from optviz.interface.cli import main
 from optviz.render import picture
 from optviz.render.glyphs import check_state
 
+from browser import browser, console_errors  # noqa: F401 - the fixture
+from groups import PAGE
+
 START = [[-5.0, -2.0], [1.5, 2.5]]
 STEPS = 12
 
@@ -216,39 +219,27 @@ def test_the_page_carries_the_state_per_point_and_draws_it_at_the_head(tmp_path)
     assert data["state"]["legend"] in data["notes"] and "drawState(visible);" in text
 
 
-@pytest.mark.xdist_group("page")
-def test_the_page_draws_the_state_at_the_moving_point_in_a_browser(tmp_path):
-    import shutil
-
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
+@PAGE
+def test_the_page_draws_the_state_at_the_moving_point_in_a_browser(browser, tmp_path):
     from optviz.render.page import html_page
 
     result = optviz.simulate("ill_conditioned", {"m": optviz.momentum(lr=0.05)}, [-5, -1], 24, state=True)
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'chromium'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=shutil.which("chromedriver")))
-    try:
-        inked = {}
-        for state in (True, None):
-            target = tmp_path / f"{state}.html"
-            html_page(result, target, state=state, size=(640, 360))
-            driver.get(target.as_uri())
-            inked[state] = driver.execute_script("""
-                const api = window.optviz; api.setStep(12);
-                const [u, v] = api.toPixel(api.paths[0].points[12]);
-                const canvas = document.querySelector("canvas"), ctx = canvas.getContext("2d");
-                const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-                const near = [], far = [];
-                for (let y = 0; y < canvas.height; y++) for (let x = 0; x < canvas.width; x++) {
-                  if (pixels[4 * (y * canvas.width + x) + 3] === 0) continue;
-                  (Math.hypot(x - u, y - v) < 60 ? near : far).push(1);
-                }
-                return [near.length, far.length];""")
-        assert inked[True][0] > inked[None][0] + 40  # the arrow's ink at the moving point
-        assert inked[True][1] == inked[None][1]  # and nowhere else
-    finally:
-        driver.quit()
+    inked = {}
+    for state in (True, None):
+        target = tmp_path / f"{state}.html"
+        html_page(result, target, state=state, size=(640, 360))
+        browser.get(target.as_uri())
+        inked[state] = browser.execute_script("""
+            const api = window.optviz; api.setStep(12);
+            const [u, v] = api.toPixel(api.paths[0].points[12]);
+            const canvas = document.querySelector("canvas"), ctx = canvas.getContext("2d");
+            const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+            const near = [], far = [];
+            for (let y = 0; y < canvas.height; y++) for (let x = 0; x < canvas.width; x++) {
+              if (pixels[4 * (y * canvas.width + x) + 3] === 0) continue;
+              (Math.hypot(x - u, y - v) < 60 ? near : far).push(1);
+            }
+            return [near.length, far.length];""")
+    assert inked[True][0] > inked[None][0] + 40  # the arrow's ink at the moving point
+    assert inked[True][1] == inked[None][1]  # and nowhere else
+    assert console_errors(browser) == []

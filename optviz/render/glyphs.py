@@ -208,6 +208,10 @@ def draw_state(ax: Axes, result: Result, state: Any, colours: dict[int, str], bo
     state = check_state(state)
     if state is None:
         return []
+    if result.function.dim != 2:
+        warnings.warn(f"state: drawn on 2D landscapes only; {result.function.name} is {result.function.dim}D",
+                      StateWarning, stacklevel=3)
+        return []
     found = vectors(result, state)
     kinds = kinds_of(state)
     fig = ax.figure

@@ -476,7 +476,7 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
     def labels() -> None:
         clear_corner(ax, _obstacles(ax, laid, result))
         label_divergence(ax, result, shown, box, theme)
-        if state is not None and result.function.dim == 2:
+        if state is not None:
             draw_state(ax, result, state, {t.index: t.colour for t in shown}, box, theme)
 
     ax.optviz_labels = labels
