@@ -50,10 +50,8 @@ def state_vectors(result: Result) -> StateVectors:
     if positions.shape[-1] != 2:
         raise ValueError(f"the optimizer's state is drawn on 2D landscapes; {result.function.name} is "
                          f"{positions.shape[-1]}D")
-    shape = positions.shape
-    velocity, step_size = torch.full(shape, float("nan"), dtype=torch.float64), torch.full(shape, float("nan"),
-                                                                                          dtype=torch.float64)
-    gradient = torch.full(shape, float("nan"), dtype=torch.float64)
+    velocity, step_size, gradient, taken = (torch.full(positions.shape, float("nan"), dtype=torch.float64)
+                                            for _ in range(4))
     n, missing = result.n_starts, []
     grad = result.function.grad(positions).to(torch.float64)
     for k, (label, source) in enumerate(result.optimizers.items()):
@@ -68,7 +66,6 @@ def state_vectors(result: Result) -> StateVectors:
             velocity[:, block] = shown[0]
         if shown[1] is not None:
             step_size[:, block] = shown[1]
-    taken = torch.full(shape, float("nan"), dtype=torch.float64)
     taken[:-1] = (positions[1:] - positions[:-1]).to(torch.float64)
     return StateVectors(velocity.numpy(), step_size.numpy(), gradient.numpy(), taken.numpy(), tuple(missing))
 
