@@ -273,3 +273,44 @@ def test_25_lion_moves_every_coordinate_by_lr():
     first, last = (adam[1] - adam[0]).abs(), (adam[1:] - adam[:-1]).abs()[-3:].max()
     assert "Adam's first step is lr in each coordinate" in text and torch.allclose(first, torch.full_like(first, 0.5))
     assert "to about a tenth of lr" in text and 0.05 < last.item() / 0.5 < 0.15
+
+
+def test_26_momentum_velocity_builds_up():
+    from optviz.analyses.state import state_vectors
+
+    text = caption(26)
+    result = run(26)
+    velocity = state_vectors(result).velocity[:, :, 0]  # along x1
+    heavy, light = result.index("Momentum lr=0.05"), result.index("Momentum lr=0.05 momentum=0.5")
+    assert result.optimizers["Momentum lr=0.05"].hyperparams["momentum"] == 0.9
+    assert "−lr·b" in text and torch.equal(torch.as_tensor(velocity[1:, heavy]),
+                                          -0.05 * result.state["Momentum lr=0.05"]["momentum_buffer"][1:, 0, 0])
+    assert "from 0.05 at step 1 to 0.28 at step 12" in text
+    assert f"{velocity[1, heavy]:.2f}" == f"{velocity[1, light]:.2f}" == "0.05"
+    assert int(velocity[1:, heavy].argmax()) + 1 == 12 and f"{velocity[1:, heavy].max():.2f}" == "0.28"
+    assert "levels off at 0.09" in text and f"{velocity[1:, light].max():.2f}" == "0.09"
+    assert abs(velocity[-1, light] - velocity[5, light]) < 0.03  # it stays there
+    assert "After 24 steps" in text and result.steps == 24
+    assert "momentum 0.9 is at x₁ = 0.08" in text and f"{final(26, 'Momentum lr=0.05')[0][0]:.2f}" == "0.08"
+    assert "momentum 0.5 at x₁ = −3.1" in text and f"{final(26, 'Momentum lr=0.05 momentum=0.5')[0][0]:.1f}" == "-3.1"
+
+
+def test_27_adam_step_size_is_per_coordinate():
+    from optviz.analyses.state import state_vectors
+
+    text = caption(27)
+    result = run(27)
+    found = state_vectors(result)
+    size, taken = found.step_size[:, 0], found.taken[:, 0]
+    assert "lr/(√v̂+ε)" in text and result.optimizers["Adam lr=0.2"].hyperparams["betas"] == (0.9, 0.999)
+    assert "At step 1 it is 8 times longer along the flat x₁" in text and size[1, 0] / size[1, 1] == pytest.approx(8)
+    grad = result.function.grad(result.positions[0, 0])
+    assert "the gradient (−1, −8)" in text and grad.tolist() == [-1.0, -8.0]
+    assert "so the step is 0.2 in both" in text and taken[0] == pytest.approx([0.2, 0.2])
+    assert "in the first five steps each coordinate moves 0.19 to 0.2" in text
+    assert (taken[:5] >= 0.19).all() and (taken[:5] <= 0.2 + 1e-12).all()
+    ratio = size[1:, 0] / size[1:, 1]
+    assert "Over 40 steps the ellipses stay 5.5 to 8 times wider than tall" in text and result.steps == 40
+    assert f"{ratio.min():.1f}" == "5.5" and f"{ratio.max():.1f}" == "8.0"
+    assert "f falls from 10.5 to 0.098" in text
+    assert f"{result.losses[0, 0]:.1f}" == "10.5" and f"{result.losses[-1, 0]:.3f}" == "0.098"

@@ -266,7 +266,7 @@ def test_every_gallery_page_loads_cleanly_and_the_index_links_it(browser):
     root = Path(__file__).resolve().parent.parent
     index = (root / "gallery" / "index.html").read_text()
     pages = sorted((root / "gallery").glob("[0-9]*.html"))
-    assert len(pages) == 20
+    assert len(pages) == 22
     for path in pages:
         scenario = load(root / "scenarios" / f"{path.stem}.toml")
         assert f'<a href="{path.name}">Open the interactive page</a>' in index

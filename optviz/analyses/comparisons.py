@@ -47,14 +47,14 @@ class Comparison(NamedTuple):
 
 def compare(function: TestFunction | str, specs: Sequence[Spec] = (), start: Sequence[float] | None = None,
             steps: int = 100, *, schedules: Sequence[dict[str, Any]] = (), noise: float | None = None, seed: int = 0,
-            tune: bool = False, fast: bool = False, progress: Progress | None = None) -> Comparison:
+            tune: bool = False, fast: bool = False, state: bool = False, progress: Progress | None = None) -> Comparison:
     """Run ``specs``, (name, hyperparameters) pairs, side by side on ``function`` from
     ``start`` (default: the function's own) for ``steps`` steps.
 
     No specs: the six of the course notes, at the learning rates of :data:`SIX` or, with
     ``tune``, at their defaults. ``tune`` first picks each learning rate with ``tune_lrs``
     (every optimizer at every grid value in one batch). ``schedules``: scheduler specs (see
-    optviz.schedules) for every optimizer; ``noise``, ``seed``, ``fast`` and ``progress`` go
+    optviz.schedules) for every optimizer; ``noise``, ``seed``, ``fast``, ``state`` and ``progress`` go
     to :func:`~optviz.simulate`.
 
     Raises ScheduleError where an optimizer cannot take the schedules, and ValueError where
@@ -77,7 +77,8 @@ def compare(function: TestFunction | str, specs: Sequence[Spec] = (), start: Seq
     named = {opt.label: opt for opt in made}
     if len(named) < len(made):
         raise ValueError("two optimizers have the same name and hyperparameters")
-    result = simulate(function, named, start, steps, noise=noise, seed=seed, progress=progress, fast=fast)
+    result = simulate(function, named, start, steps, noise=noise, seed=seed, progress=progress, fast=fast,
+                      state=state)
     return Comparison(result, tuning)
 
 

@@ -1,4 +1,5 @@
-"""The error class every layer may raise for input it cannot honour, and fast mode's warning."""
+"""The error class every layer may raise for input it cannot honour, and the warnings the command line
+prints as one line."""
 
 
 class BadInput(ValueError):
@@ -8,3 +9,7 @@ class BadInput(ValueError):
 
 class FastModeWarning(UserWarning):
     """Fast mode (optviz.fast) could not run, and exact mode ran instead."""
+
+
+class StateWarning(UserWarning):
+    """The optimizer's state was asked for where an optimizer keeps none optviz can draw."""

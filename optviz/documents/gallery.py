@@ -51,7 +51,8 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
     if (out.html or page is not None) and isinstance(result, Result):
         target = Path(page) if page is not None else folder / f"{scenario.name}.html"
         html_page(result, target, **out.style, title=scenario.title,
-                  bounds=getattr(scenario, "frame", None), palette=getattr(scenario, "colours", None) or None)
+                  bounds=getattr(scenario, "frame", None), palette=getattr(scenario, "colours", None) or None,
+                  state=getattr(out, "state", None))
         written.append(target)
     if isinstance(scenario, ExperimentScenario):
         numbers = folder / f"{scenario.name}-numbers.txt"
@@ -74,9 +75,9 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     figures = {}
     for kind in out.kinds:
         if kind == "paths":
-            fig = picture(outcome, title=scenario.title, **framed, **palette, **style)
+            fig = picture(outcome, title=scenario.title, **framed, **palette, **style, state=out.state)
         elif kind == "grid":
-            fig = grid(outcome, title=scenario.title, **framed, **palette, **style)
+            fig = grid(outcome, title=scenario.title, **framed, **palette, **style, state=out.state)
         elif kind == "regularization":
             regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
             fig = titled(penalty_paths(regularized, **style).figure, scenario.title)
@@ -92,7 +93,8 @@ def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
 
 def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None, bounds: Any) -> Path:
     return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=out.panels,
-                   max_bytes=out.max_bytes, title=title, palette=palette or None, bounds=bounds, **out.style).path
+                   max_bytes=out.max_bytes, title=title, palette=palette or None, bounds=bounds, state=out.state,
+                   **out.style).path
 
 
 def _render_file(args: tuple[str, str, bool, dict]) -> tuple[str, list[str]]:

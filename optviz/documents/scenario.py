@@ -70,7 +70,7 @@ from ..core.optimizers.registry import get_optimizer, hyperparameter_names, know
 from ..core.simulation.noise import check_noise
 from ..core.simulation.result import Result
 from ..core.simulation.runs import peak_bytes, simulate
-from ..render.kinds import GIF_PANELS, STILL_FORMATS, STILL_KINDS
+from ..render.kinds import GIF_PANELS, STATE_GLYPHS, STILL_FORMATS, STILL_KINDS
 from ..render.style import SIZES, THEMES, check_colour, get_size, screen_size
 from .sources import BUNDLED, ScenarioError, bundled, find, listing, nesting, read  # noqa: F401 - optviz.scenario.*
 
@@ -95,6 +95,7 @@ class Outputs:
     dpi: float | None = None  # the size's own
     scale: float = 1.0
     background: str | None = None  # the theme's
+    state: str | None = None  # the optimizer's state drawn on the paths: one of STATE_GLYPHS
 
     @property
     def style(self) -> dict[str, Any]:
@@ -126,7 +127,7 @@ class Scenario:
 
     def run(self) -> Result:
         return simulate(self.function, self.optimizers, list(self.starts), self.steps, noise=self.noise,
-                        seed=self.seed)
+                        seed=self.seed, state=self.outputs.state is not None)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,8 @@ OUTPUTS_TABLE = {
                                                   "colour's pixels)"),
     "max_bytes": Key(int, Outputs.max_bytes, "the GIF's largest file size: frames are dropped to fit",
                      between=(MIN_GIF_BYTES, MAX_GIF_BYTES)),
+    "state": Key((bool, str), Outputs.state, "draw the optimizer's state on the paths: true (velocity arrows, "
+                                             "step-size ellipses), \"gradient\" or \"both\""),
     "highlight": Key((int, float), Outputs.highlight, "the lambda whose level sets the regularization still draws",
                      between=(0, MAX_HIGHLIGHT), cast=float),
 }
@@ -241,7 +244,7 @@ def experiments() -> dict[str, Any]:
     return {**EXPERIMENTS, "landscape": landscape}
 
 
-RESTYLE_KEYS = ("png", "svg", "pdf", "gif", "theme", "size", "dpi", "scale", "background", "transparent")
+RESTYLE_KEYS = ("png", "svg", "pdf", "gif", "theme", "size", "dpi", "scale", "background", "transparent", "state")
 
 
 def restyled(scenario: Scenario | ExperimentScenario, **overrides: Any) -> Scenario | ExperimentScenario:
@@ -543,11 +546,21 @@ class _Reader:
         self.unknown_keys(table, OUTPUTS_TABLE, "outputs.")
         values: dict[str, Any] = {}
         own_checks = {"kinds": lambda: self.kinds(table), "size": lambda: self.size(table, values),
-                      "background": lambda: self.background(table)}
+                      "background": lambda: self.background(table), "state": lambda: self.state(table)}
         for key in OUTPUTS_TABLE:  # in the table's order: the size's check reads gif, dpi and scale
             own_check = own_checks.get(key)
             values[key] = own_check() if own_check else self.checked(OUTPUTS_TABLE, table, key, "outputs.")
         return Outputs(**values)
+
+    def state(self, table: dict) -> str | None:
+        """outputs.state: true is "state", false none, or one of STATE_GLYPHS by name."""
+        value = table.get("state", False)
+        if value is True or value is False:
+            return "state" if value else None
+        if not isinstance(value, str) or value not in STATE_GLYPHS:
+            raise self.fail("outputs.state", f"expected true, false or one of {', '.join(map(quoted, STATE_GLYPHS))}, "
+                                             f"got {quoted(value)}")
+        return value
 
     def kinds(self, table: dict) -> tuple[str, ...]:
         row = OUTPUTS_TABLE["kinds"]

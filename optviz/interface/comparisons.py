@@ -8,8 +8,8 @@ import click
 
 from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import (data_option, data_path, fast_option, look, output_path, picture_size, start_point, style_options,
-                      function_argument)
+from .options import (data_option, data_path, fast_option, look, output_path, picture_size, start_point, state_option,
+                      style_options, function_argument)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
@@ -46,6 +46,7 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @click.option("--html", "page", default=None,
               help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
                    "functions and optimizers) drag the start or move lr, momentum and betas to recompute them live.")
+@state_option
 @fast_option
 @data_option
 @style_options
@@ -54,7 +55,7 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            gif: str | None, page: str | None, fast: bool, data: str | None,
+            gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
         theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
         transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
@@ -89,6 +90,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
       optviz compare rosenbrock adam:lr=0.01 --dim 10 --steps 2000 --png rosenbrock10d.png
       optviz compare rastrigin adam:lr=0.05 --steps 5000 --fast
       optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
+      optviz compare ill_conditioned momentum:lr=0.1 adam:lr=0.3 --steps 40 --state --png state.png
     """
     if not optimizers and not any((png, svg, pdf, loss, gif, page)):  # the six, bare or on a FUNCTION: drawn
         png, gif = "compare.png", "compare.gif"
@@ -119,7 +121,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     with ProgressBar(terminal, "compare") as bar, terminal.fast_notes():
         try:
             result, tuning = comparisons.compare(fn, optimizers, point, steps, schedules=schedule, noise=noise, seed=seed,
-                                                tune=tuned, fast=fast, progress=bar)
+                                                tune=tuned, fast=fast, state=state is not None, progress=bar)
         except ScheduleError as error:
             raise click.BadParameter(str(error), param_hint="--schedule") from None
         except ValueError as error:  # refused before the first step
@@ -129,8 +131,10 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     terminal.compiled(next(iter(result.modes.values())))
     terminal.say(result.table(tol))
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
-    terminal.wrote(write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size,
-                             **look(dpi, scale, background, transparent)))
+    with terminal.fast_notes():  # the state's note: an optimizer that keeps none to draw
+        written = write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size, state=state,
+                            **look(dpi, scale, background, transparent))
+    terminal.wrote(written)
     for note in [] if tuned else _default_lr_notes(result, optimizers):
         terminal.hint(note)
     if not any(outputs.values()):

@@ -82,6 +82,16 @@ def look_options(command: Any) -> Any:
     return command
 
 
+def state_option(command: Any) -> Any:
+    """--state [state|gradient|both]: the optimizer's state drawn on the paths ("state" alone)."""
+    from ..render.kinds import STATE_GLYPHS
+
+    return click.option("--state", type=click.Choice(list(STATE_GLYPHS)), is_flag=False, flag_value="state",
+                        default=None, help="Draw why each path moves: alone (or 'state'), momentum's velocity as "
+                                           "arrows and an adaptive method's per-coordinate step size as ellipses; "
+                                           "'gradient', -lr times the gradient against the step taken; 'both'.")(command)
+
+
 def style_options(command: Any) -> Any:
     command = look_options(command)
     command = click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True,

@@ -10,7 +10,7 @@ import click
 
 from ..core.limits import MAX_JOBS
 from ..render.style import THEMES
-from .options import data_path, look_options, output_folder, output_path, picture_size
+from .options import data_path, look_options, output_folder, output_path, picture_size, state_option
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 
@@ -71,6 +71,7 @@ allow_import_option = click.option(
 @click.option("--html", "page", default=None, metavar="FILE",
               help="Also write the scenario's interactive page (.html) here; for several scenarios, set "
                    "html = true in their [outputs] to write OUT/NAME.html each.")
+@state_option
 @restyle_options
 @allow_import_option
 @quiet_option
@@ -82,7 +83,8 @@ def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | No
     A name finds a scenario shipped with optviz (`optviz list scenarios`), with or without
     its number; anything else is a path. Every file is validated before any work starts.
     --theme, --size, --dpi, --scale, --background, --transparent and --png/--svg/--pdf/--gif
-    restyle every scenario without editing its file.
+    restyle every scenario without editing its file; --state draws the optimizers' state on
+    its paths.
 
     \b
     Examples:
@@ -90,6 +92,7 @@ def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | No
       optviz run 09-adam-bias-correction saddle --out figures/ --data csv
       optviz run rosenbrock --html rosenbrock.html
       optviz run rosenbrock --theme dark --background black --svg --out slides/
+      optviz run momentum --state --out figures/
     """
     from ..documents.sources import ScenarioError, find, read
 
@@ -115,7 +118,7 @@ def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | No
                                  "[outputs] to write one page each", param_hint="--html")
     page_path = output_path(page, ("html",), "--html")
     folder = output_folder(out)
-    with ProgressBar(terminal, "run") as bar:
+    with ProgressBar(terminal, "run") as bar, terminal.fast_notes():
         written = render_scenarios(loaded, folder, targets, page_path, progress=bar)
     terminal.wrote(written)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..core.errors import FastModeWarning
+from ..core.errors import FastModeWarning, StateWarning
 
 if TYPE_CHECKING:  # the signature only: the library loads when a command runs
     from ..documents.outputs import Written
@@ -39,12 +39,14 @@ class Terminal:
 
     @contextlib.contextmanager
     def fast_notes(self) -> Iterator[None]:
-        """Around a run: fast mode's one-line notes (why it ran in exact mode) on stderr."""
+        """Around a run or its drawing: fast mode's one-line notes (why it ran in exact mode) and
+        the state's (which optimizers keep none to draw) on stderr."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.filterwarnings("always", category=FastModeWarning)
+            warnings.filterwarnings("always", category=StateWarning)
             yield
         for warning in caught:
-            if issubclass(warning.category, FastModeWarning):
+            if issubclass(warning.category, (FastModeWarning, StateWarning)):
                 self.hint(str(warning.message))
 
     def compiled(self, mode: str) -> None:

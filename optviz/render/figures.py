@@ -19,6 +19,7 @@ from .canvas import figure, titled
 from .charts import learning_rates, loss
 from .contours import colour_bar, heading
 from .frames import Box, fit
+from .glyphs import check_state
 from .kinds import PLOT_KINDS
 from .style import Theme, get_size, get_theme
 from .trajectories import (FAINT, checked, curve_frame, drawable, frame_of, laid_out_aspect, legend_label, path_colours,
@@ -55,11 +56,14 @@ def grid(
     scale: Any = None,
     background: Any = None,
     transparent: bool = False,
+    state: Any = None,
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
     their paths are alike in extent (else each is framed on its own); with ``context`` each
-    shows every path faint and its own in full. Returns the figure."""
+    shows every path faint and its own in full; ``state`` draws each panel's optimizer state
+    (see paths). Returns the figure."""
+    state = check_state(state)
     if isinstance(results, Result) and kind != "loss" and kind != "distance":
         results = drawable(results)
     panels = _panels(results, by)
@@ -83,6 +87,7 @@ def grid(
             options: dict[str, Any] = dict(legend=False, palette=palette)
             if kind in ("auto", "paths"):
                 options["label"] = False  # once the whole figure is laid out
+                options["state"] = state
             panel = subset
             if kind in ("auto", "paths") and panel.function.dim == 2 and box is not None:
                 options["colorbar"] = False  # one for all the panels, which share their frame
@@ -115,18 +120,20 @@ def grid(
     return fig
 
 
-def picture(result: Result, *, title: str | None = None, bounds: Any = None, **style: Any) -> Figure:
+def picture(result: Result, *, title: str | None = None, bounds: Any = None, state: Any = None,
+            **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
-    function, one panel with every path otherwise. ``style``: theme, size, palette, dpi,
-    scale, background, transparent."""
+    function, one panel with every path otherwise. ``state`` draws the optimizer's state at
+    the points of the paths (see paths). ``style``: theme, size, palette, dpi, scale,
+    background, transparent."""
     result = drawable(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
-        return grid(result, title=title, bounds=bounds, **style)
+        return grid(result, title=title, bounds=bounds, state=state, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
     titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
-    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette)
+    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, state=state)
     titled(fig, title)
     ax.optviz_labels()
     return fig

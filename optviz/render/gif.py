@@ -33,6 +33,8 @@ from ..core.simulation.result import Result
 from .canvas import figure, titled
 from .figures import panel_grid, shared_frame
 from .frames import exit_point, ink
+from .glyphs import HeadGlyphs, check_state
+from .glyphs import outline as outline_of
 from .kinds import GIF_PANELS
 from .style import Size, Theme, get_theme, screen_size
 from .trajectories import Trace, clear_label, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
@@ -88,6 +90,7 @@ def animate(
     scale: Any = None,
     background: Any = None,
     transparent: bool = False,
+    state: Any = None,
 ) -> Animation:
     """Write an animated GIF of every path advancing together; returns an Animation.
 
@@ -105,14 +108,16 @@ def animate(
     each optimizer its own panel, on identical axes with the others faint where their frames
     are alike; "auto" (the default) does so for four or more optimizers from one start. With ``max_bytes`` the
     palette and then the frame count shrink until the file fits. ``palette`` and ``title`` as
-    for stills; ``bounds`` frames it as it frames a still.
+    for stills; ``bounds`` frames it as it frames a still. ``state`` draws the optimizer's
+    state at each moving head, as a still draws it along the paths (see optviz.render.glyphs).
     """
+    state = check_state(state)
     result = drawable(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, hold, panels, max_bytes)
     size = check_gif_size(screen_size(size, dpi, scale))
     fps = float(fps) if fps is not None else min(20.0, max(2.5, result.steps / 4))
-    film = _Film(result, panels, get_theme(theme, background, transparent), size, title, palette, bounds)
+    film = _Film(result, panels, get_theme(theme, background, transparent), size, title, palette, bounds, state)
     steps = film.moving(_frame_steps(result.steps, every, max_frames))
     colours = CLEAR if transparent else TRANSPARENT  # indices left free: a frame's unchanged pixels (and clear ones)
     while True:
@@ -172,7 +177,7 @@ class _Film:
     """The background, each path in pixels, and the palette: ready to compose frames."""
 
     def __init__(self, result: Result, panels: str, theme: Theme, size: Size, title: str | None,
-                 palette: dict[str, str] | None = None, bounds: Any = None) -> None:
+                 palette: dict[str, str] | None = None, bounds: Any = None, state: str | None = None) -> None:
         self.result, self.theme = result, theme
         opaque = replace(theme, transparent=False)  # edges blend with the background colour
         names = list(result.optimizers)
@@ -226,6 +231,7 @@ class _Film:
         self.labels = {b: (text, centre, colour, ImageFont.truetype(bold, round(points * scale)))
                        for b, (text, centre, colour, points) in self.labels.items()}
         self.counter_at = (self.width - 10, self.height - 8)  # the bottom right corner, clear of the axes
+        self.state = _head_glyphs(result, state, self) if state and result.function.dim == 2 else None
         self.clear = self._clear()
 
     def _clear(self) -> np.ndarray | None:
@@ -342,6 +348,8 @@ class _Film:
             head = self._head(b, step)
             if np.isfinite(head).all():
                 overlay.append(history.stamp(index, head, self.head, self._colour(b), outline))
+        if self.state is not None:
+            overlay += _state_at_heads(self, history, index, step)
         texts = [(f"step {counter}/{self.result.steps}", self.counter_at, self.theme.foreground, None, "rd", self.font,
                   False)]
         # a runaway path's label stays once shown: it may cover clear pixels for good
@@ -483,6 +491,50 @@ class _Layer:
 
 
 _MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # for text sizes
+
+
+def _head_glyphs(result: Result, state: str, film: _Film) -> HeadGlyphs:
+    """The state's glyphs for the film, scaled to its first panel (the panels share a frame)."""
+    ax = next(iter(film.axes_of.values()))
+    (x0, _), (x1, _) = ax.transData.transform([[0.0, 0.0], [1.0, 0.0]])
+    return HeadGlyphs(result, state, abs(x1 - x0), ax.get_window_extent().width)
+
+
+def _state_at_heads(film: _Film, history: _Layer, index: np.ndarray, step: int) -> list[Region]:
+    """The optimizer's state at each path's current point, into the frame's ``index`` only
+    (it moves on with the head): each glyph's strokes blended together over an outline, with
+    the head's dot on top again."""
+    width = max(2.0, film.stroke * 0.8)
+    outline = 255 * np.array(to_rgb(film.theme.outline), dtype=np.float32)
+    ink = 255 * np.array(to_rgb(film.theme.foreground), dtype=np.float32)
+    drawn = []
+    for b in film.traces:
+        ax = film.axes_of[b]
+        to_image = lambda xy, ax=ax: np.column_stack([(d := ax.transData.transform(xy))[:, 0], film.height - d[:, 1]])
+        for glyph in film.state.at(b, step):
+            lines = outline_of(glyph, to_image, head=3 * width)
+            segments = [(a, c) for line in lines for a, c in zip(line[:-1], line[1:])]
+            shapes = [s for s in (_segment(a, c, width + 2.5, history.rgb.shape) for a, c in segments) if s]
+            if not shapes:
+                continue
+            inner = [s for s in (_segment(a, c, width, history.rgb.shape) for a, c in segments) if s]
+            head = film._head(b, step)
+            dot = [_disc(head, film.head + 1.5, history.rgb.shape), _disc(head, film.head, history.rgb.shape)] \
+                if np.isfinite(head).all() else [None, None]
+            every = shapes + [s for s in dot if s]
+            where = (slice(min(s[0][0].start for s in every), max(s[0][0].stop for s in every)),
+                     slice(min(s[0][1].start for s in every), max(s[0][1].stop for s in every)))
+            region = history.rgb[where].copy()
+            colour = ink if glyph.kind == "gradient" else film._colour(b)
+            layers = ((shapes, outline), (inner, colour), (dot[:1], outline), (dot[1:], film._colour(b)))
+            for layer, paint in layers:
+                for (ys, xs), coverage in [s for s in layer if s]:
+                    part = region[ys.start - where[0].start: ys.stop - where[0].start,
+                                  xs.start - where[1].start: xs.stop - where[1].start]
+                    part += coverage[..., None] * (paint - part)
+            index[where] = history._indices(where, region)
+            drawn.append(where)
+    return drawn
 
 
 def _segment(a: np.ndarray, b: np.ndarray, width: float, shape: tuple[int, ...]):

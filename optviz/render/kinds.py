@@ -17,3 +17,9 @@ PLOT_KINDS = ("auto", "paths", "curve", "loss", "distance", "lr", "surface")  # 
 STILL_KINDS = tuple(kind for kind in PICTURES if kind not in ("auto", "curve"))  # a scenario's outputs.kinds
 STILL_FORMATS = ("png", "svg", "pdf")
 GIF_PANELS = ("auto", "single", "optimizer")  # one panel, or one per optimizer ("auto": four or more)
+# what state=... draws at the points of a path (True is "state")
+STATE_GLYPHS = {
+    "state": "the optimizer's state: velocity arrows, per-coordinate step-size ellipses",
+    "gradient": "the gradient step (-lr times the gradient) against the step actually taken",
+    "both": "the state and the gradient",
+}

@@ -36,6 +36,7 @@ from ..core.optimizers.base import Optimizer
 from ..core.simulation.result import Result
 from . import javascript
 from .canvas import figure, titled
+from .glyphs import HeadGlyphs, check_state, legend
 from .style import Theme, get_theme, luminance, screen_size
 from .trajectories import drawable, legend_label, scene
 
@@ -48,7 +49,7 @@ NO_FUNCTION = "{value: function () { return NaN; }, grad: function () { return [
 def html_page(result: Result, path: str | Path | None = None, *, theme: str | Theme = "light", size: Any = "slide",
               title: str | None = None, bounds: Any = None, palette: dict[str, str] | None = None,
               divergence_factor: float = 100.0, dpi: Any = None, scale: Any = None, background: Any = None,
-              transparent: bool = False) -> "Page":
+              transparent: bool = False, state: Any = None) -> "Page":
     """The page for ``result`` as text, written to ``path`` (.html) if given; ``theme``,
     ``size``, ``title``, ``bounds``, ``palette``, ``scale``, ``background`` and
     ``transparent`` as for the stills (optviz.render.picture); its picture is a screen's,
@@ -56,7 +57,10 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
 
     A result of more than MAX_PATHS paths is refused; one of more than MAX_POINTS points is
     thinned to every k-th step, with a note on the page. ``divergence_factor`` is the one the
-    result was simulated with (the page stops a recomputed path where simulate would)."""
+    result was simulated with (the page stops a recomputed path where simulate would).
+    ``state`` draws the optimizer's state at each moving point, as a GIF does (see
+    optviz.render.glyphs), on the paths as recorded (not once recomputed live)."""
+    state = check_state(state)
     result = drawable(result)
     if result.function.dim != 2:
         raise BadInput(f"interactive pages are drawn for 2D functions; {result.function.name} is "
@@ -74,6 +78,9 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     function_js, rules_js, moving, why = _live(result)
     if why:
         notes.append(f"Live controls are off: {why}.")
+    glyphs = _state_data(result, state, axes, every) if state else None
+    if glyphs is not None:
+        notes.append(glyphs["legend"])
     bounds = np.array(result.function.bounds, dtype=np.float64)
     data = {
         "title": title or "", "value": result.function.value, "steps": result.steps, "live": why is None,
@@ -91,6 +98,7 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         "font": round(size.font * size.pixels_per_point),
         "ink": theme.foreground, "paper": theme.background, "outline": theme.outline, "faint": theme.faint,
         "notes": notes,
+        "state": glyphs,
     }
     text = _fill(TEMPLATE.read_text(encoding="utf-8"), {
         "TITLE": html.escape(title or result.function.title or result.function.name), "INK": theme.foreground,
@@ -190,6 +198,21 @@ def _live(result: Result) -> tuple[str, str, dict[str, dict[str, float]], str | 
     except javascript.Untranslatable as reason:
         return NO_FUNCTION, "[]", {}, str(reason)
     return function_js, "[" + ", ".join(rules) + "]", moving, None
+
+
+def _state_data(result: Result, state: str, axes: dict, every: int) -> dict[str, Any]:
+    """Per path, per point it keeps, the glyphs at that point as [kind, dx, dy] (data units,
+    scaled), and the line that says what they are."""
+    per_unit = axes["width"] / (axes["x"][1] - axes["x"][0])
+    glyphs = HeadGlyphs(result, state, per_unit, axes["width"])
+    kept = _kept(result.steps, every)
+    paths = [[[[g.kind, *g.vector] for g in glyphs.at(b, t)] for t in kept] for b in range(result.positions.shape[1])]
+    return {"paths": paths, "legend": "At the moving point: " + legend(glyphs.kinds, glyphs.scale)}
+
+
+def _kept(steps: int, every: int) -> list[int]:
+    kept = list(range(0, steps + 1, every))
+    return kept if kept[-1] == steps else kept + [steps]
 
 
 def _path(result: Result, b: int, every: int) -> dict[str, Any]:

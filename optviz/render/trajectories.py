@@ -29,6 +29,7 @@ from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
 from .canvas import axes_level, ours
 from .contours import contour, contour_levels, function_curve, grid_values, halo, heading
+from .glyphs import check_state, draw_state
 from .frames import (Box, apart, clear_corner, clip_segment, exit_point, figure_legend, fit, ink, legend_clear_of,
                      place, view)
 from .style import Theme, check_colour, colours, get_theme, series_colours
@@ -449,7 +450,7 @@ def within(xy: np.ndarray, box: Box) -> np.ndarray:
 
 @axes_level()
 def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | None = None, label: bool = True,
-          **options: Any) -> None:
+          state: Any = None, **options: Any) -> None:
     """Each path on the function's landscape (2D), or on its curve (1D), cropped to the paths
     and the marked minima (or to ``bounds``), on equal axes, with a colour bar and a legend.
 
@@ -457,7 +458,11 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
     multiples). A runaway path is followed out of the frame and labelled where it leaves;
     with ``label=False`` that waits for ``ax.optviz_labels()``, once the figure is complete.
     Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a frame to share).
+    ``state``: True (or "state"), "gradient" or "both" draws the optimizer's state at the
+    points of the paths drawn in full, with the labels (see optviz.render.glyphs; the result
+    from ``simulate(..., state=True)``).
     """
+    state = check_state(state)
     result = drawable(result)
     box, laid = scene(result, ax, theme, highlight=highlight, **options)
     if highlight is not None:
@@ -471,6 +476,8 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
     def labels() -> None:
         clear_corner(ax, _obstacles(ax, laid, result))
         label_divergence(ax, result, shown, box, theme)
+        if state is not None:
+            draw_state(ax, result, state, {t.index: t.colour for t in shown}, box, theme)
 
     ax.optviz_labels = labels
     if label:

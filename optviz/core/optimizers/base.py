@@ -90,6 +90,23 @@ class Optimizer(NamedTuple):
         return " ".join([self.entry.display if self.entry is not None else self.name, *shown])
 
 
+class StateGlyphs(NamedTuple):
+    """What an optimizer's state means in a picture. Each is a function of its state's
+    fields by name (torch.optim's state keys, which the built-ins' states share), each of
+    shape (steps + 1, paths, dim) with row t the state after step t; of ``t``, the step
+    counts (steps + 1, 1, 1); of ``lr``, the learning rate at each step, broadcastable to
+    them; and of the hyperparameters ``h``. Either returns None where the state holds no such
+    thing (an RMSProp without momentum has no velocity).
+
+    - ``velocity -> displacement``: the step its momentum carries, in the parameters' units;
+    - ``step_size -> per coordinate``: the step a unit gradient would take there (lr over the
+      root of the second moment, bias-corrected where the rule corrects it).
+    """
+
+    velocity: Callable[..., Any] | None = None
+    step_size: Callable[..., Any] | None = None
+
+
 @dataclass(frozen=True)
 class Entry:
     """One built-in optimizer: what the registry, the pictures and `optviz check` know of it."""
@@ -103,6 +120,7 @@ class Entry:
     check: dict[str, Any]  # a setting `optviz check` runs through both (the reference's argument names)
     teaching: bool = False  # a variant kept to show a point; no library has it
     reference: str | None = None  # where torch has none: the import path of the class it equals bit for bit
+    glyphs: StateGlyphs | None = None  # what its state shows in a picture (optviz.simulate(state=True))
 
     @property
     def summary(self) -> str:

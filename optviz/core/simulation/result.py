@@ -73,7 +73,10 @@ class Result:
     NaN, and step k itself holds the escaped point if it is finite.
     ``modes`` says how each optimizer ran ("batched", "per-start", see optviz.simulate),
     ``lrs`` the learning rate each one used at each step (steps,), where it has one number,
-    and ``noise`` the gradient noise, if any.
+    ``noise`` the gradient noise, if any, and ``state`` (with ``simulate(state=True)``) what
+    each optimizer held after every step: label -> field -> (steps + 1, n_starts, dim), row
+    t after step t, NaN where the field did not exist yet and after its path diverged. The
+    state is the run's alone: files do not keep it.
     """
 
     function: TestFunction
@@ -86,6 +89,7 @@ class Result:
     modes: dict[str, str] = field(default_factory=dict)
     lrs: dict[str, Tensor] = field(default_factory=dict)
     noise: str | None = None
+    state: dict[str, dict[str, Tensor]] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -128,6 +132,8 @@ class Result:
             modes={name: self.modes[name] for name in names if name in self.modes},
             lrs={name: self.lrs[name] for name in names if name in self.lrs},
             noise=self.noise,
+            state={name: {key: value[:, starts] for key, value in self.state[name].items()}
+                   for name in names if name in self.state},
         )
 
     def gap(self) -> Tensor:

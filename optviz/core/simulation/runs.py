@@ -53,6 +53,7 @@ def simulate(
     bounds: Any = None,
     progress: Progress | None = None,
     fast: bool = False,
+    state: bool = False,
 ) -> Result:
     """Run every optimizer from every start for ``steps`` steps.
 
@@ -69,6 +70,12 @@ def simulate(
     as fast on big batches once compiled (compiling takes seconds), within 1e-12 of the exact
     paths in float64 but not bit-equal to torch.optim. Where it cannot run it warns in one
     line and runs in exact mode.
+
+    ``state=True`` keeps, on ``Result.state``, what each optimizer holds after every step, as
+    its step functions hold it (torch.optim's state keys for torch's optimizers: momentum
+    buffers, moments, sums of squares), for the pictures to draw. It is the run's alone:
+    result files do not keep it. Fast mode hands no state back: with ``state`` it warns in
+    one line and runs in exact mode.
     """
     function = get_function(function, bounds=bounds)
     sources = _named_sources(optimizers)
@@ -82,20 +89,26 @@ def simulate(
     gradient_noise = None if noise is None else GradientNoise(noise, seed, function.dim)
     n, dim = starts.shape
     paths = len(sources) * n
-    check_memory(peak_bytes(steps, paths, dim, starts.element_size()), f"{steps} steps x {paths} paths in {dim}D",
-                 "use fewer steps or starts")
+    kept = STATE_FIELDS * (steps + 1) * paths * dim * starts.element_size() if state else 0
+    check_memory(peak_bytes(steps, paths, dim, starts.element_size()) + kept, f"{steps} steps x {paths} paths in {dim}D",
+                 "use fewer steps or starts" + (" (or leave the state out)" if state else ""))
+    if fast and state:
+        warnings.warn("fast mode: it keeps no optimizer state; running in exact mode", FastModeWarning, stacklevel=2)
+        fast = False
 
     positions = torch.empty(steps + 1, paths, dim, dtype=dtype)
     positions[0] = starts.repeat(len(sources), 1)
     watch = _Watch(positions, function, divergence_factor)
     stepper = _stepper(function, sources, positions[0], gradient_noise) if fast and steps else None
+    log = None
     if stepper is not None and _run_fast(stepper, positions, watch, progress):
         modes = dict.fromkeys(sources, stepper.mode)
         lrs = {label: torch.full((steps,), lr, dtype=torch.float64)
                for label, opt in sources.items() if (lr := _lr_of(opt)) is not None}
     else:
         runners = [_runner(source, starts, function) for source in sources.values()]
-        lrs = _run_exact(runners, list(sources), function, positions, watch, gradient_noise, progress)
+        log = _StateLog(list(sources), runners, steps, starts) if state else None
+        lrs = _run_exact(runners, list(sources), function, positions, watch, gradient_noise, progress, log)
         modes = {label: runner.mode for label, runner in zip(sources, runners)}
     return Result(  # its values and gradient norms are computed from the positions if read
         function=function,
@@ -106,11 +119,13 @@ def simulate(
         modes=modes,
         lrs=lrs,
         noise=None if gradient_noise is None else gradient_noise.describe,
+        state=log.finished(watch.diverged_at) if log is not None else {},
     )
 
 
 def _run_exact(runners: list[Any], labels: list[str], function: TestFunction, positions: Tensor, watch: "_Watch",
-               gradient_noise: GradientNoise | None, progress: Progress | None) -> dict[str, Tensor]:
+               gradient_noise: GradientNoise | None, progress: Progress | None,
+               log: "_StateLog | None" = None) -> dict[str, Tensor]:
     """Step by step, each block by its runner; returns the learning rates used, per label."""
     steps, n = len(positions) - 1, positions.shape[1] // len(runners)
     blocks = [slice(k * n, (k + 1) * n) for k in range(len(runners))]
@@ -132,6 +147,8 @@ def _run_exact(runners: list[Any], labels: list[str], function: TestFunction, po
                 lrs[label][t - 1] = runner.lr()
             alive = watch.diverged_at[block] < 0 if runner.needs_alive else None
             positions[t, block] = runner.step(params[block], grad[block], shake, alive)
+            if log is not None:
+                log.record(label, t, runner.fields())
         watch.stepped(t, every)
         if progress is not None:
             progress("steps", t, steps)
@@ -217,6 +234,11 @@ class _Pure:
         new, self.state = self.opt.step(params, grad if noise is None else grad + noise, self.state)
         return new
 
+    def fields(self) -> dict[str, Tensor]:
+        """The state's tensors, by field name (an optimizer made by hand may keep anything)."""
+        named = self.state._asdict() if hasattr(self.state, "_asdict") else {}
+        return {name: value for name, value in named.items() if isinstance(value, Tensor)}
+
 
 class _TorchBatched:
     """A torch optimizer of the element-wise family: the block as one (n, dim) parameter."""
@@ -238,6 +260,9 @@ class _TorchBatched:
         _guarded(self.label, self.opt.step)
         step_all(self.schedulers)
         return self.param.detach()
+
+    def fields(self) -> dict[str, Tensor]:
+        return _known_state(self.opt.state.get(self.param, {}))
 
 
 class _TorchPerStart:
@@ -272,6 +297,12 @@ class _TorchPerStart:
             new[i] = param.detach().reshape(-1)
         return new
 
+    def fields(self) -> dict[str, Tensor]:
+        """Each known key every instance holds, its starts stacked."""
+        held = [_known_state(opt.state.get(param, {})) for opt, param in self.instances]
+        names = set.intersection(*(set(fields) for fields in held))
+        return {name: torch.stack([fields[name].reshape(-1) for fields in held]) for name in sorted(names)}
+
     def _closure(self, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
         """f at the parameter, with its gradient (and this step's noise) put in param.grad."""
 
@@ -282,6 +313,46 @@ class _TorchPerStart:
             return self.function(point)
 
         return closure
+
+
+# the state torch's optimizers keep that the pictures know how to read (see StateGlyphs)
+TORCH_STATE_KEYS = ("momentum_buffer", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "square_avg", "grad_avg", "sum")
+STATE_FIELDS = 4  # the most state tensors an optimizer is counted as keeping, for the memory budget
+
+
+def _known_state(state: dict[str, Any]) -> dict[str, Tensor]:
+    return {key: value.detach() for key in TORCH_STATE_KEYS if isinstance(value := state.get(key), Tensor)}
+
+
+class _StateLog:
+    """What each optimizer holds after every step, by field: (steps + 1, n, dim) tensors of
+    the run's dtype, NaN before a field exists and after its path diverged."""
+
+    def __init__(self, labels: list[str], runners: list[Any], steps: int, starts: Tensor) -> None:
+        self.steps, self.starts = steps, starts
+        self.fields: dict[str, dict[str, Tensor]] = {label: {} for label in labels}
+        for label, runner in zip(labels, runners):
+            self.record(label, 0, runner.fields())
+
+    def record(self, label: str, t: int, fields: dict[str, Tensor]) -> None:
+        kept = self.fields[label]
+        for name, value in fields.items():
+            if value.shape != self.starts.shape:
+                continue  # not a per-coordinate tensor of the block (a hand-made optimizer's own)
+            if name not in kept:
+                kept[name] = torch.full((self.steps + 1, *self.starts.shape), float("nan"), dtype=self.starts.dtype)
+            kept[name][t] = value
+
+    def finished(self, diverged_at: Tensor) -> dict[str, dict[str, Tensor]]:
+        """The record, NaN past each path's divergence step, as its positions are."""
+        n = len(self.starts)
+        rows = torch.arange(self.steps + 1)[:, None]
+        for k, kept in enumerate(self.fields.values()):
+            at = diverged_at[k * n:(k + 1) * n]
+            gone = ((at >= 0) & (rows > at))[:, :, None]
+            for value in kept.values():
+                value.masked_fill_(gone, float("nan"))
+        return self.fields
 
 
 def _runner(source: Source, starts: Tensor, function: TestFunction) -> Any:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, StateGlyphs, decayed, decays, hyperparams_of, made
 from ..checks import check, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper
@@ -96,7 +96,12 @@ class Adagrad(StepFunctionOptimizer):
                 self._store(self.state[p], self._make(group).init(p.detach()))
 
 
+def _step_size(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> Tensor:
+    """lr / (1 + (t - 1) * lr_decay) / (sqrt(sum) + eps): the sum of every squared gradient so far."""
+    return lr / (1 + (t - 1) * h["lr_decay"]) / (s["sum"].sqrt() + h["eps"])
+
+
 ENTRIES = (
     Entry("adagrad", "AdaGrad", adagrad, torch.optim.Adagrad, Adagrad, 3,
-          dict(lr=0.1, lr_decay=1e-3, initial_accumulator_value=0.1)),
+          dict(lr=0.1, lr_decay=1e-3, initial_accumulator_value=0.1), glyphs=StateGlyphs(step_size=_step_size)),
 )

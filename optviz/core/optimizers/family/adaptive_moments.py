@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, StateGlyphs, decayed, decays, hyperparams_of, made
 from ..checks import check, check_betas, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_betas, check_tensor_lr, squeezed
 from ..ops import Hyper
@@ -167,8 +167,16 @@ class AdamW(Adam):
         )
 
 
+def _step_size(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> Tensor:
+    """lr / (sqrt(v / (1 - beta2^t)) + eps): what multiplies the corrected first moment."""
+    second = s["max_exp_avg_sq"] if h.get("amsgrad") else s["exp_avg_sq"]
+    return lr / ((second / (1 - h["betas"][1] ** t)).sqrt() + h["eps"])
+
+
+_GLYPHS = StateGlyphs(step_size=_step_size)
+
 ENTRIES = (
-    Entry("adam", "Adam", adam, torch.optim.Adam, Adam, 5, dict(lr=1e-2, amsgrad=True)),
-    Entry("adamw", "AdamW", adamw, torch.optim.AdamW, AdamW, 6, dict(lr=1e-2, weight_decay=0.1)),
+    Entry("adam", "Adam", adam, torch.optim.Adam, Adam, 5, dict(lr=1e-2, amsgrad=True), glyphs=_GLYPHS),
+    Entry("adamw", "AdamW", adamw, torch.optim.AdamW, AdamW, 6, dict(lr=1e-2, weight_decay=0.1), glyphs=_GLYPHS),
 )
 _ENTRY = {entry.name: entry for entry in ENTRIES}

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from ..base import Entry, Optimizer, Rule, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, StateGlyphs, hyperparams_of, made
 from ..checks import check, check_betas
 from ..ops import Hyper
 from .adaptive_moments import AdamState
@@ -56,4 +56,10 @@ def _step(params: Any, grad: Any, state: AdamState, h: dict[str, Any], xp: Any) 
 RULE = Rule(_constants, _init, _step)
 
 # the notes' mistake is no library's: torch has no class to check it against
-ENTRIES = (Entry("adam_notes", "Adam (notes' bias correction)", adam_notes, None, None, 7, {}, teaching=True),)
+def _step_size(s: dict[str, Any], t: Any, lr: Any, h: dict[str, Any]) -> Any:
+    """lr / (sqrt(v / (1 - beta2)) + eps): the notes' correction, the same at every step."""
+    return lr / ((s["exp_avg_sq"] / (1 - h["betas"][1])).sqrt() + h["eps"])
+
+
+ENTRIES = (Entry("adam_notes", "Adam (notes' bias correction)", adam_notes, None, None, 7, {}, teaching=True,
+                 glyphs=StateGlyphs(step_size=_step_size)),)

@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from ...names import short_value
-from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, StateGlyphs, decayed, decays, hyperparams_of, made
 from ..checks import check, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper, any_of
@@ -111,9 +111,18 @@ class SGD(StepFunctionOptimizer):
         return group["momentum"] != 0  # plain SGD has no state, and torch records none
 
 
+def _velocity(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> Tensor:
+    """-lr * b: the step the buffer carries (all of heavy ball's step, the part of Nesterov's
+    that is not this step's gradient)."""
+    return -lr * s["momentum_buffer"]
+
+
+_GLYPHS = StateGlyphs(velocity=_velocity)
+
 ENTRIES = (
     Entry("sgd", "SGD", sgd, torch.optim.SGD, SGD, 0, dict(lr=1e-3, weight_decay=0.01)),
-    Entry("momentum", "Momentum", momentum, torch.optim.SGD, SGD, 1, dict(lr=1e-3, momentum=0.9, dampening=0.1)),
-    Entry("nesterov", "Nesterov", nesterov, torch.optim.SGD, SGD, 2, dict(lr=1e-3, momentum=0.9)),
+    Entry("momentum", "Momentum", momentum, torch.optim.SGD, SGD, 1, dict(lr=1e-3, momentum=0.9, dampening=0.1),
+          glyphs=_GLYPHS),
+    Entry("nesterov", "Nesterov", nesterov, torch.optim.SGD, SGD, 2, dict(lr=1e-3, momentum=0.9), glyphs=_GLYPHS),
 )
 _ENTRY = {entry.name: entry for entry in ENTRIES}

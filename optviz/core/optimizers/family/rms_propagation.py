@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor
 
-from ..base import Entry, Optimizer, Rule, decayed, decays, hyperparams_of, made
+from ..base import Entry, Optimizer, Rule, StateGlyphs, decayed, decays, hyperparams_of, made
 from ..checks import check, check_flags
 from ..drop_in import StepFunctionOptimizer, arguments_of, check_tensor_lr
 from ..ops import Hyper
@@ -111,6 +111,18 @@ class RMSprop(StepFunctionOptimizer):
         super().__init__(params, arguments_of(locals()))
 
 
+def _step_size(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> Tensor:
+    """lr / (sqrt(v) + eps), with v less the squared mean gradient where it is centred."""
+    second = s["square_avg"] - s["grad_avg"] * s["grad_avg"] if "grad_avg" in s else s["square_avg"]
+    return lr / (second.sqrt() + h["eps"])
+
+
+def _velocity(s: dict[str, Tensor], t: Tensor, lr: Any, h: dict[str, Any]) -> Tensor | None:
+    """-lr * b where it keeps a momentum buffer (of steps already divided by the root)."""
+    return -lr * s["momentum_buffer"] if "momentum_buffer" in s else None
+
+
 ENTRIES = (
-    Entry("rmsprop", "RMSProp", rmsprop, torch.optim.RMSprop, RMSprop, 4, dict(lr=1e-2, momentum=0.5, centered=True)),
+    Entry("rmsprop", "RMSProp", rmsprop, torch.optim.RMSprop, RMSprop, 4, dict(lr=1e-2, momentum=0.5, centered=True),
+          glyphs=StateGlyphs(velocity=_velocity, step_size=_step_size)),
 )
