@@ -28,7 +28,7 @@ from matplotlib.transforms import Bbox
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
 from .canvas import axes_level, ours
-from .contours import contour, contour_levels, function_curve, grid_values, halo, heading
+from .contours import casing, contour, contour_levels, function_curve, grid_values, halo, heading
 from .frames import (Box, apart, clear_corner, clip_segment, exit_point, figure_legend, fit, ink, legend_clear_of,
                      place, view)
 from .style import Theme, check_colour, colours, get_theme, series_colours
@@ -196,9 +196,11 @@ def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) ->
                     gid=f"path:{trace.index}", solid_capstyle="round")
             continue
         dots = steps <= MARKER_STEPS
+        edge = theme.casing or theme.outline  # a marker's rim: dark where paths are cased
         ax.plot(*xy.T, color=trace.colour, linewidth=trace.width, linestyle=trace.linestyle, zorder=trace.zorder,
-                marker="o" if dots else None, markersize=trace.width * 1.9, markeredgecolor=theme.outline,
-                markeredgewidth=0.6, solid_capstyle="round", solid_joinstyle="round", gid=f"path:{trace.index}")
+                marker="o" if dots else None, markersize=trace.width * 1.9, markeredgecolor=edge,
+                markeredgewidth=0.6, solid_capstyle="round", solid_joinstyle="round", gid=f"path:{trace.index}",
+                path_effects=casing(theme, trace.width))
         finite = xy[np.isfinite(xy).all(axis=1)]
         if trace.left and len(finite) > 1:  # an arrowhead where it runs out of the frame
             ax.annotate("", xy=finite[-1], xytext=finite[-2], zorder=trace.zorder + 1, gid=f"path:{trace.index}",
@@ -206,7 +208,7 @@ def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) ->
                                         mutation_scale=18 + 3 * trace.width, shrinkA=0, shrinkB=0))
         elif len(finite):
             ax.plot(*finite[-1], marker="o", markersize=7 + trace.width, color=trace.colour,
-                    markeredgecolor=theme.outline, markeredgewidth=1.2, zorder=trace.zorder + 1,
+                    markeredgecolor=edge, markeredgewidth=1.2, zorder=trace.zorder + 1,
                     gid=f"path:{trace.index}")
         if not dots:
             _arrows(ax, finite[:-1] if trace.left else finite, trace)
@@ -247,7 +249,8 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
     taken: list = []
     for trace, step, where in exits:
         text = divergence_text(ax, step, bool(result.function.minima))
-        clear_label(ax, text, where, taken, covered, color=trace.colour, path_effects=halo(theme, 1.5), zorder=7)
+        clear_label(ax, text, where, taken, covered, color=trace.colour, path_effects=halo(theme, 1.5, trace.colour),
+                    zorder=7)
 
 
 def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: np.ndarray, **style: Any) -> Any:
@@ -295,7 +298,8 @@ def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme, avoid:
         if trace.label is None:
             continue
         text = trace.label + (f" (same path as {trace.same_as})" if trace.same_as else "")
-        handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text))
+        handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text,
+                              path_effects=casing(theme, 3)))
     if starts and len(result.optimizers) > 1 and result.n_starts > 1:
         handles += [Line2D([], [], color=theme.muted, linewidth=2, linestyle=START_STYLES[s % len(START_STYLES)],
                            label=start_label(result, s)) for s in range(result.n_starts)]
