@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 from matplotlib.colors import to_rgb
 
 from optviz import render
@@ -177,3 +178,23 @@ def test_unknown_theme_is_one_line_and_exit_2_before_any_drawing(tmp_path):
                                      "projector, got 'neon' (see 'main run --help')")
     with pytest.raises(ValueError, match="unknown theme 'projecter'.*projector"):
         render.plot(six(), theme="projecter")
+
+
+@functools.cache
+def valley():
+    return optviz.simulate("rosenbrock", {"sgd": optviz.sgd(lr=1e-3), "adam": optviz.adam(lr=0.05)},
+                           starts=[-1.2, 1.5], steps=150)
+
+
+def test_surface_is_lit_labelled_in_plain_words_and_its_paths_are_seen(tmp_path):
+    ax = render.plot(valley(), "surface", size=(1280, 720))
+    bar = ax.figure.axes[-1]
+    assert bar.get_ylabel() == "f  (log scale)"  # not a formula of logarithms
+    assert [t.get_text() for t in ax.get_zticklabels()] == ["≤ 10⁰", "10¹", "10²"]
+    faces = ax.collections[0].get_facecolor()
+    assert len(np.unique(np.round(faces[:, :3], 3), axis=0)) > 5000  # shaded by the light, not the 9 fill colours
+    path = render.save(ax.figure, tmp_path / "surface.png")
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    for kind in ("sgd", "adam"):
+        colour = np.array([round(255 * v) for v in to_rgb(THEMES["light"].palette[palette_slots()[kind]])])
+        assert (np.abs(rgb - colour).sum(axis=-1) < 24).sum() > 150, kind  # drawn over the surface, not under it
