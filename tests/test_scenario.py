@@ -82,7 +82,7 @@ BAD = [
     (GOOD.replace("[-1.5, 2]", "[1e9, 5]"), r"start: \[1000000000.0, 5\] cannot start a run: 1e\+09 lies more than 10 times"),
     (GOOD.replace("[-1.5, 2]", "[1, 2, 3]"), "start: expected a point of 2 numbers"),
     (GOOD + "[outputs]\nsize = \"huge\"\n", "outputs.size: expected slide, square, paper"),
-    (GOOD + "[outputs]\ntheme = \"neon\"\n", "outputs.theme: expected one of light, dark, got 'neon'"),
+    (GOOD + "[outputs]\ntheme = \"neon\"\n", "outputs.theme: expected one of light, dark, projector, got 'neon'"),
     (GOOD + "[outputs]\nkinds = [\"pie\"]\n", "outputs.kinds: expected a list drawn from"),
     (GOOD + "[outputs]\ngiff = true\n", "outputs.giff: unknown key; did you mean 'gif'"),
     (GOOD + "[outputs]\nframes = 1\n", "outputs.frames: must be between 2 and 2000"),
