@@ -189,11 +189,16 @@ def worst_contrast(ax, result) -> dict[str, float]:
 
 
 def casing_colour(line):
-    """The colour of the dark edge drawn under a line (its first stroke effect), if it has one."""
+    """The colour of the edge drawn around a line (its first stroke effect), or around a
+    marker drawn alone (its rim), if it has one."""
     from matplotlib.patheffects import Stroke
 
     strokes = [e for e in line.get_path_effects() if isinstance(e, Stroke)]
-    return strokes[0]._gc["foreground"] if strokes else None
+    if strokes:
+        return strokes[0]._gc["foreground"]
+    no_line = line.get_linestyle() in ("None", "none", "") or len(line.get_xydata()) < 2
+    alone = no_line and line.get_marker() not in (None, "None", "")
+    return line.get_markeredgecolor() if alone and line.get_markeredgewidth() > 0 else None
 
 
 def legend_texts(fig) -> list[str]:
