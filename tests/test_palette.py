@@ -198,3 +198,9 @@ def test_surface_is_lit_labelled_in_plain_words_and_its_paths_are_seen(tmp_path)
     for kind in ("sgd", "adam"):
         colour = np.array([round(255 * v) for v in to_rgb(THEMES["light"].palette[palette_slots()[kind]])])
         assert (np.abs(rgb - colour).sum(axis=-1) < 24).sum() > 150, kind  # drawn over the surface, not under it
+
+
+def test_the_page_edges_its_paths_with_the_themes_casing():
+    light, dark = render.html(valley(), theme="light"), render.html(valley(), theme="dark")
+    assert '"outline":"#000000"' in light  # as the stills: black under every path on the light fill
+    assert f'"outline":"{THEMES["dark"].outline}"' in dark  # the dark theme has none: its background's halo
