@@ -204,3 +204,12 @@ def test_the_page_edges_its_paths_with_the_themes_casing():
     light, dark = render.html(valley(), theme="light"), render.html(valley(), theme="dark")
     assert '"outline":"#000000"' in light  # as the stills: black under every path on the light fill
     assert f'"outline":"{THEMES["dark"].outline}"' in dark  # the dark theme has none: its background's halo
+
+
+def test_level_lines_are_a_shade_darker_than_the_fill():
+    ax = render.plot(valley())
+    lines = next(c for c in ax.collections if c.get_alpha() and c.get_alpha() < 1 and not hasattr(c, "optviz_log"))
+    ink, alpha = np.array(lines.get_edgecolor()[0][:3]), lines.get_alpha()
+    for fill in fill_samples("light"):
+        drawn = alpha * ink + (1 - alpha) * fill
+        assert 3 <= lab(fill)[0] - lab(drawn)[0] <= 18  # seen, yet never louder than the paths
