@@ -81,13 +81,13 @@ _LIGHT_FILL = ("#245f82", "#2c748c", "#428893", "#5e9b9a", "#7eaea1", "#9fc0aa",
 # Okabe and Ito's; the six that meet most often are all theirs, so no two of them are a close
 # pair for a reader with a red-green deficiency either
 _LIGHT_PALETTE = ("#0072b2", "#009e73", "#56b4e9", "#f0e442", "#cc79a7", "#d55e00", "#12b0c4", "#aa3377", "#a0a0a0")
-LIGHT = Theme(
+_LIGHT = Theme(
     background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff",
     fill=_LIGHT_FILL, palette=_LIGHT_PALETTE, faint="#6e7781", casing="#000000",
 )
 
 THEMES = {
-    "light": LIGHT,
+    "light": _LIGHT,
     "dark": Theme(
         background="#0d1117", foreground="#e6edf3", muted="#8b949e", outline="#0d1117",
         # L* from 10 to 34 in equal steps, navy to deep teal: light paths stand out by themselves
@@ -98,7 +98,7 @@ THEMES = {
     ),
     # the light theme for the back of a lecture hall: text 15% larger (no text under 18 pt on a
     # slide), lines half as thick again
-    "projector": replace(LIGHT, text=1.15, lines=1.5),
+    "projector": replace(_LIGHT, text=1.15, lines=1.5),
 }
 
 
