@@ -91,10 +91,10 @@ HARNESS = """<!doctype html><html><body>
       const tops = [...group.querySelectorAll(".card")].map((card) => card.getBoundingClientRect().top);
       rows[group.id] = tops.filter((top) => Math.abs(top - tops[0]) < 2).length;
     }
-    const moving = doc.querySelector("img[data-gif]"), link = moving.parentElement;
-    link.dispatchEvent(new MouseEvent("mouseenter"));
+    const moving = doc.querySelector("img[data-gif]") || doc.createElement("img"), link = moving.parentElement;
+    link?.dispatchEvent(new MouseEvent("mouseenter"));
     const hovered = moving.getAttribute("src");
-    link.dispatchEvent(new MouseEvent("mouseleave"));
+    link?.dispatchEvent(new MouseEvent("mouseleave"));
     const left = moving.getAttribute("src");
     const settle = () => {
       if (images.some((img) => !img.dataset.state)) return setTimeout(settle, 50);
