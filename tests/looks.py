@@ -166,7 +166,8 @@ def aspect_error(ax) -> float:
 
 
 def worst_contrast(ax, result) -> dict[str, float]:
-    """Per path colour: the lowest contrast against the fill at the path's points in frame."""
+    """Per path colour: the lowest contrast against the fill at the path's points in frame, of
+    the path as drawn (its colour, or the casing under it where that stands out more)."""
     filled = next(c for c in ax.collections if hasattr(c, "optviz_log"))
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     worst = {}
@@ -181,9 +182,23 @@ def worst_contrast(ax, result) -> dict[str, float]:
 
         values = result.function(torch.tensor(xy[keep], dtype=torch.float64)).numpy()
         fills = filled.cmap(filled.norm(values))
-        colour = line.get_color()
-        worst[colour] = min(worst.get(colour, 21.0), min(contrast(colour, f[:3]) for f in fills))
+        colour, edge = line.get_color(), casing_colour(line)
+        seen = [max(contrast(colour, f[:3]), contrast(edge, f[:3]) if edge else 1.0) for f in fills]
+        worst[colour] = min(worst.get(colour, 21.0), min(seen))
     return worst
+
+
+def casing_colour(line):
+    """The colour of the edge drawn around a line (its first stroke effect), or around a
+    marker drawn alone (its rim), if it has one."""
+    from matplotlib.patheffects import Stroke
+
+    strokes = [e for e in line.get_path_effects() if isinstance(e, Stroke)]
+    if strokes:
+        return strokes[0]._gc["foreground"]
+    no_line = line.get_linestyle() in ("None", "none", "") or len(line.get_xydata()) < 2
+    alone = no_line and line.get_marker() not in (None, "None", "")
+    return line.get_markeredgecolor() if alone and line.get_markeredgewidth() > 0 else None
 
 
 def legend_texts(fig) -> list[str]:

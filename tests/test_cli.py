@@ -96,7 +96,7 @@ def test_gallery_command_builds_and_reruns_only_what_changed(tmp_path):
     out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
     assert "1 of 2 scenarios rendered" in out.output
     index = (tmp_path / "g" / "index.html").read_text()
-    assert "RMSProp with lr 0.4 and α = 0.9" in index and 'src="07-rmsprop.gif"' in index
+    assert "RMSProp with lr 0.4 and α = 0.9" in index and 'data-gif="07-rmsprop.gif"' in index
 
 
 def test_list():

@@ -288,7 +288,7 @@ def test_a_manifest_naming_files_outside_is_not_believed(site, named):
     page = (gallery / "index.html").read_text()
     assert "TOP SECRET" not in page and "secret" not in page
     assert rendered == ["s"]  # the entry was dropped, so the scenario was made again
-    assert json.loads((gallery / MANIFEST).read_text())["s"]["files"] == ["s.png"]
+    assert json.loads((gallery / MANIFEST).read_text())["s"]["files"] == ["s.png", "s.toml"]
     assert (gallery.parent / "secret.txt").read_text() == "TOP SECRET"  # untouched
 
 
@@ -325,7 +325,7 @@ def test_a_broken_manifest_is_rebuilt(site, text):
     scenario, gallery = site
     (gallery / MANIFEST).write_bytes(text.encode("utf-8", "surrogateescape"))
     entries, rendered = build([scenario], gallery, jobs=1)
-    assert rendered == ["s"] and entries[0]["files"] == ["s.png"]
+    assert rendered == ["s"] and entries[0]["files"] == ["s.png", "s.toml"]
     assert json.loads((gallery / MANIFEST).read_text())["s"]["fingerprint"] == _fingerprint(load(scenario))
 
 
@@ -334,7 +334,7 @@ def test_a_manifest_that_is_a_fifo_is_not_opened(site):
     (gallery / MANIFEST).unlink()
     os.mkfifo(gallery / MANIFEST)
     finishes(lambda: build([scenario], gallery, jobs=1), seconds=60)
-    assert json.loads((gallery / MANIFEST).read_text())["s"]["files"] == ["s.png"]
+    assert json.loads((gallery / MANIFEST).read_text())["s"]["files"] == ["s.png", "s.toml"]
 
 
 def test_a_good_manifest_still_saves_work(site):

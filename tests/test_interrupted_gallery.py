@@ -48,12 +48,12 @@ def test_an_interrupted_build_keeps_the_scenarios_it_finished(tmp_path, scenario
     with pytest.raises(KeyboardInterrupt):
         build(scenarios, site, jobs=1)
     assert sorted(json.loads((site / MANIFEST).read_text())) == ["a", "b"]
-    assert sorted(p.name for p in site.iterdir()) == [MANIFEST, "a.png", "b.png"]
+    assert sorted(p.name for p in site.iterdir()) == [MANIFEST, "a.png", "a.toml", "b.png", "b.toml"]
 
     calls = interrupting_after(monkeypatch, len(NAMES))
     entries, rendered = build(scenarios, site, jobs=1)
     assert calls == ["c", "d"] and rendered == ["c", "d"]
-    assert [entry["files"] for entry in entries] == [[f"{name}.png"] for name in NAMES]
+    assert [entry["files"] for entry in entries] == [[f"{name}.png", f"{name}.toml"] for name in NAMES]
     assert sorted(json.loads((site / MANIFEST).read_text())) == NAMES
 
 

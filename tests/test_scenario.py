@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import optviz
-from optviz.documents.scenario import ExperimentScenario, Scenario, ScenarioError, find, load
+from optviz.documents.scenario import LESSONS, ExperimentScenario, Scenario, ScenarioError, bundled, find, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -82,7 +82,9 @@ BAD = [
     (GOOD.replace("[-1.5, 2]", "[1e9, 5]"), r"start: \[1000000000.0, 5\] cannot start a run: 1e\+09 lies more than 10 times"),
     (GOOD.replace("[-1.5, 2]", "[1, 2, 3]"), "start: expected a point of 2 numbers"),
     (GOOD + "[outputs]\nsize = \"huge\"\n", "outputs.size: expected slide, square, paper"),
-    (GOOD + "[outputs]\ntheme = \"neon\"\n", "outputs.theme: expected one of light, dark, got 'neon'"),
+    (GOOD + "[outputs]\ntheme = \"neon\"\n", "outputs.theme: expected one of light, dark, projector, got 'neon'"),
+    (GOOD.replace("steps = 10", 'steps = 10\nlesson = "calculus"'),
+     "lesson: expected one of basics, conditioning, adaptive methods, landscapes, regularization, beyond, got 'calculus'"),
     (GOOD + "[outputs]\nkinds = [\"pie\"]\n", "outputs.kinds: expected a list drawn from"),
     (GOOD + "[outputs]\ngiff = true\n", "outputs.giff: unknown key; did you mean 'gif'"),
     (GOOD + "[outputs]\nframes = 1\n", "outputs.frames: must be between 2 and 2000"),
@@ -131,3 +133,9 @@ def test_a_checkout_path_run_elsewhere_points_to_the_bundled_name(tmp_path, monk
         find("scenarios/11-rosenbrock.toml")
     assert find("11-rosenbrock").name == "11-rosenbrock.toml"
     assert find("mine.toml") == Path("mine.toml")  # not bundled: load says it cannot be read
+
+
+def test_lesson_groups_a_scenario_in_the_gallery_and_defaults_to_beyond(tmp_path):
+    assert load(write(tmp_path, GOOD)).lesson == "beyond"
+    assert load(write(tmp_path, GOOD.replace("steps = 10", 'steps = 10\nlesson = "conditioning"'))).lesson == "conditioning"
+    assert {load(path).lesson for path in bundled()} == set(LESSONS)  # every group has its scenarios

@@ -76,6 +76,7 @@ MAX_STRING = 10_000  # characters in one string value: a long description fits
 MAX_KEY = 100  # characters in one key
 MAX_MANIFEST_BYTES = 16 << 20  # a gallery manifest: a thousand scenarios' entries fit many times over
 MAX_NUMBERS_BYTES = 1 << 20  # an experiment's numbers are a few lines
+MAX_PAGE_BYTES = 64 << 20  # an interactive page the gallery reads for its live flag: the pages are under 1 MB
 MAX_MESSAGE = 300  # characters of an error line on the terminal
 MAX_SIZE_TEXT = 40  # characters of a --size
 MAX_JOBS = 64  # processes the gallery renders with

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 import multiprocessing
 import signal
 import threading
@@ -20,14 +21,14 @@ from typing import Any, Iterable, Iterator
 from ..analyses.penalties import regularization_paths
 from ..core import __version__
 from ..core.files import atomic, read_regular, remove_stale_parts
-from ..core.limits import MAX_MANIFEST_BYTES, MAX_NUMBERS_BYTES
+from ..core.limits import MAX_MANIFEST_BYTES, MAX_NUMBERS_BYTES, MAX_PAGE_BYTES
 from ..core.simulation.result import Result
 from ..core.simulation.runs import Progress
 from ..render import animate, grid, penalty_paths, picture, plot, save, training
 from ..render.canvas import titled
 from ..render.kinds import STILL_FORMATS
 from ..render.page import html_page
-from .scenario import ExperimentScenario, Outputs, Scenario, load, restyled
+from .scenario import LESSONS, ExperimentScenario, Outputs, Scenario, load, restyled
 
 MANIFEST = ".manifest.json"
 
@@ -148,6 +149,7 @@ def build(
     work = [(path, str(folder), allow_import, overrides) for path in by_path]
     for done, (path, files) in enumerate(_rendered(work, jobs), start=1):
         scenario = by_path[path]
+        files = [*files, _source(scenario, folder)]  # the file itself, offered beside what it made
         gone = set(manifest.get(scenario.name, {}).get("files", [])) - set(files)
         manifest[scenario.name] = {"fingerprint": _fingerprint(scenario, overrides), "files": files}
         _write(folder / MANIFEST, _manifest_text(manifest))  # an interrupted build keeps what it finished
@@ -155,15 +157,17 @@ def build(
             (folder / Path(name).name).unlink(missing_ok=True)  # an output the scenario no longer makes
         if progress is not None:
             progress("scenarios", done, len(work))
-    entries = [
-        {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"],
-         "numbers": _numbers(folder, manifest[s.name]["files"])}
-        for s in scenarios
-    ]
+    entries = [index_entry(s, manifest[s.name]["files"], folder) for s in scenarios]
     manifest = {s.name: manifest[s.name] for s in scenarios}
     _write(folder / MANIFEST, _manifest_text(manifest))
     _write(folder / "index.html", index_page(entries))
     return entries, [s.name for s in stale]
+
+
+def index_entry(scenario: Scenario | ExperimentScenario, files: list[str], folder: Path) -> dict:
+    """What the index shows of a scenario whose ``files`` are in ``folder``."""
+    return {"name": scenario.name, "title": scenario.title, "description": scenario.description, "files": files,
+            "numbers": _numbers(folder, files), "lesson": scenario.lesson, "live": _live(folder, files)}
 
 
 def _rendered(work: list[tuple[str, str, bool, dict]], jobs: int) -> Iterator[tuple[str, list[str]]]:
@@ -257,33 +261,88 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+LIVE = re.compile(r'"live":\s*true')  # the page's data says its controls recompute the paths
+
+
+def _live(folder: Path, files: list[str]) -> dict[str, bool]:
+    """Each interactive page's name, and whether its live controls are on (as its data says)."""
+    live = {}
+    for name in files:
+        if name.endswith(".html") and _inside(folder, name):
+            try:
+                text = read_regular(folder / name, MAX_PAGE_BYTES).decode("utf-8", "replace")
+            except ValueError:
+                text = ""  # not a page we wrote: no promise made for it
+            live[name] = bool(LIVE.search(text))
+    return live
+
+
+def _source(scenario: Scenario | ExperimentScenario, folder: Path) -> str:
+    """The scenario's file copied into folder, for the index to offer; its name there."""
+    name = f"{scenario.name}.toml"
+    with atomic(folder / name) as tmp:
+        Path(tmp).write_bytes(Path(scenario.path).read_bytes())
+    return name
+
+
 def index_page(entries: list[dict]) -> str:
-    """A self-contained HTML page showing every scenario's images with title and description."""
-    cards = []
-    for entry in entries:
-        images = [f for f in entry["files"] if f.endswith((".png", ".gif", ".svg"))]
-        figures = "\n".join(
-            f'      <a href="{html.escape(f)}"><img src="{html.escape(f)}" alt="{html.escape(entry["title"])}: {html.escape(f)}"></a>'
-            for f in images
-        )
-        pages = "".join(f'    <p class="live"><a href="{html.escape(f)}">Open the interactive page</a>: play it back, '
-                        f'hover for the numbers, drag the start or move the learning rate.</p>\n'
-                        for f in entry["files"] if f.endswith(".html"))
-        others = " ".join(
-            f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1].upper())}</a>'
-            for f in entry["files"] if f not in images and not f.endswith(("-numbers.txt", ".html"))
-        )
-        cards.append(
-            f'  <section id="{html.escape(entry["name"])}">\n'
-            f'    <h2>{html.escape(entry["title"])}</h2>\n'
-            f'    <p>{html.escape(entry["description"])}</p>\n'
-            + (f'    <pre>{html.escape(entry["numbers"])}</pre>\n' if entry.get("numbers") else "")
-            + f'    <div class="images">\n{figures}\n    </div>\n'
-            + pages
-            + (f'    <p class="files">Also: {others}</p>\n' if others else "")
-            + "  </section>"
-        )
-    return _PAGE.replace("{cards}", "\n".join(cards)).replace("{count}", str(len(entries)))
+    """A self-contained HTML page: every scenario as a card, grouped by lesson (in the order of
+    LESSONS), with its main picture as a thumbnail (its GIF plays only under the pointer or
+    focus), its lesson in a sentence, the live controls promised only where its page has them,
+    and a link to every file it wrote."""
+    groups = []
+    for lesson in LESSONS:
+        members = [entry for entry in entries if entry.get("lesson", "beyond") == lesson]
+        if members:
+            cards = "\n".join(_card(entry) for entry in members)
+            groups.append(f'  <section class="lesson" id="{_anchor(lesson)}">\n'
+                          f'    <h2>{html.escape(lesson.capitalize())}</h2>\n'
+                          f'    <div class="cards">\n{cards}\n    </div>\n  </section>')
+    menu = " · ".join(f'<a href="#{_anchor(lesson)}">{html.escape(lesson)}</a>' for lesson in LESSONS
+                      if any(entry.get("lesson", "beyond") == lesson for entry in entries))
+    return (_PAGE.replace("{cards}", "\n".join(groups)).replace("{count}", str(len(entries)))
+            .replace("{menu}", menu))
+
+
+def _anchor(lesson: str) -> str:
+    return "lesson-" + lesson.replace(" ", "-")
+
+
+def _card(entry: dict) -> str:
+    files, name, title = entry["files"], entry["name"], html.escape(entry["title"])
+    stills = [f for f in files if f.endswith(".png")]
+    thumb = f"{name}.png" if f"{name}.png" in stills else (stills[0] if stills else None)
+    gif = f"{name}.gif" if f"{name}.gif" in files else None
+    picture = ""
+    if thumb or gif:
+        shown = thumb or gif
+        moving = f' data-gif="{html.escape(gif)}" data-still="{html.escape(shown)}"' if gif and thumb else ""
+        picture = (f'      <a class="thumb" href="{html.escape(gif or shown)}"><img src="{html.escape(shown)}" '
+                   f'loading="lazy" decoding="async" alt="{title}"{moving}></a>\n')
+    live = entry.get("live", {})
+    pages = "".join(
+        f'      <p class="page"><a href="{html.escape(f)}">Interactive page</a>: '
+        + ("drag the start or move the learning rate, and every path follows.</p>\n" if live.get(f)
+           else "play the run back and hover for the numbers.</p>\n")
+        for f in files if f.endswith(".html"))
+    numbers = (f'      <details><summary>Numbers</summary><pre>{html.escape(entry["numbers"])}</pre></details>\n'
+               if entry.get("numbers") else "")
+    links = " ".join(f'<a href="{html.escape(f)}" download>{html.escape(_file_label(name, f))}</a>'
+                     for f in files if not f.endswith((".html", "-numbers.txt")))
+    return (f'      <article class="card" id="{html.escape(name)}">\n{picture}'
+            f'      <h3>{title}</h3>\n'
+            f'      <p class="lesson-text">{html.escape(entry["description"])}</p>\n'
+            f'{pages}{numbers}'
+            + (f'      <p class="files">{links}</p>\n' if links else "")
+            + "      </article>")
+
+
+def _file_label(name: str, file: str) -> str:
+    """What a download link says: the file's format, and its kind beside the main picture
+    (loss PNG, grid SVG), the scenario file as TOML."""
+    stem, _, ext = file.rpartition(".")
+    kind = stem[len(name) + 1:] if stem.startswith(f"{name}-") else ""
+    return f"{kind} {ext.upper()}" if kind else ext.upper()
 
 
 _PAGE = """<!doctype html>
@@ -293,28 +352,48 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>optviz gallery</title>
 <style>
-  body { font: 16px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 1400px; padding: 1rem 2rem; color: #1f2328; }
+  body { font: 16px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1400px; padding: 1rem 2rem; color: #1f2328; }
   h1 { margin-bottom: 0; }
-  section { border-top: 1px solid #d0d7de; padding: 1rem 0; }
-  .images { display: flex; flex-wrap: wrap; gap: 1rem; }
-  .images img { max-width: 640px; width: 100%; height: auto; border: 1px solid #eaeef2; }
+  nav { margin: 0.5rem 0 1rem; }
+  .lesson { border-top: 1px solid #d0d7de; padding: 0.5rem 0 1rem; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(270px, 1fr)); gap: 1rem; }
+  .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 0.6rem; display: flex; flex-direction: column; }
+  .card h3 { font-size: 1.02rem; margin: 0.5rem 0 0.25rem; }
+  .card p { margin: 0.25rem 0; font-size: 0.92rem; }
+  .lesson-text { display: -webkit-box; -webkit-line-clamp: 4; -webkit-box-orient: vertical; overflow: hidden; }
+  .thumb img { width: 100%; aspect-ratio: 16 / 9; object-fit: contain; background: #f6f8fa; display: block; }
+  .files a { margin-right: 0.5rem; white-space: nowrap; }
+  pre { font-size: 0.75rem; overflow-x: auto; }
   img.broken { outline: 3px solid #cf222e; }
 </style>
 </head>
 <body>
 <h1>optviz gallery</h1>
-<p>{count} scenarios from <code>scenarios/</code>, rendered by <code>optviz gallery</code>.</p>
+<p>{count} scenarios from <code>scenarios/</code>, rendered by <code>optviz gallery</code>. Point at a picture to play its animation.</p>
+<nav>{menu}</nav>
 {cards}
 <script>
-  // Mark each image once the page has loaded: a broken one is outlined in red.
-  window.addEventListener("load", () => {
-    for (const img of document.images) {
-      const ok = img.complete && img.naturalWidth > 0;
-      img.dataset.state = ok ? "loaded" : "broken";
-      if (!ok) img.classList.add("broken");
+  // A card's GIF plays under the pointer or keyboard focus only; its still shows otherwise.
+  for (const img of document.querySelectorAll("img[data-gif]")) {
+    const link = img.parentElement;
+    const play = () => { img.src = img.dataset.gif; };
+    const stop = () => { img.src = img.dataset.still; };
+    for (const [on, run] of [["mouseenter", play], ["focus", play], ["mouseleave", stop], ["blur", stop]]) {
+      link.addEventListener(on, run);
     }
-    document.body.dataset.ready = "true";
-  });
+  }
+  // Mark each image as it loads (lazily, as it nears the screen): a broken one is outlined in red.
+  const mark = (img) => {
+    const ok = img.naturalWidth > 0;
+    img.dataset.state = ok ? "loaded" : "broken";
+    img.classList.toggle("broken", !ok);
+  };
+  for (const img of document.images) {
+    if (img.complete && img.currentSrc) mark(img);
+    img.addEventListener("load", () => mark(img));
+    img.addEventListener("error", () => mark(img));
+  }
+  window.addEventListener("load", () => { document.body.dataset.ready = "true"; });
 </script>
 </body>
 </html>

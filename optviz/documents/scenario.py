@@ -2,6 +2,7 @@
 
     title = "Rosenbrock's valley"
     description = "Momentum follows the valley; plain SGD crawls."
+    lesson = "landscapes"            # the gallery's group: one of LESSONS (beyond if absent)
     function = "rosenbrock"          # a registered name, or expression = "x**2 + 10*sin(y)"
     bounds = [[-2, 2], [-1, 3]]      # optional for a named function
     dim = 2                          # optional: sphere, rosenbrock, ... come in any dimension
@@ -120,6 +121,7 @@ class Scenario:
     colours: dict[str, str] = field(default_factory=dict)  # label -> colour, where the file names one
     noise: float | list[float] | None = None  # gradient noise's standard deviation
     seed: int = 0
+    lesson: str = "beyond"  # the gallery's group
 
     @property
     def name(self) -> str:
@@ -141,6 +143,7 @@ class ExperimentScenario:
     settings: dict[str, Any]
     outputs: Outputs
     fingerprint: str = ""
+    lesson: str = "beyond"  # the gallery's group
 
     @property
     def name(self) -> str:
@@ -166,10 +169,15 @@ class Key:
     range_text: str = ""  # the range as its message says it, where "low and high" would not read well
 
 
+# The gallery's groups, in the order it shows them: what a scenario teaches
+LESSONS = ("basics", "conditioning", "adaptive methods", "landscapes", "regularization", "beyond")
+LESSON = Key(str, "beyond", "the gallery's group it is shown in", choices=LESSONS)
+
 # The top level of a scenario file, in the order its "unknown key" message lists them.
 SCENARIO_TABLE = {
     "title": Key(str, None, "the pictures' title; the file's name, with spaces, if absent"),
     "description": Key(str, "", "a sentence or two on what the scenario shows"),
+    "lesson": LESSON,
     "function": Key(str, None, "a registered function's name; this or expression is required"),
     "expression": Key(str, None, "a formula in x (and y, ...), like x**2 + 10*sin(y)"),
     "bounds": Key(list, None, "[[lo, hi], ...]: a formula's domain, a named function's frame"),
@@ -227,6 +235,7 @@ OUTPUTS_TABLE = {
 EXPERIMENT_TABLE = {
     "title": Key(str, None, "the pictures' title; the file's name if absent"),
     "description": Key(str, "", "a sentence or two on what the experiment shows"),
+    "lesson": LESSON,
     "experiment": Key(str, None, "one of experiments(): required"),
     "settings": Key(dict, {}, "the experiment's keyword arguments"),
     "outputs": Key(dict, Outputs(), "the [outputs] table: what to draw and write"),
@@ -365,7 +374,7 @@ class _Reader:
         frame = self.bounds(data["bounds"]) if "bounds" in data else None
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
                         fingerprint=fingerprint, base_function=base, frame=frame, colours=colours,
-                        noise=noise, seed=seed)
+                        noise=noise, seed=seed, lesson=self.checked(SCENARIO_TABLE, data, "lesson"))
 
     def noise(self, data: dict, function: TestFunction) -> tuple[Any, int]:
         noise = data.get("noise")
@@ -394,7 +403,7 @@ class _Reader:
         title = self.checked(EXPERIMENT_TABLE, data, "title") if "title" in data else self.path.stem
         description = self.checked(EXPERIMENT_TABLE, data, "description")
         return ExperimentScenario(self.path, title, description, kind, settings, self.outputs(data.get("outputs", {})),
-                                  fingerprint)
+                                  fingerprint, self.checked(EXPERIMENT_TABLE, data, "lesson"))
 
     def settings(self, kind: str, run: Any, table: Any) -> dict[str, Any]:
         """The keyword arguments of experiment ``kind`` (the function ``run``), checked without

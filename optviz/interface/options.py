@@ -95,7 +95,7 @@ def state_option(command: Any) -> Any:
 def style_options(command: Any) -> Any:
     command = look_options(command)
     command = click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True,
-                           help="Colours: light, or dark for dark slides.")(command)
+                           help="Colours: light, dark for dark slides, or projector (light, with larger text and thicker lines).")(command)
     command = click.option("--size", default=None, metavar="NAME|WxH",
                            help="slide (1920x1080, 13.333x7.5 in; GIFs and pages 1280x720), square, paper (one "
                                 "column) or WIDTHxHEIGHT pixels.")(command)

@@ -20,7 +20,7 @@ def look_and_theme_options(command: Any) -> Any:
     command = click.option("--size", default=None, metavar="NAME|WxH",
                            help="Every picture's size: slide, square, paper or WIDTHxHEIGHT pixels.")(command)
     command = click.option("--theme", type=click.Choice(list(THEMES)), default=None,
-                           help="Every picture's colours: light or dark.")(command)
+                           help="Every picture's colours: light, dark, or projector (light, with larger text and thicker lines).")(command)
     return command
 
 

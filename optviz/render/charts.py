@@ -20,7 +20,7 @@ from ..analyses.penalties import RegularizationPaths
 from ..analyses.studies import Basins, Sweep
 from ..core.simulation.result import Result
 from .canvas import axes_level, expect, figure, ours, titled
-from .contours import contour, grid_values, halo, heading, star
+from .contours import casing, contour, grid_values, halo, heading, star
 from .frames import apart, legend_clear_of
 from .style import Theme, colours, get_theme, series_colours
 from .trajectories import START_STYLES, checked, legend_label, start_label, traces
@@ -54,7 +54,7 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
         twin = next((label for b, label in drawn.items() if np.allclose(values[:, b], y, equal_nan=True)), None)
         label = f"{trace.label} (same as {twin})" if twin and trace.label else trace.label
         ax.plot(steps, y, color=trace.colour, linestyle=(0, (5, 5)) if twin else trace.linestyle, label=label,
-                linewidth=2.2, gid=f"path:{trace.index}")
+                linewidth=2.2, gid=f"path:{trace.index}", path_effects=casing(theme, 2.2))
         drawn[trace.index] = trace.label or f"path {trace.index}"
     _scale(ax, values)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -21,7 +21,7 @@ from .contours import colour_bar, heading
 from .frames import Box, fit
 from .glyphs import check_state
 from .kinds import PLOT_KINDS
-from .style import Theme, get_size, get_theme
+from .style import MIN_CONTRAST, Theme, contrast, get_size, get_theme
 from .trajectories import (FAINT, checked, curve_frame, drawable, frame_of, laid_out_aspect, legend_label, path_colours,
                            paths, start_label, surface, two_lines)
 
@@ -177,9 +177,11 @@ def _shared_colorbar(fig: Figure, axes: Sequence[Axes], name: str) -> None:
 
 
 def _panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None:
-    """The colour of the optimizer a panel shows, if it shows one."""
+    """The colour of the optimizer a panel shows, if it shows one and it reads as text on the
+    background."""
     names = {result.names[i] for i in indices}
-    return path_colours(result, theme)[names.pop()] if len(names) == 1 else None
+    colour = path_colours(result, theme)[names.pop()] if len(names) == 1 else None
+    return colour if colour is not None and contrast(colour, theme.background) >= MIN_CONTRAST else None
 
 
 def _panels(results: Any, by: str) -> list[tuple[str, Result, list[int]]]:

@@ -96,9 +96,8 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
         "reach": divergence_factor * float((bounds[:, 1] - bounds[:, 0]).max()),
         "fps": min(20.0, max(2.5, result.steps / 4)), "stroke": 3.0 * size.render_dpi / 100,
         "font": round(size.font * size.pixels_per_point),
-        "ink": theme.foreground, "paper": theme.background, "outline": theme.outline, "faint": theme.faint,
-        "notes": notes,
-        "state": glyphs,
+        "ink": theme.foreground, "paper": theme.background, "faint": theme.faint, "notes": notes, "state": glyphs,
+        "outline": theme.casing or theme.outline,  # the edge under every path: the casing, where the theme has one
     }
     text = _fill(TEMPLATE.read_text(encoding="utf-8"), {
         "TITLE": html.escape(title or result.function.title or result.function.name), "INK": theme.foreground,

@@ -4,10 +4,13 @@ The themes and sizes are plain data, read by the API, the command line and the s
 reader alike; importing this module loads neither matplotlib nor torch (the command line
 checks ``--theme`` and ``--size`` with it before any work).
 
-Every theme pairs a sequential multi-hue fill for the landscape (darkest at the low values)
-with a path palette whose colours keep at least 3:1 contrast (WCAG) against every colour of
-that fill, one hue family per optimizer, so that no two optimizers in a figure look alike
-and none fades into the background.
+Every theme pairs a landscape fill even in lightness (CIE L* rising in equal steps from the
+darkest basin to the highest values) with a colour-blind-safe path palette (Okabe and Ito's
+colours and a few more, one optimizer a colour in every picture). Every path keeps at least
+3:1 contrast (WCAG) against every colour of the fill as it is drawn: on the dark theme by its
+own colour, on the light ones, whose fill runs from dark basins to near white (L* 38 to 97,
+which no single colour can stand out from at both ends), by a black casing under the colour,
+which itself keeps 3:1 against that casing.
 """
 
 from __future__ import annotations
@@ -57,6 +60,9 @@ class Theme:
     fill: tuple[str, ...]  # the landscape, from the lowest values to the highest
     palette: tuple[str, ...]  # path colours, one hue family each: a built-in's at its entry's colour slot
     faint: str  # paths shown for context in small multiples
+    casing: str | None = None  # the edge under every path, where the fill is both lighter and darker than it
+    text: float = 1.0  # every text size times this
+    lines: float = 1.0  # every line width times this
     transparent: bool = False  # no fill behind the picture: the background colour only edges text and paths
 
     @property
@@ -66,24 +72,33 @@ class Theme:
         return LinearSegmentedColormap.from_list("optviz", list(self.fill))
 
 
+# The light fill: L* from 38 (a slate-blue basin, still 3:1 against the black casing) to 97
+# (a warm white) in equal steps, its hue turning from blue through sea green to cream at a low
+# chroma, so the paths are the vivid things in the picture
+_LIGHT_FILL = ("#245f82", "#2c748c", "#428893", "#5e9b9a", "#7eaea1", "#9fc0aa", "#c0d2b8", "#e0e4c9", "#fef6df")
+# slots as the registry gives them: SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW,
+# Adam (notes), Lion. Blue, bluish green, sky blue, yellow, reddish purple and vermilion are
+# Okabe and Ito's; the six that meet most often are all theirs, so no two of them are a close
+# pair for a reader with a red-green deficiency either
+_LIGHT_PALETTE = ("#0072b2", "#009e73", "#56b4e9", "#f0e442", "#cc79a7", "#d55e00", "#12b0c4", "#aa3377", "#a0a0a0")
+_LIGHT = Theme(
+    background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff",
+    fill=_LIGHT_FILL, palette=_LIGHT_PALETTE, faint="#6e7781", casing="#000000",
+)
+
 THEMES = {
-    "light": Theme(
-        background="#ffffff", foreground="#1f2328", muted="#6e7781", outline="#ffffff",
-        # the light part of YlGnBu: teal at the minimum through green to pale yellow at the top
-        # (matplotlib's YlGnBu_r from 0.58 to 1 in 8 steps)
-        fill=("#69c5be", "#87d0ba", "#abdeb7", "#caeab4", "#dcf1b2", "#eef8b3", "#f7fcc6", "#ffffd9"),
-        # blue, orange, magenta, green, red, purple, black, olive, petrol
-        palette=("#1f4eb4", "#a04000", "#a0126f", "#17692a", "#c0141c", "#6a2ca0", "#222222", "#5e5200",
-                 "#00607a"),
-        faint="#6e7781",
-    ),
+    "light": _LIGHT,
     "dark": Theme(
         background="#0d1117", foreground="#e6edf3", muted="#8b949e", outline="#0d1117",
-        fill=("#0a0f2c", "#0f1c40", "#12264d", "#143457", "#15405f", "#175063", "#1a5566"),
-        palette=("#8fb8ff", "#ffb454", "#ff8fd8", "#7ee07e", "#ff8a80", "#c9a4ff", "#f2f2f2", "#f0e442",
-                 "#6fe3ec"),
+        # L* from 10 to 34 in equal steps, navy to deep teal: light paths stand out by themselves
+        fill=("#0b1d28", "#0f2631", "#13303a", "#173942", "#1c434a", "#234d51", "#2a5758"),
+        # the light palette's hues at L* 70 or more
+        palette=("#68b0f6", "#3fc092", "#b0def2", "#f0e442", "#e691bf", "#fe8d47", "#5ed8dc", "#cdabf1", "#e6e6e6"),
         faint="#8b949e",
     ),
+    # the light theme for the back of a lecture hall: text 15% larger (no text under 18 pt on a
+    # slide), lines half as thick again
+    "projector": replace(_LIGHT, text=1.15, lines=1.5),
 }
 
 
@@ -212,6 +227,7 @@ def _number(value: Any) -> bool:
 def rc(theme: Theme, size: Size) -> dict[str, Any]:
     """matplotlib settings for a theme at a size."""
     fill = "none" if theme.transparent else theme.background
+    font = size.font * theme.text
     return {
         "figure.facecolor": fill,
         "axes.facecolor": fill,
@@ -230,18 +246,18 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
         "legend.labelcolor": theme.foreground,
         "legend.framealpha": 0.9,
         "grid.color": theme.muted,
-        "font.size": size.font,
-        "axes.titlesize": size.font * 1.1,
-        "figure.titlesize": size.font * 1.3,
+        "font.size": font,
+        "axes.titlesize": font * 1.1,
+        "figure.titlesize": font * 1.3,
         "figure.titleweight": "bold",
-        "axes.labelsize": size.font,
+        "axes.labelsize": font,
         # gaps that grow with the type: a fixed few points vanish between large labels
-        "axes.labelpad": size.font * 0.35,
-        "axes.titlepad": size.font * 0.5,
-        "legend.fontsize": size.font * 0.9,
-        "xtick.labelsize": size.font * 0.85,
-        "ytick.labelsize": size.font * 0.85,
-        "lines.linewidth": max(1.0, size.font / 10),  # as thick on the slide as at 1280x720 before its text grew
+        "axes.labelpad": font * 0.35,
+        "axes.titlepad": font * 0.5,
+        "legend.fontsize": font * 0.9,
+        "xtick.labelsize": font * 0.85,
+        "ytick.labelsize": font * 0.85,
+        "lines.linewidth": max(1.0, size.font / 10) * theme.lines,  # as thick on the slide as at 1280x720 before its text grew
         "axes.spines.top": False,
         "axes.spines.right": False,
         "font.family": "sans-serif",
@@ -253,9 +269,10 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
     }
 
 
-# the order in which repeats take free colours: the families most unlike each other first
-# (places a palette has beyond these come after them, in order)
-_FREE_ORDER = (0, 4, 3, 1, 5, 2, 6, 7, 8)
+# the order in which repeats take free colours: the families most unlike each other first,
+# blue, vermilion, bluish green, reddish purple (places a palette has beyond these come after
+# them, in order)
+_FREE_ORDER = (0, 5, 1, 4, 3, 2, 6, 7, 8)
 
 
 def _free_order(theme: Theme) -> list[int]:
@@ -266,8 +283,8 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
     """One colour per path, each in its own hue family: the first of each built-in kind gets
     the kind's own colour; another kind (torch's, a third party's, a built-in whose slot the
     palette has not) the free colour its name picks, the same in every picture where that
-    one is free; repeats take the colours no kind in the figure uses, blue, red and green
-    first."""
+    one is free; repeats take the colours no kind in the figure uses, blue, vermilion and
+    green first."""
     from ..core.optimizers.foreign import colour_rank
 
     slots = {kind: slot for kind, slot in palette_slots().items() if slot < len(theme.palette)}
@@ -291,7 +308,7 @@ def colours(kinds: list[str], theme: Theme) -> list[str]:
 
 def series_colours(n: int, theme: Theme) -> list[str]:
     """Colours for n things of one kind (the starts of one optimizer, the minima of a basin
-    map): the free order, blue, red and green first, then the faint colour."""
+    map): the free order, blue, vermilion and green first, then the faint colour."""
     order = [theme.palette[i] for i in _free_order(theme)]
     return [order[i] if i < len(order) else theme.faint for i in range(n)]
 

@@ -21,6 +21,8 @@ import matplotlib
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import LightSource, Normalize
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
@@ -28,11 +30,12 @@ from matplotlib.transforms import Bbox
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
 from .canvas import axes_level, ours
-from .contours import contour, contour_levels, function_curve, grid_values, halo, heading
+from .contours import casing, contour, contour_levels, function_curve, grid_values, halo, heading
 from .glyphs import check_state, draw_state
 from .frames import (Box, apart, clear_corner, clip_segment, exit_point, figure_legend, fit, ink, legend_clear_of,
                      place, view)
 from .style import Theme, check_colour, colours, get_theme, series_colours
+from .typeset import power_of_ten
 
 MARKER_STEPS = 30  # paths of at most this many steps show every step as a dot
 START_STYLES = ("-", (0, (6, 3)), (0, (1.5, 2)), (0, (6, 2, 1.5, 2)))  # one per start
@@ -197,9 +200,11 @@ def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) ->
                     gid=f"path:{trace.index}", solid_capstyle="round")
             continue
         dots = steps <= MARKER_STEPS
+        edge = theme.casing or theme.outline  # a marker's rim: dark where paths are cased
         ax.plot(*xy.T, color=trace.colour, linewidth=trace.width, linestyle=trace.linestyle, zorder=trace.zorder,
-                marker="o" if dots else None, markersize=trace.width * 1.9, markeredgecolor=theme.outline,
-                markeredgewidth=0.6, solid_capstyle="round", solid_joinstyle="round", gid=f"path:{trace.index}")
+                marker="o" if dots else None, markersize=trace.width * 1.9, markeredgecolor=edge,
+                markeredgewidth=0.6, solid_capstyle="round", solid_joinstyle="round", gid=f"path:{trace.index}",
+                path_effects=casing(theme, trace.width))
         finite = xy[np.isfinite(xy).all(axis=1)]
         if trace.left and len(finite) > 1:  # an arrowhead where it runs out of the frame
             ax.annotate("", xy=finite[-1], xytext=finite[-2], zorder=trace.zorder + 1, gid=f"path:{trace.index}",
@@ -207,7 +212,7 @@ def _draw(ax: Axes, laid: list[Trace], theme: Theme, steps: int, faint: bool) ->
                                         mutation_scale=18 + 3 * trace.width, shrinkA=0, shrinkB=0))
         elif len(finite):
             ax.plot(*finite[-1], marker="o", markersize=7 + trace.width, color=trace.colour,
-                    markeredgecolor=theme.outline, markeredgewidth=1.2, zorder=trace.zorder + 1,
+                    markeredgecolor=edge, markeredgewidth=1.2, zorder=trace.zorder + 1,
                     gid=f"path:{trace.index}")
         if not dots:
             _arrows(ax, finite[:-1] if trace.left else finite, trace)
@@ -248,7 +253,8 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
     taken: list = []
     for trace, step, where in exits:
         text = divergence_text(ax, step, bool(result.function.minima))
-        clear_label(ax, text, where, taken, covered, color=trace.colour, path_effects=halo(theme, 1.5), zorder=7)
+        clear_label(ax, text, where, taken, covered, color=trace.colour, path_effects=halo(theme, 1.5, trace.colour),
+                    zorder=7)
 
 
 def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: np.ndarray, **style: Any) -> Any:
@@ -296,7 +302,8 @@ def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme, avoid:
         if trace.label is None:
             continue
         text = trace.label + (f" (same path as {trace.same_as})" if trace.same_as else "")
-        handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text))
+        handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text,
+                              path_effects=casing(theme, 3)))
     if starts and len(result.optimizers) > 1 and result.n_starts > 1:
         handles += [Line2D([], [], color=theme.muted, linewidth=2, linestyle=START_STYLES[s % len(START_STYLES)],
                            label=start_label(result, s)) for s in range(result.n_starts)]
@@ -504,52 +511,61 @@ def curve_frame(result: Result, bounds: Any = None) -> Box:
 @axes_level(projection="3d")
 def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colorbar: bool = True,
             palette: dict[str, str] | None = None, **unused: Any) -> None:
-    """The function as a 3D surface over the paths' frame, with a colour bar and the paths
-    drawn on top of it. Where f spans decades the height is log10(f - min + 0.1)."""
+    """The function as a 3D surface over the paths' frame, lit from the upper left, with a
+    colour bar and the paths lifted just above it and drawn over it, never hidden. Where f
+    spans decades the height is f on a log scale (at most SURFACE_DECADES of them below the
+    top), its ticks labelled with f's own values."""
     result = drawable(result)
     fn = result.function
     if fn.dim != 2:
         raise ValueError(f"surface() needs a 2D function, {fn.name} is {fn.dim}D")
     box = frame_of(result)
-    X, Y, Z = grid_values(fn, box, 200)
-    _, log = contour_levels(Z)
-    low = float(np.nanmin(Z))
-    # a floor at 0.1 above the minimum: a narrow valley sampled on a grid stays smooth
-    height = (lambda z: np.log10(np.maximum(z - low, 0) + 0.1)) if log else (lambda z: z)
-    named = f"log10({fn.value} - min + 0.1)" if log else fn.value
-    ax.computed_zorder = False  # draw in artist order: the paths stay above the surface
+    X, Y, Z = grid_values(fn, box, SURFACE_GRID)
+    height, ticks, named = _surface_scale(Z, fn.value)
     heights = height(Z)
-    surf = ax.plot_surface(X, Y, heights, cmap=theme.colormap, linewidth=0, antialiased=True, rcount=120,
-                           ccount=120, zorder=1, vmin=np.nanmin(heights), vmax=np.nanmax(heights))
-    lift = 0.01 * (np.nanmax(height(Z)) - np.nanmin(height(Z)))
+    bottom, top = float(np.nanmin(heights)), float(np.nanmax(heights))
+    ax.computed_zorder = False  # draw in artist order: the paths stay above the surface
+    cmap, norm = theme.colormap, Normalize(bottom, top)
+    # lit as from the upper left: ridges and valleys read by their shading, the colour still says the height
+    shaded = LightSource(azdeg=315, altdeg=40).shade(np.nan_to_num(heights, nan=top), cmap=cmap, norm=norm,
+                                                     blend_mode="soft", vert_exag=_exaggeration(X, heights),
+                                                     dx=float(np.ptp(X)) / (SURFACE_GRID - 1),
+                                                     dy=float(np.ptp(Y)) / (SURFACE_GRID - 1))
+    # one face per grid cell (no strides): the mesh cannot skip across a narrow valley into spikes
+    ax.plot_surface(X, Y, heights, facecolors=shaded, linewidth=0, antialiased=False, shade=False,
+                    rcount=SURFACE_GRID, ccount=SURFACE_GRID, zorder=1)
+    lift = SURFACE_LIFT * (top - bottom)
     laid = traces(result, theme, palette, result.positions.numpy())
     positions, losses = result.positions.numpy(), result.losses.numpy()
     x0, x1, y0, y1 = box
     for trace in laid:
         xy = positions[:, trace.index]
         keep = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
-        z = np.where(keep, height(losses[:, trace.index]) + lift, np.nan)
+        z = np.where(keep, np.clip(height(losses[:, trace.index]), bottom, top) + lift, np.nan)
         ax.plot(xy[:, 0], xy[:, 1], z, color=trace.colour, linewidth=2.6, label=trace.label, zorder=10,
-                linestyle=trace.linestyle, path_effects=halo(theme, 2.6))
+                linestyle=trace.linestyle, path_effects=casing(theme, 2.6) or halo(theme, 2.6), gid=f"path:{trace.index}")
         finite = np.isfinite(z)
         if finite.any():
             last = np.flatnonzero(finite)[-1]
             ax.plot([xy[last, 0]], [xy[last, 1]], [z[last]], marker="o", color=trace.colour, markersize=8,
-                    markeredgecolor=theme.outline, zorder=11)
+                    markeredgecolor=theme.casing or theme.outline, zorder=11, gid=f"path:{trace.index}")
     # the colour bar, if any, names the height: the z axis need not say it again beside it
     ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1], zlabel="" if colorbar else named, xlim=(x0, x1), ylim=(y0, y1),
-           zlim=(np.nanmin(heights), np.nanmax(heights)))
+           zlim=(bottom, top + lift))
     ax.set_facecolor(theme.background)
     ax.set_box_aspect((1.5, 1, 0.7), zoom=1.35)
-    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):  # slide-sized type: fewer ticks, and labels clear of them
+    for axis in (ax.xaxis, ax.yaxis):  # slide-sized type: fewer ticks, and labels clear of them
         # only ticks inside the box: one past it is not drawn, but its label would be laid out, off to the side
         lo, hi = sorted(axis.get_view_interval())
         axis.set_ticks([v for v in MaxNLocator(nbins=4).tick_values(lo, hi) if lo <= v <= hi])
+    at, labels = ticks(bottom, top)
+    ax.zaxis.set_ticks(at, labels=labels)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.labelpad = (1.1 if axis is ax.zaxis else 0.6) * matplotlib.rcParams["axes.labelsize"]
     if colorbar:
-        bar = ax.figure.colorbar(surf, ax=ax, shrink=0.7, pad=0.06)
+        bar = ax.figure.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.7, pad=0.06)
+        bar.set_ticks(at, labels=labels)
         bar.set_label(named)
-        bar.locator = MaxNLocator(nbins=5)
         bar.outline.set_visible(False)
     ax.set_title(heading(fn))
     if legend and any(t.label for t in laid):
@@ -561,6 +577,49 @@ def surface(result: Result, ax: Axes, theme: Theme, *, legend: bool = True, colo
             figure_legend(ax.figure, handles, "outside left center", most=1)
         else:
             ax.legend(handles=handles, loc="upper left")
+
+
+SURFACE_GRID = 120  # cells a side: the grid sampled is the mesh drawn
+SURFACE_DECADES = 3  # a log height shows this many decades below its top: deeper, a valley floor is noise
+SURFACE_LIFT = 0.015  # the paths' height above the surface, a share of its height
+
+
+def _surface_scale(Z: np.ndarray, name: str) -> tuple[Any, Any, str]:
+    """The height of f on the surface, its ticks and their labels, and its name in plain words:
+    f itself, or where f spans decades f above its lowest value on a log scale, floored
+    SURFACE_DECADES below the top so that a narrow valley stays a smooth trough."""
+    low, high = float(np.nanmin(Z)), float(np.nanmax(Z))
+    _, log = contour_levels(Z)
+    if not log:
+        return (lambda z: np.asarray(z, dtype=float)), _linear_ticks, name
+    floor = 10.0 ** (np.ceil(np.log10(max(high - low, 1e-300))) - SURFACE_DECADES)  # a whole decade: a tick
+
+    def height(z: Any) -> np.ndarray:
+        return np.log10(np.maximum(np.asarray(z, dtype=float) - low, 0) + floor)
+
+    above = f" − {low:.3g}" if abs(low) > floor else ""
+    return height, _decade_ticks, f"{name}{above}  (log scale)"
+
+
+def _linear_ticks(bottom: float, top: float) -> tuple[list[float], list[str]]:
+    at = [v for v in MaxNLocator(nbins=4).tick_values(bottom, top) if bottom <= v <= top]
+    return at, [f"{v:.3g}" for v in at]
+
+
+def _decade_ticks(bottom: float, top: float) -> tuple[list[float], list[str]]:
+    """A tick at each whole decade of the height (at most five), labelled as the power of ten
+    of f it stands for (the floor as at most that)."""
+    decades = list(range(int(np.ceil(bottom)), int(np.floor(top)) + 1))
+    decades = decades[:: max(1, int(np.ceil(len(decades) / 5)))]
+    # the floor stands for every value below it
+    return [float(d) for d in decades], [("≤ " if np.isclose(d, bottom) else "") + power_of_ten(d) for d in decades]
+
+
+def _exaggeration(X: np.ndarray, heights: np.ndarray) -> float:
+    """How much to stretch the heights for the light: as they are drawn, in a box 0.7 / 1.5
+    as tall as it is wide."""
+    span = float(np.nanmax(heights) - np.nanmin(heights)) or 1.0
+    return 0.7 / 1.5 * float(np.ptp(X)) / span
 
 
 def two_lines(label: str, width: int = 26) -> str:
