@@ -1,12 +1,24 @@
 """Animated GIFs of paths: matplotlib draws the still background once, numpy draws each frame.
 
 The background is the still picture without its paths (landscape, colour bar, legend,
-titles: the same look at the same size). The paths are then drawn step by step as
-antialiased strokes into an RGB copy of it, and each touched region is mapped onto one
-shared 256-colour palette (taken from the finished picture) through a lookup table, so
-every frame is a palette image that differs from the last only where a path moved, and
-pillow stores only that. Pacing follows the run: a short lesson plays at a few frames per
-second, a long run at up to 20, and frames where nothing moves by a pixel are dropped.
+titles), over a band that holds a loss strip (f - f* per step, log scale) and a large
+read-out. Each frame then tells the story so far and nothing of what is to come: every
+path as a comet (a large head, a bright tail of its last steps fading into the faint trail
+of all its steps so far, a ring where it started, its name beside it), the strip's curves
+up to the step with a cursor at it, and "step k / n" with f - f* in the read-out.
+
+The trails are drawn step by step as antialiased strokes into an RGB copy of the
+background; heads, tails, labels, cursor and read-out are composed over it for one frame
+and taken away again. Each touched region is mapped onto one shared 256-colour palette
+(taken from the finished picture) through a lookup table, so every frame is a palette image
+that differs from the last only where something moved, and pillow stores only that.
+
+Pacing: the frames before the last play in at least ``PLAY`` seconds (at up to 20 frames a
+second for long runs), the last frame is held ``hold`` seconds, and the GIF loops as
+``loop`` says. The first frame is a poster: the last frame itself, shown for ``POSTER``
+seconds, so that a document, a thumbnail or a slide preview (which show a GIF's first
+frame) show the whole story; on a loop it continues the held last frame. Every frame after
+it shows only the past.
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ import math
 from dataclasses import dataclass, replace
 from numbers import Real
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import matplotlib
 import numpy as np
@@ -27,19 +39,29 @@ from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
 from ..core.errors import BadInput
 from ..core.files import atomic, writable_path
-from ..core.limits import (MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MAX_HOLD, MIN_FPS, MIN_FRAMES, MIN_GIF_BYTES,
+from ..core.limits import (MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MIN_FPS, MIN_FRAMES, MIN_GIF_BYTES,
                            check_memory)
 from ..core.simulation.result import Result
 from .canvas import figure, titled
 from .figures import panel_grid, shared_frame
-from .frames import exit_point, ink
-from .kinds import GIF_PANELS
+from .kinds import GIF_PANELS, check_hold, loop_count
 from .style import Size, Theme, get_theme, screen_size
-from .trajectories import Trace, clear_label, divergence_text, draw, drawable, legend_label, path_colours, scene, two_lines
+from .trajectories import Trace, divergence_text, drawable, legend_label, path_colours, scene, two_lines
 
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
 CLEAR = 254  # in a transparent GIF, the index of the pixels with nothing behind them
 GIF_BYTES_PER_PIXEL = 56  # the peak while a GIF is composed: measured 46 to 50 (frames are streamed)
+
+PLAY = 6.0  # seconds at least that the frames before the last take, unless fps is given
+FASTEST = 20.0  # frames a second a long run plays at, at most, unless fps is given
+POSTER = 0.5  # seconds the poster (the last frame, shown first) stays before the story starts
+READOUT_RATE = 5  # the read-out changes at most this often a second: it stays readable, frames stay small
+
+BAND = 0.19  # of the height, under the pictures: the loss strip and the read-out
+TAIL = 8  # frames whose steps make a comet's bright tail
+TAIL_STEPS = 24  # steps in a tail at most (a long run's frames skip many)
+TRAIL = 0.55  # how strongly the trail behind the tail shows its colour over the landscape
+CONTEXT = 0.25  # how strongly another optimizer's trail shows in a small multiple
 
 
 @dataclass(frozen=True)
@@ -48,7 +70,7 @@ class Animation:
     as its last frame (a PNG) where only images are (PDF exports, static viewers)."""
 
     path: Path
-    frames: int
+    frames: int  # with the poster, if there is one
     duration: float  # seconds, one loop
     width: int
     height: int
@@ -76,7 +98,9 @@ def animate(
     fps: float | None = None,
     every: int = 1,
     max_frames: int | None = 200,
-    hold: float = 1.5,
+    hold: float = 3.0,
+    loop: str | int = "forever",
+    poster: bool = True,
     panels: str = "auto",
     theme: str | Theme = "light",
     size: Any = "slide",
@@ -89,34 +113,44 @@ def animate(
     background: Any = None,
     transparent: bool = False,
 ) -> Animation:
-    """Write an animated GIF of every path advancing together; returns an Animation.
+    """Write an animated GIF of every path advancing together, as comets with a loss strip
+    and a read-out under them; returns an Animation.
 
     ``size`` is the whole GIF's, laid out as the still of that size: a named size at two
     thirds of the still's dpi (the slide is 1280x720: a GIF has no dpi, and it stays
     quick to make and small) unless ``dpi`` says otherwise; ``scale`` as for stills. On
     ``background`` (a colour) if given; ``transparent``: the pixels of the background
     colour show what is behind the GIF (one palette index; edges stay blended with the
-    background colour, paths' heads stop at it, the step counter sits on a plate of it).
-    ``fps`` defaults
-    to the run's own pace: a quarter of the steps per second, from 2.5 (a 10-step lesson
-    takes 4 s) to 20. ``every=k`` draws every k-th step and ``max_frames`` caps the frame
-    count (steps are then spread evenly); frames where no path moves by a pixel are dropped;
-    the last frame is held ``hold`` seconds and the GIF loops. ``panels="optimizer"`` gives
-    each optimizer its own panel, on identical axes with the others faint where their frames
-    are alike; "auto" (the default) does so for four or more optimizers from one start. With ``max_bytes`` the
-    palette and then the frame count shrink until the file fits. ``palette`` and ``title`` as
-    for stills; ``bounds`` frames it as it frames a still.
+    background colour, paths' heads stop at it, the read-out and the strip sit on a plate
+    of it).
+
+    Pacing: the frames before the last take at least 6 seconds (up to 20 frames a second
+    for a long run), or 1/``fps`` each; the last frame is held ``hold`` seconds (3); the GIF
+    plays ``loop`` times: "forever", "once" or a whole number. ``every=k`` draws every k-th
+    step and ``max_frames`` caps the frame count (steps are then spread evenly); frames
+    where no path moves by a pixel are dropped. ``poster`` (on by default): the first frame
+    is the last one, shown for half a second, so that documents, thumbnails and slide
+    previews show the whole story; every frame after it shows only what has happened.
+    ``panels="optimizer"`` gives each optimizer its own panel, on identical axes with the
+    others' trails faint; "auto" (the default) does so for four or more optimizers from one
+    start. With ``max_bytes`` the palette and then the frame count shrink until the file
+    fits, the frames left lasting longer so that the GIF plays as long. ``palette`` and
+    ``title`` as for stills; ``bounds`` frames it as it frames a still.
     """
     result = drawable(result)
     path = writable_path(path, ("gif",))
-    _check_options(fps, every, max_frames, hold, panels, max_bytes)
+    _check_options(fps, every, max_frames, panels, max_bytes)
+    hold, repeats = check_hold(hold), loop_count(loop)
+    if not isinstance(poster, bool):
+        raise ValueError(f"poster must be True or False, got {poster!r}")
     size = check_gif_size(screen_size(size, dpi, scale))
-    fps = float(fps) if fps is not None else min(20.0, max(2.5, result.steps / 4))
     film = _Film(result, panels, get_theme(theme, background, transparent), size, title, palette, bounds)
     steps = film.moving(_frame_steps(result.steps, every, max_frames))
+    play = (len(steps) - 1) / float(fps) if fps is not None else max(PLAY, (len(steps) - 1) / FASTEST)
     colours = CLEAR if transparent else TRANSPARENT  # indices left free: a frame's unchanged pixels (and clear ones)
     while True:
-        data = film.encode(steps, colours, fps, hold)
+        timing = _Timing(play, hold, POSTER if poster else 0.0, repeats)
+        data = film.encode(steps, colours, timing)
         if max_bytes is None or len(data) <= max_bytes:
             break
         if colours > 32:
@@ -127,7 +161,27 @@ def animate(
             raise ValueError(f"cannot fit the GIF in {max_bytes} bytes: 2 frames take {len(data)}")
     with atomic(path) as tmp:
         tmp.write_bytes(data)
-    return Animation(path, len(steps), len(steps) / fps + hold, film.width, film.height)
+    durations = timing.durations(len(steps))
+    return Animation(path, len(durations), sum(durations) / 1000, film.width, film.height)
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """How long each frame shows, and how often the GIF plays."""
+
+    play: float  # seconds the frames before the last take together
+    hold: float  # seconds of the last frame
+    poster: float  # seconds of the poster frame (0: no poster)
+    loop: int | None  # the GIF's loop count: 0 forever, None once
+
+    def durations(self, frames: int) -> list[int]:
+        """Each frame's milliseconds, the poster's first if there is one: multiples of 10 (a
+        GIF keeps hundredths), spread so that they add up to the play time."""
+        ends = np.round(np.linspace(0, self.play * 100, frames)).astype(int)  # hundredths, at each frame's end
+        each = [10 * int(d) for d in np.diff(ends)]
+        last = 10 * round(self.hold * 100) if self.hold > 0 else (each[-1] if each else 100)
+        poster = [10 * round(self.poster * 100)] if self.poster > 0 else []
+        return poster + [max(10, d) for d in each] + [last]
 
 
 def check_gif_size(size: Size) -> Size:
@@ -139,7 +193,7 @@ def check_gif_size(size: Size) -> Size:
     return size
 
 
-def _check_options(fps: Any, every: Any, max_frames: Any, hold: Any, panels: Any, max_bytes: Any) -> None:
+def _check_options(fps: Any, every: Any, max_frames: Any, panels: Any, max_bytes: Any) -> None:
     def number(value: Any) -> bool:
         return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -150,8 +204,6 @@ def _check_options(fps: Any, every: Any, max_frames: Any, hold: Any, panels: Any
     if max_frames is not None and (not isinstance(max_frames, int) or isinstance(max_frames, bool)
                                    or not MIN_FRAMES <= max_frames <= MAX_FRAMES):
         raise ValueError(f"max_frames must be a whole number from {MIN_FRAMES} to {MAX_FRAMES}, got {max_frames!r}")
-    if not (number(hold) and 0 <= hold <= MAX_HOLD):
-        raise ValueError(f"hold must be a number of seconds from 0 to {MAX_HOLD}, got {hold!r}")
     if panels not in GIF_PANELS:
         raise ValueError(f"panels must be one of {', '.join(GIF_PANELS)}, got {panels!r}")
     if max_bytes is not None and (not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < MIN_GIF_BYTES):
@@ -168,8 +220,51 @@ def _frame_steps(steps: int, every: int, max_frames: int | None) -> list[int]:
     return chosen
 
 
+@dataclass(frozen=True)
+class _Line:
+    """A polyline drawn into the history step by step: a path on its map, another path's
+    trail in a small multiple, or a curve of the loss strip."""
+
+    pixels: np.ndarray  # (steps + 1, 2) image pixels, x right and y down; NaN where it has no point
+    colour: np.ndarray  # RGB, 0 to 255
+    strength: float  # how strongly it shows its colour over the background (1: its own colour)
+    width: float  # pixels
+
+
+@dataclass(frozen=True)
+class _Comet:
+    """A path drawn as a comet on its map: its pixels, and what its label says."""
+
+    pixels: np.ndarray
+    colour: np.ndarray
+    left: bool  # it runs out of the frame: no head once it has
+    name: str | None  # the label beside it (None: its panel's title names it)
+    words: str | None  # "diverged at step k", from that step on
+    diverged: int  # the step it diverged at, or -1
+    box: tuple[float, float, float, float]  # its map's data area in pixels: x0, y0, x1, y1
+
+    def head(self, step: int) -> np.ndarray:
+        """The current point at ``step``: its last finite pixel up to then; none once the
+        path has run out of the frame."""
+        points = self.pixels[: step + 1]
+        finite = np.flatnonzero(np.isfinite(points).all(axis=1))
+        if not len(finite) or (self.left and finite[-1] == np.isfinite(self.pixels).all(axis=1).sum() - 1):
+            return np.array([np.nan, np.nan])
+        return points[finite[-1]]
+
+    def last_drawn(self, step: int) -> np.ndarray | None:
+        """Where its drawing ends at ``step``: the head, or the edge it ran out at."""
+        points = self.pixels[: step + 1]
+        finite = np.flatnonzero(np.isfinite(points).all(axis=1))
+        return points[finite[-1]] if len(finite) else None
+
+    def label(self, step: int) -> str | None:
+        words = self.words if 0 <= self.diverged <= step else None
+        return "\n".join(part for part in (self.name, words) if part) or None
+
+
 class _Film:
-    """The background, each path in pixels, and the palette: ready to compose frames."""
+    """The background, every line in pixels, and the palette: ready to compose frames."""
 
     def __init__(self, result: Result, panels: str, theme: Theme, size: Size, title: str | None,
                  palette: dict[str, str] | None = None, bounds: Any = None) -> None:
@@ -184,190 +279,351 @@ class _Film:
         subsets = [result] if panels == "single" else [result.select([name]) for name in names]
         fig, axes = figure(opaque, size, 1, 1) if panels == "single" else figure(
             opaque, size, *panel_grid(len(groups), result, size))
-        self.traces: dict[int, Trace] = {}
-        self.axes_of: dict[int, Any] = {}
+        fig.get_layout_engine().set(rect=(0, BAND, 1, 1 - BAND))  # the band under it: the strip and the read-out
+        own: dict[int, tuple[Trace, Any]] = {}  # each path's trace and the map it moves on
+        context: list[tuple[Trace, Any]] = []  # other paths' trails, faint, in a small multiple
         titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
             box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0], bounds)
             for ax, group, subset in zip(axes.flat, groups, subsets):
                 if panels == "single":
                     _, laid = scene(result, ax, theme, palette=palette, starts=False, bounds=bounds)
-                elif box is not None:  # identical axes: the other paths faint behind this one's
+                elif box is not None:  # identical axes: the other paths' trails faint behind this one's
                     _, laid = scene(result, ax, theme, highlight=group, box=box, legend=False, colorbar=False,
                                     palette=palette)
-                    draw(ax, [t for t in laid if t.index not in group], theme, result.steps, faint=True)
+                    context += [(t, ax) for t in laid if t.index not in group]
                 else:  # frames too unlike to share: each panel its own
                     _, laid = scene(subset, ax, theme, legend=False, colorbar=False, bounds=bounds,
                                     palette={k: v for k, v in {**path_colours(result, theme), **(palette or {})}.items()
                                              if k in subset.optimizers})
                     laid = [replace(t, index=group[t.index]) for t in laid]
                 if panels != "single":
-                    own = next(t for t in laid if t.index == group[0])
+                    first = next(t for t in laid if t.index == group[0])
                     ax.set_title(two_lines(legend_label(result, result.names[group[0]])), fontsize="medium",
-                                 color=own.colour)
-                for trace in laid:
-                    if trace.index in group:
-                        self.traces[trace.index] = trace
-                        self.axes_of[trace.index] = ax
+                                 color=first.colour)
+                own.update({t.index: (t, ax) for t in laid if t.index in group})
+            maps = list(axes.flat[: len(groups)])
             for ax in axes.flat[len(groups):]:
                 ax.set_visible(False)
             titled(fig, title)
-            self.labels = self._divergence_labels()
+            fig.draw_without_rendering()
+            fig.set_layout_engine("none")  # laid out: the strip goes into the band as measured now
+            self.height, self.width = round(fig.bbox.height), round(fig.bbox.width)
+            scale = size.pixels_per_point
+            self.stroke = max(2.5, fig.optviz_rc["lines.linewidth"] * 1.25 * scale)
+            self.head = self.stroke * 2.4
+            self._fonts(size)
+            strip = self._strip(fig, maps, own)
+            self.comets = {b: self._comet(trace, ax, panels == "single") for b, (trace, ax) in sorted(own.items())}
+            self.lines = [_Line(c.pixels, c.colour, TRAIL, self.stroke) for c in self.comets.values()]
+            self.lines += [_Line(self._to_pixels(ax, t.xy), _rgb(t.colour), CONTEXT, self.stroke) for t, ax in context]
+            self.lines += [_Line(self._to_pixels(strip, xy), self.comets[b].colour, 1.0, 0.7 * self.stroke)
+                           for b, xy in self._curves().items()]
             fig.canvas.draw()
         self.background = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32)
-        self.height, self.width = self.background.shape[:2]
-        self.pixels = {b: self._to_pixels(b) for b in self.traces}
-        scale = size.pixels_per_point
-        self.stroke = max(2.5, fig.optviz_rc["lines.linewidth"] * 1.25 * scale)
-        self.head = self.stroke * 1.9
-        self.font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), round(size.font * 0.95 * scale))
-        bold = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight="bold"))
-        # each runaway label in the size it was placed at: a narrow panel's smaller
-        self.labels = {b: (text, centre, colour, ImageFont.truetype(bold, round(points * scale)))
-                       for b, (text, centre, colour, points) in self.labels.items()}
-        self.counter_at = (self.width - 10, self.height - 8)  # the bottom right corner, clear of the axes
+        self.ink = self._ink()
         self.clear = self._clear()
+
+    # --- laying out ----------------------------------------------------------------------------
+
+    def _fonts(self, size: Size) -> None:
+        scale = size.pixels_per_point
+        regular = font_manager.findfont("DejaVu Sans")
+        bold = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight="bold"))
+        self.font = ImageFont.truetype(bold, round(size.font * 0.9 * scale))  # the labels beside the paths
+        self.big = ImageFont.truetype(regular, round(size.font * 1.3 * scale))  # the read-out
+
+    def _strip(self, fig: Any, maps: list, own: dict[int, tuple[Trace, Any]]) -> Any:
+        """The loss strip's axes in the band under the maps, as wide as they are but for the
+        read-out at its right; and where the read-out's lines go."""
+        widest = [f"step {self.result.steps} / {self.result.steps}", f"{_BEST}{_GAP} = -8.8e-88"]
+        width = max(_MEASURE.textbbox((0, 0), line, font=self.big)[2] for line in widest)
+        line = self.big.size * 1.2
+        band = BAND * self.height
+        margin = 0.6 * self.big.size
+        self.readout_at = (self.width - margin - width, self.height - band / 2 - line)  # the first line's top left
+        left = min(ax.get_position().x0 for ax in maps) * self.width
+        right = self.readout_at[0] - 1.5 * margin
+        bottom = 1.9 * self.font.size  # room for the step numbers under it
+        top = band - 0.5 * margin
+        strip = fig.add_axes((left / self.width, bottom / self.height, max(right - left, 10) / self.width,
+                              max(top - bottom, 10) / self.height))
+        values, label = self._strip_values()
+        finite = values[np.isfinite(values)]
+        positive = finite[finite > 0]
+        if label == _GAP and len(positive):
+            strip.set_yscale("log")
+            lo = max(positive.min(), positive.max() * 1e-14)
+            strip.set_ylim(lo / 2, positive.max() * 2)
+        elif len(finite):
+            pad = 0.05 * (finite.max() - finite.min()) or 1.0
+            strip.set_ylim(finite.min() - pad, finite.max() + pad)
+        strip.set_xlim(0, max(1, self.result.steps))
+        ticks = 0.7 * fig.optviz_rc["font.size"]
+        strip.tick_params(labelsize=ticks, length=3, pad=2)
+        strip.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=3) if strip.get_yscale() == "log"
+                                      else matplotlib.ticker.MaxNLocator(3))
+        strip.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        strip.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, integer=True))
+        strip.set_ylabel(label, fontsize=ticks, labelpad=2)
+        strip.grid(True, alpha=0.25)
+        self.strip_box = tuple(np.round(strip.get_window_extent().extents).astype(int))  # x0, y0, x1, y1 upward
+        self.strip_values = values
+        self.strip_axes = strip
+        return strip
+
+    def _strip_values(self) -> tuple[np.ndarray, str]:
+        """The strip's numbers per step and path: f - f* where the function's minimum is
+        known, f itself where not; and their name."""
+        if self.result.function.minima:
+            return self.result.gap().numpy(), _GAP
+        return self.result.losses.numpy(), "f"
+
+    def _curves(self) -> dict[int, np.ndarray]:
+        """Each path's strip curve in the strip's data coordinates (step, value), its values
+        below the strip's floor at the floor; NaN where there is no value."""
+        low = self.strip_axes.get_ylim()[0]
+        steps = np.arange(self.result.steps + 1, dtype=float)
+        curves = {}
+        for b in self.comets:
+            values = self.strip_values[:, b].astype(float)
+            values = np.where(np.isfinite(values), np.maximum(values, low), np.nan)
+            curves[b] = np.column_stack([steps, values])
+        return curves
+
+    def _comet(self, trace: Trace, ax: Any, named: bool) -> _Comet:
+        b = trace.index
+        step = int(self.result.diverged_at[b])
+        words = divergence_text(ax, step, bool(self.result.function.minima)) if step >= 0 else None
+        x0, y0, x1, y1 = ax.get_window_extent().extents
+        first_start = b % self.result.n_starts == 0
+        return _Comet(self._to_pixels(ax, trace.xy), _rgb(trace.colour), trace.left,
+                      self._name(b) if named and first_start else None, words, step,
+                      (x0, self.height - y1, x1, self.height - y0))
+
+    def _name(self, b: int) -> str:
+        """A path's label: its optimizer's display name, or its legend entry where two share one."""
+        result = self.result
+        name = result.names[b]
+        short = {n: (result.optimizers[n].entry.display if getattr(result.optimizers[n], "entry", None) is not None
+                     else legend_label(result, n)) for n in result.optimizers}
+        alike = sum(1 for n in short if short[n] == short[name])
+        return short[name] if alike == 1 and name in (result.optimizers[name].name, result.optimizers[name].kind) \
+            else legend_label(result, name)
+
+    def _to_pixels(self, ax: Any, xy: np.ndarray) -> np.ndarray:
+        """Data points in image pixels (x right, y down); NaN where there is none."""
+        display = ax.transData.transform(xy)
+        return np.column_stack([display[:, 0], self.height - display[:, 1]]) if len(display) else display
+
+    def _ink(self) -> np.ndarray:
+        """A summed-area table of every pixel any path or trail will cover, and the strip:
+        labels are placed where they cover none of it (even later)."""
+        mask = Image.new("L", (self.width, self.height), 0)
+        draw = ImageDraw.Draw(mask)
+        width = round(self.stroke + 6)
+        for line in self.lines:
+            for run in _runs(line.pixels):
+                draw.line([tuple(p) for p in run], fill=1, width=width, joint="curve")
+        for comet in self.comets.values():
+            start = comet.last_drawn(0)
+            if start is not None:
+                r = self.head + 4
+                draw.ellipse((start[0] - r, start[1] - r, start[0] + r, start[1] + r), fill=1)
+        table = np.zeros((self.height + 1, self.width + 1), dtype=np.int32)
+        table[1:, 1:] = np.asarray(mask, dtype=np.int32).cumsum(axis=0).cumsum(axis=1)
+        return table
 
     def _clear(self) -> np.ndarray | None:
         """In a transparent GIF, the pixels of the background colour, but for a plate under
-        the step counter (its text changes, and a GIF cannot make a pixel clear again)."""
+        the read-out and the strip (they change, and a GIF cannot make a pixel clear again)."""
         if not self.theme.transparent:
             return None
         colour = np.round(255 * np.array(to_rgb(self.theme.background), dtype=np.float32))
         clear = (np.round(self.background) == colour).all(axis=-1)
-        widest = f"step {self.result.steps}/{self.result.steps}"
-        left, top, right, bottom = _MEASURE.textbbox((0, 0), widest, font=self.font)
-        x, y = self.counter_at[0] - right, self.counter_at[1] - bottom
-        clear[max(0, math.floor(y + top) - 2):, max(0, math.floor(x + left) - 2):] = False
+        x, y = self.readout_at
+        clear[max(0, math.floor(y) - 4):, max(0, math.floor(x) - 4):] = False
+        x0, y0, x1, y1 = self.strip_box
+        clear[self.height - y1: self.height - y0 + 1, x0: x1 + 1] = False
         return clear
-
-    def _to_pixels(self, b: int) -> np.ndarray:
-        """Path b in image pixels (x right, y down); NaN where it has no point."""
-        display = self.axes_of[b].transData.transform(self.traces[b].xy)
-        return np.column_stack([display[:, 0], self.height - display[:, 1]]) if len(display) else display
-
-    def _divergence_labels(self) -> dict[int, tuple[str, tuple[float, float], str, float]]:
-        """Where each runaway path's label goes (placed as on the still, then lifted off so
-        that it appears only once the path has run away): text, pixel centre, colour, points."""
-        found = {}
-        taken: list = []
-        if not (self.result.diverged_at >= 0).any():
-            return found
-        next(iter(self.axes_of.values())).figure.draw_without_rendering()  # measured where they end up
-        for b, trace in self.traces.items():
-            step = int(self.result.diverged_at[b])
-            ax = self.axes_of[b]
-            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-            where = exit_point(trace.xy, (x0, x1, y0, y1)) if step >= 0 else None
-            if where is None:
-                continue
-            words = divergence_text(ax, step, bool(self.result.function.minima))
-            covered = ink(ax, [t.xy for c, t in self.traces.items() if self.axes_of[c] is ax])
-            text = clear_label(ax, words, where, taken, covered)
-            box = text.get_window_extent(ax.figure.canvas.get_renderer())
-            found[b] = (text.get_text(), ((box.x0 + box.x1) / 2, ax.figure.bbox.height - (box.y0 + box.y1) / 2),
-                        trace.colour, text.get_fontsize())
-            text.remove()
-        return found
 
     def moving(self, steps: list[int]) -> list[int]:
         """The steps worth a frame: the first, the last, and those where some path's current
         point has moved a pixel or more since the last frame kept."""
         kept = [steps[0]]
         for step in steps[1:-1]:
-            moved = max((np.nan_to_num(np.abs(self._head(b, step) - self._head(b, kept[-1])), nan=1e9).max()
-                         for b in self.traces), default=0.0)
+            moved = max((np.nan_to_num(np.abs(c.head(step) - c.head(kept[-1])), nan=1e9).max()
+                         for c in self.comets.values()), default=0.0)
             if moved >= 1.0:
                 kept.append(step)
         return kept + [steps[-1]] if steps[-1] != kept[-1] else kept
 
-    def _head(self, b: int, step: int) -> np.ndarray:
-        """Path b's current point at ``step``: its last finite pixel up to then; none once
-        the path has run out of the frame."""
-        points = self.pixels[b][: step + 1]
-        finite = np.flatnonzero(np.isfinite(points).all(axis=1))
-        if not len(finite) or (self.traces[b].left and finite[-1] == np.isfinite(self.pixels[b]).all(axis=1).sum() - 1):
-            return np.array([np.nan, np.nan])
-        return points[finite[-1]]
-
     # --- composing ---------------------------------------------------------------------------
 
-    def encode(self, steps: list[int], colours: int, fps: float, hold: float) -> bytes:
-        """The GIF: the first frame whole, then each frame as the box of what changed, its
-        unchanged pixels transparent (so they show the frame before)."""
+    def encode(self, steps: list[int], colours: int, timing: _Timing) -> bytes:
+        """The GIF: the poster (if any) whole, the first frame whole, then each frame as the
+        box of what changed, its unchanged pixels transparent (so they show the frame before)."""
         palette, lookup = self._palette(colours)
-        history = _Layer(self.background.copy(), lookup, self.clear)
-        out = io.BytesIO()
+        history = _Layer(self.background.copy(), self.background, lookup, self.clear)
+        self._starts(history)
+        durations = timing.durations(len(steps))
+        poster = durations.pop(0) if timing.poster > 0 else None
+        body = io.BytesIO()
         shown, overlay, drawn_to = None, [], 0
-        durations = [round(1000 / fps)] * len(steps)
-        durations[-1] += round(1000 * hold)
-        # the step counter changes at most five times a second, on the last frame too: it stays readable,
-        # and most frames then hold only what moved
-        every = max(1, round(fps / 5))
-        counted = {step for k, step in enumerate(steps) if k % every == 0} | {steps[-1]}
-        counter = steps[0]
-        for step, duration in zip(steps, durations):
-            counter = step if step in counted else counter
-            touched = list(overlay)  # last frame's heads and texts go away
+        sides: dict[int, int] = {}  # the side of its head each label sat on last: it stays there while it can
+        since, readout = math.inf, steps[0]
+        for k, (step, duration) in enumerate(zip(steps, durations)):
+            if since >= 1000 / READOUT_RATE or k == len(steps) - 1:
+                since, readout = 0, step
+            since += duration
+            touched = list(overlay)  # last frame's marks go away
             for t in range(drawn_to + 1, step + 1):
-                for b in self.traces:
-                    a, c = self.pixels[b][t - 1], self.pixels[b][t]
-                    if np.isfinite(a).all() and np.isfinite(c).all():
-                        touched.append(history.paint(_segment(a, c, self.stroke, history.rgb.shape), self._colour(b)))
+                touched += [history.paint(_segment(line.pixels[t - 1], line.pixels[t], line.width, history.rgb.shape),
+                                          line.colour, line.strength) for line in self.lines]
             drawn_to = max(drawn_to, step)
-            index, overlay = self._frame(history, step, counter)
+            index, overlay = self._frame(history, steps, k, readout, sides)
             if shown is None:
-                image = _image(index, palette)
-                header, _ = GifImagePlugin.getheader(image, info={"loop": 0, "duration": duration})
-                out.write(b"".join(header))
-                clear = {"transparency": CLEAR} if self.clear is not None else {}
-                out.write(b"".join(GifImagePlugin.getdata(image, duration=duration, disposal=1, **clear)))
+                body.write(_whole(index, palette, duration, transparency=CLEAR if self.clear is not None else None))
             else:
-                out.write(_delta(shown, index, touched + overlay, palette, duration))
+                body.write(_delta(shown, index, touched + overlay, palette, duration))
             shown = index
+        out = io.BytesIO()
+        header, _ = GifImagePlugin.getheader(_image(shown, palette), info={"loop": timing.loop, "duration": 100})
+        out.write(b"".join(header))
+        if poster is not None:  # the last frame, first; cleared away before the story starts
+            out.write(_whole(shown, palette, poster, disposal=2,
+                             transparency=CLEAR if self.clear is not None else None))
+        out.write(body.getvalue())
         out.write(b";")
         return out.getvalue()
 
-    def _colour(self, b: int) -> np.ndarray:
-        return 255 * np.array(to_rgb(self.traces[b].colour), dtype=np.float32)
+    def _starts(self, history: "_Layer") -> None:
+        """A ring where each path starts, in its colour: part of the picture from the first frame."""
+        for comet in self.comets.values():
+            start = comet.last_drawn(0)
+            if start is None or not np.isfinite(comet.head(0)).all():
+                continue
+            outline = _rgb(self.theme.outline)
+            history.paint(_disc(start, self.head * 0.8 + 1.5, history.rgb.shape), outline)
+            history.paint(_disc(start, self.head * 0.8, history.rgb.shape), comet.colour)
+            history.paint(_disc(start, self.head * 0.8 - self.stroke, history.rgb.shape), outline)
 
-    def _frame(self, history: "_Layer", step: int, counter: int) -> tuple[np.ndarray, list]:
-        """The frame's palette indices: the history with each path's current point, the step
-        counter (at ``counter``) and, once a path has run away, its label; and the regions
+    def _frame(self, history: "_Layer", steps: list[int], k: int, readout: int,
+               sides: dict[int, int]) -> tuple[np.ndarray, list]:
+        """The frame's palette indices: the history with each path's comet (tail and head)
+        and label, the strip's cursor and the read-out (at step ``readout``); and the regions
         those cover."""
-        index = history.index.copy()
-        outline = 255 * np.array(to_rgb(self.theme.outline), dtype=np.float32)
-        overlay = []
-        for b in self.traces:
-            head = self._head(b, step)
-            if np.isfinite(head).all():
-                overlay.append(history.stamp(index, head, self.head, self._colour(b), outline))
-        texts = [(f"step {counter}/{self.result.steps}", self.counter_at, self.theme.foreground, None, "rd", self.font,
-                  False)]
-        # a runaway path's label stays once shown: it may cover clear pixels for good
-        texts += [(text, centre, colour, self.theme.outline, "mm", font, True)
-                  for b, (text, centre, colour, font) in self.labels.items() if 0 <= int(self.result.diverged_at[b]) <= step]
-        for text, at, colour, halo, anchor, font, lasting in texts:
-            overlay.append(history.write(index, text, at, colour, halo, font, anchor, lasting))
-        return index, [where for where in overlay if where is not None]
+        step = steps[k]
+        overlay = _Overlay(history)
+        tail_from = max(steps[max(0, k - TAIL)], step - TAIL_STEPS)
+        outline = _rgb(self.theme.outline)
+        heads = []
+        for comet in self.comets.values():
+            segments = [(t, _segment(comet.pixels[t - 1], comet.pixels[t], self.stroke * 1.15, history.rgb.shape))
+                        for t in range(tail_from + 1, step + 1)
+                        if np.isfinite(comet.pixels[t - 1]).all() and np.isfinite(comet.pixels[t]).all()]
+            head = comet.head(step)
+            ring = _disc(head, self.head + 1.5, history.rgb.shape) if np.isfinite(head).all() else None
+            overlay.cover([shape for _, shape in segments] + [ring])
+            for t, shape in segments:  # brighter towards the head
+                overlay.paint(shape, comet.colour, TRAIL + (1 - TRAIL) * (t - tail_from) / max(1, step - tail_from))
+            if ring is not None:
+                overlay.paint(ring, outline)
+                overlay.paint(_disc(head, self.head, history.rgb.shape), comet.colour)
+                heads.append(_box_around(head, self.head + 2))
+        taken = list(heads)
+        for b, comet in self.comets.items():
+            text = comet.label(step)
+            anchor = comet.last_drawn(step)
+            if text is None or anchor is None:
+                continue
+            x, y, box, sides[b] = self._place(text, anchor, comet.box, taken, sides.get(b))
+            taken.append(box)
+            overlay.text(text, (x, y), self._hex(comet.colour), self.theme.outline, self.font)
+        self._readout(overlay, readout)
+        self._cursor(overlay, step)
+        return overlay.finish()
+
+    def _readout(self, overlay: "_Overlay", step: int) -> None:
+        """"step k / n" and, under it, f - f* (the lowest of several paths', in its colour)."""
+        values = self.strip_values[step]
+        finite = np.flatnonzero(np.isfinite(values))
+        x, y = self.readout_at
+        overlay.text(f"step {step} / {self.result.steps}", (x, y), self.theme.foreground, None, self.big, "left")
+        if len(finite):
+            b = int(finite[np.argmin(values[finite])])
+            words = f"{_GAP if len(values) == 1 else _BEST + _GAP} = {_number(float(values[b]))}" \
+                if self.result.function.minima else f"{'f' if len(values) == 1 else 'lowest f'} = {values[b]:.3g}"
+            colour = self.theme.foreground if len(values) == 1 else self._hex(self.comets[b].colour)
+        else:
+            words, colour = "diverged", self.theme.foreground
+        overlay.text(words, (x, y + self.big.size * 1.2), colour, None, self.big, "left")
+
+    def _cursor(self, overlay: "_Overlay", step: int) -> None:
+        """A vertical line across the strip at ``step``."""
+        x0, y0, x1, y1 = self.strip_box
+        x = float(self.strip_axes.transData.transform((step, self.strip_axes.get_ylim()[0]))[0])
+        where = _region(x - 1.5, x + 1.5, self.height - y1, self.height - y0, overlay.layer.rgb.shape)
+        if where is None:
+            return
+        xs = np.arange(where[1].start, where[1].stop, dtype=np.float32) + 0.5
+        coverage = np.clip(1.5 - np.abs(xs - x), 0, 1)[None, :].repeat(where[0].stop - where[0].start, axis=0)
+        overlay.cover([(where, coverage)])
+        overlay.paint((where, coverage), _rgb(self.theme.foreground))
+
+    def _place(self, text: str, anchor: np.ndarray, inside: tuple[float, float, float, float], taken: list,
+               side: int | None) -> tuple[float, float, tuple, int]:
+        """Where a label beside ``anchor`` goes: on the side it took last if that is still
+        clear, else on the side that covers the fewest path pixels and no other label or
+        head, inside its map. Returns its top left corner, its box and its side."""
+        left, top, right, bottom = _MEASURE.multiline_textbbox((0, 0), text, font=self.font, stroke_width=3,
+                                                               align="center")
+        w, h = right - left, bottom - top
+        gap = self.head + 4
+
+        def box(s: int) -> tuple[float, float, float, float]:
+            dx, dy = _SIDES[s]
+            x = anchor[0] + dx * gap - (w if dx < 0 else w / 2 if dx == 0 else 0)
+            y = anchor[1] + dy * gap - (h if dy < 0 else h / 2 if dy == 0 else 0)
+            return x, y, x + w, y + h
+
+        def cost(s: int) -> float:
+            x0, y0, x1, y1 = box(s)
+            outside = x0 < inside[0] or y0 < inside[1] or x1 > inside[2] or y1 > inside[3]
+            crowded = any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in taken)
+            return 1e9 * outside + 1e6 * crowded + self._inked(x0, y0, x1, y1)
+
+        if side is None or cost(side) > 0:
+            side = min(range(len(_SIDES)), key=cost)
+        x0, y0, x1, y1 = box(side)
+        return x0 - left, y0 - top, (x0, y0, x1, y1), side
+
+    def _inked(self, x0: float, y0: float, x1: float, y1: float) -> int:
+        """How many pixels in the box a path covers (at any step)."""
+        x0, x1 = (int(np.clip(v, 0, self.width)) for v in (math.floor(x0), math.ceil(x1)))
+        y0, y1 = (int(np.clip(v, 0, self.height)) for v in (math.floor(y0), math.ceil(y1)))
+        t = self.ink
+        return int(t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0])
+
+    def _hex(self, colour: np.ndarray) -> str:
+        return "#" + "".join(f"{int(round(c)):02x}" for c in colour)
 
     def _palette(self, colours: int) -> tuple[list[int], "_Lookup"]:
-        """A palette for the background and the paths drawn on it (their colours, and their
-        antialiased edges: blends with the background under them), with each path's own
+        """A palette for the background and the lines drawn on it (their colours, and their
+        antialiased and faint blends with the background under them), with each path's own
         colour, the text and outline colours exactly; and the lookup from RGB to it."""
-        exact = [self._colour(b) for b in self.traces]
-        exact += [255 * np.array(to_rgb(c), dtype=np.float32)
-                  for c in (self.theme.foreground, self.theme.outline, self.theme.background)]
+        exact = [c.colour for c in self.comets.values()]
+        exact += [_rgb(c) for c in (self.theme.foreground, self.theme.outline, self.theme.background)]
         exact = np.unique(np.round(np.array(exact)).astype(np.uint8), axis=0)
         strokes = [self.background.reshape(-1, 3)]
-        for b in self.traces:
-            points = self.pixels[b][np.isfinite(self.pixels[b]).all(axis=1)].astype(int)
+        for line in self.lines:
+            points = line.pixels[np.isfinite(line.pixels).all(axis=1)].astype(int)
             points = points[(points[:, 0] >= 0) & (points[:, 0] < self.width)
                             & (points[:, 1] >= 0) & (points[:, 1] < self.height)]
             under = self.background[points[:, 1], points[:, 0]]
             repeat = max(1, round(self.stroke))  # as many samples as the stroke covers pixels, about
-            for share in (0.25, 0.5, 0.75, 1.0):
-                strokes.append(np.repeat(under + share * (self._colour(b) - under), repeat, axis=0))
+            for share in sorted({0.25, CONTEXT, TRAIL, 0.5, 0.75, 1.0}):
+                strokes.append(np.repeat(under + share * (line.colour - under), repeat, axis=0))
         sample = np.clip(np.concatenate(strokes), 0, 255).astype(np.uint8)[None]
         quantized = Image.fromarray(sample).quantize(colors=max(2, colours - len(exact)), method=Image.Quantize.MEDIANCUT)
         entries = np.array(quantized.getpalette()[: 3 * (colours - len(exact))], dtype=np.uint8).reshape(-1, 3)
@@ -380,10 +636,45 @@ class _Film:
         return listed, _Lookup(table)
 
 
+_GAP = "f − f*"
+_BEST = "best "
+_SIDES = [(1, -1), (1, 1), (-1, -1), (-1, 1), (0, -1), (0, 1), (1, 0), (-1, 0)]  # a label's places around its anchor
+
+
+def _number(value: float) -> str:
+    """3.1e-2 for 0.031: two digits, a short exponent."""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def _rgb(colour: str) -> np.ndarray:
+    return 255 * np.array(to_rgb(colour), dtype=np.float32)
+
+
+def _runs(pixels: np.ndarray) -> list[np.ndarray]:
+    """The stretches of a polyline between its missing points, each of two points or more."""
+    finite = np.isfinite(pixels).all(axis=1)
+    cuts = np.flatnonzero(np.diff(finite.astype(int)) != 0) + 1
+    return [run for run, ok in zip(np.split(pixels, cuts), np.split(finite, cuts)) if ok.all() and len(run) > 1]
+
+
+def _box_around(centre: np.ndarray, radius: float) -> tuple[float, float, float, float]:
+    return centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius
+
+
 def _image(index: np.ndarray, palette: list[int]) -> Image.Image:
     image = Image.frombuffer("P", (index.shape[1], index.shape[0]), np.ascontiguousarray(index), "raw", "P", 0, 1)
     image.putpalette(palette)
     return image
+
+
+def _whole(index: np.ndarray, palette: list[int], duration: int, disposal: int = 1,
+           transparency: int | None = None) -> bytes:
+    """A whole frame as GIF data."""
+    clear = {"transparency": transparency} if transparency is not None else {}
+    return b"".join(GifImagePlugin.getdata(_image(index, palette), duration=duration, disposal=disposal, **clear))
 
 
 def _delta(shown: np.ndarray, index: np.ndarray, touched: list, palette: list[int], duration: int) -> bytes:
@@ -407,13 +698,14 @@ def _delta(shown: np.ndarray, index: np.ndarray, touched: list, palette: list[in
 
 
 Region = tuple[slice, slice]
+Shape = tuple[Region, np.ndarray]  # a region and each of its pixels' coverage, 0 to 1
 
 
 class _Layer:
-    """An RGB picture and its palette indices, kept in step region by region."""
+    """An RGB picture over its background, and its palette indices, kept in step region by region."""
 
-    def __init__(self, rgb: np.ndarray, lookup: "_Lookup", clear: np.ndarray | None = None) -> None:
-        self.rgb, self.lookup = rgb, lookup
+    def __init__(self, rgb: np.ndarray, base: np.ndarray, lookup: "_Lookup", clear: np.ndarray | None = None) -> None:
+        self.rgb, self.base, self.lookup = rgb, base, lookup
         self.clear = clear.copy() if clear is not None else None  # pixels with nothing behind them, as yet
         self.index = self._indices((slice(None), slice(None)), rgb)
 
@@ -422,71 +714,81 @@ class _Layer:
         index = self.lookup(rgb)
         return index if self.clear is None else np.where(self.clear[where], np.uint8(CLEAR), index)
 
-    def paint(self, shape: tuple[tuple[slice, slice], np.ndarray] | None, colour: np.ndarray) -> Region | None:
-        """Blend colour into the picture by the shape's coverage (0 to 1 per pixel)."""
-        if shape is None:
-            return None
+    def blend(self, shape: Shape, colour: np.ndarray, strength: float = 1.0) -> None:
+        """Blend into the picture, by the shape's coverage, the colour at ``strength`` over the
+        background (so a faint line crossing itself stays as faint)."""
         where, coverage = shape
         region = self.rgb[where]
-        region += coverage[..., None] * (colour - region)
-        if self.clear is not None:  # a path, once drawn, stays: its pixels are clear no more
+        target = colour if strength >= 1 else self.base[where] + strength * (colour - self.base[where])
+        region += coverage[..., None] * (target - region)
+
+    def paint(self, shape: Shape | None, colour: np.ndarray, strength: float = 1.0) -> Region | None:
+        """Blend for good (see blend); the region painted."""
+        if shape is None:
+            return None
+        self.blend(shape, colour, strength)
+        where, coverage = shape
+        if self.clear is not None:  # a line, once drawn, stays: its pixels are clear no more
             self.clear[where] &= coverage <= 0
-        self.index[where] = self._indices(where, region)
+        self.index[where] = self._indices(where, self.rgb[where])
         return where
 
-    def stamp(self, index: np.ndarray, centre: np.ndarray, radius: float, colour: np.ndarray,
-              outline: np.ndarray) -> Region | None:
-        """A dot with an outline into a frame's ``index``, leaving the picture as it is (and
-        its clear pixels: the dot moves on, and a GIF cannot clear them again)."""
-        ring = _disc(centre, radius + 1.5, self.rgb.shape)
-        if ring is None:
-            return None
-        where, coverage = ring
-        region = self.rgb[where].copy()
-        region += coverage[..., None] * (outline - region)
-        inner = _disc(centre, radius, self.rgb.shape)
-        inner_coverage = np.zeros_like(coverage)
-        (ys, xs), values = inner[0], inner[1]
-        inner_coverage[ys.start - where[0].start: ys.stop - where[0].start,
-                       xs.start - where[1].start: xs.stop - where[1].start] = values
-        region += inner_coverage[..., None] * (colour - region)
-        index[where] = self._indices(where, region)
-        return where
 
-    def write(self, index: np.ndarray, text: str, at: tuple[float, float], colour: str, halo: str | None,
-              font: ImageFont.FreeTypeFont, anchor: str, lasting: bool = False) -> Region | None:
-        """Antialiased text, one or more centred lines (with a halo, if given), into a frame's
-        ``index``, leaving the picture as it is; over clear pixels only if it is ``lasting``
-        (in every frame from now on). ``anchor``: "mm" (centred on ``at``) or "rd" (its
-        bottom right corner at ``at``)."""
-        height, width = index.shape
-        stroke = 3 if halo else 0
-        left, top, right, bottom = _MEASURE.multiline_textbbox((0, 0), text, font=font, stroke_width=stroke,
-                                                               align="center")
-        x = at[0] - (right + left) / 2 if anchor == "mm" else at[0] - right
-        y = at[1] - (bottom + top) / 2 if anchor == "mm" else at[1] - bottom
-        x0, y0 = max(0, math.floor(x + left)), max(0, math.floor(y + top))
-        x1, y1 = min(width, math.ceil(x + right)), min(height, math.ceil(y + bottom))
-        if x1 <= x0 or y1 <= y0:
-            return None
-        under = np.clip(self.rgb[y0:y1, x0:x1], 0, 255).astype(np.uint8)
-        region = Image.fromarray(under)
-        ImageDraw.Draw(region).multiline_text((x - x0, y - y0), text, font=font, fill=colour, align="center",
-                                              stroke_width=stroke, stroke_fill=halo)
+class _Overlay:
+    """Marks drawn over a layer for one frame: painted into its picture, read into a copy of
+    its indices, then taken away again."""
+
+    def __init__(self, layer: _Layer) -> None:
+        self.layer = layer
+        self.saved: list[tuple[Region, np.ndarray]] = []
+
+    def cover(self, shapes: list[Shape | None]) -> None:
+        """Keep what is under the shapes (one box around them all), to put it back."""
+        shapes = [s for s in shapes if s is not None]
+        if not shapes:
+            return
+        y0, y1 = min(s[0][0].start for s in shapes), max(s[0][0].stop for s in shapes)
+        x0, x1 = min(s[0][1].start for s in shapes), max(s[0][1].stop for s in shapes)
         where = slice(y0, y1), slice(x0, x1)
-        drawn = np.asarray(region)
-        index[where] = self._indices(where, drawn.astype(np.float32))
-        if lasting and self.clear is not None:  # the text's own pixels, not its box
-            inked = (drawn != under).any(axis=-1)
-            index[where] = np.where(inked, self.lookup(drawn.astype(np.float32)), index[where])
-        return where
+        self.saved.append((where, self.layer.rgb[where].copy()))
+
+    def paint(self, shape: Shape | None, colour: np.ndarray, strength: float = 1.0) -> None:
+        """Blend (see _Layer.blend) inside what cover() kept."""
+        if shape is not None:
+            self.layer.blend(shape, colour, strength)
+
+    def text(self, text: str, at: tuple[float, float], colour: str, halo: str | None, font: ImageFont.FreeTypeFont,
+             align: str = "center") -> None:
+        """Antialiased text, its first line's top left at ``at`` (as pillow draws it), with a halo if given."""
+        stroke = 3 if halo else 0
+        left, top, right, bottom = _MEASURE.multiline_textbbox(at, text, font=font, stroke_width=stroke, align=align)
+        where = _region(left, right, top, bottom, self.layer.rgb.shape)
+        if where is None:
+            return
+        self.saved.append((where, self.layer.rgb[where].copy()))
+        y0, x0 = where[0].start, where[1].start
+        region = Image.fromarray(np.clip(self.layer.rgb[where], 0, 255).astype(np.uint8))
+        ImageDraw.Draw(region).multiline_text((at[0] - x0, at[1] - y0), text, font=font, fill=colour, align=align,
+                                              stroke_width=stroke, stroke_fill=halo)
+        self.layer.rgb[where] = np.asarray(region, dtype=np.float32)
+
+    def finish(self) -> tuple[np.ndarray, list[Region]]:
+        """The layer's indices with the marks in them, and their regions; the picture as it was."""
+        index = self.layer.index.copy()
+        for where, _ in self.saved:
+            index[where] = self.layer._indices(where, self.layer.rgb[where])
+        for where, before in reversed(self.saved):
+            self.layer.rgb[where] = before
+        return index, [where for where, _ in self.saved]
 
 
 _MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # for text sizes
 
 
-def _segment(a: np.ndarray, b: np.ndarray, width: float, shape: tuple[int, ...]):
+def _segment(a: np.ndarray, b: np.ndarray, width: float, shape: tuple[int, ...]) -> Shape | None:
     """A round-capped stroke from a to b: its region and each pixel's coverage."""
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return None
     pad = width / 2 + 1.5
     where = _region(min(a[0], b[0]) - pad, max(a[0], b[0]) + pad, min(a[1], b[1]) - pad, max(a[1], b[1]) + pad, shape)
     if where is None:
@@ -499,7 +801,7 @@ def _segment(a: np.ndarray, b: np.ndarray, width: float, shape: tuple[int, ...])
     return where, np.clip(width / 2 + 0.5 - distance, 0, 1)
 
 
-def _disc(centre: np.ndarray, radius: float, shape: tuple[int, ...]):
+def _disc(centre: np.ndarray, radius: float, shape: tuple[int, ...]) -> Shape | None:
     where = _region(centre[0] - radius - 1, centre[0] + radius + 1, centre[1] - radius - 1, centre[1] + radius + 1,
                     shape)
     if where is None:
@@ -508,7 +810,7 @@ def _disc(centre: np.ndarray, radius: float, shape: tuple[int, ...]):
     return where, np.clip(radius + 0.5 - np.hypot(xs - centre[0], ys - centre[1]), 0, 1)
 
 
-def _region(x0: float, x1: float, y0: float, y1: float, shape: tuple[int, ...]) -> tuple[slice, slice] | None:
+def _region(x0: float, x1: float, y0: float, y1: float, shape: tuple[int, ...]) -> Region | None:
     height, width = shape[:2]
     x0, x1 = max(0, int(np.floor(x0))), min(width, int(np.ceil(x1)))
     y0, y1 = max(0, int(np.floor(y0))), min(height, int(np.ceil(y1)))
