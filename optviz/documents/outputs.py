@@ -37,10 +37,12 @@ class Written:
 def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | None = None,
               svg: FilePath | None = None, pdf: FilePath | None = None, loss: FilePath | None = None,
               gif: FilePath | None = None, html: FilePath | None = None, bounds: Any = None,
-              theme: str = "light", size: Any = "slide", **look: Any) -> list[Written]:
+              theme: str = "light", size: Any = "slide", loop: str | int = "forever", hold: float = 3.0,
+              **look: Any) -> list[Written]:
     """Write ``result`` to each file given: its paths as data (.csv, .json or .npz), the paths
     picture (drawn once for png, svg and pdf; ``bounds`` frames it, the GIF and the page), the loss
-    curves (.png, .svg or .pdf), an animation (.gif) and the interactive page (.html).
+    curves (.png, .svg or .pdf), an animation (.gif: played ``loop`` times, its last frame held
+    ``hold`` seconds) and the interactive page (.html).
     ``look``: dpi, scale, background, transparent (optviz.render.figure)."""
     style = {"theme": theme, "size": size, **look}
     written = [Written(result.save(data))] if data else []
@@ -49,7 +51,7 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
     if loss:
         written.append(Written(save(plot(result, "loss", **style).figure, loss)))
     if gif:
-        animation = animate(result, gif, bounds=bounds, **style)
+        animation = animate(result, gif, bounds=bounds, loop=loop, hold=hold, **style)
         frames = f"{animation.frames} frame{'s' if animation.frames != 1 else ''}"
         written.append(Written(animation.path, f"{frames}, {animation.bytes / 1e3:.0f} kB"))
     if html:
