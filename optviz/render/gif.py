@@ -305,8 +305,7 @@ class _Film:
             maps = list(axes.flat[: len(groups)])
             for ax in axes.flat[len(groups):]:
                 ax.set_visible(False)
-            titled(fig, title)
-            fig.draw_without_rendering()
+            titled(fig, title)  # laid out (it measures the figure)
             fig.set_layout_engine("none")  # laid out: the strip goes into the band as measured now
             self.height, self.width = round(fig.bbox.height), round(fig.bbox.width)
             scale = size.pixels_per_point
@@ -423,8 +422,9 @@ class _Film:
         draw = ImageDraw.Draw(mask)
         width = round(self.stroke + 6)
         for line in self.lines:
-            for run in _runs(line.pixels):
-                draw.line([tuple(p) for p in run], fill=1, width=width, joint="curve")
+            if line.strength < 1:  # on a map (the strip's curves are not where labels go)
+                for run in _runs(line.pixels):
+                    draw.line(run.ravel().tolist(), fill=1, width=width)
         for comet in self.comets.values():
             start = comet.last_drawn(0)
             if start is not None:
@@ -465,23 +465,26 @@ class _Film:
         box of what changed, its unchanged pixels transparent (so they show the frame before)."""
         palette, lookup = self._palette(colours)
         history = _Layer(self.background.copy(), self.background, lookup, self.clear)
-        self._starts(history)
         durations = timing.durations(len(steps))
         poster = durations.pop(0) if timing.poster > 0 else None
         body = io.BytesIO()
         shown, overlay, drawn_to = None, [], 0
         sides: dict[int, int] = {}  # the side of its head each label sat on last: it stays there while it can
+        tails: list[dict[int, Shape]] = [{} for _ in self.comets]  # each comet's last segments, drawn again brighter
+        texts: dict = {}  # text drawn once, shown again where it was
         since, readout = math.inf, steps[0]
         for k, (step, duration) in enumerate(zip(steps, durations)):
             if since >= 1000 / READOUT_RATE or k == len(steps) - 1:
                 since, readout = 0, step
             since += duration
             touched = list(overlay)  # last frame's marks go away
-            for t in range(drawn_to + 1, step + 1):
-                touched += [history.paint(_segment(line.pixels[t - 1], line.pixels[t], line.width, history.rgb.shape),
-                                          line.colour, line.strength) for line in self.lines]
+            touched += self._advance(history, drawn_to, step, tails)
             drawn_to = max(drawn_to, step)
-            index, overlay = self._frame(history, steps, k, readout, sides)
+            tail_from = max(steps[max(0, k - TAIL)], step - TAIL_STEPS)
+            for tail in tails:
+                for t in [t for t in tail if t <= tail_from]:
+                    del tail[t]
+            index, overlay = self._frame(_Overlay(history, texts), step, readout, sides, tails)
             if shown is None:
                 body.write(_whole(index, palette, duration, transparency=CLEAR if self.clear is not None else None))
             else:
@@ -497,52 +500,79 @@ class _Film:
         out.write(b";")
         return out.getvalue()
 
-    def _starts(self, history: "_Layer") -> None:
-        """A ring where each path starts, in its colour: part of the picture from the first frame."""
-        for comet in self.comets.values():
-            start = comet.last_drawn(0)
-            if start is None or not np.isfinite(comet.head(0)).all():
-                continue
-            outline = _rgb(self.theme.outline)
-            history.paint(_disc(start, self.head * 0.8 + 1.5, history.rgb.shape), outline)
-            history.paint(_disc(start, self.head * 0.8, history.rgb.shape), comet.colour)
-            history.paint(_disc(start, self.head * 0.8 - self.stroke, history.rgb.shape), outline)
+    def _advance(self, history: "_Layer", drawn_to: int, step: int, tails: list[dict[int, Shape]]) -> list[Region]:
+        """Draw every line's segments after ``drawn_to`` up to ``step`` into the history, keeping
+        each comet's in ``tails``; the regions drawn (one a line)."""
+        drawn = []
+        for i, line in enumerate(self.lines):
+            shapes = []
+            for t in range(drawn_to + 1, step + 1):
+                shape = _segment(line.pixels[t - 1], line.pixels[t], line.width, history.rgb.shape)
+                if i < len(tails):
+                    tails[i][t] = shape
+                if shape is not None:
+                    history.blend(shape, line.colour, line.strength, lasting=True)
+                    shapes.append(shape)
+            if shapes:
+                drawn.append(history.settle(shapes))
+        return drawn
 
-    def _frame(self, history: "_Layer", steps: list[int], k: int, readout: int,
-               sides: dict[int, int]) -> tuple[np.ndarray, list]:
-        """The frame's palette indices: the history with each path's comet (tail and head)
-        and label, the strip's cursor and the read-out (at step ``readout``); and the regions
-        those cover."""
-        step = steps[k]
-        overlay = _Overlay(history)
-        tail_from = max(steps[max(0, k - TAIL)], step - TAIL_STEPS)
-        outline = _rgb(self.theme.outline)
-        heads = []
+    def _frame(self, overlay: "_Overlay", step: int, readout: int, sides: dict[int, int],
+               tails: list[dict[int, Shape]]) -> tuple[np.ndarray, list]:
+        """The frame's palette indices: the history with each path's comet (``tails``: its
+        last segments, and its head) and label, the strip's cursor and the read-out (at step
+        ``readout``); and the regions those cover."""
+        for comet, tail in zip(self.comets.values(), tails):
+            self._comet_at(overlay, comet, step, tail)
         for comet in self.comets.values():
-            segments = [(t, _segment(comet.pixels[t - 1], comet.pixels[t], self.stroke * 1.15, history.rgb.shape))
-                        for t in range(tail_from + 1, step + 1)
-                        if np.isfinite(comet.pixels[t - 1]).all() and np.isfinite(comet.pixels[t]).all()]
-            head = comet.head(step)
-            ring = _disc(head, self.head + 1.5, history.rgb.shape) if np.isfinite(head).all() else None
-            overlay.cover([shape for _, shape in segments] + [ring])
-            for t, shape in segments:  # brighter towards the head
-                overlay.paint(shape, comet.colour, TRAIL + (1 - TRAIL) * (t - tail_from) / max(1, step - tail_from))
-            if ring is not None:
-                overlay.paint(ring, outline)
-                overlay.paint(_disc(head, self.head, history.rgb.shape), comet.colour)
-                heads.append(_box_around(head, self.head + 2))
-        taken = list(heads)
+            self._start(overlay, comet)
+        for text, at, _, colour in self._labels(step, sides):
+            overlay.text(text, at, colour, self.theme.outline, self.font)
+        self._readout(overlay, readout)
+        self._cursor(overlay, step)
+        return overlay.finish()
+
+    def _comet_at(self, overlay: "_Overlay", comet: _Comet, step: int, tail: dict[int, Shape]) -> None:
+        """A path's tail (the segments of its last steps, ``tail``, brighter towards the head)
+        and its head at ``step``."""
+        shape = overlay.layer.rgb.shape
+        head = comet.head(step)
+        ring = _disc(head, self.head + 1.5, shape) if np.isfinite(head).all() else None
+        overlay.cover(list(tail.values()) + [ring])
+        tail_from = min(tail, default=step) - 1
+        for t, segment in tail.items():
+            overlay.paint(segment, comet.colour, TRAIL + (1 - TRAIL) * (t - tail_from) / max(1, step - tail_from))
+        if ring is not None:
+            overlay.paint(ring, _rgb(self.theme.outline))
+            overlay.paint(_disc(head, self.head, shape), comet.colour)
+
+    def _start(self, overlay: "_Overlay", comet: _Comet) -> None:
+        """A ring in the path's colour where it started, over its trail (the paths leave from it)."""
+        start = comet.last_drawn(0)
+        if start is None or not np.isfinite(comet.head(0)).all():
+            return
+        shape, radius, outline = overlay.layer.rgb.shape, self.head * 0.8, _rgb(self.theme.outline)
+        outer = _disc(start, radius + 1.5, shape)
+        overlay.cover([outer])
+        overlay.paint(outer, outline)
+        overlay.paint(_disc(start, radius, shape), comet.colour)
+        overlay.paint(_disc(start, radius - self.stroke, shape), outline)
+
+    def _labels(self, step: int, sides: dict[int, int]) -> list[tuple[str, tuple[float, float], tuple, str]]:
+        """Each label at ``step``: its text, where pillow draws it, its box and its colour;
+        beside its path's head (or where the path ran out), clear of every path, head and
+        other label. ``sides`` keeps the side of its head each label took, to stay there."""
+        taken = [_box_around(head, self.head + 2) for c in self.comets.values()
+                 if np.isfinite(head := c.head(step)).all()]
+        placed = []
         for b, comet in self.comets.items():
-            text = comet.label(step)
-            anchor = comet.last_drawn(step)
+            text, anchor = comet.label(step), comet.last_drawn(step)
             if text is None or anchor is None:
                 continue
             x, y, box, sides[b] = self._place(text, anchor, comet.box, taken, sides.get(b))
             taken.append(box)
-            overlay.text(text, (x, y), self._hex(comet.colour), self.theme.outline, self.font)
-        self._readout(overlay, readout)
-        self._cursor(overlay, step)
-        return overlay.finish()
+            placed.append((text, (x, y), box, self._hex(comet.colour)))
+        return placed
 
     def _readout(self, overlay: "_Overlay", step: int) -> None:
         """"step k / n" and, under it, f - f* (the lowest of several paths', in its colour)."""
@@ -579,10 +609,10 @@ class _Film:
         left, top, right, bottom = _MEASURE.multiline_textbbox((0, 0), text, font=self.font, stroke_width=3,
                                                                align="center")
         w, h = right - left, bottom - top
-        gap = self.head + 4
 
         def box(s: int) -> tuple[float, float, float, float]:
-            dx, dy = _SIDES[s]
+            (dx, dy), reach = _SIDES[s % len(_SIDES)], _REACH[s // len(_SIDES)]
+            gap = reach * (self.head + 4)
             x = anchor[0] + dx * gap - (w if dx < 0 else w / 2 if dx == 0 else 0)
             y = anchor[1] + dy * gap - (h if dy < 0 else h / 2 if dy == 0 else 0)
             return x, y, x + w, y + h
@@ -591,10 +621,10 @@ class _Film:
             x0, y0, x1, y1 = box(s)
             outside = x0 < inside[0] or y0 < inside[1] or x1 > inside[2] or y1 > inside[3]
             crowded = any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in taken)
-            return 1e9 * outside + 1e6 * crowded + self._inked(x0, y0, x1, y1)
+            return 1e9 * outside + 1e6 * crowded + 10 * self._inked(x0, y0, x1, y1) + s // len(_SIDES)
 
-        if side is None or cost(side) > 0:
-            side = min(range(len(_SIDES)), key=cost)
+        if side is None or cost(side) >= len(_REACH):  # the side it took, while it is still clear
+            side = min(range(len(_SIDES) * len(_REACH)), key=cost)
         x0, y0, x1, y1 = box(side)
         return x0 - left, y0 - top, (x0, y0, x1, y1), side
 
@@ -639,6 +669,7 @@ class _Film:
 _GAP = "f − f*"
 _BEST = "best "
 _SIDES = [(1, -1), (1, 1), (-1, -1), (-1, 1), (0, -1), (0, 1), (1, 0), (-1, 0)]  # a label's places around its anchor
+_REACH = (1, 2, 3, 5, 8)  # how far from it, in head radii and a little: the nearest that is clear
 
 
 def _number(value: float) -> str:
@@ -714,43 +745,46 @@ class _Layer:
         index = self.lookup(rgb)
         return index if self.clear is None else np.where(self.clear[where], np.uint8(CLEAR), index)
 
-    def blend(self, shape: Shape, colour: np.ndarray, strength: float = 1.0) -> None:
+    def blend(self, shape: Shape, colour: np.ndarray, strength: float = 1.0, lasting: bool = False) -> None:
         """Blend into the picture, by the shape's coverage, the colour at ``strength`` over the
-        background (so a faint line crossing itself stays as faint)."""
+        background (so a faint line crossing itself stays as faint). A ``lasting`` mark's
+        pixels are clear no more (settle() then brings the indices up to date)."""
         where, coverage = shape
         region = self.rgb[where]
         target = colour if strength >= 1 else self.base[where] + strength * (colour - self.base[where])
         region += coverage[..., None] * (target - region)
+        if lasting and self.clear is not None:
+            self.clear[where] &= coverage <= 0
+
+    def settle(self, shapes: list[Shape]) -> Region:
+        """The indices brought up to date with the picture in one box around the shapes; that box."""
+        where = _around([s[0] for s in shapes])
+        self.index[where] = self._indices(where, self.rgb[where])
+        return where
 
     def paint(self, shape: Shape | None, colour: np.ndarray, strength: float = 1.0) -> Region | None:
         """Blend for good (see blend); the region painted."""
         if shape is None:
             return None
-        self.blend(shape, colour, strength)
-        where, coverage = shape
-        if self.clear is not None:  # a line, once drawn, stays: its pixels are clear no more
-            self.clear[where] &= coverage <= 0
-        self.index[where] = self._indices(where, self.rgb[where])
-        return where
+        self.blend(shape, colour, strength, lasting=True)
+        return self.settle([shape])
 
 
 class _Overlay:
     """Marks drawn over a layer for one frame: painted into its picture, read into a copy of
     its indices, then taken away again."""
 
-    def __init__(self, layer: _Layer) -> None:
+    def __init__(self, layer: _Layer, texts: dict) -> None:
         self.layer = layer
         self.saved: list[tuple[Region, np.ndarray]] = []
+        self.texts = texts  # (text, place, look) -> the pixels under it and drawn: a frame's text is mostly the last's
 
     def cover(self, shapes: list[Shape | None]) -> None:
         """Keep what is under the shapes (one box around them all), to put it back."""
         shapes = [s for s in shapes if s is not None]
-        if not shapes:
-            return
-        y0, y1 = min(s[0][0].start for s in shapes), max(s[0][0].stop for s in shapes)
-        x0, x1 = min(s[0][1].start for s in shapes), max(s[0][1].stop for s in shapes)
-        where = slice(y0, y1), slice(x0, x1)
-        self.saved.append((where, self.layer.rgb[where].copy()))
+        if shapes:
+            where = _around([s[0] for s in shapes])
+            self.saved.append((where, self.layer.rgb[where].copy()))
 
     def paint(self, shape: Shape | None, colour: np.ndarray, strength: float = 1.0) -> None:
         """Blend (see _Layer.blend) inside what cover() kept."""
@@ -765,12 +799,17 @@ class _Overlay:
         where = _region(left, right, top, bottom, self.layer.rgb.shape)
         if where is None:
             return
-        self.saved.append((where, self.layer.rgb[where].copy()))
-        y0, x0 = where[0].start, where[1].start
-        region = Image.fromarray(np.clip(self.layer.rgb[where], 0, 255).astype(np.uint8))
-        ImageDraw.Draw(region).multiline_text((at[0] - x0, at[1] - y0), text, font=font, fill=colour, align=align,
-                                              stroke_width=stroke, stroke_fill=halo)
-        self.layer.rgb[where] = np.asarray(region, dtype=np.float32)
+        under = self.layer.rgb[where].copy()
+        self.saved.append((where, under))
+        key = (text, where[0].start, where[1].start, colour, halo, font.size, align)
+        kept = self.texts.get(key)
+        if kept is None or not np.array_equal(kept[0], under):
+            y0, x0 = where[0].start, where[1].start
+            region = Image.fromarray(np.clip(under, 0, 255).astype(np.uint8))
+            ImageDraw.Draw(region).multiline_text((at[0] - x0, at[1] - y0), text, font=font, fill=colour, align=align,
+                                                  stroke_width=stroke, stroke_fill=halo)
+            kept = self.texts[key] = (under, np.asarray(region, dtype=np.float32))
+        self.layer.rgb[where] = kept[1]
 
     def finish(self) -> tuple[np.ndarray, list[Region]]:
         """The layer's indices with the marks in them, and their regions; the picture as it was."""
@@ -787,27 +826,43 @@ _MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))  # for text sizes
 
 def _segment(a: np.ndarray, b: np.ndarray, width: float, shape: tuple[int, ...]) -> Shape | None:
     """A round-capped stroke from a to b: its region and each pixel's coverage."""
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+    ax, ay, bx, by = float(a[0]), float(a[1]), float(b[0]), float(b[1])
+    if not math.isfinite(ax + ay + bx + by):
         return None
     pad = width / 2 + 1.5
-    where = _region(min(a[0], b[0]) - pad, max(a[0], b[0]) + pad, min(a[1], b[1]) - pad, max(a[1], b[1]) + pad, shape)
+    where = _region(min(ax, bx) - pad, max(ax, bx) + pad, min(ay, by) - pad, max(ay, by) + pad, shape)
     if where is None:
         return None
-    ys, xs = np.mgrid[where[0], where[1]].astype(np.float32) + 0.5
-    d = b - a
-    length = float(d @ d)
-    t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / length, 0, 1) if length > 0 else 0.0
-    distance = np.hypot(xs - (a[0] + t * d[0]), ys - (a[1] + t * d[1]))
-    return where, np.clip(width / 2 + 0.5 - distance, 0, 1)
+    xs, ys = _centres(where)
+    dx, dy = bx - ax, by - ay
+    length = dx * dx + dy * dy
+    if length > 0:  # the nearest point of the segment to each pixel, as a share of the way from a to b
+        t = ((xs - ax) * (dx / length) + (ys - ay) * (dy / length)).clip(0, 1)
+        distance = np.hypot(xs - ax - t * dx, ys - ay - t * dy)
+    else:
+        distance = np.hypot(xs - ax, ys - ay)
+    return where, (width / 2 + 0.5 - distance).clip(0, 1)
 
 
 def _disc(centre: np.ndarray, radius: float, shape: tuple[int, ...]) -> Shape | None:
-    where = _region(centre[0] - radius - 1, centre[0] + radius + 1, centre[1] - radius - 1, centre[1] + radius + 1,
-                    shape)
+    cx, cy = float(centre[0]), float(centre[1])
+    where = _region(cx - radius - 1, cx + radius + 1, cy - radius - 1, cy + radius + 1, shape)
     if where is None:
         return None
-    ys, xs = np.mgrid[where[0], where[1]].astype(np.float32) + 0.5
-    return where, np.clip(radius + 0.5 - np.hypot(xs - centre[0], ys - centre[1]), 0, 1)
+    xs, ys = _centres(where)
+    return where, (radius + 0.5 - np.hypot(xs - cx, ys - cy)).clip(0, 1)
+
+
+def _centres(where: Region) -> tuple[np.ndarray, np.ndarray]:
+    """The pixel centres of a region: x as a row, y as a column (they broadcast to its shape)."""
+    return (np.arange(where[1].start, where[1].stop, dtype=np.float32)[None, :] + 0.5,
+            np.arange(where[0].start, where[0].stop, dtype=np.float32)[:, None] + 0.5)
+
+
+def _around(regions: list[Region]) -> Region:
+    """One box around every region."""
+    return (slice(min(r[0].start for r in regions), max(r[0].stop for r in regions)),
+            slice(min(r[1].start for r in regions), max(r[1].stop for r in regions)))
 
 
 def _region(x0: float, x1: float, y0: float, y1: float, shape: tuple[int, ...]) -> Region | None:
@@ -828,9 +883,11 @@ class _Lookup:
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         q = np.clip(rgb, 0, 255).astype(np.uint16) >> 3
         codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
-        missing = np.unique(codes[self.nearest[codes] < 0])
-        if len(missing):
+        found = self.nearest[codes]
+        if (found < 0).any():
+            missing = np.unique(codes[found < 0])
             centres = np.stack([(missing >> 10) & 31, (missing >> 5) & 31, missing & 31], axis=1) * 8.0 + 4
             distances = ((centres[:, None, :] - self.entries[None]) ** 2).sum(axis=-1)
             self.nearest[missing] = distances.argmin(axis=1)
-        return self.nearest[codes].astype(np.uint8)
+            found = self.nearest[codes]
+        return found.astype(np.uint8)
