@@ -11,7 +11,7 @@ import optviz
 from optviz.documents.scenario import ScenarioError, load
 from optviz.interface.cli import main
 from optviz.render import animate
-from optviz.render.gif import POSTER, TRAIL, _Film, _frame_steps, _Timing
+from optviz.render.gif import POSTER, TRAIL, _Film, _frame_steps, _Timing, band_steps
 from optviz.render.style import KINDS, THEMES, get_theme, screen_size
 
 LIGHT = THEMES["light"]
@@ -137,9 +137,11 @@ def test_the_read_out_and_the_strip_cursor_follow_the_step(rosen, film, played):
     assert film.big.size >= 36  # px, at 1280x720
     # it changes at most five times a second, and at the last frame
     changes = [k for k in range(2, len(frames)) if not np.array_equal(frames[k][readout], frames[k - 1][readout])]
-    assert changes[-1] == len(frames) - 1
+    assert changes[-1] == len(frames) - 1 and len(changes) > 20
     times = np.cumsum(durations)
     assert all(times[b - 1] - times[a - 1] >= 190 for a, b in zip(changes, changes[1:-1]))
+    shown = band_steps(steps, durations[1:])  # the step the strip and the read-out show, frame by frame
+    assert shown[-1] == rosen.steps and shown[4] == steps[4] and shown[5] == steps[4] and shown[8] == steps[8]
     # the cursor: a line across the strip at the step, in the text colour
     x0, y0, x1, y1 = film.strip_box
     middle = film.height - (y0 + y1) // 2
@@ -148,15 +150,14 @@ def test_the_read_out_and_the_strip_cursor_follow_the_step(rosen, film, played):
         row = np.abs(frame[middle - 5: middle + 5, x0: x1 + 1] - rgb(LIGHT.foreground)).sum(axis=-1) < 30
         return x0 + np.flatnonzero(row.all(axis=0))
 
-    for k in (5, 50, len(steps) - 1):
-        expected = film.strip_axes.transData.transform((steps[k], film.strip_axes.get_ylim()[0]))[0]
+    for k in (6, 50, len(steps) - 1):
+        expected = film.strip_axes.transData.transform((shown[k], film.strip_axes.get_ylim()[0]))[0]
         assert np.abs(cursor(frames[k + 1]) - expected).max() <= 2
     # the strip's curves so far, and none of their future
-    adam = rosen.index("adam")
-    curve = next(line for line in film.lines[len(film.comets):] if line.width < film.stroke and
-                 np.array_equal(line.colour, film.comets[adam].colour))
-    assert off(frames[51], curve.pixels[steps[50] - 5], rgb(colour_of("adam"))) < 40
-    assert off(frames[51], curve.pixels[steps[50] + 20], rgb(colour_of("adam"))) > 100
+    curve = film.curves[rosen.index("adam")]
+    assert np.array_equal(curve.colour, rgb(colour_of("adam")))
+    assert off(frames[51], curve.pixels[shown[50] - 5], rgb(colour_of("adam"))) < 40
+    assert off(frames[51], curve.pixels[shown[50] + 20], rgb(colour_of("adam"))) > 100
 
 
 def test_pacing_hold_and_the_poster(rosen, film, played):

@@ -316,7 +316,7 @@ class _Film:
             self.comets = {b: self._comet(trace, ax, panels == "single") for b, (trace, ax) in sorted(own.items())}
             self.lines = [_Line(c.pixels, c.colour, TRAIL, self.stroke) for c in self.comets.values()]
             self.lines += [_Line(self._to_pixels(ax, t.xy), _rgb(t.colour), CONTEXT, self.stroke) for t, ax in context]
-            self.lines += [_Line(self._to_pixels(strip, xy), self.comets[b].colour, 1.0, 0.7 * self.stroke)
+            self.curves = [_Line(self._to_pixels(strip, xy), self.comets[b].colour, 1.0, 0.7 * self.stroke)
                            for b, xy in self._curves().items()]
             fig.canvas.draw()
         self.background = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32)
@@ -422,9 +422,8 @@ class _Film:
         draw = ImageDraw.Draw(mask)
         width = round(self.stroke + 6)
         for line in self.lines:
-            if line.strength < 1:  # on a map (the strip's curves are not where labels go)
-                for run in _runs(line.pixels):
-                    draw.line(run.ravel().tolist(), fill=1, width=width)
+            for run in _runs(line.pixels):
+                draw.line(run.ravel().tolist(), fill=1, width=width)
         for comet in self.comets.values():
             start = comet.last_drawn(0)
             if start is not None:
@@ -468,23 +467,20 @@ class _Film:
         durations = timing.durations(len(steps))
         poster = durations.pop(0) if timing.poster > 0 else None
         body = io.BytesIO()
-        shown, overlay, drawn_to = None, [], 0
+        shown, overlay, drawn_to, band_to = None, [], 0, 0
         sides: dict[int, int] = {}  # the side of its head each label sat on last: it stays there while it can
         tails: list[dict[int, Shape]] = [{} for _ in self.comets]  # each comet's last segments, drawn again brighter
         texts: dict = {}  # text drawn once, shown again where it was
-        since, readout = math.inf, steps[0]
-        for k, (step, duration) in enumerate(zip(steps, durations)):
-            if since >= 1000 / READOUT_RATE or k == len(steps) - 1:
-                since, readout = 0, step
-            since += duration
+        for k, (step, band, duration) in enumerate(zip(steps, band_steps(steps, durations), durations)):
             touched = list(overlay)  # last frame's marks go away
-            touched += self._advance(history, drawn_to, step, tails)
-            drawn_to = max(drawn_to, step)
+            touched += self._advance(history, self.lines, drawn_to, step, tails)
+            touched += self._advance(history, self.curves, band_to, band)
+            drawn_to, band_to = max(drawn_to, step), band
             tail_from = max(steps[max(0, k - TAIL)], step - TAIL_STEPS)
             for tail in tails:
                 for t in [t for t in tail if t <= tail_from]:
                     del tail[t]
-            index, overlay = self._frame(_Overlay(history, texts), step, readout, sides, tails)
+            index, overlay = self._frame(_Overlay(history, texts), step, band, sides, tails)
             if shown is None:
                 body.write(_whole(index, palette, duration, transparency=CLEAR if self.clear is not None else None))
             else:
@@ -500,11 +496,12 @@ class _Film:
         out.write(b";")
         return out.getvalue()
 
-    def _advance(self, history: "_Layer", drawn_to: int, step: int, tails: list[dict[int, Shape]]) -> list[Region]:
-        """Draw every line's segments after ``drawn_to`` up to ``step`` into the history, keeping
-        each comet's in ``tails``; the regions drawn (one a line)."""
+    def _advance(self, history: "_Layer", lines: list[_Line], drawn_to: int, step: int,
+                 tails: list[dict[int, Shape]] = ()) -> list[Region]:
+        """Draw the lines' segments after ``drawn_to`` up to ``step`` into the history, keeping
+        the first lines' in ``tails`` (the comets'); the regions drawn (one a line)."""
         drawn = []
-        for i, line in enumerate(self.lines):
+        for i, line in enumerate(lines):
             shapes = []
             for t in range(drawn_to + 1, step + 1):
                 shape = _segment(line.pixels[t - 1], line.pixels[t], line.width, history.rgb.shape)
@@ -517,19 +514,19 @@ class _Film:
                 drawn.append(history.settle(shapes))
         return drawn
 
-    def _frame(self, overlay: "_Overlay", step: int, readout: int, sides: dict[int, int],
+    def _frame(self, overlay: "_Overlay", step: int, band: int, sides: dict[int, int],
                tails: list[dict[int, Shape]]) -> tuple[np.ndarray, list]:
         """The frame's palette indices: the history with each path's comet (``tails``: its
-        last segments, and its head) and label, the strip's cursor and the read-out (at step
-        ``readout``); and the regions those cover."""
+        last segments, and its head) and label at ``step``, the strip's cursor and the
+        read-out at step ``band``; and the regions those cover."""
         for comet, tail in zip(self.comets.values(), tails):
             self._comet_at(overlay, comet, step, tail)
         for comet in self.comets.values():
             self._start(overlay, comet)
         for text, at, _, colour in self._labels(step, sides):
             overlay.text(text, at, colour, self.theme.outline, self.font)
-        self._readout(overlay, readout)
-        self._cursor(overlay, step)
+        self._readout(overlay, band)
+        self._cursor(overlay, band)
         return overlay.finish()
 
     def _comet_at(self, overlay: "_Overlay", comet: _Comet, step: int, tail: dict[int, Shape]) -> None:
@@ -646,7 +643,7 @@ class _Film:
         exact += [_rgb(c) for c in (self.theme.foreground, self.theme.outline, self.theme.background)]
         exact = np.unique(np.round(np.array(exact)).astype(np.uint8), axis=0)
         strokes = [self.background.reshape(-1, 3)]
-        for line in self.lines:
+        for line in self.lines + self.curves:
             points = line.pixels[np.isfinite(line.pixels).all(axis=1)].astype(int)
             points = points[(points[:, 0] >= 0) & (points[:, 0] < self.width)
                             & (points[:, 1] >= 0) & (points[:, 1] < self.height)]
@@ -670,6 +667,20 @@ _GAP = "f − f*"
 _BEST = "best "
 _SIDES = [(1, -1), (1, 1), (-1, -1), (-1, 1), (0, -1), (0, 1), (1, 0), (-1, 0)]  # a label's places around its anchor
 _REACH = (1, 2, 3, 5, 8)  # how far from it, in head radii and a little: the nearest that is clear
+
+
+def band_steps(steps: list[int], durations: list[int]) -> list[int]:
+    """The step the band under the maps (the strip and the read-out) shows in each frame: the
+    frame's own, at most READOUT_RATE times a second (the number stays readable, and most
+    frames then change only where the paths move) and in the last frame; the last one shown
+    in between. ``durations``: each frame's milliseconds."""
+    shown, since, band = [], math.inf, steps[0]
+    for k, (step, duration) in enumerate(zip(steps, durations)):
+        if since >= 1000 / READOUT_RATE or k == len(steps) - 1:
+            since, band = 0, step
+        since += duration
+        shown.append(band)
+    return shown
 
 
 def _number(value: float) -> str:
@@ -794,22 +805,25 @@ class _Overlay:
     def text(self, text: str, at: tuple[float, float], colour: str, halo: str | None, font: ImageFont.FreeTypeFont,
              align: str = "center") -> None:
         """Antialiased text, its first line's top left at ``at`` (as pillow draws it), with a halo if given."""
-        stroke = 3 if halo else 0
-        left, top, right, bottom = _MEASURE.multiline_textbbox(at, text, font=font, stroke_width=stroke, align=align)
-        where = _region(left, right, top, bottom, self.layer.rgb.shape)
+        key = (text, at, colour, halo, font.size, align)
+        kept = self.texts.get(key)
+        if kept is None:
+            stroke = 3 if halo else 0
+            left, top, right, bottom = _MEASURE.multiline_textbbox(at, text, font=font, stroke_width=stroke,
+                                                                   align=align)
+            kept = (_region(left, right, top, bottom, self.layer.rgb.shape), None, None)
+        where = kept[0]
         if where is None:
             return
         under = self.layer.rgb[where].copy()
         self.saved.append((where, under))
-        key = (text, where[0].start, where[1].start, colour, halo, font.size, align)
-        kept = self.texts.get(key)
-        if kept is None or not np.array_equal(kept[0], under):
+        if kept[1] is None or not np.array_equal(kept[1], under):
             y0, x0 = where[0].start, where[1].start
             region = Image.fromarray(np.clip(under, 0, 255).astype(np.uint8))
             ImageDraw.Draw(region).multiline_text((at[0] - x0, at[1] - y0), text, font=font, fill=colour, align=align,
-                                                  stroke_width=stroke, stroke_fill=halo)
-            kept = self.texts[key] = (under, np.asarray(region, dtype=np.float32))
-        self.layer.rgb[where] = kept[1]
+                                                  stroke_width=3 if halo else 0, stroke_fill=halo)
+            kept = self.texts[key] = (where, under, np.asarray(region, dtype=np.float32))
+        self.layer.rgb[where] = kept[2]
 
     def finish(self) -> tuple[np.ndarray, list[Region]]:
         """The layer's indices with the marks in them, and their regions; the picture as it was."""
