@@ -348,20 +348,10 @@ class _Film:
         strip = fig.add_axes((left / self.width, bottom / self.height, max(right - left, 10) / self.width,
                               max(top - bottom, 10) / self.height))
         values, label = self._strip_values()
-        finite = values[np.isfinite(values)]
-        positive = finite[finite > 0]
-        if label == _GAP and len(positive):
-            strip.set_yscale("log")
-            lo = max(positive.min(), positive.max() * 1e-14)
-            strip.set_ylim(lo / 2, positive.max() * 2)
-        elif len(finite):
-            pad = 0.05 * (finite.max() - finite.min()) or 1.0
-            strip.set_ylim(finite.min() - pad, finite.max() + pad)
+        _scaled(strip, values[np.isfinite(values)], label == _GAP)
         strip.set_xlim(0, max(1, self.result.steps))
         ticks = 0.7 * fig.optviz_rc["font.size"]
         strip.tick_params(labelsize=ticks, length=3, pad=2)
-        strip.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=3) if strip.get_yscale() == "log"
-                                      else matplotlib.ticker.MaxNLocator(3))
         strip.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         strip.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, integer=True))
         strip.set_ylabel(label, fontsize=ticks, labelpad=2)
@@ -667,6 +657,30 @@ _GAP = "f − f*"
 _BEST = "best "
 _SIDES = [(1, -1), (1, 1), (-1, -1), (-1, 1), (0, -1), (0, 1), (1, 0), (-1, 0)]  # a label's places around its anchor
 _REACH = (1, 2, 3, 5, 8)  # how far from it, in head radii and a little: the nearest that is clear
+
+
+def _scaled(strip: Any, finite: np.ndarray, gap: bool) -> None:
+    """The strip's y scale and a few ticks for its finite values: log for f - f*, symmetric
+    log for f that falls far below zero (a saddle's), linear otherwise."""
+    if not len(finite):
+        return
+    positive = finite[finite > 0]
+    spread = np.abs(finite)
+    small = max(float(np.percentile(spread, 10)), 1e-12)
+    if gap and len(positive):
+        strip.set_yscale("log")
+        strip.set_ylim(max(positive.min(), positive.max() * 1e-14) / 2, positive.max() * 2)
+        strip.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=3))
+    elif finite.min() < 0 and spread.max() > 1000 * small:
+        strip.set_yscale("symlog", linthresh=small)
+        lo, hi = float(finite.min()), float(finite.max())
+        strip.set_ylim(lo * 2, hi * 2 if hi > 0 else small)
+        ends = [-10 ** math.floor(math.log10(-lo)), 0.0] + ([10 ** math.floor(math.log10(hi))] if hi > 1000 * small else [])
+        strip.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ends))
+    else:
+        pad = 0.05 * (finite.max() - finite.min()) or 1.0
+        strip.set_ylim(finite.min() - pad, finite.max() + pad)
+        strip.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
 
 
 def band_steps(steps: list[int], durations: list[int]) -> list[int]:
