@@ -675,7 +675,8 @@ def _scaled(strip: Any, finite: np.ndarray, gap: bool) -> None:
         strip.set_yscale("symlog", linthresh=small)
         lo, hi = float(finite.min()), float(finite.max())
         strip.set_ylim(lo * 2, hi * 2 if hi > 0 else small)
-        ends = [-10 ** math.floor(math.log10(-lo)), 0.0] + ([10 ** math.floor(math.log10(hi))] if hi > 1000 * small else [])
+        ends = [-10 ** math.floor(math.log10(-lo)), 0.0]
+        ends += [10 ** math.floor(math.log10(hi))] if hi > 1000 * small else []
         strip.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ends))
     else:
         pad = 0.05 * (finite.max() - finite.min()) or 1.0
