@@ -27,6 +27,7 @@ import base64
 import io
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from numbers import Real
 from pathlib import Path
 from typing import Any, Callable
@@ -243,20 +244,24 @@ class _Comet:
     diverged: int  # the step it diverged at, or -1
     box: tuple[float, float, float, float]  # its map's data area in pixels: x0, y0, x1, y1
 
+    @cached_property
+    def _latest(self) -> np.ndarray:
+        """Per step, the index of its last finite pixel up to then (-1: none yet)."""
+        finite = np.isfinite(self.pixels).all(axis=1)
+        return np.maximum.accumulate(np.where(finite, np.arange(len(finite)), -1))
+
     def head(self, step: int) -> np.ndarray:
         """The current point at ``step``: its last finite pixel up to then; none once the
-        path has run out of the frame."""
-        points = self.pixels[: step + 1]
-        finite = np.flatnonzero(np.isfinite(points).all(axis=1))
-        if not len(finite) or (self.left and finite[-1] == np.isfinite(self.pixels).all(axis=1).sum() - 1):
+        path has run out of the frame (its last finite pixel is where it left)."""
+        latest = int(self._latest[step])
+        if latest < 0 or (self.left and latest == self._latest[-1]):
             return np.array([np.nan, np.nan])
-        return points[finite[-1]]
+        return self.pixels[latest]
 
     def last_drawn(self, step: int) -> np.ndarray | None:
         """Where its drawing ends at ``step``: the head, or the edge it ran out at."""
-        points = self.pixels[: step + 1]
-        finite = np.flatnonzero(np.isfinite(points).all(axis=1))
-        return points[finite[-1]] if len(finite) else None
+        latest = int(self._latest[step])
+        return self.pixels[latest] if latest >= 0 else None
 
     def label(self, step: int) -> str | None:
         words = self.words if 0 <= self.diverged <= step else None
@@ -321,6 +326,7 @@ class _Film:
             fig.canvas.draw()
         self.background = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32)
         self.ink = self._ink()
+        self.rings = {b: self._ring(comet) for b, comet in self.comets.items()}  # drawn in every frame
         self.clear = self._clear()
 
     # --- laying out ----------------------------------------------------------------------------
@@ -457,15 +463,15 @@ class _Film:
         durations = timing.durations(len(steps))
         poster = durations.pop(0) if timing.poster > 0 else None
         body = io.BytesIO()
-        shown, overlay, drawn_to, band_to = None, [], 0, 0
+        shown, overlay = None, []
+        ends, band_ends = [0] * len(self.lines), [0] * len(self.curves)  # the step each line is drawn to
         sides: dict[int, int] = {}  # the side of its head each label sat on last: it stays there while it can
         tails: list[dict[int, Shape]] = [{} for _ in self.comets]  # each comet's last segments, drawn again brighter
         texts: dict = {}  # text drawn once, shown again where it was
         for k, (step, band, duration) in enumerate(zip(steps, band_steps(steps, durations), durations)):
             touched = list(overlay)  # last frame's marks go away
-            touched += self._advance(history, self.lines, drawn_to, step, tails)
-            touched += self._advance(history, self.curves, band_to, band)
-            drawn_to, band_to = max(drawn_to, step), band
+            touched += self._advance(history, self.lines, ends, step, tails)
+            touched += self._advance(history, self.curves, band_ends, band)
             tail_from = max(steps[max(0, k - TAIL)], step - TAIL_STEPS)
             for tail in tails:
                 for t in [t for t in tail if t <= tail_from]:
@@ -486,15 +492,22 @@ class _Film:
         out.write(b";")
         return out.getvalue()
 
-    def _advance(self, history: "_Layer", lines: list[_Line], drawn_to: int, step: int,
+    def _advance(self, history: "_Layer", lines: list[_Line], ends: list[int], step: int,
                  tails: list[dict[int, Shape]] = ()) -> list[Region]:
-        """Draw the lines' segments after ``drawn_to`` up to ``step`` into the history, keeping
-        the first lines' in ``tails`` (the comets'); the regions drawn (one a line)."""
+        """Draw each line on from the step it was last drawn to (``ends``, brought up to
+        date) up to ``step`` into the history, keeping the first lines' segments in ``tails``
+        (the comets'); the regions drawn (one a line). Steps shorter than half a pixel join
+        the next one (the head covers a trail that lags it by less): the same picture, a
+        fraction of the work."""
         drawn = []
         for i, line in enumerate(lines):
             shapes = []
-            for t in range(drawn_to + 1, step + 1):
-                shape = _segment(line.pixels[t - 1], line.pixels[t], line.width, history.rgb.shape)
+            for t in range(ends[i] + 1, step + 1):
+                a, b = line.pixels[ends[i]], line.pixels[t]
+                if abs(b[0] - a[0]) < 0.5 and abs(b[1] - a[1]) < 0.5:
+                    continue
+                ends[i] = t
+                shape = _segment(a, b, line.width, history.rgb.shape)
                 if i < len(tails):
                     tails[i][t] = shape
                 if shape is not None:
@@ -511,8 +524,8 @@ class _Film:
         read-out at step ``band``; and the regions those cover."""
         for comet, tail in zip(self.comets.values(), tails):
             self._comet_at(overlay, comet, step, tail)
-        for comet in self.comets.values():
-            self._start(overlay, comet)
+        for b, comet in self.comets.items():
+            self._start(overlay, comet, self.rings[b])
         for text, at, _, colour in self._labels(step, sides):
             overlay.text(text, at, colour, self.theme.outline, self.font)
         self._readout(overlay, band)
@@ -533,17 +546,24 @@ class _Film:
             overlay.paint(ring, _rgb(self.theme.outline))
             overlay.paint(_disc(head, self.head, shape), comet.colour)
 
-    def _start(self, overlay: "_Overlay", comet: _Comet) -> None:
-        """A ring in the path's colour where it started, over its trail (the paths leave from it)."""
+    def _start(self, overlay: "_Overlay", comet: _Comet, shapes: tuple) -> None:
+        """A ring in the path's colour where it started (``shapes``: see _ring), over its
+        trail (the paths leave from it)."""
+        outer, ring, inner = shapes
+        if outer is not None:
+            overlay.cover([outer])
+            outline = _rgb(self.theme.outline)
+            overlay.paint(outer, outline)
+            overlay.paint(ring, comet.colour)
+            overlay.paint(inner, outline)
+
+    def _ring(self, comet: _Comet) -> tuple[Shape | None, Shape | None, Shape | None]:
+        """The start ring's shapes: its outline, its colour, its open middle."""
         start = comet.last_drawn(0)
         if start is None or not np.isfinite(comet.head(0)).all():
-            return
-        shape, radius, outline = overlay.layer.rgb.shape, self.head * 0.8, _rgb(self.theme.outline)
-        outer = _disc(start, radius + 1.5, shape)
-        overlay.cover([outer])
-        overlay.paint(outer, outline)
-        overlay.paint(_disc(start, radius, shape), comet.colour)
-        overlay.paint(_disc(start, radius - self.stroke, shape), outline)
+            return None, None, None
+        shape, radius = (self.height, self.width), self.head * 0.8
+        return _disc(start, radius + 1.5, shape), _disc(start, radius, shape), _disc(start, radius - self.stroke, shape)
 
     def _labels(self, step: int, sides: dict[int, int]) -> list[tuple[str, tuple[float, float], tuple, str]]:
         """Each label at ``step``: its text, where pillow draws it, its box and its colour;
