@@ -30,12 +30,13 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from numbers import Real
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.colors import to_rgb
+from matplotlib.ticker import FixedLocator, LogLocator, MaxNLocator, NullLocator
 from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
 from ..core.errors import BadInput
@@ -317,7 +318,7 @@ class _Film:
             self.stroke = max(2.5, fig.optviz_rc["lines.linewidth"] * 1.25 * scale)
             self.head = self.stroke * 2.4
             self._fonts(size)
-            strip = self._strip(fig, maps, own)
+            strip = self._strip(fig, maps)
             self.comets = {b: self._comet(trace, ax, panels == "single") for b, (trace, ax) in sorted(own.items())}
             self.lines = [_Line(c.pixels, c.colour, TRAIL, self.stroke) for c in self.comets.values()]
             self.lines += [_Line(self._to_pixels(ax, t.xy), _rgb(t.colour), CONTEXT, self.stroke) for t, ax in context]
@@ -338,7 +339,7 @@ class _Film:
         self.font = ImageFont.truetype(bold, round(size.font * 0.9 * scale))  # the labels beside the paths
         self.big = ImageFont.truetype(regular, round(size.font * 1.3 * scale))  # the read-out
 
-    def _strip(self, fig: Any, maps: list, own: dict[int, tuple[Trace, Any]]) -> Any:
+    def _strip(self, fig: Any, maps: list) -> Any:
         """The loss strip's axes in the band under the maps, as wide as they are but for the
         read-out at its right; and where the read-out's lines go."""
         widest = [f"step {self.result.steps} / {self.result.steps}", f"{_BEST}{_GAP} = -8.8e-88"]
@@ -358,8 +359,8 @@ class _Film:
         strip.set_xlim(0, max(1, self.result.steps))
         ticks = 0.7 * fig.optviz_rc["font.size"]
         strip.tick_params(labelsize=ticks, length=3, pad=2)
-        strip.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-        strip.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5, integer=True))
+        strip.yaxis.set_minor_locator(NullLocator())
+        strip.xaxis.set_major_locator(MaxNLocator(5, integer=True))
         strip.set_ylabel(label, fontsize=ticks, labelpad=2)
         strip.grid(True, alpha=0.25)
         self.strip_box = tuple(np.round(strip.get_window_extent().extents).astype(int))  # x0, y0, x1, y1 upward
@@ -690,18 +691,18 @@ def _scaled(strip: Any, finite: np.ndarray, gap: bool) -> None:
     if gap and len(positive):
         strip.set_yscale("log")
         strip.set_ylim(max(positive.min(), positive.max() * 1e-14) / 2, positive.max() * 2)
-        strip.yaxis.set_major_locator(matplotlib.ticker.LogLocator(numticks=3))
+        strip.yaxis.set_major_locator(LogLocator(numticks=3))
     elif finite.min() < 0 and spread.max() > 1000 * small:
         strip.set_yscale("symlog", linthresh=small)
         lo, hi = float(finite.min()), float(finite.max())
         strip.set_ylim(lo * 2, hi * 2 if hi > 0 else small)
         ends = [-10 ** math.floor(math.log10(-lo)), 0.0]
         ends += [10 ** math.floor(math.log10(hi))] if hi > 1000 * small else []
-        strip.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ends))
+        strip.yaxis.set_major_locator(FixedLocator(ends))
     else:
         pad = 0.05 * (finite.max() - finite.min()) or 1.0
         strip.set_ylim(finite.min() - pad, finite.max() + pad)
-        strip.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
+        strip.yaxis.set_major_locator(MaxNLocator(3))
 
 
 def band_steps(steps: list[int], durations: list[int]) -> list[int]:
