@@ -768,8 +768,9 @@ def _delta(shown: np.ndarray, index: np.ndarray, touched: list, palette: list[in
         y1, x1 = 1, 1
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     if len(rows):
+        changed = changed[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
         y0, y1, x0, x1 = y0 + rows[0], y0 + rows[-1] + 1, x0 + cols[0], x0 + cols[-1] + 1
-    crop = np.where(shown[y0:y1, x0:x1] == index[y0:y1, x0:x1], TRANSPARENT, index[y0:y1, x0:x1]).astype(np.uint8)
+    crop = np.where(changed, index[y0:y1, x0:x1], np.uint8(TRANSPARENT))
     data = GifImagePlugin.getdata(_image(crop, palette), offset=(int(x0), int(y0)), duration=duration, disposal=1,
                                   transparency=TRANSPARENT)
     return b"".join(data)
@@ -931,7 +932,7 @@ class _Lookup:
         self.nearest = np.full(1 << 15, -1, dtype=np.int16)
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        q = np.clip(rgb, 0, 255).astype(np.uint16) >> 3
+        q = rgb.clip(0, 255).astype(np.uint16) >> 3
         codes = (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2]
         found = self.nearest[codes]
         if (found < 0).any():
