@@ -187,18 +187,18 @@ def test_the_gif_draws_the_state_at_the_moving_head(tmp_path):
 
     result = optviz.simulate("ill_conditioned", {"m": optviz.momentum(lr=0.05)}, [-5, -1], 24, state=True)
     path = tmp_path / "state.gif"
-    assert animate(result, path, state=True, size=(640, 360)).frames == 25  # one frame a step
+    assert animate(result, path, state=True, size=(640, 360), poster=False).frames == 25  # one frame a step
     frames = {True: [np.asarray(f.convert("RGB")).astype(int) for f in ImageSequence.Iterator(Image.open(path))]}
     # the same film without the state: the frames it draws then
     film = gif._Film(result, "single", get_theme("light"), screen_size((640, 360), None, None), None, state="state")
-    glyphs, film.state = film.state, None
-    plain = Image.open(io.BytesIO(film.encode(list(range(25)), gif.TRANSPARENT, 6.0, 1.5)))
+    glyphs, film.glyphs = film.glyphs, None
+    plain = Image.open(io.BytesIO(film.encode(list(range(25)), gif.TRANSPARENT, gif._Timing(6.0, 1.5, 0.0, 0))))
     frames[None] = [np.asarray(f.convert("RGB")).astype(int) for f in ImageSequence.Iterator(plain)]
-    film.state = glyphs
+    film.glyphs = glyphs
     for step in (6, 12):
         changed = np.argwhere(np.abs(frames[True][step] - frames[None][step]).sum(axis=-1) > 60)
-        head = film._head(0, step)[::-1]  # (row, column)
-        arrow = float(np.hypot(*film.state.at(0, step)[0].vector)) * (640 / 6)  # at most: the frame is over 6 wide
+        head = film.comets[0].head(step)[::-1]  # (row, column)
+        arrow = float(np.hypot(*film.glyphs.at(0, step)[0].vector)) * (640 / 6)  # at most: the frame is over 6 wide
         assert len(changed) > 40
         assert np.hypot(*(changed - head).T).max() < arrow + 12  # all of it at the head, none elsewhere
 

@@ -94,8 +94,8 @@ def _stills(fig: Any, stem: Path, out: Outputs) -> list[Path]:
 
 def _gif(result: Any, path: Path, out: Outputs, title: str, palette: dict[str, str] | None, bounds: Any) -> Path:
     return animate(result, path, fps=out.fps, every=out.every, max_frames=out.frames, panels=out.panels,
-                   max_bytes=out.max_bytes, title=title, palette=palette or None, bounds=bounds, state=out.state,
-                   **out.style).path
+                   max_bytes=out.max_bytes, loop=out.loop, hold=out.hold, poster=out.poster, title=title,
+                   palette=palette or None, bounds=bounds, state=out.state, **out.style).path
 
 
 def _render_file(args: tuple[str, str, bool, dict]) -> tuple[str, list[str]]:

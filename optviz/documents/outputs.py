@@ -37,10 +37,12 @@ class Written:
 def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | None = None,
               svg: FilePath | None = None, pdf: FilePath | None = None, loss: FilePath | None = None,
               gif: FilePath | None = None, html: FilePath | None = None, bounds: Any = None,
-              theme: str = "light", size: Any = "slide", state: Any = None, **look: Any) -> list[Written]:
+              theme: str = "light", size: Any = "slide", state: Any = None, loop: str | int = "forever",
+              hold: float = 3.0, **look: Any) -> list[Written]:
     """Write ``result`` to each file given: its paths as data (.csv, .json or .npz), the paths
     picture (drawn once for png, svg and pdf; ``bounds`` frames it, the GIF and the page), the loss
-    curves (.png, .svg or .pdf), an animation (.gif) and the interactive page (.html).
+    curves (.png, .svg or .pdf), an animation (.gif: played ``loop`` times, its last frame held
+    ``hold`` seconds) and the interactive page (.html).
     ``state`` draws the optimizer's state on the paths picture and at the GIF's and the
     page's moving points (see optviz.render.glyphs).
     ``look``: dpi, scale, background, transparent (optviz.render.figure)."""
@@ -51,7 +53,7 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
     if loss:
         written.append(Written(save(plot(result, "loss", **style).figure, loss)))
     if gif:
-        animation = animate(result, gif, bounds=bounds, state=state, **style)
+        animation = animate(result, gif, bounds=bounds, state=state, loop=loop, hold=hold, **style)
         frames = f"{animation.frames} frame{'s' if animation.frames != 1 else ''}"
         written.append(Written(animation.path, f"{frames}, {animation.bytes / 1e3:.0f} kB"))
     if html:

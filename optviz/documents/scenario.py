@@ -62,7 +62,7 @@ from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
 from ..core.functions.surface import unreachable
 from ..core.limits import (MAX_ASKED_STEPS, MAX_DEPTH, MAX_DIM, MAX_EVERY, MAX_FPS, MAX_FRAMES, MAX_GIF_BYTES,
-                           MAX_DPI, MAX_FILE_OPTIMIZERS, MAX_FILE_PATH_STEPS, MAX_HIGHLIGHT, MAX_KEY, MAX_SCALE,
+                           MAX_HOLD, MAX_DPI, MAX_FILE_OPTIMIZERS, MAX_FILE_PATH_STEPS, MAX_HIGHLIGHT, MAX_KEY, MAX_SCALE,
                            MAX_SCENARIO_BYTES, MAX_SEED, MAX_SIDE, MAX_STRING, MIN_DPI, MIN_FPS, MIN_FRAMES,
                            MIN_GIF_BYTES, MIN_SCALE, MIN_SIDE, BudgetError, WorkError, check_memory, check_work)
 from ..core.names import closest, cut, did_you_mean, quoted
@@ -71,7 +71,7 @@ from ..core.optimizers.registry import get_optimizer, hyperparameter_names, know
 from ..core.simulation.noise import check_noise
 from ..core.simulation.result import Result
 from ..core.simulation.runs import peak_bytes, simulate
-from ..render.kinds import GIF_PANELS, STATE_GLYPHS, STILL_FORMATS, STILL_KINDS
+from ..render.kinds import GIF_PANELS, STATE_GLYPHS, STILL_FORMATS, STILL_KINDS, check_hold, loop_count
 from ..render.style import SIZES, THEMES, check_colour, get_size, screen_size
 from .sources import BUNDLED, ScenarioError, bundled, find, listing, nesting, read  # noqa: F401 - optviz.scenario.*
 
@@ -92,6 +92,9 @@ class Outputs:
     panels: str = "auto"  # the GIF's: small multiples for four or more optimizers from one start
     transparent: bool = False
     max_bytes: int | None = None
+    loop: str | int = "forever"  # the GIF plays forever, once, or n times
+    hold: float = 3.0  # seconds the GIF's last frame is held
+    poster: bool = True  # the GIF's first frame is its last: the whole story, for previews
     highlight: float = 1.0  # the lambda whose level sets the "regularization" still draws
     dpi: float | None = None  # the size's own
     scale: float = 1.0
@@ -227,6 +230,10 @@ OUTPUTS_TABLE = {
                      between=(MIN_GIF_BYTES, MAX_GIF_BYTES)),
     "state": Key((bool, str), Outputs.state, "draw the optimizer's state on the paths: true (velocity arrows, "
                                              "step-size ellipses), \"gradient\" or \"both\""),
+    "loop": Key((str, int), Outputs.loop, "how often the GIF plays: forever, once, or a whole number of times"),
+    "hold": Key((int, float), Outputs.hold, "seconds the GIF's last frame is held", between=(0, MAX_HOLD), cast=float),
+    "poster": Key(bool, Outputs.poster, "the GIF's first frame is its last (the whole story, for documents, "
+                                        "thumbnails and slide previews)"),
     "highlight": Key((int, float), Outputs.highlight, "the lambda whose level sets the regularization still draws",
                      between=(0, MAX_HIGHLIGHT), cast=float),
 }
@@ -253,7 +260,8 @@ def experiments() -> dict[str, Any]:
     return {**EXPERIMENTS, "landscape": landscape}
 
 
-RESTYLE_KEYS = ("png", "svg", "pdf", "gif", "theme", "size", "dpi", "scale", "background", "transparent", "state")
+RESTYLE_KEYS = ("png", "svg", "pdf", "gif", "theme", "size", "dpi", "scale", "background", "transparent", "state",
+                "loop", "hold")
 
 
 def restyled(scenario: Scenario | ExperimentScenario, **overrides: Any) -> Scenario | ExperimentScenario:
@@ -267,6 +275,8 @@ def restyled(scenario: Scenario | ExperimentScenario, **overrides: Any) -> Scena
     outputs = dataclasses.replace(scenario.outputs, **overrides)
     try:
         get_size(outputs.size, outputs.dpi, outputs.scale)
+        loop_count(outputs.loop)
+        check_hold(outputs.hold)
         if outputs.gif:
             from ..render.gif import check_gif_size  # loads matplotlib: only for a run that writes a GIF
 
@@ -555,7 +565,8 @@ class _Reader:
         self.unknown_keys(table, OUTPUTS_TABLE, "outputs.")
         values: dict[str, Any] = {}
         own_checks = {"kinds": lambda: self.kinds(table), "size": lambda: self.size(table, values),
-                      "background": lambda: self.background(table), "state": lambda: self.state(table)}
+                      "background": lambda: self.background(table), "state": lambda: self.state(table),
+                      "loop": lambda: self.loop(table)}
         for key in OUTPUTS_TABLE:  # in the table's order: the size's check reads gif, dpi and scale
             own_check = own_checks.get(key)
             values[key] = own_check() if own_check else self.checked(OUTPUTS_TABLE, table, key, "outputs.")
@@ -580,6 +591,15 @@ class _Reader:
             raise self.fail("outputs.kinds",
                             f"expected a list drawn from {', '.join(row.choices)}, got {quoted(kinds)}")
         return tuple(kinds)
+
+    def loop(self, table: dict) -> str | int:
+        if "loop" not in table:
+            return OUTPUTS_TABLE["loop"].default
+        try:
+            loop_count(table["loop"])
+        except ValueError as error:
+            raise self.fail("outputs.loop", str(error)) from None
+        return table["loop"]
 
     def background(self, table: dict) -> str | None:
         if "background" not in table:

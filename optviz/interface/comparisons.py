@@ -8,8 +8,8 @@ import click
 
 from ..core.limits import MAX_ASKED_STEPS, MAX_SEED
 from ..render.kinds import STILL_FORMATS as STILLS
-from .options import (data_option, data_path, fast_option, look, output_path, picture_size, start_point, state_option,
-                      style_options, function_argument)
+from .options import (data_option, data_path, fast_option, function_argument, look, motion, motion_options,
+                      output_path, picture_size, start_point, state_option, style_options)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
@@ -49,6 +49,7 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @state_option
 @fast_option
 @data_option
+@motion_options
 @style_options
 @quiet_option
 @pass_terminal
@@ -56,8 +57,8 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
             bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
             gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
-        theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
-        transparent: bool | None) -> None:
+        loop: str | int | None, hold: float | None, theme: str, size: str | None, dpi: float | None,
+        scale: float | None, background: str | None, transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
 
     FUNCTION is a name from `optviz list functions` or a formula in x and y (or x1..xn)
@@ -133,7 +134,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     frame = fn.bounds if bounds is not None else None  # a formula's bounds, as given, frame its pictures
     with terminal.fast_notes():  # the state's note: an optimizer that keeps none to draw
         written = write_run(result, data=data_file, **outputs, bounds=frame, theme=theme, size=size, state=state,
-                            **look(dpi, scale, background, transparent))
+                            **motion(loop, hold), **look(dpi, scale, background, transparent))
     terminal.wrote(written)
     for note in [] if tuned else _default_lr_notes(result, optimizers):
         terminal.hint(note)

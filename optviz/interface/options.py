@@ -92,6 +92,34 @@ def state_option(command: Any) -> Any:
                                            "'gradient', -lr times the gradient against the step taken; 'both'.")(command)
 
 
+def _loop(text: str) -> str | int:
+    from ..render.kinds import loop_count
+
+    value = int(text) if text.strip().isdigit() else text
+    loop_count(value)
+    return value
+
+
+def _hold(text: str) -> float:
+    from ..render.kinds import check_hold
+
+    return check_hold(_number(text))
+
+
+def motion_options(command: Any) -> Any:
+    """--loop and --hold: how a GIF plays."""
+    command = click.option("--hold", default=None, metavar="SECONDS", callback=_checked(_hold, "--hold"),
+                           help="Seconds the GIF's last frame is held (default 3).")(command)
+    command = click.option("--loop", default=None, metavar="forever|once|N", callback=_checked(_loop, "--loop"),
+                           help="How often the GIF plays: forever (the default), once, or N times.")(command)
+    return command
+
+
+def motion(loop: str | int | None, hold: float | None) -> dict[str, Any]:
+    """--loop and --hold as the library takes them (only those given)."""
+    return {key: value for key, value in (("loop", loop), ("hold", hold)) if value is not None}
+
+
 def style_options(command: Any) -> Any:
     command = look_options(command)
     command = click.option("--theme", type=click.Choice(list(THEMES)), default="light", show_default=True,

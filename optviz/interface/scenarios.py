@@ -10,7 +10,7 @@ import click
 
 from ..core.limits import MAX_JOBS
 from ..render.style import THEMES
-from .options import data_path, look_options, output_folder, output_path, picture_size, state_option
+from .options import data_path, look_options, motion_options, output_folder, output_path, picture_size, state_option
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
 
@@ -30,7 +30,7 @@ def restyle_options(command: Any) -> Any:
         command = click.option(f"--{still}/--no-{still}", default=None,
                                help=f"Write (or not) each scenario's {still.upper()} files, whatever its "
                                     "[outputs] say.")(command)
-    return look_and_theme_options(command)
+    return motion_options(look_and_theme_options(command))
 
 
 def overrides(given: dict[str, Any]) -> dict[str, Any]:
