@@ -237,6 +237,7 @@ class _Line:
     colour: np.ndarray  # RGB, 0 to 255
     strength: float  # how strongly it shows its colour over the background (1: its own colour)
     width: float  # pixels
+    casing: np.ndarray | None = None  # a dark edge drawn under it (the theme's casing), if any
 
 
 @dataclass(frozen=True)
@@ -328,11 +329,13 @@ class _Film:
             self.comets = {b: self._comet(trace, ax, panels == "single") for b, (trace, ax) in sorted(own.items())}
             self.maps = {b: ax for b, (_, ax) in own.items()}
             self.glyphs = self._head_glyphs(state) if state and result.function.dim == 2 else None
-            self.lines = [_Line(c.pixels, c.colour, TRAIL, self.stroke) for c in self.comets.values()]
+            casing = _rgb(theme.casing) if theme.casing else None
+            self.lines = [_Line(c.pixels, c.colour, TRAIL, self.stroke, casing) for c in self.comets.values()]
             self.lines += [_Line(self._to_pixels(ax, t.xy), _rgb(t.colour), CONTEXT, self.stroke) for t, ax in context]
             self.curves = [_Line(self._to_pixels(strip, xy), self.comets[b].colour, 1.0, 0.7 * self.stroke)
                            for b, xy in self._curves().items()]
             fig.canvas.draw()
+            self.kept_clear = self._kept_clear(fig, maps)
         self.background = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32)
         self.ink = self._ink()
         self.rings = {b: self._ring(comet) for b, comet in self.comets.items()}  # drawn in every frame
@@ -415,6 +418,17 @@ class _Film:
         return short[name] if alike == 1 and name in (result.optimizers[name].name, result.optimizers[name].kind) \
             else legend_label(result, name)
 
+    def _kept_clear(self, fig: Any, maps: list) -> list[tuple[float, float, float, float]]:
+        """The boxes no label may cover, in image pixels: the legends and the marked minima."""
+        legends = [ax.get_legend() for ax in maps] + list(fig.legends)
+        boxes = [(b.x0, self.height - b.y1, b.x1, self.height - b.y0)
+                 for b in (legend.get_window_extent() for legend in legends if legend is not None)]
+        marks = [m.point[:2] for m in self.result.function.minima] if self.result.function.dim == 2 else []
+        for ax in maps:
+            boxes += [_box_around(p, 2 * self.head) for p in self._to_pixels(ax, np.array(marks, dtype=float))] \
+                if marks else []
+        return boxes
+
     def _to_pixels(self, ax: Any, xy: np.ndarray) -> np.ndarray:
         """Data points in image pixels (x right, y down); NaN where there is none."""
         display = ax.transData.transform(xy)
@@ -474,6 +488,7 @@ class _Film:
         body = io.BytesIO()
         shown, overlay = None, []
         ends, band_ends = [0] * len(self.lines), [0] * len(self.curves)  # the step each line is drawn to
+        self.last_segments: dict[int, list] = {}  # each line's last segment: drawn again over the next one's edge
         sides: dict[int, int] = {}  # the side of its head each label sat on last: it stays there while it can
         tails: list[dict[int, Shape]] = [{} for _ in self.comets]  # each comet's last segments, drawn again brighter
         texts: dict = {}  # text drawn once, shown again where it was
@@ -509,6 +524,7 @@ class _Film:
         the next one (the head covers a trail that lags it by less): the same picture, a
         fraction of the work."""
         drawn = []
+        last = self.last_segments.setdefault(id(lines), [None] * len(lines))  # each line's, as drawn
         for i, line in enumerate(lines):
             shapes = []
             for t in range(ends[i] + 1, step + 1):
@@ -520,6 +536,13 @@ class _Film:
                 if i < len(tails):
                     tails[i][t] = shape
                 if shape is not None:
+                    if line.casing is not None:  # the edge first; the last segment's colour again over its joint
+                        edge = _segment(a, b, line.width + 2 * max(1.0, line.width / 4), history.rgb.shape)
+                        history.blend(edge, line.casing, line.strength, lasting=True)
+                        shapes.append(edge)
+                        if last[i] is not None:
+                            history.blend(last[i], line.colour, line.strength, lasting=True)
+                    last[i] = shape
                     history.blend(shape, line.colour, line.strength, lasting=True)
                     shapes.append(shape)
             if shapes:
@@ -554,7 +577,7 @@ class _Film:
         for t, segment in tail.items():
             overlay.paint(segment, comet.colour, TRAIL + (1 - TRAIL) * (t - tail_from) / max(1, step - tail_from))
         if ring is not None:
-            overlay.paint(ring, _rgb(self.theme.outline))
+            overlay.paint(ring, _rgb(self.theme.casing or self.theme.outline))
             overlay.paint(_disc(head, self.head, shape), comet.colour)
 
     def _head_glyphs(self, state: str) -> HeadGlyphs:
@@ -607,8 +630,8 @@ class _Film:
         """Each label at ``step``: its text, where pillow draws it, its box and its colour;
         beside its path's head (or where the path ran out), clear of every path, head and
         other label. ``sides`` keeps the side of its head each label took, to stay there."""
-        taken = [_box_around(head, self.head + 2) for c in self.comets.values()
-                 if np.isfinite(head := c.head(step)).all()]
+        taken = self.kept_clear + [_box_around(head, self.head + 2) for c in self.comets.values()
+                                   if np.isfinite(head := c.head(step)).all()]
         placed = []
         for b, comet in self.comets.items():
             text, anchor = comet.label(step), comet.last_drawn(step)
@@ -688,7 +711,8 @@ class _Film:
         antialiased and faint blends with the background under them), with each path's own
         colour, the text and outline colours exactly; and the lookup from RGB to it."""
         exact = [c.colour for c in self.comets.values()]
-        exact += [_rgb(c) for c in (self.theme.foreground, self.theme.outline, self.theme.background)]
+        exact += [_rgb(c) for c in (self.theme.foreground, self.theme.outline, self.theme.background,
+                                    self.theme.casing or self.theme.outline)]
         exact = np.unique(np.round(np.array(exact)).astype(np.uint8), axis=0)
         strokes = [self.background.reshape(-1, 3)]
         for line in self.lines + self.curves:
@@ -699,6 +723,8 @@ class _Film:
             repeat = max(1, round(self.stroke))  # as many samples as the stroke covers pixels, about
             for share in sorted({0.25, CONTEXT, TRAIL, 0.5, 0.75, 1.0}):
                 strokes.append(np.repeat(under + share * (line.colour - under), repeat, axis=0))
+                if line.casing is not None:
+                    strokes.append(under + share * (line.casing - under))
         sample = np.clip(np.concatenate(strokes), 0, 255).astype(np.uint8)[None]
         quantized = Image.fromarray(sample).quantize(colors=max(2, colours - len(exact)), method=Image.Quantize.MEDIANCUT)
         entries = np.array(quantized.getpalette()[: 3 * (colours - len(exact))], dtype=np.uint8).reshape(-1, 3)
