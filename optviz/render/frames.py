@@ -207,26 +207,27 @@ def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tupl
 CORNERS = ("upper right", "upper left", "lower right", "lower left")  # a legend's places inside the axes, in order
 
 
-def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None) -> Any:
+def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None, **style: Any) -> Any:
     """A legend where it covers least: in optviz's own one-panel figures, inside the axes in
     the first corner clear of the points to ``avoid`` (data coordinates), else beside them
     (right of a landscape, whose equal units leave room there; under a chart, which takes
     the whole width); in other figures, where matplotlib finds least in the way. ``avoid``
-    is covered along its lines between points too; NaN rows break it (see apart)."""
+    is covered along its lines between points too; NaN rows break it (see apart). ``style``
+    goes to the legend (a title, ...)."""
     if not (hasattr(ax.figure, "optviz_theme") and len(ax.figure.axes) == 1):
-        return ax.legend(handles=handles, loc="best")
+        return ax.legend(handles=handles, loc="best", **style)
     if avoid is not None:
         renderer = ax.figure.canvas.get_renderer()
         ax.apply_aspect()
         points = ink(ax, [avoid])
         for corner in CORNERS:
-            legend = ax.legend(handles=handles, loc=corner)
+            legend = ax.legend(handles=handles, loc=corner, **style)
             if not legend.get_window_extent(renderer).padded(8).count_contains(points):
                 return legend
             legend.remove()
     if ax.get_aspect() == 1.0:
-        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
-    return figure_legend(ax.figure, handles, "outside lower center", most=2)
+        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False, **style)
+    return figure_legend(ax.figure, handles, "outside lower center", most=2, **style)
 
 
 def figure_legend(fig: Any, handles: list, loc: str, most: int | None = None, **style: Any) -> Any:

@@ -291,15 +291,18 @@ def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme, avoid:
     optviz's own one-panel figures: inside, in the first corner clear of the points to
     ``avoid`` (data coordinates), else beside the axes; elsewhere where it covers least."""
     handles = []
+    by_start = len(result.optimizers) == 1 and result.n_starts > 1
+    title = legend_label(result, result.names[0]) if by_start else None  # said once, over its starts
     for trace in sorted(laid, key=lambda t: t.index):
         if trace.label is None:
             continue
-        text = trace.label + (f" (same path as {trace.same_as})" if trace.same_as else "")
+        text = start_label(result, trace.index % result.n_starts) if by_start else trace.label
+        text += f" (same path as {trace.same_as})" if trace.same_as else ""
         handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text))
     if starts and len(result.optimizers) > 1 and result.n_starts > 1:
         handles += [Line2D([], [], color=theme.muted, linewidth=2, linestyle=START_STYLES[s % len(START_STYLES)],
                            label=start_label(result, s)) for s in range(result.n_starts)]
-    return legend_clear_of(ax, handles, avoid) if handles else None
+    return legend_clear_of(ax, handles, avoid, **({"title": title} if title else {})) if handles else None
 
 
 def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
@@ -313,17 +316,29 @@ def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
 # --- the public pictures --------------------------------------------------------------------------
 
 
+BOWL = 0.12  # of the bounds' larger span: the room kept around each marked minimum, so its bowl shows
+
+
 def frame_of(result: Result, bounds: Any = None) -> Box:
-    """The box a 2D picture of the result shows: the given bounds, or its paths and marked
-    minima with a margin."""
+    """The box a 2D picture of the result shows: the given bounds, or its paths and what
+    makes the function itself with a margin (see features)."""
     if bounds is not None:
         (x0, x1), (y0, y1) = bounds
         return float(x0), float(x1), float(y0), float(y1)
-    fn = result.function
     xy = result.positions.numpy()
-    inside = [m.point for m in fn.minima
-              if all(lo <= v <= hi for v, (lo, hi) in zip(m.point, fn.bounds))]
-    return view([xy[:, b] for b in range(xy.shape[1])], fn.bounds, inside)
+    return view([xy[:, b] for b in range(xy.shape[1])], result.function.bounds, features(result.function))
+
+
+def features(fn: Any) -> np.ndarray:
+    """The points a frame keeps, whatever the paths do: the whole bowl around each marked
+    minimum inside the bounds (never a minimum on the frame's edge) or, for a function with
+    none (a saddle), its bounds' corners: all four quadrants around the point they centre."""
+    (x0, x1), (y0, y1) = fn.bounds
+    inside = [m.point for m in fn.minima if all(lo <= v <= hi for v, (lo, hi) in zip(m.point, fn.bounds))]
+    if not fn.minima:
+        return np.array([(x0, y0), (x1, y1)], dtype=float)
+    r = BOWL * max(x1 - x0, y1 - y0)
+    return np.array([(x + dx, y + dy) for x, y in inside for dx, dy in ((-r, -r), (r, r))], dtype=float).reshape(-1, 2)
 
 
 def laid_out_aspect(ax: Axes, box: Box) -> float:
