@@ -179,11 +179,19 @@ def test_axes_level_functions_draw_into_a_given_axes(rosen):
 def test_grid_by_optimizer_start_and_function(rosen):
     fig = render.grid(rosen)
     visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
-    assert [ax.get_title() for ax in visible] == ["SGD\nlr=0.001", "Adam\nlr=0.05"]
+    assert [ax.get_title() for ax in visible] == ["SGD lr=0.001", "Adam lr=0.05"]  # one line where it fits
     assert visible[0].get_xlim() == visible[1].get_xlim()  # identical axes
-    two = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4]], steps=50)
-    fig = render.grid(two, by="start")
-    assert len([ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]) == 3
+    three = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4], [3, 3], [-3, -3]],
+                            steps=50)
+    fig = render.grid(three, by="start", ncols=3)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 5 and all(ax.get_visible() for ax in panels)  # no empty place in the grid
+    fig.draw_without_rendering()
+    top, bottom = [ax.get_position() for ax in panels[:3]], [ax.get_position() for ax in panels[3:]]
+    middle = (top[0].x0 + top[2].x1) / 2
+    assert (bottom[0].x0 + bottom[1].x1) / 2 == pytest.approx(middle, abs=0.01)  # the short row centred
+    assert [ax.yaxis.get_tick_params()["labelleft"] for ax in panels] == [True, False, False, True, False]
+    two = three.select(starts=[0, 1, 2])
     fig = render.grid([rosen, two])
     assert [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()] == ["Rosenbrock", "Himmelblau"]
 

@@ -71,12 +71,13 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
         return {scenario.name: training(outcome, title=scenario.title, **style)}
     framed = dict(bounds=scenario.frame) if scenario.frame else {}
     palette = dict(palette=scenario.colours) if scenario.colours else {}
+    events = list(scenario.events_in(outcome).values())  # what the caption says, marked where it happens
     figures = {}
     for kind in out.kinds:
         if kind == "paths":
-            fig = picture(outcome, title=scenario.title, **framed, **palette, **style)
+            fig = picture(outcome, title=scenario.title, events=events, **framed, **palette, **style)
         elif kind == "grid":
-            fig = grid(outcome, title=scenario.title, **framed, **palette, **style)
+            fig = grid(outcome, title=scenario.title, events=events, **framed, **palette, **style)
         elif kind == "regularization":
             regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
             fig = titled(penalty_paths(regularized, **style).figure, scenario.title)

@@ -55,11 +55,13 @@ def grid(
     scale: Any = None,
     background: Any = None,
     transparent: bool = False,
+    events: Sequence[Any] = (),
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
     their paths are alike in extent (else each is framed on its own); with ``context`` each
-    shows every path faint and its own in full. Returns the figure."""
+    shows every path faint and its own in full; ``events`` (analyses.events) are marked on
+    the panels that show their paths in full. Returns the figure."""
     if isinstance(results, Result) and kind != "loss" and kind != "distance":
         results = drawable(results)
     panels = _panels(results, by)
@@ -96,6 +98,8 @@ def grid(
                 if context:
                     panel, options["highlight"] = whole, indices
             options["palette"] = {k: v for k, v in palette.items() if k in panel.optimizers} if palette else None
+            if kind in ("auto", "paths") and panel is whole:  # the events' path indices are the whole result's
+                options["events"] = events
             plot(panel, kind, ax, **options)
             ax.set_title(**panel_title)
             if n > 3 and kind != "surface":  # small panels: fewer, readable ticks
@@ -154,18 +158,20 @@ def _one_line(fig: Figure, heading: str, ncols: int) -> str:
     return line if len(line) * 0.6 * size <= width else heading
 
 
-def picture(result: Result, *, title: str | None = None, bounds: Any = None, **style: Any) -> Figure:
+def picture(result: Result, *, title: str | None = None, bounds: Any = None, events: Sequence[Any] = (),
+            **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
-    function, one panel with every path otherwise. ``style``: theme, size, palette, dpi,
-    scale, background, transparent."""
+    function, one panel with every path otherwise; ``events`` (analyses.events, found in
+    this result) marked as numbered ticks on their paths. ``style``: theme, size, palette,
+    dpi, scale, background, transparent."""
     result = drawable(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
-        return grid(result, title=title, bounds=bounds, **style)
+        return grid(result, title=title, bounds=bounds, events=events, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
     titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
-    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette)
+    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, events=events)
     titled(fig, title)
     ax.optviz_labels()
     return fig

@@ -131,10 +131,11 @@ _PLACES = [(0, 1.4), (0, -1.4), (1, 1.4), (-1, 1.4), (1, -1.4), (-1, -1.4), (0, 
 
 
 def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: np.ndarray | None = None,
-          **style) -> Text:
+          spread: float = 3.0, **style) -> Text:
     """Put ``text`` near ``anchor`` (data coordinates), inside the axes, clear of the boxes in
-    ``taken`` (which it joins) and over as few ``ink`` points (display coordinates) as it can.
-    The label keeps its offset from the anchor in points, so a later layout moves it along."""
+    ``taken`` (which it joins) and over as few ``ink`` points (display coordinates) as it can;
+    places beside the anchor are at least ``spread`` font sizes from it across. The label
+    keeps its offset from the anchor in points, so a later layout moves it along."""
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
     px, py = ax.transData.transform(anchor)
@@ -144,7 +145,7 @@ def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: 
     size = label.get_fontsize() * ax.figure.dpi / 72
     best, best_cost = None, None
     for dx, dy in _PLACES:
-        offset = (dx * size * max(3, len(text) / 4), dy * size)
+        offset = (dx * size * max(spread, len(text) / 4), dy * size)
         label.xyann = offset
         offset = _nudged_inside(label.get_window_extent(renderer), inside, offset)
         label.xyann = offset

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import Bbox
+from matplotlib.transforms import Affine2D, Bbox
 
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
@@ -250,6 +251,51 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
         clear_label(ax, text, where, taken, covered, color=trace.colour, path_effects=halo(theme, 1.5), zorder=7)
 
 
+EVENT_SHARE = 0.8  # of the type size: an event's number, small beside the path
+
+
+def mark_events(ax: Axes, events: Sequence[Any], shown: list[Trace], laid: list[Trace], theme: Theme) -> list[Any]:
+    """Each event found on a path ``shown`` here (an analyses.events.Event: its path and
+    step) as a short tick across the path, with the step's number beside it, clear of the
+    other labels and of as much of the ``laid`` paths as it can. Returns the number labels."""
+    traces = {t.index: t for t in shown}
+    marks = [(e, traces[e.path]) for e in events if e.step is not None and e.path in traces]
+    marks = [(e, t) for e, t in marks if np.isfinite(t.xy[e.step]).all()]  # inside the frame
+    if not marks:
+        return []
+    ax.figure.draw_without_rendering()  # the layout, so the numbers are measured where they end up
+    covered = ink(ax, [t.xy for t in laid])
+    renderer = ax.figure.canvas.get_renderer()
+    taken = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() and t.get_visible()]
+    size = EVENT_SHARE * float(getattr(ax.figure, "optviz_rc", matplotlib.rcParams)["font.size"])
+    labels = []
+    for event, trace in marks:
+        point = trace.xy[event.step]
+        tick = MarkerStyle("|", transform=Affine2D().rotate_deg(_heading(ax, trace.xy, event.step)))
+        ax.plot(*point, marker=tick, markersize=16, markeredgewidth=3.2, color=trace.colour, linestyle="none",
+                path_effects=halo(theme, 3.2), zorder=6, gid=f"event:{event.spec.name}")
+        labels.append(place(ax, event_text(event), point, taken, covered, spread=1.0, fontweight="bold", fontsize=size,
+                            color=trace.colour, path_effects=halo(theme, 2.0), zorder=7,
+                            gid=f"event:{event.spec.name}"))
+    return labels
+
+
+def event_text(event: Any) -> str:
+    """An event's number on the picture: its step, and for a step marked for its own sake
+    how long that step was (what a caption says of it)."""
+    return f"step {event.step}: {event.length:.2f} long" if event.spec.kind == "step" else str(event.step)
+
+
+def _heading(ax: Axes, xy: np.ndarray, step: int) -> float:
+    """The path's direction at a step, in degrees on screen."""
+    points = ax.transData.transform(xy[max(step - 1, 0):step + 2])
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points) < 2:
+        return 0.0
+    d = points[-1] - points[0]
+    return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
 def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: np.ndarray, **style: Any) -> Any:
     """A bold label placed (see frames.place) at the size that fits the axes, or smaller, down
     to MIN_LABEL_SHARE of the type, until it covers none of the ``covered`` points."""
@@ -316,7 +362,7 @@ def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
 # --- the public pictures --------------------------------------------------------------------------
 
 
-BOWL = 0.12  # of the bounds' larger span: the room kept around each marked minimum, so its bowl shows
+BOWL = 0.15  # of the frame's larger span: the room kept around each marked minimum, so its bowl shows
 
 
 def frame_of(result: Result, bounds: Any = None) -> Box:
@@ -326,19 +372,22 @@ def frame_of(result: Result, bounds: Any = None) -> Box:
         (x0, x1), (y0, y1) = bounds
         return float(x0), float(x1), float(y0), float(y1)
     xy = result.positions.numpy()
-    return view([xy[:, b] for b in range(xy.shape[1])], result.function.bounds, features(result.function))
-
-
-def features(fn: Any) -> np.ndarray:
-    """The points a frame keeps, whatever the paths do: the whole bowl around each marked
-    minimum inside the bounds (never a minimum on the frame's edge) or, for a function with
-    none (a saddle), its bounds' corners: all four quadrants around the point they centre."""
-    (x0, x1), (y0, y1) = fn.bounds
+    paths = [xy[:, b] for b in range(xy.shape[1])]
+    fn = result.function
     inside = [m.point for m in fn.minima if all(lo <= v <= hi for v, (lo, hi) in zip(m.point, fn.bounds))]
+    return view(paths, fn.bounds, features(fn, inside, view(paths, fn.bounds, inside, margin=0)))
+
+
+def features(fn: Any, minima: Sequence[Sequence[float]], around: Box) -> np.ndarray:
+    """The points a frame keeps, whatever the paths do: the bowl around each of the
+    ``minima`` (BOWL of the box ``around`` them and the paths on each side: never a minimum
+    on the frame's edge) or, for a function with none marked (a saddle), its bounds'
+    corners: all four quadrants around the point they centre."""
     if not fn.minima:
+        (x0, x1), (y0, y1) = fn.bounds
         return np.array([(x0, y0), (x1, y1)], dtype=float)
-    r = BOWL * max(x1 - x0, y1 - y0)
-    return np.array([(x + dx, y + dy) for x, y in inside for dx, dy in ((-r, -r), (r, r))], dtype=float).reshape(-1, 2)
+    r = BOWL * max(around[1] - around[0], around[3] - around[2])
+    return np.array([(x + dx, y + dy) for x, y in minima for dx, dy in ((-r, -r), (r, r))], dtype=float).reshape(-1, 2)
 
 
 def laid_out_aspect(ax: Axes, box: Box) -> float:
@@ -464,14 +513,16 @@ def within(xy: np.ndarray, box: Box) -> np.ndarray:
 
 @axes_level()
 def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | None = None, label: bool = True,
-          **options: Any) -> None:
+          events: Sequence[Any] = (), **options: Any) -> None:
     """Each path on the function's landscape (2D), or on its curve (1D), cropped to the paths
     and the marked minima (or to ``bounds``), on equal axes, with a colour bar and a legend.
 
     ``highlight``: the path indices drawn in full; the others are faint context (small
     multiples). A runaway path is followed out of the frame and labelled where it leaves;
     with ``label=False`` that waits for ``ax.optviz_labels()``, once the figure is complete.
-    Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a frame to share).
+    ``events`` (analyses.events.Event, found in this result) are marked on their paths as
+    numbered ticks. Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a
+    frame to share).
     """
     result = drawable(result)
     box, laid = scene(result, ax, theme, highlight=highlight, **options)
@@ -486,6 +537,7 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
     def labels() -> None:
         clear_corner(ax, _obstacles(ax, laid, result))
         label_divergence(ax, result, shown, box, theme)
+        mark_events(ax, events, shown, laid, theme)
 
     ax.optviz_labels = labels
     if label:
