@@ -30,6 +30,7 @@ from ..render.page import html_page
 from .scenario import ExperimentScenario, Outputs, Scenario, load, restyled
 
 MANIFEST = ".manifest.json"
+CAPTION = "-caption.txt"  # a scenario's description with its events' numbers filled in from the run
 
 
 def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
@@ -57,6 +58,10 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
         numbers = folder / f"{scenario.name}-numbers.txt"
         _write(numbers, outcome.summary() + "\n")
         written.append(numbers)
+    elif scenario.events:  # the description's numbers, found in this run: the caption to show with it
+        caption = folder / f"{scenario.name}{CAPTION}"
+        _write(caption, scenario.caption(outcome) + "\n")
+        written.append(caption)
     return written
 
 
@@ -155,7 +160,8 @@ def build(
         if progress is not None:
             progress("scenarios", done, len(work))
     entries = [
-        {"name": s.name, "title": s.title, "description": s.description, "files": manifest[s.name]["files"],
+        {"name": s.name, "title": s.title, "description": _caption(folder, manifest[s.name]["files"]) or s.description,
+         "files": manifest[s.name]["files"],
          "numbers": _numbers(folder, manifest[s.name]["files"])}
         for s in scenarios
     ]
@@ -202,6 +208,17 @@ def _numbers(folder: Path, files: list[str]) -> str:
             except ValueError:
                 pass  # not a file we wrote: the page goes without it
     return "".join(texts)
+
+
+def _caption(folder: Path, files: list[str]) -> str:
+    """The caption a scenario's render wrote, if it wrote one (and it reads back)."""
+    for name in files:
+        if name.endswith(CAPTION) and _inside(folder, name):
+            try:
+                return read_regular(folder / name, MAX_NUMBERS_BYTES).decode("utf-8", "replace").strip()
+            except ValueError:
+                pass  # not a file we wrote: the description goes as the file gives it
+    return ""
 
 
 def _fingerprint(scenario: Scenario | ExperimentScenario, overrides: dict[str, Any] | None = None) -> str:
@@ -270,7 +287,7 @@ def index_page(entries: list[dict]) -> str:
                         for f in entry["files"] if f.endswith(".html"))
         others = " ".join(
             f'<a href="{html.escape(f)}">{html.escape(f.rsplit(".", 1)[1].upper())}</a>'
-            for f in entry["files"] if f not in images and not f.endswith(("-numbers.txt", ".html"))
+            for f in entry["files"] if f not in images and not f.endswith(("-numbers.txt", CAPTION, ".html"))
         )
         cards.append(
             f'  <section id="{html.escape(entry["name"])}">\n'
