@@ -233,6 +233,19 @@ def test_17_two_dips_of_the_valley_and_both_paths_in_the_lower():
         assert distance(final(17, label)[0], (0, -math.pi / 2)) < 0.1, label
 
 
+def test_22_the_picture_says_how_much_of_each_path_the_slice_cannot_show():
+    from looks import legend_texts
+    from optviz.documents.gallery import stills
+
+    text = caption(22)
+    landscape = run(22)
+    momentum = next(name for name in landscape.paths if name.startswith("Momentum"))
+    assert f"momentum's path is {landscape.projection_error[momentum]:.0%} off it" in text
+    assert "momentum's path is 57% off it" in text
+    shown = legend_texts(stills(scenario(22), landscape)[scenario(22).name])
+    assert shown == [f"{name}: {error:.0%} off the slice" for name, error in landscape.projection_error.items()]
+
+
 def fig_texts(number):
     from optviz.documents.gallery import stills
 

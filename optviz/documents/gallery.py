@@ -72,7 +72,8 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     style = out.style
     if isinstance(scenario, ExperimentScenario):
         if hasattr(outcome, "result"):
-            return {scenario.name: picture(outcome.result(), title=scenario.title, **style)}
+            # each path says how much of it the slice cannot show: the picture is a shadow of the run
+            return {scenario.name: picture(outcome.result(errors=True), title=scenario.title, **style)}
         return {scenario.name: training(outcome, title=scenario.title, **style)}
     framed = dict(bounds=scenario.frame) if scenario.frame else {}
     palette = dict(palette=scenario.colours) if scenario.colours else {}

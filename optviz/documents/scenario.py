@@ -166,6 +166,10 @@ class ExperimentScenario:
     def run(self) -> Any:
         return experiments()[self.experiment](**self.settings)
 
+    def caption(self, outcome: Any) -> str:
+        """The description, as a Scenario's caption (an experiment declares no events)."""
+        return self.description
+
 
 @dataclass(frozen=True)
 class Key:
