@@ -20,6 +20,9 @@ from .style import Theme
 from .typeset import formula_text, power_of_ten
 
 NICE = (1.0, 2.0, 5.0)  # log-spaced levels at 1, 2 and 5 of every decade
+# a colour bar's place beside its axes (in the axes' width and height): near and narrow, the
+# slide's width goes to the landscape
+BAR_PLACE = (1.015, 0.0, 0.024, 1.0)
 
 
 class NothingToDraw(BadInput):
@@ -136,7 +139,7 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, region: Box | Non
     filled.optviz_log = log  # for a colour bar shared by several panels
     ax.contour(X, Y, Z, levels=levels, colors=theme.foreground, linewidths=0.5, alpha=0.18)
     if colorbar is not False:
-        cax = colorbar if isinstance(colorbar, Axes) else ax.inset_axes([1.03, 0, 0.035, 1])
+        cax = colorbar if isinstance(colorbar, Axes) else ax.inset_axes(BAR_PLACE)
         colour_bar(ax.figure.colorbar(filled, cax=cax), levels, log, function.value)
     if minima:
         for m in function.minima:

@@ -236,8 +236,8 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
         "figure.titleweight": "bold",
         "axes.labelsize": size.font,
         # gaps that grow with the type: a fixed few points vanish between large labels
-        "axes.labelpad": size.font * 0.35,
-        "axes.titlepad": size.font * 0.5,
+        "axes.labelpad": size.font * 0.2,
+        "axes.titlepad": size.font * 0.3,
         "legend.fontsize": size.font * 0.9,
         "xtick.labelsize": size.font * 0.85,
         "ytick.labelsize": size.font * 0.85,

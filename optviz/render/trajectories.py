@@ -29,7 +29,7 @@ from matplotlib.transforms import Affine2D, Bbox
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
 from .canvas import axes_level, ours
-from .contours import contour, contour_levels, function_curve, grid_values, halo, heading
+from .contours import BAR_PLACE, contour, contour_levels, function_curve, grid_values, halo, heading
 from .frames import (Box, apart, clear_corner, clip_segment, exit_point, figure_legend, fit, ink, legend_clear_of,
                      place, view)
 from .style import Theme, check_colour, colours, get_theme, series_colours
@@ -479,7 +479,7 @@ def _bar_beside(ax: Axes) -> Axes:
     """The axes a colour bar is drawn in, right of ``ax``, with tick labels and a one-line
     label already on its right: the layout that frames the picture and places its legend
     leaves the room the colour bar will take."""
-    bar = ax.inset_axes([1.03, 0, 0.035, 1])
+    bar = ax.inset_axes(BAR_PLACE)
     bar.xaxis.set_visible(False)
     bar.yaxis.tick_right()
     bar.yaxis.set_label_position("right")
