@@ -103,8 +103,9 @@ def contour_levels(z: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None:
-    """Ticks and a label a reader can use: round numbers on a linear scale; on a log scale
-    one tick a decade, labelled as powers of ten of f above its lowest level."""
+    """Ticks and a label a reader can use: round numbers on a linear scale (labelled only
+    when the values are named otherwise than f); on a log scale one tick a decade, labelled
+    as powers of ten of f above its lowest level."""
     if log:
         low = levels[0]
         above = levels[1:] - low
@@ -118,7 +119,9 @@ def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None
     else:
         shown = levels[:: max(1, int(np.ceil(len(levels) / 9)))]
         bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
-        bar.set_label(name)
+        # plain f needs no label beside the bar: the heading's formula is what it shows, and
+        # the slide's width goes to the landscape
+        bar.set_label("" if name == "f" else name)
     bar.outline.set_visible(False)
 
 

@@ -449,8 +449,8 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     else:
         ax.set_aspect("equal", adjustable="box")
         ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1])  # as contour() labels them: the layout leaves them room
-        bar = _bar_beside(ax) if colorbar else False
         crop = frame_of(result, bounds) if box is None else None
+        bar = _bar_beside(ax, fn, crop or box) if colorbar else False
         if box is None:
             box = crop if bounds is not None else fit(crop, laid_out_aspect(ax, crop))
             if bounds is None and legend:
@@ -475,15 +475,17 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     return box, laid
 
 
-def _bar_beside(ax: Axes) -> Axes:
-    """The axes a colour bar is drawn in, right of ``ax``, with tick labels and a one-line
-    label already on its right: the layout that frames the picture and places its legend
-    leaves the room the colour bar will take."""
+def _bar_beside(ax: Axes, fn: Any, region: Box) -> Axes:
+    """The axes a colour bar is drawn in, right of ``ax``, with tick labels and, where the
+    bar over ``region`` will have one (see contours.colour_bar), a one-line label already on
+    its right: the layout that frames the picture and places its legend leaves the room the
+    colour bar will take."""
     bar = ax.inset_axes(BAR_PLACE)
     bar.xaxis.set_visible(False)
     bar.yaxis.tick_right()
     bar.yaxis.set_label_position("right")
-    bar.set_ylabel("f")
+    if fn.value != "f" or contour_levels(grid_values(fn, region, 300)[2])[1]:  # labelled: named, or a log scale
+        bar.set_ylabel("f")
     return bar
 
 
