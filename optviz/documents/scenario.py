@@ -158,6 +158,7 @@ class ExperimentScenario:
     settings: dict[str, Any]
     outputs: Outputs
     fingerprint: str = ""
+    events: tuple[EventSpec, ...] = ()  # none: a model's training has no path to mark steps on
 
     @property
     def name(self) -> str:

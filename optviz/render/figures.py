@@ -70,7 +70,8 @@ def grid(
     nrows, ncols = panel_grid(n, whole, get_size(size, dpi, scale), kind) if ncols is None else (-(-n // ncols), ncols)
     theme = get_theme(theme, background, transparent)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None, dpi=dpi, scale=scale)
-    flat = no_empty_cells(fig, axes, n)
+    with matplotlib.rc_context(fig.optviz_rc):  # new axes take the figure's type sizes
+        flat = no_empty_cells(fig, axes, n)
     title = title or (heading(whole.function) if whole is not None else "")
     titled(fig, title, centre=False)  # first: the frames are fitted to the room the title leaves
     with matplotlib.rc_context(fig.optviz_rc):
@@ -102,9 +103,9 @@ def grid(
                 options["events"] = events
             plot(panel, kind, ax, **options)
             ax.set_title(**panel_title)
-            if n > 3 and kind != "surface":  # small panels: fewer, readable ticks
-                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-                ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+            if n > 1 and kind != "surface":  # panels narrower than the slide: fewer, readable ticks
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4 if n > 3 else 6))
+                ax.yaxis.set_major_locator(MaxNLocator(nbins=5 if n > 3 else 7))
             if whole is not None:
                 ax.set(xlabel="", ylabel="")
         if box is not None and whole.function.dim == 2:

@@ -236,7 +236,7 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
         "figure.titleweight": "bold",
         "axes.labelsize": size.font,
         # gaps that grow with the type: a fixed few points vanish between large labels
-        "axes.labelpad": size.font * 0.2,
+        "axes.labelpad": size.font * 0.3,
         "axes.titlepad": size.font * 0.3,
         "legend.fontsize": size.font * 0.9,
         "xtick.labelsize": size.font * 0.85,
