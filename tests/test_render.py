@@ -103,9 +103,9 @@ def test_diverged_path_is_labelled_inside_next_to_its_exit():
     exit_ = ax.transData.transform(label.xy)
     nearest = np.clip(exit_, [box.x0, box.y0], [box.x1, box.y1])  # the label's point nearest the exit
     assert np.hypot(*(nearest - exit_)) < 120
-    # and it covers no step of the path, at its iterates or between them (the box less 2 points:
-    # the room around the glyphs a line may graze)
-    xy = ax.transData.transform(result.positions[:, 0].numpy())
+    # and it covers no step of the path drawn (up to where it leaves), at its iterates or
+    # between them (the box less 2 points: the room around the glyphs a line may graze)
+    xy = ax.transData.transform(path_lines(ax)[0].get_xydata())
     along = np.concatenate([a + np.linspace(0, 1, 50)[:, None] * (b - a) for a, b in zip(xy[:-1], xy[1:])])
     assert not box.padded(-4).count_contains(along[np.isfinite(along).all(axis=1)])
     # the growing swings are in the picture, not one segment out of the corner

@@ -21,7 +21,7 @@ from .contours import colour_bar, heading
 from .frames import Box, fit
 from .kinds import PLOT_KINDS
 from .style import Theme, get_size, get_theme
-from .trajectories import (FAINT, checked, curve_frame, drawable, frame_of, laid_out_aspect, legend_label, path_colours,
+from .trajectories import (FAINT, checked, curve_frame, drawable, fill, frame_of, laid_out_aspect, legend_label, path_colours,
                            paths, start_label, surface, two_lines)
 
 
@@ -116,7 +116,10 @@ def grid(
         if whole is not None and kind != "surface":
             fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
-        titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
+        titled(fig, title)
+        if box is not None and kind in ("auto", "paths"):
+            fill(flat[:n])
+            titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
         for ax in flat[:n]:
             if hasattr(ax, "optviz_labels"):
                 ax.optviz_labels()
@@ -173,6 +176,8 @@ def picture(result: Result, *, title: str | None = None, bounds: Any = None, eve
     fig, axes = figure(**style)
     titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
     ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, events=events)
+    titled(fig, title)
+    fill([ax])
     titled(fig, title)
     ax.optviz_labels()
     return fig

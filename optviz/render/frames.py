@@ -127,7 +127,8 @@ def exit_point(xy: np.ndarray, box: Box) -> np.ndarray | None:
 
 # offsets (in font sizes) of a label's centre from its anchor: inward first, then around
 _PLACES = [(0, 1.4), (0, -1.4), (1, 1.4), (-1, 1.4), (1, -1.4), (-1, -1.4), (0, 2.8), (0, -2.8),
-           (1.5, 0), (-1.5, 0), (2, 2.8), (-2, 2.8), (2, -2.8), (-2, -2.8)]
+           (1.5, 0), (-1.5, 0), (2, 2.8), (-2, 2.8), (2, -2.8), (-2, -2.8),
+           (3, 1.4), (-3, 1.4), (3, -1.4), (-3, -1.4)]  # clear of a line through the anchor
 
 
 def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: np.ndarray | None = None,
@@ -182,12 +183,27 @@ def ink(ax: Axes, paths: Sequence[np.ndarray], spacing: float = 4.0) -> np.ndarr
             points = ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
         finite = np.isfinite(points).all(axis=1)
         whole = finite[:-1] & finite[1:]
-        a, b = points[:-1][whole], points[1:][whole]
+        a, b = _inside_figure(points[:-1][whole], points[1:][whole], ax.figure.bbox)
         n = (np.minimum(np.hypot(*(b - a).T) // spacing, 2000) + 1).astype(int)  # points on each segment
         segment = np.repeat(np.arange(len(a)), n)
         t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
         found += [a[segment] + t[:, None] * (b - a)[segment], points[finite]]
     return np.concatenate(found)
+
+
+def _inside_figure(a: np.ndarray, b: np.ndarray, box: Bbox) -> tuple[np.ndarray, np.ndarray]:
+    """The segments a-b (display coordinates) cut to the part inside the box (a segment
+    wholly outside shrinks to a point): a far escape's long step is sampled where it is seen."""
+    d = b - a
+    lo, hi = np.zeros(len(a)), np.ones(len(a))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k, (low, high) in enumerate(((box.x0, box.x1), (box.y0, box.y1))):
+            t0, t1 = (low - a[:, k]) / d[:, k], (high - a[:, k]) / d[:, k]
+            moving = d[:, k] != 0
+            lo = np.where(moving, np.maximum(lo, np.minimum(t0, t1)), lo)
+            hi = np.where(moving, np.minimum(hi, np.maximum(t0, t1)), hi)
+    hi = np.maximum(hi, lo)
+    return a + lo[:, None] * d, a + hi[:, None] * d
 
 
 def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tuple[float, float]:

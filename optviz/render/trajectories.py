@@ -304,7 +304,7 @@ def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: n
     renderer = ax.figure.canvas.get_renderer()
     while True:
         label = place(ax, text, anchor, taken, covered, fontweight="bold", fontsize=size, **style)
-        if size <= least * 1.01 or not label.get_window_extent(renderer).count_contains(covered):
+        if size <= least * 1.01 or not label.get_window_extent(renderer).padded(4).count_contains(covered):
             return label
         label.remove()
         taken.pop()
@@ -464,7 +464,10 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
             box = fit(crop, laid_out_aspect(ax, crop))
             clipped = [clip(t, box) for t in found]
     if not one_d:
-        contour(fn, ax, region=box, colorbar=bar)
+        # drawn past the frame: once the figure is laid out, fill() may widen the view to the room
+        ax.optviz_room = spare(box) if bounds is None else box
+        contour(fn, ax, region=ax.optviz_room, colorbar=bar)
+        ax.set(xlim=box[:2], ylim=box[2:])
     base = matplotlib.rcParams["lines.linewidth"] * WIDTH
     laid = layered(clipped, ax, box, base)
     if placed is not None and highlight is None and any(t.same_as for t in laid):
@@ -473,6 +476,34 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
         placed.remove()
         add_legend(ax, result, laid, theme, _obstacles(ax, laid, result) if inside else None, starts)
     return box, laid
+
+
+SPARE = 0.1  # of a frame's span on each side: landscape drawn beyond the frame, for fill() to show
+
+
+def spare(box: Box) -> Box:
+    x0, x1, y0, y1 = box
+    dx, dy = SPARE * (x1 - x0), SPARE * (y1 - y0)
+    return x0 - dx, x1 + dx, y0 - dy, y1 + dy
+
+
+def fill(axes: Sequence[Axes]) -> None:
+    """Widen the view of laid-out panels on equal axes (one frame, shared) along their short
+    side until they fill the room the layout gives them, as far as their landscape was drawn
+    (see spare): a title or a colour bar measured otherwise than it ended up leaves no strip."""
+    ax = axes[0]
+    room = getattr(ax, "optviz_room", None)
+    if room is None or ax.get_aspect() != 1.0:
+        return
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fig = ax.figure
+    fig.draw_without_rendering()
+    cell = ax.get_position(original=True).transformed(fig.transFigure)
+    inner = _inner(ax, cell, fig.canvas.get_renderer())
+    wide = fit((x0, x1, y0, y1), inner.width / max(inner.height, 1.0))
+    wide = (max(wide[0], room[0]), min(wide[1], room[1]), max(wide[2], room[2]), min(wide[3], room[3]))
+    for panel in axes:
+        panel.set(xlim=wide[:2], ylim=wide[2:])
 
 
 def _bar_beside(ax: Axes, fn: Any, region: Box) -> Axes:
