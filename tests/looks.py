@@ -155,16 +155,24 @@ def text_collisions(fig, slack: float = 1.0) -> list[tuple[str, str]]:
 
 
 def ink_under_text(fig) -> dict[int, float]:
-    """Per path index: the share of its pixels that lie under some text's box."""
-    everything = path_artists(fig)
+    """Per path index: the share of its pixels (drawn with no text over it) that lie under
+    some text's box."""
+    return _under(fig, [box for _, box in texts(fig)])
+
+
+def _under(fig, boxes) -> dict[int, float]:
+    """Per path index: the share of its pixels under the boxes, each path drawn alone with
+    every text and legend hidden (the drawings the measures of cover share)."""
     height = int(fig.bbox.height)
     under = np.zeros(pixels(fig).shape[:2], dtype=bool)
-    for _, box in texts(fig):
-        under[max(0, height - int(box.y1)):height - int(box.y0), max(0, int(box.x0)):int(box.x1)] = True
-    shares = {}
-    for index, _, alone in _each_alone(fig, everything):
-        shares[index] = (alone & under).sum() / max(alone.sum(), 1)
+    for box in boxes:
+        under[max(0, height - int(np.ceil(box.y1))):height - int(box.y0), max(0, int(box.x0)):int(np.ceil(box.x1))] = True
+    hidden = _showing(fig, labels(fig), False)
+    everything = path_artists(fig)
+    shares = {index: (alone & under).sum() / max(alone.sum(), 1) for index, _, alone in _each_alone(fig, everything)}
     _showing(fig, everything, True)
+    for artist, visible in zip(labels(fig), hidden):
+        artist.set_visible(visible)
     return shares
 
 
@@ -308,18 +316,7 @@ def _label_boxes(fig) -> list:
 def paths_under_labels(fig) -> dict[int, float]:
     """Per path index: the share of its pixels (drawn alone, with no text or legend over it)
     that some text's or legend's box covers."""
-    boxes = _label_boxes(fig)
-    hidden = _showing(fig, labels(fig), False)
-    height = int(fig.bbox.height)
-    under = np.zeros(pixels(fig).shape[:2], dtype=bool)
-    for box in boxes:
-        under[max(0, height - int(np.ceil(box.y1))):height - int(box.y0), max(0, int(box.x0)):int(np.ceil(box.x1))] = True
-    everything = path_artists(fig)
-    shares = {index: (alone & under).sum() / max(alone.sum(), 1) for index, _, alone in _each_alone(fig, everything)}
-    _showing(fig, everything, True)
-    for artist, visible in zip(labels(fig), hidden):
-        artist.set_visible(visible)
-    return shares
+    return _under(fig, _label_boxes(fig))
 
 
 def minima_under_labels(fig) -> list[tuple[float, float]]:
