@@ -5,7 +5,12 @@
 - ``text_collisions``: pairs of texts whose boxes intersect;
 - ``ink_under_text``: the share of each path's pixels covered by text;
 - ``aspect_error``: how far a 2D picture's units are from equal on both axes;
-- ``worst_contrast``: the lowest WCAG contrast of a path's colour against the fill under it.
+- ``worst_contrast``: the lowest WCAG contrast of a path's colour against the fill under it;
+- ``data_share``: the share of the figure its axes (panels and colour bars) take;
+- ``empty_cells``: the places of a grid left blank;
+- ``paths_under_labels``: per path, the share of its pixels under a text or a legend, drawn
+  with no text or legend over it;
+- ``minima_under_labels``: the marked minima a text or a legend covers.
 
 Each measure draws the figure several times over. Inside ``with held(fig):``, where the figure
 is measured and not changed, each arrangement of shown and hidden paths is drawn once.
@@ -41,7 +46,7 @@ def pixels(fig) -> np.ndarray:
     figure out and then holds that layout, so that showing or hiding a path changes only its
     pixels."""
     drawings = _HELD.get(id(fig), {})
-    shown = tuple(a.get_visible() for a in path_artists(fig))
+    shown = tuple(a.get_visible() for a in path_artists(fig)) + tuple(a.get_visible() for a in labels(fig))
     if shown not in drawings:
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
         canvas.draw()
@@ -49,6 +54,12 @@ def pixels(fig) -> np.ndarray:
         drawings[shown] = np.asarray(canvas.buffer_rgba())[..., :3].copy()
         drawings[shown].flags.writeable = False
     return drawings[shown]
+
+
+def labels(fig) -> list:
+    """Every legend and text of the figure: what may lie over the paths."""
+    return [*(list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]),
+            *fig.findobj(Text)]
 
 
 def path_artists(fig, index=None):
@@ -144,16 +155,24 @@ def text_collisions(fig, slack: float = 1.0) -> list[tuple[str, str]]:
 
 
 def ink_under_text(fig) -> dict[int, float]:
-    """Per path index: the share of its pixels that lie under some text's box."""
-    everything = path_artists(fig)
+    """Per path index: the share of its pixels (drawn with no text over it) that lie under
+    some text's box."""
+    return _under(fig, [box for _, box in texts(fig)])
+
+
+def _under(fig, boxes) -> dict[int, float]:
+    """Per path index: the share of its pixels under the boxes, each path drawn alone with
+    every text and legend hidden (the drawings the measures of cover share)."""
     height = int(fig.bbox.height)
     under = np.zeros(pixels(fig).shape[:2], dtype=bool)
-    for _, box in texts(fig):
-        under[max(0, height - int(box.y1)):height - int(box.y0), max(0, int(box.x0)):int(box.x1)] = True
-    shares = {}
-    for index, _, alone in _each_alone(fig, everything):
-        shares[index] = (alone & under).sum() / max(alone.sum(), 1)
+    for box in boxes:
+        under[max(0, height - int(np.ceil(box.y1))):height - int(box.y0), max(0, int(box.x0)):int(np.ceil(box.x1))] = True
+    hidden = _showing(fig, labels(fig), False)
+    everything = path_artists(fig)
+    shares = {index: (alone & under).sum() / max(alone.sum(), 1) for index, _, alone in _each_alone(fig, everything)}
     _showing(fig, everything, True)
+    for artist, visible in zip(labels(fig), hidden):
+        artist.set_visible(visible)
     return shares
 
 
@@ -289,3 +308,42 @@ def title_margins(fig) -> float:
     pixels(fig)
     box = title.get_window_extent(fig.canvas.get_renderer())
     return min(box.x0, fig.bbox.width - box.x1) * 72 / fig.dpi
+
+
+def data_share(fig) -> float:
+    """The share of the figure's area its visible axes take: the panels, with their colour
+    bars (the data's key), once the figure is laid out."""
+    pixels(fig)
+    shown = [a for ax in fig.axes if ax.get_visible() for a in [ax, *ax.child_axes] if a.get_visible()]
+    return sum(a.bbox.width * a.bbox.height for a in shown) / (fig.bbox.width * fig.bbox.height)
+
+
+def empty_cells(fig) -> int:
+    """The places of the figure's grid left blank: hidden axes."""
+    return sum(not ax.get_visible() for ax in fig.axes)
+
+
+def _label_boxes(fig) -> list:
+    """The boxes of every text and legend drawn (in pixels)."""
+    return [box for _, box in texts(fig)] + [legend_box(legend) for legend in legends(fig)]
+
+
+def paths_under_labels(fig) -> dict[int, float]:
+    """Per path index: the share of its pixels (drawn alone, with no text or legend over it)
+    that some text's or legend's box covers."""
+    return _under(fig, _label_boxes(fig))
+
+
+def minima_under_labels(fig) -> list[tuple[float, float]]:
+    """The marked minima (stars) whose marker a text's or a legend's box touches."""
+    boxes = _label_boxes(fig)
+    covered = []
+    for star in fig.findobj(lambda a: a.get_gid() == "minimum"):
+        if not (star.axes.get_visible() and star.get_visible()):
+            continue
+        radius = star.get_markersize() * fig.dpi / 72 / 2
+        for x, y in star.get_xydata():
+            px, py = star.axes.transData.transform((x, y))
+            if star.axes.bbox.contains(px, py) and any(box.padded(radius).contains(px, py) for box in boxes):
+                covered.append((float(x), float(y)))
+    return covered

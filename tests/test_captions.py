@@ -41,7 +41,27 @@ def distance(point, target):
 
 
 def caption(number):
-    return scenario(number).description
+    """The caption as the gallery shows it: the description with its events filled in from the run."""
+    return scenario(number).caption(run(number))
+
+
+def marks(fig):
+    """The numbered ticks of a picture, by event name: the ticks' points and the numbers' texts."""
+    found = {}
+    for artist in fig.findobj(lambda a: (a.get_gid() or "").startswith("event:")):
+        entry = found.setdefault(artist.get_gid().split(":", 1)[1], {"points": [], "texts": []})
+        if hasattr(artist, "get_xydata") and not hasattr(artist, "get_text"):
+            entry["points"] += [tuple(p) for p in artist.get_xydata()]
+        else:
+            entry["texts"].append(artist.get_text())
+    return found
+
+
+def drawn_marks(number):
+    from optviz.documents.gallery import stills
+
+    sc = scenario(number)
+    return marks(stills(sc, run(number))[sc.name])
 
 
 def test_01_three_learning_rates():
@@ -94,7 +114,15 @@ def test_07_rmsprop_does_not_die_out():
 
 def test_09_the_mistaken_bias_correction():
     text = caption(9)
-    assert "step 5: 0.40 against Adam's 0.22" in text and "0.32 times Adam's" in text
+    assert "step 5 is 0.40 long against Adam's 0.22: the ticks" in text and "0.32 times Adam's" in text
+    assert "far beyond this run" in text  # what the picture cannot show, said as such
+    events = scenario(9).events_in(run(9))
+    drawn = drawn_marks(9)
+    for name, label in (("slip_5", "Adam, 1 - β (mistaken)"), ("right_5", "Adam, 1 - βᵗ (right)")):
+        event = events[name]
+        assert drawn[name]["points"] == [tuple(run(9).path(label)[5].tolist())]  # on its path, at step 5
+        assert drawn[name]["texts"] == [f"step 5: {event.length:.2f} long"]  # the caption's number, on the picture
+    assert f"{events['slip_5'].length:.2f}" == "0.40" and f"{events['right_5'].length:.2f}" == "0.22"
     assert "leave it a little lower after 60 steps" in text
     assert run(9).losses[-1, 1] < run(9).losses[-1, 0]
     right, wrong = steps_taken(run(9), "Adam, 1 - βᵗ (right)"), steps_taken(run(9), "Adam, 1 - β (mistaken)")
@@ -138,7 +166,19 @@ def test_12_beale():
 
 def test_13_sgd_lingers_at_the_saddle():
     assert "|y| passes 1 at step 32; momentum at 13, Adam at 10" in caption(13) and "runs off at step 35" in caption(13)
+    assert "{" not in caption(13) and "{sgd_out}" in scenario(13).description  # the numbers come from the run
     result = run(13)
+    drawn = drawn_marks(13)
+    for name, event in scenario(13).events_in(result).items():
+        if event.spec.kind == "passes":  # a tick where |y| first passes 1, numbered with that step
+            assert drawn[name]["texts"] == [str(event.step)], name
+            (x, y), = drawn[name]["points"]
+            assert (x, y) == tuple(result.positions[event.step, event.path].tolist()) and abs(y) > 1 >= abs(
+                result.positions[event.step - 1, event.path, 1].item()), name
+        else:  # off the picture: the label where it leaves says the same step
+            assert name not in drawn
+            assert any(t.get_text().replace("\n", " ") == f"ran off at step {event.step}"
+                       for t in fig_texts(13)), name
     escape = {label: int((result.path(label)[:, 1].abs() > 1).to(torch.int64).argmax()) for label in result.optimizers}
     assert (escape["SGD lr=0.05"], escape["Momentum lr=0.05"], escape["Adam lr=0.1"]) == (32, 13, 10)
     assert max(escape.values()) == escape["SGD lr=0.05"]
@@ -183,10 +223,51 @@ def test_16_goldstein_price():
         assert result.losses[-1, result.index(label, 1)].item() == pytest.approx(30, abs=2)
 
 
+def test_17_two_dips_of_the_valley_and_both_paths_in_the_lower():
+    text = caption(17)
+    assert "dips wherever sin(y) = -1, at y = -π/2 and again at 3π/2 in this frame" in text
+    assert "Both paths slide down into the dip below their start" in text
+    (_, _), (y0, y1) = scenario(17).frame
+    assert y0 < -math.pi / 2 and 3 * math.pi / 2 < y1 and y1 < 5 * math.pi / 2  # two dips in the frame, and only two
+    for label in run(17).optimizers:
+        assert distance(final(17, label)[0], (0, -math.pi / 2)) < 0.1, label
+
+
+def test_22_the_picture_says_how_much_of_each_path_the_slice_cannot_show():
+    from looks import legend_texts
+    from optviz.documents.gallery import stills
+
+    text = caption(22)
+    landscape = run(22)
+    momentum = next(name for name in landscape.paths if name.startswith("Momentum"))
+    assert f"momentum's path is {landscape.projection_error[momentum]:.0%} off it" in text
+    assert "momentum's path is 57% off it" in text
+    shown = legend_texts(stills(scenario(22), landscape)[scenario(22).name])
+    assert shown == [f"{name}: {error:.0%} off the slice" for name, error in landscape.projection_error.items()]
+
+
+def fig_texts(number):
+    from optviz.documents.gallery import stills
+
+    sc = scenario(number)
+    fig = stills(sc, run(number))[sc.name]
+    fig.draw_without_rendering()
+    return [t for ax in fig.axes for t in ax.texts]
+
+
 def test_18_l1_lands_on_the_y_axis_at_lambda_47():
-    from optviz.analyses.penalties import regularization_paths
+    from optviz.analyses.penalties import regularization_paths, sparse_from
+    from optviz.documents.gallery import stills
 
     assert "lands on the y axis (x exactly 0) at λ ≈ 4.7" in caption(18)
+    sc = scenario(18)
+    regularized = regularization_paths(sc.base_function, highlight=sc.outputs.highlight)
+    lam = sparse_from(regularized)
+    assert f"{lam:.1f}" == "4.7" and lam == pytest.approx(14 / 3, abs=0.01)
+    drawn = marks(stills(sc, run(18))[f"{sc.name}-regularization"])["sparse"]
+    assert drawn["texts"] == ["λ ≈ 4.7"]  # the caption's lambda, on the picture
+    (x, y), = drawn["points"]
+    assert x == 0 and y > 0
     paths = regularization_paths(optviz.get_function("offset_ellipse"), lambdas=torch.linspace(4, 12, 161).tolist())
     on_axis = paths.lambdas[paths.l1_path[:, 0] == 0]
     assert on_axis.min().item() == pytest.approx(4.7, abs=0.05)  # 14/3, from the subgradient condition

@@ -104,3 +104,25 @@ def test_bounds_frame_the_gif_as_they_frame_the_still(tmp_path, monkeypatch):
     assert out.exit_code == 0, out.output
     fig, _ = made[0]
     assert limits(fig) == (-3.0, 6.0, -2.0, 7.0)
+
+
+def test_small_multiples_of_paths_far_apart_in_extent_share_one_upright_frame(tmp_path, drawn):
+    # five optimizers whose paths differ in extent by orders of magnitude, on Rastrigin
+    compare(tmp_path, "rastrigin", "sgd:lr=0.002", "momentum:lr=0.002,momentum=0.95", "adam:lr=0.1",
+            "rmsprop:lr=0.3", "adagrad:lr=1")
+    fig = drawn[0]
+    fig.draw_without_rendering()
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>" and ax.get_title()]
+    assert len(panels) == 5 and all(ax.get_visible() for ax in panels)  # no blank place in the grid
+    assert len({ax.get_xlim() for ax in panels}) == 1 and len({ax.get_ylim() for ax in panels}) == 1
+    (x0, x1), (y0, y1) = panels[0].get_xlim(), panels[0].get_ylim()
+    assert x0 < x1 and y0 < y1  # never inverted
+    for ax in panels:
+        for line in ax.lines:
+            if (line.get_gid() or "").startswith("path:"):
+                xy = line.get_xydata()
+                xy = xy[np.isfinite(xy).all(axis=1)]
+                assert ((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).all()
+        box = ax.get_window_extent()
+        assert 0.5 < box.width / box.height < 2.5  # a panel, not a sliver
+    assert x0 < 0 < x1 and y0 < 0 < y1  # the global minimum the paths head for is in the frame

@@ -9,8 +9,9 @@ import torch
 import bundled_runs
 import optviz
 from groups import BUNDLED_RUNS
-from looks import (aspect_error, bar_label_gaps, held, ink_under_text, legend_clashes, legend_texts, outside_figure,
-                   text_collisions, title_margins, visible_shares, worst_contrast)
+from looks import (aspect_error, bar_label_gaps, data_share, empty_cells, held, ink_under_text, legend_clashes,
+                   legend_texts, minima_under_labels, outside_figure, paths_under_labels, text_collisions, title_margins,
+                   visible_shares, worst_contrast)
 from optviz import render
 from optviz.documents.gallery import stills
 from optviz.documents.scenario import Scenario
@@ -19,6 +20,19 @@ MIN_VISIBLE = 0.2  # of a path's own pixels, still seen in the whole picture
 MAX_UNDER_TEXT = 0.05  # of a path's pixels, covered by text
 MIN_BAR_LABEL_GAP = 6.0  # points between a colour bar's label and its tick labels
 MIN_TITLE_MARGIN = 12.0  # points between a figure title and the figure's sides
+MIN_DATA = {1: 0.65, "grid": 0.55}  # of a slide's area, the axes' (panels and colour bars): one panel, several
+# The stills that do not yet give their data that much of the slide, at (a hundredth under)
+# the share they have now: none may lose room, and every other still must reach MIN_DATA. Small multiples lose
+# most to their panels' titles and tick labels, the charts to a legend under them.
+SHORT_OF_ROOM = {
+    "01-gd-1d-learning-rates-grid": 0.42, "10-six-optimizers": 0.44, "10-six-optimizers-loss": 0.51,
+    "11-rosenbrock": 0.53, "11-rosenbrock-surface": 0.29, "12-beale": 0.52, "15-himmelblau": 0.63,
+    "15-himmelblau-loss": 0.51, "16-goldstein-price": 0.62, "17-custom-expression": 0.61,
+    "18-l1-l2-penalties-regularization": 0.24, "19-weight-decay": 0.32, "19-weight-decay-loss": 0.42,
+    "20-overfitting-linear-regression": 0.53, "21-mlp-regularization": 0.39, "22-loss-landscape": 0.62,
+    "23-noisy-gradients-loss": 0.56, "23-noisy-gradients-lr": 0.58, "24-torch-optimizers": 0.46,
+    "24-torch-optimizers-loss": 0.56,
+}
 
 
 def six():
@@ -106,6 +120,11 @@ def test_gallery_pictures(scenario_name):
             assert min(bar_label_gaps(fig).values(), default=MIN_BAR_LABEL_GAP) >= MIN_BAR_LABEL_GAP, name
             assert title_margins(fig) >= MIN_TITLE_MARGIN, name
             assert _title_reads_as_one(fig), name
+            assert empty_cells(fig) == 0, name
+            panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+            assert data_share(fig) >= SHORT_OF_ROOM.get(name, MIN_DATA[1 if len(panels) == 1 else "grid"]), name
+            assert minima_under_labels(fig) == [], name
+            assert max(paths_under_labels(fig).values(), default=0.0) <= MAX_UNDER_TEXT, name
             if isinstance(scenario, Scenario) and (name == scenario.name or name.endswith("-grid")):
                 shares = visible_shares(fig)
                 assert min(shares.values()) >= MIN_VISIBLE, (name, shares)
@@ -116,6 +135,22 @@ def test_gallery_pictures(scenario_name):
                         if scenario.function.dim == 2:
                             assert min(worst_contrast(ax, outcome).values()) >= 3.0, name
         plt.close(fig)
+
+
+def test_the_measures_of_room_and_cover_see_what_they_measure():
+    fig = render.picture(optviz.simulate("quadratic", optviz.sgd(lr=0.1), steps=20))
+    ax = fig.axes[0]
+    with held(fig):
+        assert empty_cells(fig) == 0 and 0.6 < data_share(fig) < 1
+        assert paths_under_labels(fig) == {0: 0.0} and minima_under_labels(fig) == []
+    legend = ax.get_legend()
+    legend.set_loc("center")  # over the path's middle
+    ax.text(0, 0, "over the minimum", ha="center", va="center")
+    with held(fig):
+        assert paths_under_labels(fig)[0] > 0.05 and minima_under_labels(fig) == [(0.0, 0.0)]
+    fig.axes[0].set_visible(False)
+    with held(fig):
+        assert empty_cells(fig) == 1
 
 
 def _title_reads_as_one(fig):

@@ -103,9 +103,9 @@ def test_diverged_path_is_labelled_inside_next_to_its_exit():
     exit_ = ax.transData.transform(label.xy)
     nearest = np.clip(exit_, [box.x0, box.y0], [box.x1, box.y1])  # the label's point nearest the exit
     assert np.hypot(*(nearest - exit_)) < 120
-    # and it covers no step of the path, at its iterates or between them (the box less 2 points:
-    # the room around the glyphs a line may graze)
-    xy = ax.transData.transform(result.positions[:, 0].numpy())
+    # and it covers no step of the path drawn (up to where it leaves), at its iterates or
+    # between them (the box less 2 points: the room around the glyphs a line may graze)
+    xy = ax.transData.transform(path_lines(ax)[0].get_xydata())
     along = np.concatenate([a + np.linspace(0, 1, 50)[:, None] * (b - a) for a, b in zip(xy[:-1], xy[1:])])
     assert not box.padded(-4).count_contains(along[np.isfinite(along).all(axis=1)])
     # the growing swings are in the picture, not one segment out of the corner
@@ -179,11 +179,19 @@ def test_axes_level_functions_draw_into_a_given_axes(rosen):
 def test_grid_by_optimizer_start_and_function(rosen):
     fig = render.grid(rosen)
     visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
-    assert [ax.get_title() for ax in visible] == ["SGD\nlr=0.001", "Adam\nlr=0.05"]
+    assert [ax.get_title() for ax in visible] == ["SGD lr=0.001", "Adam lr=0.05"]  # one line where it fits
     assert visible[0].get_xlim() == visible[1].get_xlim()  # identical axes
-    two = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4]], steps=50)
-    fig = render.grid(two, by="start")
-    assert len([ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]) == 3
+    three = optviz.simulate("himmelblau", optviz.adam(lr=0.1), starts=[[0, 0], [-1, 1], [1, -4], [3, 3], [-3, -3]],
+                            steps=50)
+    fig = render.grid(three, by="start", ncols=3)
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 5 and all(ax.get_visible() for ax in panels)  # no empty place in the grid
+    fig.draw_without_rendering()
+    top, bottom = [ax.get_position() for ax in panels[:3]], [ax.get_position() for ax in panels[3:]]
+    middle = (top[0].x0 + top[2].x1) / 2
+    assert (bottom[0].x0 + bottom[1].x1) / 2 == pytest.approx(middle, abs=0.01)  # the short row centred
+    assert [ax.yaxis.get_tick_params()["labelleft"] for ax in panels] == [True, False, False, True, False]
+    two = three.select(starts=[0, 1, 2])
     fig = render.grid([rosen, two])
     assert [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()] == ["Rosenbrock", "Himmelblau"]
 

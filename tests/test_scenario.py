@@ -23,6 +23,27 @@ lr = 0.05
 """
 
 
+EVENT = """
+[[events]]
+name = "out"
+optimizer = "Adam lr=0.05"
+kind = "passes"
+coordinate = 2
+value = 1
+"""
+
+
+def test_events_fill_the_description_from_the_run(tmp_path):
+    text = GOOD.replace('title = "t"', 'title = "t"\ndescription = "y passes 1 at step {out}; {{braces}} stay"')
+    scenario = load(write(tmp_path, text.replace("[-1.5, 2]", "[-1.5, 0.5]").replace("steps = 10", "steps = 60") + EVENT))
+    result = scenario.run()
+    y = result.path("Adam lr=0.05")[:, 1]
+    step = int((y.abs() > 1).nonzero()[0])
+    assert step > 0 and y[step - 1].abs() <= 1
+    assert scenario.caption(result) == f"y passes 1 at step {step}; {{braces}} stay"
+    assert scenario.events_in(result)["out"].point == tuple(result.path("Adam lr=0.05")[step].tolist())
+
+
 def write(tmp_path, text, name="s.toml"):
     path = tmp_path / name
     path.write_text(text)
@@ -99,6 +120,13 @@ BAD = [
     (GOOD.replace("rosenbrock", "parabola").replace("[-1.5, 2]", "[3]") + "[outputs]\nkinds = [\"surface\"]\n",
      "outputs.kinds: 'surface' draws 2D functions; parabola is 1D"),
     (GOOD.replace("lr = 0.05", 'lr = 0.05\ncolour = "blurple"'), r"optimizers\[0\].colour: unknown colour 'blurple'"),
+    (GOOD.replace('title = "t"', 'title = "t"\ndescription = "out at {out}"') + EVENT.replace("Adam lr=0.05", "Adam"),
+     r"events\[0\].optimizer: no optimizer labelled 'Adam' \(labels: Adam lr=0.05\)"),
+    (GOOD.replace('title = "t"', 'title = "t"\ndescription = "out at {gone}"') + EVENT,
+     r"description: \{gone\} names no event \(events: out\)"),
+    (GOOD + EVENT.replace('"passes"', '"leaves"'), r"events\[0\].kind: expected one of diverges, passes, step, got 'leaves'"),
+    (GOOD + EVENT.replace("value = 1", "values = 1"), r"events\[0\].values: unknown key; did you mean 'value'\?"),
+    (GOOD + EVENT.replace('name = "out"\n', ""), r"events\[0\].name: missing"),
 ]
 
 

@@ -78,11 +78,13 @@ def test_scale_grows_text_lines_markers_and_arrowheads_together(rosen):
         fig.canvas.draw()
         ax = fig.axes[0]
         text = max(t.get_window_extent().height for t in ax.get_xticklabels() if t.get_text())
-        line = max(line.get_linewidth() * fig.dpi / 72 for line in ax.lines)
-        marker = max(line.get_markersize() * fig.dpi / 72 for line in ax.lines)
-        arrows = [p.get_mutation_scale() * fig.dpi / 72 for p in ax.patches if hasattr(p, "get_mutation_scale")]
-        arrows += [a.arrow_patch.get_mutation_scale() * fig.dpi / 72 for a in ax.texts if hasattr(a, "arrow_patch")
-                   and a.arrow_patch is not None]
+        # the top path's: one under it is drawn wider (its rim) where thicker lines come to hide it
+        top = max((line for line in ax.lines if (line.get_gid() or "").startswith("path:")), key=lambda l: l.get_zorder())
+        own = [line for line in ax.lines if line.get_gid() == top.get_gid()]
+        line = top.get_linewidth() * fig.dpi / 72
+        marker = max(line.get_markersize() * fig.dpi / 72 for line in own)
+        arrows = [a.arrow_patch.get_mutation_scale() * fig.dpi / 72 for a in ax.texts if a.get_gid() == top.get_gid()
+                  and getattr(a, "arrow_patch", None) is not None]
         return text, line, marker, max(arrows), fig.canvas.get_width_height()
 
     one, two = measured(1), measured(2)

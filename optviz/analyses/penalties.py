@@ -146,6 +146,22 @@ class RegularizationPaths:
         return self.l1_path[k], self.l2_path[k]
 
 
+def sparse_from(paths: RegularizationPaths, coordinate: int = 0, points: int = 101) -> float | None:
+    """The least lambda at which the L1 minimum's ``coordinate`` is exactly 0 (and stays 0 for
+    every larger lambda of the paths): found on the paths' grid, then refined on ``points``
+    lambdas between the grid's last nonzero one and its first zero one. None if it never is."""
+    zero = (paths.l1_path[:, coordinate] == 0).tolist()
+    stays = [k for k in range(len(zero)) if all(zero[k:])]
+    if not stays:
+        return None
+    k = stays[0]
+    if k == 0:
+        return float(paths.lambdas[0])
+    between = torch.linspace(float(paths.lambdas[k - 1]), float(paths.lambdas[k]), points, dtype=torch.float64)
+    minima = penalised_minimum(paths.function, [l1(v) for v in between.tolist()])
+    return float(between[int(torch.nonzero(minima[:, coordinate] == 0)[0])])
+
+
 def regularization_paths(function: TestFunction, lambdas: Any = None, highlight: float = 1.0) -> RegularizationPaths:
     """Penalised minima over a range of lambdas (default 0 and 1e-2 .. 1e2), one batch each."""
     if function.dim != 2:

@@ -23,7 +23,7 @@ from ..core.simulation.result import Result
 from ..core.simulation.runs import Progress
 from ..render.kinds import PICTURES
 from ..render.lessons import STEPS, build_up
-from .gallery import render_outputs
+from .gallery import CAPTION, render_outputs
 from .outputs import Written
 from .scenario import ExperimentScenario, Scenario
 
@@ -86,9 +86,11 @@ def scenario_slides(scenario: Scenario | ExperimentScenario, folder: Path, *, bu
     written = render_outputs(untitled, folder)
     captions = _captions(scenario)
     numbers = "".join(p.read_text(encoding="utf-8") for p in written if p.name.endswith("-numbers.txt"))
+    described = "".join(p.read_text(encoding="utf-8").strip() for p in written if p.name.endswith(CAPTION))
     for picture in written:
         if picture.suffix in PICTURE_SUFFIXES:
-            slides.append(Slide(scenario.title, picture, _notes(scenario, captions.get(picture.name, ""), numbers)))
+            slides.append(Slide(scenario.title, picture, _notes(scenario, captions.get(picture.name, ""), numbers,
+                                                               described)))
     return slides
 
 
@@ -97,7 +99,8 @@ def _build_up(scenario: Scenario, folder: Path) -> list[Slide]:
     targets = [folder / f"{scenario.name}-step{k}.png" for k in range(1, len(STEPS) + 1)]
     build_up(result, targets, bounds=scenario.frame, palette=scenario.colours or None, **scenario.outputs.style)
     total = len(STEPS)
-    return [Slide(scenario.title, target, _notes(scenario, f"step {k} of {total}: {caption}"))
+    described = scenario.caption(result)
+    return [Slide(scenario.title, target, _notes(scenario, f"step {k} of {total}: {caption}", described=described))
             for k, (target, caption) in enumerate(zip(targets, STEPS.values()), start=1)]
 
 
@@ -111,8 +114,10 @@ def _captions(scenario: Scenario | ExperimentScenario) -> dict[str, str]:
     return {**captions, f"{name}.gif": ANIMATION}
 
 
-def _notes(scenario: Scenario | ExperimentScenario, caption: str, numbers: str = "") -> str:
-    parts = [scenario.description, f"This slide: {caption}." if caption else "", numbers.strip()]
+def _notes(scenario: Scenario | ExperimentScenario, caption: str, numbers: str = "", described: str = "") -> str:
+    """A slide's notes: the scenario's description (``described``: with its events' numbers
+    filled in), what the slide shows, and the experiment's numbers."""
+    parts = [described or scenario.description, f"This slide: {caption}." if caption else "", numbers.strip()]
     return "\n\n".join(part for part in parts if part)
 
 

@@ -31,6 +31,7 @@ from ..render.page import html_page
 from .scenario import LESSONS, ExperimentScenario, Outputs, Scenario, load, restyled
 
 MANIFEST = ".manifest.json"
+CAPTION = "-caption.txt"  # a scenario's description with its events' numbers filled in from the run
 
 
 def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
@@ -59,6 +60,10 @@ def render_outputs(scenario: Scenario | ExperimentScenario, folder: str | Path,
         numbers = folder / f"{scenario.name}-numbers.txt"
         _write(numbers, outcome.summary() + "\n")
         written.append(numbers)
+    elif scenario.events:  # the description's numbers, found in this run: the caption to show with it
+        caption = folder / f"{scenario.name}{CAPTION}"
+        _write(caption, scenario.caption(outcome) + "\n")
+        written.append(caption)
     return written
 
 
@@ -69,16 +74,18 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     style = out.style
     if isinstance(scenario, ExperimentScenario):
         if hasattr(outcome, "result"):
-            return {scenario.name: picture(outcome.result(), title=scenario.title, **style)}
+            # each path says how much of it the slice cannot show: the picture is a shadow of the run
+            return {scenario.name: picture(outcome.result(errors=True), title=scenario.title, **style)}
         return {scenario.name: training(outcome, title=scenario.title, **style)}
     framed = dict(bounds=scenario.frame) if scenario.frame else {}
     palette = dict(palette=scenario.colours) if scenario.colours else {}
+    events = list(scenario.events_in(outcome).values())  # what the caption says, marked where it happens
     figures = {}
     for kind in out.kinds:
         if kind == "paths":
-            fig = picture(outcome, title=scenario.title, **framed, **palette, **style, state=out.state)
+            fig = picture(outcome, title=scenario.title, events=events, **framed, **palette, **style, state=out.state)
         elif kind == "grid":
-            fig = grid(outcome, title=scenario.title, **framed, **palette, **style, state=out.state)
+            fig = grid(outcome, title=scenario.title, events=events, **framed, **palette, **style, state=out.state)
         elif kind == "regularization":
             regularized = regularization_paths(scenario.base_function or scenario.function, highlight=out.highlight)
             fig = titled(penalty_paths(regularized, **style).figure, scenario.title)
@@ -166,7 +173,8 @@ def build(
 
 def index_entry(scenario: Scenario | ExperimentScenario, files: list[str], folder: Path) -> dict:
     """What the index shows of a scenario whose ``files`` are in ``folder``."""
-    return {"name": scenario.name, "title": scenario.title, "description": scenario.description, "files": files,
+    description = _caption(folder, files) or scenario.description  # its events' numbers, from the run
+    return {"name": scenario.name, "title": scenario.title, "description": description, "files": files,
             "numbers": _numbers(folder, files), "lesson": scenario.lesson, "live": _live(folder, files)}
 
 
@@ -207,6 +215,17 @@ def _numbers(folder: Path, files: list[str]) -> str:
             except ValueError:
                 pass  # not a file we wrote: the page goes without it
     return "".join(texts)
+
+
+def _caption(folder: Path, files: list[str]) -> str:
+    """The caption a scenario's render wrote, if it wrote one (and it reads back)."""
+    for name in files:
+        if name.endswith(CAPTION) and _inside(folder, name):
+            try:
+                return read_regular(folder / name, MAX_NUMBERS_BYTES).decode("utf-8", "replace").strip()
+            except ValueError:
+                pass  # not a file we wrote: the description goes as the file gives it
+    return ""
 
 
 def _fingerprint(scenario: Scenario | ExperimentScenario, overrides: dict[str, Any] | None = None) -> str:
@@ -328,7 +347,7 @@ def _card(entry: dict) -> str:
     numbers = (f'      <details><summary>Numbers</summary><pre>{html.escape(entry["numbers"])}</pre></details>\n'
                if entry.get("numbers") else "")
     links = " ".join(f'<a href="{html.escape(f)}" download>{html.escape(_file_label(name, f))}</a>'
-                     for f in files if not f.endswith((".html", "-numbers.txt")))
+                     for f in files if not f.endswith((".html", "-numbers.txt", CAPTION)))
     return (f'      <article class="card" id="{html.escape(name)}">\n{picture}'
             f'      <h3>{title}</h3>\n'
             f'      <p class="lesson-text">{html.escape(entry["description"])}</p>\n'

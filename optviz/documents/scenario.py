@@ -17,6 +17,13 @@
     colour = "crimson"               # optional: its colour (a name or #rrggbb)
     schedule = { name = "StepLR", step_size = 100, gamma = 0.5 }   # optional; a list chains
 
+    [[events]]                       # optional: a step the description names, found in the run
+    name = "out"                     # the description says {out}: "leaves at step {out}"
+    optimizer = "plain SGD"          # the label of the path it is on
+    kind = "passes"                  # or "diverges", or "step" (with step = k)
+    coordinate = 2                   # passes: |y| exceeds value
+    value = 1
+
     [outputs]
     png = true                       # also svg, pdf, gif, html (the interactive page)
     kinds = ["paths", "loss"]        # the stills to draw: any of render.kinds.STILL_KINDS
@@ -52,11 +59,13 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..analyses.events import KINDS as EVENT_KINDS, Event, EventSpec, filled, found
 from ..analyses.penalties import Penalty, penalise, penalised
 from ..core.functions import FUNCTIONS, TestFunction, get_function
 from ..core.functions.formulas import ExpressionError, parse_expression
@@ -125,6 +134,7 @@ class Scenario:
     noise: float | list[float] | None = None  # gradient noise's standard deviation
     seed: int = 0
     lesson: str = "beyond"  # the gallery's group
+    events: tuple[EventSpec, ...] = ()  # the steps the description names, found in the run
 
     @property
     def name(self) -> str:
@@ -133,6 +143,14 @@ class Scenario:
     def run(self) -> Result:
         return simulate(self.function, self.optimizers, list(self.starts), self.steps, noise=self.noise,
                         seed=self.seed, state=self.outputs.state is not None)
+
+    def events_in(self, result: Result) -> dict[str, Event]:
+        """The declared events, found in the run: what the caption says and the picture marks."""
+        return found(result, self.events)
+
+    def caption(self, result: Result) -> str:
+        """The description with its {event} placeholders filled from the run."""
+        return filled(self.description, self.events_in(result))
 
 
 @dataclass(frozen=True)
@@ -147,6 +165,7 @@ class ExperimentScenario:
     outputs: Outputs
     fingerprint: str = ""
     lesson: str = "beyond"  # the gallery's group
+    events: tuple[EventSpec, ...] = ()  # none: a model's training has no path to mark steps on
 
     @property
     def name(self) -> str:
@@ -154,6 +173,10 @@ class ExperimentScenario:
 
     def run(self) -> Any:
         return experiments()[self.experiment](**self.settings)
+
+    def caption(self, outcome: Any) -> str:
+        """The description, as a Scenario's caption (an experiment declares no events)."""
+        return self.description
 
 
 @dataclass(frozen=True)
@@ -193,7 +216,19 @@ SCENARIO_TABLE = {
     "seed": Key(int, 0, "the noise's random seed", between=(0, MAX_SEED), range_text="0 and 2**63 - 1"),
     "penalty": Key(dict, None, "{l1 = ..., l2 = ...}: a penalty added to the function"),
     "optimizers": Key(list, None, "the [[optimizers]] entries, one or more: required"),
+    "events": Key(list, [], "the [[events]] entries: steps the description names as {name}, marked on the path"),
     "outputs": Key(dict, Outputs(), "the [outputs] table: what to draw and write"),
+}
+
+# An [[events]] entry: a step found in the run, named in the description, marked on its path.
+EVENT_TABLE = {
+    "name": Key(str, None, "the description's placeholder: {name} is the step, {name.length:.2f} its length"),
+    "optimizer": Key(str, None, "the label of the optimizer whose path it is on"),
+    "kind": Key(str, None, "what to look for", choices=EVENT_KINDS),
+    "coordinate": Key(int, 2, "passes: the coordinate (1 is x, 2 is y)", between=(1, 2)),
+    "value": Key((int, float), 1.0, "passes: the first step where |coordinate| exceeds it", cast=float),
+    "step": Key(int, 0, "step: the step to mark", between=(0, MAX_ASKED_STEPS)),
+    "start": Key(int, 0, "the start's index, where the scenario has several", between=(0, MAX_FILE_OPTIMIZERS)),
 }
 
 # An [[optimizers]] entry's own keys; its other keys are the optimizer's hyperparameters.
@@ -382,9 +417,43 @@ class _Reader:
         noise, seed = self.noise(data, function)
         # the bounds a file gives frame its pictures: a named function's, and a formula's domain
         frame = self.bounds(data["bounds"]) if "bounds" in data else None
+        events = self.events(data.get("events", []), optimizers, len(starts), description)
         return Scenario(self.path, title, description, function, starts, steps, optimizers, outputs,
                         fingerprint=fingerprint, base_function=base, frame=frame, colours=colours,
-                        noise=noise, seed=seed, lesson=self.checked(SCENARIO_TABLE, data, "lesson"))
+                        noise=noise, seed=seed, events=events,
+                        lesson=self.checked(SCENARIO_TABLE, data, "lesson"))
+
+    def events(self, entries: Any, optimizers: dict[str, Any], n_starts: int, description: str) -> tuple[EventSpec, ...]:
+        """The [[events]] entries, each on a path the file has; the description's placeholders
+        all name one of them."""
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise self.fail("events", "expected [[events]] tables, each with a name, an optimizer and a kind")
+        specs = []
+        for i, entry in enumerate(entries):
+            where = f"events[{i}]."
+            self.unknown_keys(entry, EVENT_TABLE, where)
+            for key in ("name", "optimizer", "kind"):
+                if key not in entry:
+                    raise self.fail(f"{where}{key}", f"missing ({EVENT_TABLE[key].help})")
+            spec = EventSpec(**{key: self.checked(EVENT_TABLE, entry, key, where) for key in EVENT_TABLE})
+            if not spec.name.isidentifier():
+                raise self.fail(f"{where}name", f"expected a name like leaves_saddle, got {quoted(spec.name)}")
+            if spec.optimizer not in optimizers:
+                raise self.fail(f"{where}optimizer", f"no optimizer labelled {quoted(spec.optimizer)} "
+                                                     f"(labels: {', '.join(optimizers)})")
+            if spec.start >= n_starts:
+                raise self.fail(f"{where}start", f"the scenario has {n_starts} start(s), got {spec.start}")
+            specs.append(spec)
+        names = {spec.name for spec in specs}
+        try:
+            named = {field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(description)
+                     if field is not None} if specs else set()
+        except ValueError as error:
+            raise self.fail("description", f"{error} (a literal brace is written twice: {{{{ or }}}})") from None
+        if named - names:
+            raise self.fail("description", f"{{{sorted(named - names)[0]}}} names no event "
+                                           f"(events: {', '.join(sorted(names)) or 'none'})")
+        return tuple(specs)
 
     def noise(self, data: dict, function: TestFunction) -> tuple[Any, int]:
         noise = data.get("noise")

@@ -16,12 +16,12 @@ from matplotlib.ticker import MaxNLocator
 
 from ..analyses.models.experiments import Curves
 from ..analyses.models.landscapes import Line
-from ..analyses.penalties import RegularizationPaths
+from ..analyses.penalties import RegularizationPaths, l1, penalised_minimum, sparse_from
 from ..analyses.studies import Basins, Sweep
 from ..core.simulation.result import Result
 from .canvas import axes_level, expect, figure, ours, titled
 from .contours import casing, contour, grid_values, halo, heading, star
-from .frames import apart, legend_clear_of
+from .frames import apart, ink, legend_clear_of, place
 from .style import Theme, colours, get_theme, series_colours
 from .trajectories import START_STYLES, checked, legend_label, start_label, traces
 
@@ -253,6 +253,22 @@ def basin_map(study: Any, ax: Axes, theme: Theme) -> None:
         ax.legend(handles=handles, loc="upper right")
 
 
+def _mark_sparse(ax: Axes, paths: Any, colour: str, theme: Theme) -> None:
+    """Where the L1 minimum reaches the y axis, and at which lambda: a tick across the path
+    and "x = 0 from λ ≈ ..." beside it, over as little of the lines drawn as it can."""
+    lam = sparse_from(paths)
+    if lam is None or lam == 0:
+        return
+    point = penalised_minimum(paths.function, [l1(lam)])[0].numpy()
+    ax.plot(*point, marker="_", markersize=22, markeredgewidth=3.2, color=colour, path_effects=halo(theme, 3.2),
+            zorder=7, linestyle="none", gid="event:sparse")
+    ax.figure.draw_without_rendering()  # measured where it ends up
+    lines = [line.get_xydata() for line in ax.lines if len(line.get_xydata()) > 1]
+    place(ax, f"λ ≈ {lam:.1f}", point, [], ink(ax, lines), color=colour, fontweight="bold",
+          fontsize=0.85 * float(matplotlib.rcParams["font.size"]), path_effects=halo(theme, 2.0), zorder=7,
+          gid="event:sparse")
+
+
 @axes_level(takes=(RegularizationPaths, "a RegularizationPaths (optviz.penalties.regularization_paths)"))
 def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     """The loss's contours with the L2 circle and the L1 diamond that touch it at the
@@ -284,8 +300,9 @@ def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     ax.axvline(0, color=theme.foreground, linewidth=0.8, alpha=0.6)
     ax.set_title(f"{heading(fn)}\nwith an L1 or an L2 penalty", fontsize="medium")
     if ours(ax.figure):
-        ax.figure.legend(loc="outside right upper", frameon=False)
+        ax.figure.legend(loc="outside right upper", frameon=False, fontsize="small")
     else:
         ax.legend(loc="lower right", fontsize="small")
     for text in ax.texts:
         text.set_path_effects(halo(theme, 1.0))
+    _mark_sparse(ax, paths, l1_colour, theme)  # last: placed once the legend has taken its room

@@ -20,6 +20,9 @@ from .style import MIN_CONTRAST, Theme, contrast
 from .typeset import formula_text, power_of_ten
 
 NICE = (1.0, 2.0, 5.0)  # log-spaced levels at 1, 2 and 5 of every decade
+# a colour bar's place beside its axes (in the axes' width and height): near and narrow, the
+# slide's width goes to the landscape
+BAR_PLACE = (1.015, 0.0, 0.024, 1.0)
 
 
 class NothingToDraw(BadInput):
@@ -100,8 +103,9 @@ def contour_levels(z: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None:
-    """Ticks and a label a reader can use: round numbers on a linear scale; on a log scale
-    one tick a decade, labelled as powers of ten of f above its lowest level."""
+    """Ticks and a label a reader can use: round numbers on a linear scale (labelled only
+    when the values are named otherwise than f); on a log scale one tick a decade, labelled
+    as powers of ten of f above its lowest level."""
     if log:
         low = levels[0]
         above = levels[1:] - low
@@ -115,7 +119,9 @@ def colour_bar(bar: Any, levels: np.ndarray, log: bool, name: str = "f") -> None
     else:
         shown = levels[:: max(1, int(np.ceil(len(levels) / 9)))]
         bar.set_ticks(shown, labels=[f"{v:.3g}" for v in shown])
-        bar.set_label(name)
+        # plain f needs no label beside the bar: the heading's formula is what it shows, and
+        # the slide's width goes to the landscape
+        bar.set_label("" if name == "f" else name)
     bar.outline.set_visible(False)
 
 
@@ -136,7 +142,7 @@ def contour(function: TestFunction, ax: Axes, theme: Theme, *, region: Box | Non
     filled.optviz_log = log  # for a colour bar shared by several panels
     ax.contour(X, Y, Z, levels=levels, colors=theme.foreground, linewidths=0.5, alpha=0.18)
     if colorbar is not False:
-        cax = colorbar if isinstance(colorbar, Axes) else ax.inset_axes([1.03, 0, 0.035, 1])
+        cax = colorbar if isinstance(colorbar, Axes) else ax.inset_axes(BAR_PLACE)
         colour_bar(ax.figure.colorbar(filled, cax=cax), levels, log, function.value)
     if minima:
         for m in function.minima:

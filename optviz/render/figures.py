@@ -22,7 +22,8 @@ from .frames import Box, fit
 from .glyphs import check_state
 from .kinds import PLOT_KINDS
 from .style import MIN_CONTRAST, Theme, contrast, get_size, get_theme
-from .trajectories import (FAINT, checked, curve_frame, drawable, frame_of, laid_out_aspect, legend_label, path_colours,
+from .trajectories import (FAINT, checked, curve_frame, drawable, fill, frame_of, laid_out_aspect, legend_label,
+                           path_colours,
                            paths, start_label, surface, two_lines)
 
 
@@ -57,12 +58,14 @@ def grid(
     background: Any = None,
     transparent: bool = False,
     state: Any = None,
+    events: Sequence[Any] = (),
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
     their paths are alike in extent (else each is framed on its own); with ``context`` each
     shows every path faint and its own in full; ``state`` draws each panel's optimizer state
-    (see paths). Returns the figure."""
+    (see paths); ``events`` (analyses.events) are marked on the panels that show their paths
+    in full. Returns the figure."""
     state = check_state(state)
     if isinstance(results, Result) and kind != "loss" and kind != "distance":
         results = drawable(results)
@@ -72,16 +75,22 @@ def grid(
     nrows, ncols = panel_grid(n, whole, get_size(size, dpi, scale), kind) if ncols is None else (-(-n // ncols), ncols)
     theme = get_theme(theme, background, transparent)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None, dpi=dpi, scale=scale)
-    flat = axes.flat
+    with matplotlib.rc_context(fig.optviz_rc):  # new axes take the figure's type sizes
+        flat = no_empty_cells(fig, axes, n)
     title = title or (heading(whole.function) if whole is not None else "")
     titled(fig, title, centre=False)  # first: the frames are fitted to the room the title leaves
     with matplotlib.rc_context(fig.optviz_rc):
         titles = []
         for ax, (heading_, _, indices) in zip(flat, panels):
             colour = _panel_colour(whole, indices, theme) if whole is not None else None
-            titles.append(dict(label=heading_, fontsize="medium", **({"color": colour} if colour else {})))
+            titles.append(dict(label=_one_line(fig, heading_, ncols), fontsize="medium",
+                               **({"color": colour} if colour else {})))
             ax.set_title(**titles[-1])
-        box = shared_frame(whole, [subset for _, subset, _ in panels], kind, flat[0], bounds) if whole is not None else None
+        if whole is not None and kind in ("auto", "paths"):
+            outer_ticks(flat[:n])  # first: the frame is fitted to the room the tick labels leave
+        # measured on a panel with the tallest title: its row is as short as the layout makes any
+        tallest = max(flat[:n], key=lambda ax: ax.get_title().count("\n"))
+        box = shared_frame(whole, kind, tallest, bounds) if whole is not None else None
         palette = {**path_colours(whole, theme), **(palette or {})} if whole is not None else None
         for ax, (_, subset, indices), panel_title in zip(flat, panels, titles):
             options: dict[str, Any] = dict(legend=False, palette=palette)
@@ -96,15 +105,15 @@ def grid(
                 if context:
                     panel, options["highlight"] = whole, indices
             options["palette"] = {k: v for k, v in palette.items() if k in panel.optimizers} if palette else None
+            if kind in ("auto", "paths") and panel is whole:  # the events' path indices are the whole result's
+                options["events"] = events
             plot(panel, kind, ax, **options)
             ax.set_title(**panel_title)
-            if n > 3 and kind != "surface":  # small panels: fewer, readable ticks
-                ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-                ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
+            if n > 1 and kind != "surface":  # panels narrower than the slide: fewer, readable ticks
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=4 if n > 3 else 6))
+                ax.yaxis.set_major_locator(MaxNLocator(nbins=5 if n > 3 else 7))
             if whole is not None:
                 ax.set(xlabel="", ylabel="")
-        for ax in flat[n:]:
-            ax.set_visible(False)
         if box is not None and whole.function.dim == 2:
             _shared_colorbar(fig, flat[:n], whole.function.value)
         if box is not None and context and n > 1:
@@ -113,27 +122,69 @@ def grid(
         if whole is not None and kind != "surface":
             fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
-        titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
+        titled(fig, title)
+        if box is not None and kind in ("auto", "paths"):
+            fill(flat[:n])
+            titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
         for ax in flat[:n]:
             if hasattr(ax, "optviz_labels"):
                 ax.optviz_labels()
     return fig
 
 
+def no_empty_cells(fig: Figure, axes: np.ndarray, n: int) -> list[Axes]:
+    """The figure's n panels, row by row: where the rows hold more places than panels, the
+    last row's panels centred under the others (on a grid of half cells) rather than a
+    blank cell beside them."""
+    nrows, ncols = axes.shape
+    if n == nrows * ncols:
+        return list(axes.flat)
+    projection = axes[0, 0].name if axes[0, 0].name == "3d" else None
+    for ax in axes.flat:
+        ax.remove()
+    cells = fig.add_gridspec(nrows, 2 * ncols)
+    made = []
+    for i in range(n):
+        row, col = divmod(i, ncols)
+        shift = ncols - (n - row * ncols) if row == nrows - 1 else 0  # half cells the last row moves in
+        made.append(fig.add_subplot(cells[row, shift + 2 * col:shift + 2 * col + 2], projection=projection))
+    return made
+
+
+def outer_ticks(panels: Sequence[Axes]) -> None:
+    """Tick labels on the outer panels only: identical axes need them once per row and column."""
+    boxes = [ax.get_position() for ax in panels]
+    for ax, box in zip(panels, boxes):
+        left = not any(other.x1 <= box.x0 + 1e-9 and other.y0 < box.y1 and box.y0 < other.y1 for other in boxes)
+        bottom = not any(other.y1 <= box.y0 + 1e-9 and other.x0 < box.x1 and box.x0 < other.x1 for other in boxes)
+        ax.tick_params(labelleft=left, labelbottom=bottom)
+
+
+def _one_line(fig: Figure, heading: str, ncols: int) -> str:
+    """A panel's heading on one line where it fits across its column, else as given."""
+    line = heading.replace("\n", " ")
+    width = fig.bbox.width / ncols * 0.85  # less the panel's tick labels and the gaps
+    size = float(matplotlib.rcParams["font.size"]) * fig.dpi / 72
+    return line if len(line) * 0.6 * size <= width else heading
+
+
 def picture(result: Result, *, title: str | None = None, bounds: Any = None, state: Any = None,
-            **style: Any) -> Figure:
+            events: Sequence[Any] = (), **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
-    function, one panel with every path otherwise. ``state`` draws the optimizer's state at
-    the points of the paths (see paths). ``style``: theme, size, palette, dpi, scale,
-    background, transparent."""
+    function, one panel with every path otherwise; ``state`` draws the optimizer's state at
+    the points of the paths (see paths); ``events`` (analyses.events, found in this result)
+    marked as numbered ticks on their paths. ``style``: theme, size, palette,
+    dpi, scale, background, transparent."""
     result = drawable(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
-        return grid(result, title=title, bounds=bounds, state=state, **style)
+        return grid(result, title=title, bounds=bounds, state=state, events=events, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
     titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
-    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, state=state)
+    ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, state=state, events=events)
+    titled(fig, title)
+    fill([ax])
     titled(fig, title)
     ax.optviz_labels()
     return fig
@@ -150,21 +201,15 @@ def panel_grid(n: int, result: Result | None, size: Any, kind: str = "paths") ->
     return -(-n // cols), cols
 
 
-def shared_frame(result: Result, subsets: list[Result], kind: str, ax: Axes, bounds: Any = None) -> Box | None:
-    """One frame for every panel, where the panels' own frames are alike enough to compare on
-    it (none is less than a third of it across); else None: each panel its own."""
+def shared_frame(result: Result, kind: str, ax: Axes, bounds: Any = None) -> Box | None:
+    """One frame for every panel (None for kinds without one): every panel's paths and the
+    function's features, on identical axes, widened to the panels' shape."""
     if kind not in ("auto", "paths"):
         return None
-    one_d = result.function.dim == 1
+    if result.function.dim == 1:
+        return curve_frame(result, bounds)
+    whole = frame_of(result, bounds)
     if bounds is not None:
-        return curve_frame(result, bounds) if one_d else frame_of(result, bounds)
-    frame = curve_frame if one_d else frame_of
-    whole, own = frame(result), [frame(subset) for subset in subsets]
-    spans = [(b[1] - b[0]) / (whole[1] - whole[0]) for b in own]
-    spans += [] if one_d else [(b[3] - b[2]) / (whole[3] - whole[2]) for b in own]
-    if min(spans) < 1 / 3:
-        return None
-    if one_d:
         return whole
     ax.set_aspect("equal", adjustable="box")
     return fit(whole, laid_out_aspect(ax, whole))

@@ -127,14 +127,16 @@ def exit_point(xy: np.ndarray, box: Box) -> np.ndarray | None:
 
 # offsets (in font sizes) of a label's centre from its anchor: inward first, then around
 _PLACES = [(0, 1.4), (0, -1.4), (1, 1.4), (-1, 1.4), (1, -1.4), (-1, -1.4), (0, 2.8), (0, -2.8),
-           (1.5, 0), (-1.5, 0), (2, 2.8), (-2, 2.8), (2, -2.8), (-2, -2.8)]
+           (1.5, 0), (-1.5, 0), (2, 2.8), (-2, 2.8), (2, -2.8), (-2, -2.8),
+           (3, 1.4), (-3, 1.4), (3, -1.4), (-3, -1.4)]  # clear of a line through the anchor
 
 
 def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: np.ndarray | None = None,
-          **style) -> Text:
+          spread: float = 3.0, **style) -> Text:
     """Put ``text`` near ``anchor`` (data coordinates), inside the axes, clear of the boxes in
-    ``taken`` (which it joins) and over as few ``ink`` points (display coordinates) as it can.
-    The label keeps its offset from the anchor in points, so a later layout moves it along."""
+    ``taken`` (which it joins) and over as few ``ink`` points (display coordinates) as it can;
+    places beside the anchor are at least ``spread`` font sizes from it across. The label
+    keeps its offset from the anchor in points, so a later layout moves it along."""
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
     px, py = ax.transData.transform(anchor)
@@ -144,7 +146,7 @@ def place(ax: Axes, text: str, anchor: Sequence[float], taken: list[Bbox], ink: 
     size = label.get_fontsize() * ax.figure.dpi / 72
     best, best_cost = None, None
     for dx, dy in _PLACES:
-        offset = (dx * size * max(3, len(text) / 4), dy * size)
+        offset = (dx * size * max(spread, len(text) / 4), dy * size)
         label.xyann = offset
         offset = _nudged_inside(label.get_window_extent(renderer), inside, offset)
         label.xyann = offset
@@ -181,12 +183,27 @@ def ink(ax: Axes, paths: Sequence[np.ndarray], spacing: float = 4.0) -> np.ndarr
             points = ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2))
         finite = np.isfinite(points).all(axis=1)
         whole = finite[:-1] & finite[1:]
-        a, b = points[:-1][whole], points[1:][whole]
+        a, b = _inside_figure(points[:-1][whole], points[1:][whole], ax.figure.bbox)
         n = (np.minimum(np.hypot(*(b - a).T) // spacing, 2000) + 1).astype(int)  # points on each segment
         segment = np.repeat(np.arange(len(a)), n)
         t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
         found += [a[segment] + t[:, None] * (b - a)[segment], points[finite]]
     return np.concatenate(found)
+
+
+def _inside_figure(a: np.ndarray, b: np.ndarray, box: Bbox) -> tuple[np.ndarray, np.ndarray]:
+    """The segments a-b (display coordinates) cut to the part inside the box (a segment
+    wholly outside shrinks to a point): a far escape's long step is sampled where it is seen."""
+    d = b - a
+    lo, hi = np.zeros(len(a)), np.ones(len(a))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k, (low, high) in enumerate(((box.x0, box.x1), (box.y0, box.y1))):
+            t0, t1 = (low - a[:, k]) / d[:, k], (high - a[:, k]) / d[:, k]
+            moving = d[:, k] != 0
+            lo = np.where(moving, np.maximum(lo, np.minimum(t0, t1)), lo)
+            hi = np.where(moving, np.minimum(hi, np.maximum(t0, t1)), hi)
+    hi = np.maximum(hi, lo)
+    return a + lo[:, None] * d, a + hi[:, None] * d
 
 
 def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tuple[float, float]:
@@ -207,26 +224,27 @@ def _nudged_inside(box: Bbox, inside: Bbox, offset: tuple[float, float]) -> tupl
 CORNERS = ("upper right", "upper left", "lower right", "lower left")  # a legend's places inside the axes, in order
 
 
-def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None) -> Any:
+def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None, **style: Any) -> Any:
     """A legend where it covers least: in optviz's own one-panel figures, inside the axes in
     the first corner clear of the points to ``avoid`` (data coordinates), else beside them
     (right of a landscape, whose equal units leave room there; under a chart, which takes
     the whole width); in other figures, where matplotlib finds least in the way. ``avoid``
-    is covered along its lines between points too; NaN rows break it (see apart)."""
+    is covered along its lines between points too; NaN rows break it (see apart). ``style``
+    goes to the legend (a title, ...)."""
     if not (hasattr(ax.figure, "optviz_theme") and len(ax.figure.axes) == 1):
-        return ax.legend(handles=handles, loc="best")
+        return ax.legend(handles=handles, loc="best", **style)
     if avoid is not None:
         renderer = ax.figure.canvas.get_renderer()
         ax.apply_aspect()
         points = ink(ax, [avoid])
         for corner in CORNERS:
-            legend = ax.legend(handles=handles, loc=corner)
+            legend = ax.legend(handles=handles, loc=corner, **style)
             if not legend.get_window_extent(renderer).padded(8).count_contains(points):
                 return legend
             legend.remove()
     if ax.get_aspect() == 1.0:
-        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False)
-    return figure_legend(ax.figure, handles, "outside lower center", most=2)
+        return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False, **style)
+    return figure_legend(ax.figure, handles, "outside lower center", most=2, **style)
 
 
 def figure_legend(fig: Any, handles: list, loc: str, most: int | None = None, **style: Any) -> Any:

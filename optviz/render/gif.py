@@ -297,7 +297,7 @@ class _Film:
         context: list[tuple[Trace, Any]] = []  # other paths' trails, faint, in a small multiple
         titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
-            box = None if panels == "single" else shared_frame(result, subsets, "paths", axes.flat[0], bounds)
+            box = None if panels == "single" else shared_frame(result, "paths", axes.flat[0], bounds)
             for ax, group, subset in zip(axes.flat, groups, subsets):
                 if panels == "single":
                     _, laid = scene(result, ax, theme, palette=palette, starts=False, bounds=bounds)

@@ -252,8 +252,8 @@ def rc(theme: Theme, size: Size) -> dict[str, Any]:
         "figure.titleweight": "bold",
         "axes.labelsize": font,
         # gaps that grow with the type: a fixed few points vanish between large labels
-        "axes.labelpad": font * 0.35,
-        "axes.titlepad": font * 0.5,
+        "axes.labelpad": font * 0.3,
+        "axes.titlepad": font * 0.3,
         "legend.fontsize": font * 0.9,
         "xtick.labelsize": font * 0.85,
         "ytick.labelsize": font * 0.85,

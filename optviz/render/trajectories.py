@@ -24,13 +24,14 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import LightSource, Normalize
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import Bbox
+from matplotlib.transforms import Affine2D, Bbox
 
 from ..analyses.projection import principal_plane
 from ..core.simulation.result import Result
 from .canvas import axes_level, ours
-from .contours import casing, contour, contour_levels, function_curve, grid_values, halo, heading
+from .contours import BAR_PLACE, casing, contour, contour_levels, function_curve, grid_values, halo, heading
 from .glyphs import check_state, draw_state
 from .frames import (Box, apart, clear_corner, clip_segment, exit_point, figure_legend, fit, ink, legend_clear_of,
                      place, view)
@@ -257,6 +258,51 @@ def label_divergence(ax: Axes, result: Result, laid: list[Trace], box: Box, them
                     zorder=7)
 
 
+EVENT_SHARE = 0.8  # of the type size: an event's number, small beside the path
+
+
+def mark_events(ax: Axes, events: Sequence[Any], shown: list[Trace], laid: list[Trace], theme: Theme) -> list[Any]:
+    """Each event found on a path ``shown`` here (an analyses.events.Event: its path and
+    step) as a short tick across the path, with the step's number beside it, clear of the
+    other labels and of as much of the ``laid`` paths as it can. Returns the number labels."""
+    traces = {t.index: t for t in shown}
+    marks = [(e, traces[e.path]) for e in events if e.step is not None and e.path in traces]
+    marks = [(e, t) for e, t in marks if np.isfinite(t.xy[e.step]).all()]  # inside the frame
+    if not marks:
+        return []
+    ax.figure.draw_without_rendering()  # the layout, so the numbers are measured where they end up
+    covered = ink(ax, [t.xy for t in laid])
+    renderer = ax.figure.canvas.get_renderer()
+    taken = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() and t.get_visible()]
+    size = EVENT_SHARE * float(getattr(ax.figure, "optviz_rc", matplotlib.rcParams)["font.size"])
+    labels = []
+    for event, trace in marks:
+        point = trace.xy[event.step]
+        tick = MarkerStyle("|", transform=Affine2D().rotate_deg(_heading(ax, trace.xy, event.step)))
+        ax.plot(*point, marker=tick, markersize=16, markeredgewidth=3.2, color=trace.colour, linestyle="none",
+                path_effects=halo(theme, 3.2), zorder=6, gid=f"event:{event.spec.name}")
+        labels.append(place(ax, event_text(event), point, taken, covered, spread=1.0, fontweight="bold", fontsize=size,
+                            color=trace.colour, path_effects=halo(theme, 2.0), zorder=7,
+                            gid=f"event:{event.spec.name}"))
+    return labels
+
+
+def event_text(event: Any) -> str:
+    """An event's number on the picture: its step, and for a step marked for its own sake
+    how long that step was (what a caption says of it)."""
+    return f"step {event.step}: {event.length:.2f} long" if event.spec.kind == "step" else str(event.step)
+
+
+def _heading(ax: Axes, xy: np.ndarray, step: int) -> float:
+    """The path's direction at a step, in degrees on screen."""
+    points = ax.transData.transform(xy[max(step - 1, 0):step + 2])
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points) < 2:
+        return 0.0
+    d = points[-1] - points[0]
+    return float(np.degrees(np.arctan2(d[1], d[0])))
+
+
 def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: np.ndarray, **style: Any) -> Any:
     """A bold label placed (see frames.place) at the size that fits the axes, or smaller, down
     to MIN_LABEL_SHARE of the type, until it covers none of the ``covered`` points."""
@@ -265,7 +311,7 @@ def clear_label(ax: Axes, text: str, anchor: np.ndarray, taken: list, covered: n
     renderer = ax.figure.canvas.get_renderer()
     while True:
         label = place(ax, text, anchor, taken, covered, fontweight="bold", fontsize=size, **style)
-        if size <= least * 1.01 or not label.get_window_extent(renderer).count_contains(covered):
+        if size <= least * 1.01 or not label.get_window_extent(renderer).padded(4).count_contains(covered):
             return label
         label.remove()
         taken.pop()
@@ -298,16 +344,19 @@ def add_legend(ax: Axes, result: Result, laid: list[Trace], theme: Theme, avoid:
     optviz's own one-panel figures: inside, in the first corner clear of the points to
     ``avoid`` (data coordinates), else beside the axes; elsewhere where it covers least."""
     handles = []
+    by_start = len(result.optimizers) == 1 and result.n_starts > 1
+    title = legend_label(result, result.names[0]) if by_start else None  # said once, over its starts
     for trace in sorted(laid, key=lambda t: t.index):
         if trace.label is None:
             continue
-        text = trace.label + (f" (same path as {trace.same_as})" if trace.same_as else "")
+        text = start_label(result, trace.index % result.n_starts) if by_start else trace.label
+        text += f" (same path as {trace.same_as})" if trace.same_as else ""
         handles.append(Line2D([], [], color=trace.colour, linewidth=3, linestyle="-", label=text,
                               path_effects=casing(theme, 3)))
     if starts and len(result.optimizers) > 1 and result.n_starts > 1:
         handles += [Line2D([], [], color=theme.muted, linewidth=2, linestyle=START_STYLES[s % len(START_STYLES)],
                            label=start_label(result, s)) for s in range(result.n_starts)]
-    return legend_clear_of(ax, handles, avoid) if handles else None
+    return legend_clear_of(ax, handles, avoid, **({"title": title} if title else {})) if handles else None
 
 
 def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
@@ -321,17 +370,32 @@ def _obstacles(ax: Axes, found: list[Trace], result: Result) -> np.ndarray:
 # --- the public pictures --------------------------------------------------------------------------
 
 
+BOWL = 0.15  # of the frame's larger span: the room kept around each marked minimum, so its bowl shows
+
+
 def frame_of(result: Result, bounds: Any = None) -> Box:
-    """The box a 2D picture of the result shows: the given bounds, or its paths and marked
-    minima with a margin."""
+    """The box a 2D picture of the result shows: the given bounds, or its paths and what
+    makes the function itself with a margin (see features)."""
     if bounds is not None:
         (x0, x1), (y0, y1) = bounds
         return float(x0), float(x1), float(y0), float(y1)
-    fn = result.function
     xy = result.positions.numpy()
-    inside = [m.point for m in fn.minima
-              if all(lo <= v <= hi for v, (lo, hi) in zip(m.point, fn.bounds))]
-    return view([xy[:, b] for b in range(xy.shape[1])], fn.bounds, inside)
+    paths = [xy[:, b] for b in range(xy.shape[1])]
+    fn = result.function
+    inside = [m.point for m in fn.minima if all(lo <= v <= hi for v, (lo, hi) in zip(m.point, fn.bounds))]
+    return view(paths, fn.bounds, features(fn, inside, view(paths, fn.bounds, inside, margin=0)))
+
+
+def features(fn: Any, minima: Sequence[Sequence[float]], around: Box) -> np.ndarray:
+    """The points a frame keeps, whatever the paths do: the bowl around each of the
+    ``minima`` (BOWL of the box ``around`` them and the paths on each side: never a minimum
+    on the frame's edge) or, for a function with none marked (a saddle), its bounds'
+    corners: all four quadrants around the point they centre."""
+    if not fn.minima:
+        (x0, x1), (y0, y1) = fn.bounds
+        return np.array([(x0, y0), (x1, y1)], dtype=float)
+    r = BOWL * max(around[1] - around[0], around[3] - around[2])
+    return np.array([(x + dx, y + dy) for x, y in minima for dx, dy in ((-r, -r), (r, r))], dtype=float).reshape(-1, 2)
 
 
 def laid_out_aspect(ax: Axes, box: Box) -> float:
@@ -393,8 +457,8 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     else:
         ax.set_aspect("equal", adjustable="box")
         ax.set(xlabel=fn.axes[0], ylabel=fn.axes[1])  # as contour() labels them: the layout leaves them room
-        bar = _bar_beside(ax) if colorbar else False
         crop = frame_of(result, bounds) if box is None else None
+        bar = _bar_beside(ax, fn, crop or box) if colorbar else False
         if box is None:
             box = crop if bounds is not None else fit(crop, laid_out_aspect(ax, crop))
             if bounds is None and legend:
@@ -408,7 +472,10 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
             box = fit(crop, laid_out_aspect(ax, crop))
             clipped = [clip(t, box) for t in found]
     if not one_d:
-        contour(fn, ax, region=box, colorbar=bar)
+        # drawn past the frame: once the figure is laid out, fill() may widen the view to the room
+        ax.optviz_room = spare(box) if bounds is None else box
+        contour(fn, ax, region=ax.optviz_room, colorbar=bar)
+        ax.set(xlim=box[:2], ylim=box[2:])
     base = matplotlib.rcParams["lines.linewidth"] * WIDTH
     laid = layered(clipped, ax, box, base)
     if placed is not None and highlight is None and any(t.same_as for t in laid):
@@ -419,15 +486,45 @@ def scene(result: Result, ax: Axes, theme: Theme, *, bounds: Any = None, colorba
     return box, laid
 
 
-def _bar_beside(ax: Axes) -> Axes:
-    """The axes a colour bar is drawn in, right of ``ax``, with tick labels and a one-line
-    label already on its right: the layout that frames the picture and places its legend
-    leaves the room the colour bar will take."""
-    bar = ax.inset_axes([1.03, 0, 0.035, 1])
+SPARE = 0.1  # of a frame's span on each side: landscape drawn beyond the frame, for fill() to show
+
+
+def spare(box: Box) -> Box:
+    x0, x1, y0, y1 = box
+    dx, dy = SPARE * (x1 - x0), SPARE * (y1 - y0)
+    return x0 - dx, x1 + dx, y0 - dy, y1 + dy
+
+
+def fill(axes: Sequence[Axes]) -> None:
+    """Widen the view of laid-out panels on equal axes (one frame, shared) along their short
+    side until they fill the room the layout gives them, as far as their landscape was drawn
+    (see spare): a title or a colour bar measured otherwise than it ended up leaves no strip."""
+    ax = axes[0]
+    room = getattr(ax, "optviz_room", None)
+    if room is None or ax.get_aspect() != 1.0:
+        return
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fig = ax.figure
+    fig.draw_without_rendering()
+    cell = ax.get_position(original=True).transformed(fig.transFigure)
+    inner = _inner(ax, cell, fig.canvas.get_renderer())
+    wide = fit((x0, x1, y0, y1), inner.width / max(inner.height, 1.0))
+    wide = (max(wide[0], room[0]), min(wide[1], room[1]), max(wide[2], room[2]), min(wide[3], room[3]))
+    for panel in axes:
+        panel.set(xlim=wide[:2], ylim=wide[2:])
+
+
+def _bar_beside(ax: Axes, fn: Any, region: Box) -> Axes:
+    """The axes a colour bar is drawn in, right of ``ax``, with tick labels and, where the
+    bar over ``region`` will have one (see contours.colour_bar), a one-line label already on
+    its right: the layout that frames the picture and places its legend leaves the room the
+    colour bar will take."""
+    bar = ax.inset_axes(BAR_PLACE)
     bar.xaxis.set_visible(False)
     bar.yaxis.tick_right()
     bar.yaxis.set_label_position("right")
-    bar.set_ylabel("f")
+    if fn.value != "f" or contour_levels(grid_values(fn, region, 300)[2])[1]:  # labelled: named, or a log scale
+        bar.set_ylabel("f")
     return bar
 
 
@@ -457,17 +554,18 @@ def within(xy: np.ndarray, box: Box) -> np.ndarray:
 
 @axes_level()
 def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | None = None, label: bool = True,
-          state: Any = None, **options: Any) -> None:
+          state: Any = None, events: Sequence[Any] = (), **options: Any) -> None:
     """Each path on the function's landscape (2D), or on its curve (1D), cropped to the paths
     and the marked minima (or to ``bounds``), on equal axes, with a colour bar and a legend.
 
     ``highlight``: the path indices drawn in full; the others are faint context (small
     multiples). A runaway path is followed out of the frame and labelled where it leaves;
     with ``label=False`` that waits for ``ax.optviz_labels()``, once the figure is complete.
-    Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a frame to share).
-    ``state``: True (or "state"), "gradient" or "both" draws the optimizer's state at the
-    points of the paths drawn in full, with the labels (see optviz.render.glyphs; the result
-    from ``simulate(..., state=True)``).
+    ``events`` (analyses.events.Event, found in this result) are marked on their paths as
+    numbered ticks. Options: ``bounds``, ``colorbar``, ``legend``, ``palette``, ``box`` (a
+    frame to share). ``state``: True (or "state"), "gradient" or "both" draws the optimizer's
+    state at the points of the paths drawn in full, with the labels (see
+    optviz.render.glyphs; the result from ``simulate(..., state=True)``).
     """
     state = check_state(state)
     result = drawable(result)
@@ -480,9 +578,11 @@ def paths(result: Result, ax: Axes, theme: Theme, *, highlight: Sequence[int] | 
                         same_as=None) if t.index in highlight else t for t in laid]
     shown = [t for t in laid if highlight is None or t.index in highlight]
     draw(ax, shown, theme, result.steps)
+
     def labels() -> None:
         clear_corner(ax, _obstacles(ax, laid, result))
         label_divergence(ax, result, shown, box, theme)
+        mark_events(ax, events, shown, laid, theme)
         if state is not None:
             draw_state(ax, result, state, {t.index: t.colour for t in shown}, box, theme)
 

@@ -94,17 +94,24 @@ class Landscape:
             axes=self.axis_labels,
         )
 
-    def result(self) -> Result:
-        """The projected paths as a Result on the slice, for optviz's stills and GIFs."""
+    def result(self, errors: bool = False) -> Result:
+        """The projected paths as a Result on the slice, for optviz's stills and GIFs; with
+        ``errors``, each path's name says how much of it the slice cannot show (its legend
+        entry in a picture)."""
         steps = max(len(p) for p in self.paths.values())
         positions = torch.stack([_pad(p, steps) for p in self.paths.values()], dim=1)
         losses = torch.stack([_pad(l.unsqueeze(1), steps)[:, 0] for l in self.path_losses.values()], dim=1)
         return Result(
-            function=self.function(), optimizers=dict(self.optimizers),
+            function=self.function(), optimizers={self.shown_name(name) if errors else name: opt
+                                                  for name, opt in self.optimizers.items()},
             starts=positions[0, :1], positions=positions, losses=losses,
             grad_norms=torch.full_like(losses, float("nan")),
             diverged_at=torch.full((positions.shape[1],), -1, dtype=torch.int64),
         )
+
+    def shown_name(self, name: str) -> str:
+        """A path's name with the share of its squared offset the slice cannot show."""
+        return f"{name}: {self.projection_error[name]:.0%} off the slice"
 
     def save(self, path: Any) -> Any:
         """The projected paths as data (see Result.save); .npz and .json keep the grid too."""
