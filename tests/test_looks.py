@@ -26,7 +26,7 @@ MIN_DATA = {1: 0.65, "grid": 0.55}  # of a slide's area, the axes' (panels and c
 # most to their panels' titles and tick labels, the charts to a legend under them.
 SHORT_OF_ROOM = {
     "01-gd-1d-learning-rates-grid": 0.42, "10-six-optimizers": 0.44, "10-six-optimizers-loss": 0.51,
-    "11-rosenbrock": 0.53, "11-rosenbrock-surface": 0.29, "12-beale": 0.52, "15-himmelblau": 0.63,
+    "11-rosenbrock": 0.53, "11-rosenbrock-surface": 0.27, "12-beale": 0.52, "15-himmelblau": 0.63,
     "15-himmelblau-loss": 0.51, "16-goldstein-price": 0.62, "17-custom-expression": 0.61,
     "18-l1-l2-penalties-regularization": 0.24, "19-weight-decay": 0.32, "19-weight-decay-loss": 0.42,
     "20-overfitting-linear-regression": 0.53, "21-mlp-regularization": 0.39, "22-loss-landscape": 0.62,
