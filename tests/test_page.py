@@ -266,10 +266,10 @@ def test_every_gallery_page_loads_cleanly_and_the_index_links_it(browser):
     root = Path(__file__).resolve().parent.parent
     index = (root / "gallery" / "index.html").read_text()
     pages = sorted((root / "gallery").glob("[0-9]*.html"))
-    assert len(pages) == 22
+    assert len(pages) == sum(load(path).outputs.html for path in (root / "scenarios").glob("*.toml"))
     for path in pages:
         scenario = load(root / "scenarios" / f"{path.stem}.toml")
-        assert f'<a href="{path.name}">Open the interactive page</a>' in index
+        assert f'<a href="{path.name}">Interactive page</a>' in index
         browser.get(path.as_uri())
         assert console_errors(browser) == [], path.name
         assert browser.title == scenario.title
