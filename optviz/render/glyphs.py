@@ -134,6 +134,7 @@ def candidates(found: StateVectors, kinds: Sequence[str], paths: Sequence[int], 
                 continue
             here = [Glyph(kind, b, t, (float(x), float(y)), tuple(float(v) * scale.of(kind) for v in vector))
                     for kind in kinds if np.isfinite(vector := getattr(found, kind)[t, b]).all()]
+            here = [g for g in here if _inside(g, box)]  # one that would leave the frame is left out
             if here:
                 out[(b, t)] = here
     return out
@@ -325,6 +326,13 @@ def outline(glyph: Glyph, to_pixels: Any, head: float = 14.0) -> list[np.ndarray
     back = -along / size * min(head, 0.45 * size)
     barbs = [tip + _turned(back, turn) for turn in (0.45, -0.45)]
     return [np.array([start, tip]), np.array([barbs[0], tip, barbs[1]])]
+
+
+def _inside(glyph: Glyph, box: tuple[float, float, float, float]) -> bool:
+    """Whether the glyph stays in the frame: an arrow's tip, an ellipse's extent."""
+    (cx, cy), (dx, dy), (x0, x1, y0, y1) = glyph.centre, glyph.vector, box
+    reach = [(cx + dx, cy + dy)] if glyph.kind != "step_size" else [(cx - dx, cy - dy), (cx + dx, cy + dy)]
+    return all(x0 <= x <= x1 and y0 <= y <= y1 for x, y in reach)
 
 
 def _turned(vector: np.ndarray, angle: float) -> np.ndarray:

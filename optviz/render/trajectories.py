@@ -274,6 +274,7 @@ def mark_events(ax: Axes, events: Sequence[Any], shown: list[Trace], laid: list[
     covered = ink(ax, [t.xy for t in laid])
     renderer = ax.figure.canvas.get_renderer()
     taken = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() and t.get_visible()]
+    taken += [line.get_window_extent(renderer) for line in ax.lines if line.get_gid() == "minimum"]  # the stars
     size = EVENT_SHARE * float(getattr(ax.figure, "optviz_rc", matplotlib.rcParams)["font.size"])
     labels = []
     for event, trace in marks:
@@ -290,7 +291,8 @@ def mark_events(ax: Axes, events: Sequence[Any], shown: list[Trace], laid: list[
 def event_text(event: Any) -> str:
     """An event's number on the picture: its step, and for a step marked for its own sake
     how long that step was (what a caption says of it)."""
-    return f"step {event.step}: {event.length:.2f} long" if event.spec.kind == "step" else str(event.step)
+    length = f"{event.length:.2f}" if event.length >= 0.01 else f"{event.length:.1e}"
+    return f"step {event.step}: {length} long" if event.spec.kind == "step" else str(event.step)
 
 
 def _heading(ax: Axes, xy: np.ndarray, step: int) -> float:
