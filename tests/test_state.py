@@ -122,6 +122,21 @@ def test_glyphs_never_overlap_and_the_scale_is_stated():
     plt.close(fig)
 
 
+def test_a_glyph_that_would_leave_the_frame_is_left_out():
+    # momentum's first velocities on Rosenbrock's wall are long: scaled for the rest, they would reach far outside
+    result = optviz.simulate("rosenbrock", {"m": optviz.momentum(lr=1e-3)}, [-1.5, 2], 300, state=True)
+    fig = picture(result, state=True, size=(960, 540))
+    fig.canvas.draw()
+    renderer, ax = fig.canvas.get_renderer(), fig.axes[0]
+    frame = ax.get_window_extent(renderer).padded(4)
+    glyphs = [a for a in ax.patches if (a.get_gid() or "").startswith("state:")]
+    assert len(glyphs) >= 5
+    for artist in glyphs:
+        box = artist.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, artist.get_gid()
+    plt.close(fig)
+
+
 def test_an_optimizer_with_no_drawable_state_draws_the_rest_and_says_which():
     result = optviz.simulate("ill_conditioned", {"plain": optviz.sgd(lr=0.1), "nadam": torch.optim.NAdam,
                                                  "m": optviz.momentum(lr=0.05)}, [-5, -2], 10, state=True)
