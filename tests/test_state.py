@@ -123,18 +123,22 @@ def test_glyphs_never_overlap_and_the_scale_is_stated():
 
 
 def test_a_glyph_that_would_leave_the_frame_is_left_out():
-    # momentum's first velocities on Rosenbrock's wall are long: scaled for the rest, they would reach far outside
-    result = optviz.simulate("rosenbrock", {"m": optviz.momentum(lr=1e-3)}, [-1.5, 2], 300, state=True)
-    fig = picture(result, state=True, size=(960, 540))
-    fig.canvas.draw()
-    renderer, ax = fig.canvas.get_renderer(), fig.axes[0]
-    frame = ax.get_window_extent(renderer).padded(4)
-    glyphs = [a for a in ax.patches if (a.get_gid() or "").startswith("state:")]
-    assert len(glyphs) >= 5
-    for artist in glyphs:
-        box = artist.get_window_extent(renderer)
-        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, artist.get_gid()
-    plt.close(fig)
+    from optviz.render.glyphs import Scales, candidates, kinds_of, vectors
+
+    # momentum's velocities on Rosenbrock's wall, ten times their size: many would reach outside a frame around the path
+    result = optviz.simulate("rosenbrock", {"m": optviz.momentum(lr=1e-3)}, [-1.5, 2], 200, state=True)
+    positions = result.positions.numpy()
+    box = (positions[:, 0, 0].min(), positions[:, 0, 0].max(), positions[:, 0, 1].min(), positions[:, 0, 1].max())
+    found = vectors(result, "state")
+    glyphs = [g for here in candidates(found, kinds_of("state"), [0], Scales(velocity=10.0), positions, box).values()
+              for g in here]
+    velocities = found.velocity[1:, 0] * 10
+    tips = positions[1:, 0] + velocities
+    inside = (tips[:, 0] >= box[0]) & (tips[:, 0] <= box[1]) & (tips[:, 1] >= box[2]) & (tips[:, 1] <= box[3])
+    assert 10 <= len(glyphs) == int(inside.sum()) < len(tips)  # every glyph that stays in, none that would leave
+    for g in glyphs:
+        (x, y), (dx, dy) = g.centre, g.vector
+        assert box[0] <= x + dx <= box[1] and box[2] <= y + dy <= box[3]
 
 
 def test_an_optimizer_with_no_drawable_state_draws_the_rest_and_says_which():
