@@ -36,6 +36,7 @@ TRUE_SIZE = 0.35  # arrows in the parameters' own units keep them up to this sha
 KEPT = 0.8  # every k steps, k the smallest at which this share of the glyphs can be drawn apart
 ARROWHEAD = 11.0  # arrowheads' size, in points
 GAP = 2.0  # pixels between two glyphs
+STAR = 8.0  # points: a marked minimum's star reaches this far from its centre
 
 
 def check_state(state: Any) -> str | None:
@@ -195,6 +196,12 @@ def _apart(ordered: list[tuple[list[Glyph], np.ndarray]]) -> list[list[Glyph]]:
     return kept
 
 
+def _covers(box: np.ndarray, points: np.ndarray, reach: float) -> bool:
+    """Whether a pixel box comes within ``reach`` pixels of any of the points."""
+    return bool(np.any((points[:, 0] > box[0] - reach) & (points[:, 0] < box[2] + reach)
+                       & (points[:, 1] > box[1] - reach) & (points[:, 1] < box[3] + reach)))
+
+
 def _union(boxes: list[np.ndarray]) -> np.ndarray:
     stacked = np.array(boxes)
     return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
@@ -221,6 +228,11 @@ def draw_state(ax: Axes, result: Result, state: Any, colours: dict[int, str], bo
     per_unit = abs(px1 - px0) / (box[1] - box[0])
     scale = scales(found, kinds, per_unit, ax.get_window_extent().width)
     points = candidates(found, kinds, list(colours), scale, result.positions.numpy(), box)
+    minima = [m.point[:2] for m in result.function.minima]
+    if minima:  # a glyph over a marked minimum would hide where the paths are going
+        stars = to_pixels(np.array(minima, dtype=float))
+        points = {key: glyphs for key, glyphs in points.items()
+                  if not any(_covers(extent(g, to_pixels, fig.dpi), stars, STAR * fig.dpi / 72) for g in glyphs)}
     k, drawn = spaced(points, to_pixels, fig.dpi)
     for glyphs in drawn:
         for glyph in glyphs:
