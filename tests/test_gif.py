@@ -219,7 +219,7 @@ def test_frames_where_nothing_moves_are_dropped(tmp_path):
 
 
 def test_strokes_are_antialiased_wide_and_the_right_way_up(rosen, film, played):
-    last = played[2][-1]
+    last = played[2][-2]  # the frame before the last: the early steps are trail there
     adam = film.comets[rosen.index("adam")]
     a, b = adam.pixels[2], adam.pixels[3]
     step = (rosen.path("adam")[3] - rosen.path("adam")[2]).numpy()
@@ -234,6 +234,9 @@ def test_strokes_are_antialiased_wide_and_the_right_way_up(rosen, film, played):
     distance = [np.abs(c - faint).sum() for c in across]
     assert 3 <= sum(d < 40 for d in distance) / 2 <= 5.5
     assert any(40 <= d <= 150 for d in distance)  # antialiased edges, not a hard step
+    # the last frame is the finished picture: the same stroke in the path's own colour
+    full = [played[2][-1][tuple(np.round(middle + t * normal).astype(int)[::-1])] for t in np.arange(-6, 6.5, 0.5)]
+    assert 3 <= sum(np.abs(c - rgb(colour_of("adam"))).sum() < 40 for c in full) / 2 <= 5.5
 
 
 def test_legend_swatches_are_the_paths_exact_colours(played):

@@ -82,8 +82,8 @@ def grid(
     with matplotlib.rc_context(fig.optviz_rc):
         titles = []
         for ax, (heading_, _, indices) in zip(flat, panels):
-            colour = _panel_colour(whole, indices, theme) if whole is not None else None
-            titles.append(dict(label=_one_line(fig, heading_, ncols), fontsize="medium",
+            colour = panel_colour(whole, indices, theme) if whole is not None else None
+            titles.append(dict(label=one_line(fig, heading_, ncols), fontsize="medium",
                                **({"color": colour} if colour else {})))
             ax.set_title(**titles[-1])
         if whole is not None and kind in ("auto", "paths"):
@@ -151,16 +151,20 @@ def no_empty_cells(fig: Figure, axes: np.ndarray, n: int) -> list[Axes]:
     return made
 
 
-def outer_ticks(panels: Sequence[Axes]) -> None:
-    """Tick labels on the outer panels only: identical axes need them once per row and column."""
+def outer_ticks(panels: Sequence[Axes], names: bool = False) -> None:
+    """Tick labels on the outer panels only: identical axes need them once per row and column;
+    with ``names``, the axes' names too (where no figure-wide name stands for them)."""
     boxes = [ax.get_position() for ax in panels]
     for ax, box in zip(panels, boxes):
         left = not any(other.x1 <= box.x0 + 1e-9 and other.y0 < box.y1 and box.y0 < other.y1 for other in boxes)
         bottom = not any(other.y1 <= box.y0 + 1e-9 and other.x0 < box.x1 and box.x0 < other.x1 for other in boxes)
         ax.tick_params(labelleft=left, labelbottom=bottom)
+        if names:
+            ax.xaxis.label.set_visible(bottom)
+            ax.yaxis.label.set_visible(left)
 
 
-def _one_line(fig: Figure, heading: str, ncols: int) -> str:
+def one_line(fig: Figure, heading: str, ncols: int) -> str:
     """A panel's heading on one line where it fits across its column, else as given."""
     line = heading.replace("\n", " ")
     width = fig.bbox.width / ncols * 0.85  # less the panel's tick labels and the gaps
@@ -221,7 +225,7 @@ def _shared_colorbar(fig: Figure, axes: Sequence[Axes], name: str) -> None:
                filled.optviz_log, name)
 
 
-def _panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None:
+def panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None:
     """The colour of the optimizer a panel shows, if it shows one and it reads as text on the
     background."""
     names = {result.names[i] for i in indices}

@@ -45,12 +45,12 @@ from ..core.limits import (MAX_FPS, MAX_FRAMES, MAX_GIF_PIXELS, MIN_FPS, MIN_FRA
                            check_memory)
 from ..core.simulation.result import Result
 from .canvas import figure, titled
-from .figures import panel_grid, shared_frame
+from .figures import no_empty_cells, one_line, outer_ticks, panel_colour, panel_grid, shared_frame
 from .glyphs import HeadGlyphs, check_state
 from .glyphs import outline as outline_of
 from .kinds import GIF_PANELS, check_hold, loop_count
-from .style import Size, Theme, get_theme, screen_size
-from .trajectories import Trace, divergence_text, drawable, legend_label, path_colours, scene, two_lines
+from .style import MIN_CONTRAST, Size, Theme, contrast, get_theme, screen_size
+from .trajectories import Trace, divergence_text, drawable, fill, legend_label, scene, two_lines
 
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
 CLEAR = 254  # in a transparent GIF, the index of the pixels with nothing behind them
@@ -64,7 +64,8 @@ READOUT_RATE = 5  # the read-out changes at most this often a second: it stays r
 BAND = 0.19  # of the height, under the pictures: the loss strip and the read-out
 TAIL = 8  # frames whose steps make a comet's bright tail
 TAIL_STEPS = 24  # steps in a tail at most (a long run's frames skip many)
-TRAIL = 0.55  # how strongly the trail behind the tail shows its colour over the landscape
+TRAIL = 0.7  # how strongly the trail behind the tail shows its colour over the landscape
+CASING = 0.5  # how strongly a trail's casing shows, of its own strength: a full edge would darken a thin trail
 CONTEXT = 0.25  # how strongly another optimizer's trail shows in a small multiple
 
 
@@ -289,36 +290,31 @@ class _Film:
             panels = "optimizer" if result.function.dim == 2 and len(names) >= 4 and n == 1 else "single"
         groups = [list(range(result.positions.shape[1]))] if panels == "single" else \
             [list(range(k * n, (k + 1) * n)) for k in range(len(names))]
-        subsets = [result] if panels == "single" else [result.select([name]) for name in names]
+        above = replace(size, height=round(size.height * (1 - BAND)))  # the maps' room: the band is under them
         fig, axes = figure(opaque, size, 1, 1) if panels == "single" else figure(
-            opaque, size, *panel_grid(len(groups), result, size))
+            opaque, size, *panel_grid(len(groups), result, above))
         fig.get_layout_engine().set(rect=(0, BAND, 1, 1 - BAND))  # the band under it: the strip and the read-out
         own: dict[int, tuple[Trace, Any]] = {}  # each path's trace and the map it moves on
         context: list[tuple[Trace, Any]] = []  # other paths' trails, faint, in a small multiple
         titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves
         with matplotlib.rc_context(fig.optviz_rc):
-            box = None if panels == "single" else shared_frame(result, "paths", axes.flat[0], bounds)
-            for ax, group, subset in zip(axes.flat, groups, subsets):
-                if panels == "single":
-                    _, laid = scene(result, ax, theme, palette=palette, starts=False, bounds=bounds)
-                elif box is not None:  # identical axes: the other paths' trails faint behind this one's
+            maps = [axes[0, 0]] if panels == "single" else no_empty_cells(fig, axes, len(groups))
+            if panels != "single":
+                outer_ticks(maps, names=True)  # identical axes: tick labels and names once per row and column
+            box = None if panels == "single" else shared_frame(result, "paths", maps[0], bounds)
+            for ax, group in zip(maps, groups):
+                if panels == "single":  # a legend only where the heads' labels cannot name every path
+                    _, laid = scene(result, ax, theme, palette=palette, starts=False, bounds=bounds, legend=n > 1)
+                else:  # identical axes: the other paths' trails faint behind this one's
                     _, laid = scene(result, ax, theme, highlight=group, box=box, legend=False, colorbar=False,
                                     palette=palette)
                     context += [(t, ax) for t in laid if t.index not in group]
-                else:  # frames too unlike to share: each panel its own
-                    _, laid = scene(subset, ax, theme, legend=False, colorbar=False, bounds=bounds,
-                                    palette={k: v for k, v in {**path_colours(result, theme), **(palette or {})}.items()
-                                             if k in subset.optimizers})
-                    laid = [replace(t, index=group[t.index]) for t in laid]
-                if panels != "single":
-                    first = next(t for t in laid if t.index == group[0])
-                    ax.set_title(two_lines(legend_label(result, result.names[group[0]])), fontsize="medium",
-                                 color=first.colour)
+                    heading = two_lines(legend_label(result, result.names[group[0]]))
+                    ax.set_title(one_line(fig, heading, axes.shape[1]), fontsize="medium",
+                                 color=panel_colour(result, group, theme) or theme.foreground)
                 own.update({t.index: (t, ax) for t in laid if t.index in group})
-            maps = list(axes.flat[: len(groups)])
-            for ax in axes.flat[len(groups):]:
-                ax.set_visible(False)
             titled(fig, title)  # laid out (it measures the figure)
+            fill(maps)  # the panels widened to the room the layout gave them, as the stills are
             fig.set_layout_engine("none")  # laid out: the strip goes into the band as measured now
             self.height, self.width = round(fig.bbox.height), round(fig.bbox.width)
             scale = size.pixels_per_point
@@ -359,7 +355,7 @@ class _Film:
         band = BAND * self.height
         margin = 0.6 * self.big.size
         self.readout_at = (self.width - margin - width, self.height - band / 2 - line)  # the first line's top left
-        left = min(ax.get_position().x0 for ax in maps) * self.width
+        left = max(min(ax.get_position().x0 for ax in maps) * self.width, 6.5 * self.font.size)  # its labels' room
         right = self.readout_at[0] - 1.5 * margin
         bottom = 1.9 * self.font.size  # room for the step numbers under it
         top = band - 0.5 * margin
@@ -496,6 +492,8 @@ class _Film:
             touched = list(overlay)  # last frame's marks go away
             touched += self._advance(history, self.lines, ends, step, tails)
             touched += self._advance(history, self.curves, band_ends, band)
+            if k == len(steps) - 1:
+                touched += self._in_full(history, step)
             tail_from = max(steps[max(0, k - TAIL)], step - TAIL_STEPS)
             for tail in tails:
                 for t in [t for t in tail if t <= tail_from]:
@@ -538,7 +536,7 @@ class _Film:
                 if shape is not None:
                     if line.casing is not None:  # the edge first; the last segment's colour again over its joint
                         edge = _segment(a, b, line.width + 2 * max(1.0, line.width / 4), history.rgb.shape)
-                        history.blend(edge, line.casing, line.strength, lasting=True)
+                        history.blend(edge, line.casing, CASING * line.strength, lasting=True)
                         shapes.append(edge)
                         if last[i] is not None:
                             history.blend(last[i], line.colour, line.strength, lasting=True)
@@ -548,6 +546,12 @@ class _Film:
             if shapes:
                 drawn.append(history.settle(shapes))
         return drawn
+
+    def _in_full(self, history: "_Layer", step: int) -> list[Region]:
+        """The paths in their own colour up to ``step``, drawn over their faint trails: the
+        last frame (and so the poster) shows the finished picture."""
+        full = [replace(line, strength=1.0) for line in self.lines[: len(self.comets)]]
+        return self._advance(history, full, [0] * len(full), step)
 
     def _frame(self, overlay: "_Overlay", step: int, band: int, sides: dict[int, int],
                tails: list[dict[int, Shape]]) -> tuple[np.ndarray, list]:
@@ -652,7 +656,9 @@ class _Film:
             b = int(finite[np.argmin(values[finite])])
             words = f"{_GAP if len(values) == 1 else _BEST + _GAP} = {_number(float(values[b]))}" \
                 if self.result.function.minima else f"{'f' if len(values) == 1 else 'lowest f'} = {values[b]:.3g}"
-            colour = self.theme.foreground if len(values) == 1 else self._hex(self.comets[b].colour)
+            colour = self._hex(self.comets[b].colour)
+            if len(values) == 1 or contrast(colour, self.theme.background) < MIN_CONTRAST:
+                colour = self.theme.foreground  # a pale colour (yellow on white) would not read
         else:
             words, colour = "diverged", self.theme.foreground
         overlay.text(words, (x, y + self.big.size * 1.2), colour, None, self.big, "left")
@@ -724,7 +730,7 @@ class _Film:
             for share in sorted({0.25, CONTEXT, TRAIL, 0.5, 0.75, 1.0}):
                 strokes.append(np.repeat(under + share * (line.colour - under), repeat, axis=0))
                 if line.casing is not None:
-                    strokes.append(under + share * (line.casing - under))
+                    strokes += [under + share * (line.casing - under), under + CASING * share * (line.casing - under)]
         sample = np.clip(np.concatenate(strokes), 0, 255).astype(np.uint8)[None]
         quantized = Image.fromarray(sample).quantize(colors=max(2, colours - len(exact)), method=Image.Quantize.MEDIANCUT)
         entries = np.array(quantized.getpalette()[: 3 * (colours - len(exact))], dtype=np.uint8).reshape(-1, 3)
