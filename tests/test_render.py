@@ -3,6 +3,7 @@
 import io
 import types
 
+import matplotlib
 import numpy as np
 import pytest
 import torch
@@ -319,3 +320,15 @@ def test_notebook_display(monkeypatch, rosen):
     optviz._register_notebook_display()
     png = registered[("optviz.core.simulation.result", "Result")](rosen)
     assert Image.open(io.BytesIO(png)).size == (get_size("slide").width, get_size("slide").height)
+
+
+def test_a_path_that_ends_on_the_minimum_leaves_its_star_in_sight():
+    result = optviz.simulate("sphere", optviz.sgd(lr=0.5), [2.0, 1.0], 5)  # lands on (0, 0) at step 1
+    fig = render.picture(result, size=(960, 540))
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    ax = fig.axes[0]
+    x, y = ax.transData.transform([[0.0, 0.0]])[0]
+    centre = image[round(fig.bbox.height - y), round(x)]
+    star = np.array([round(255 * c) for c in matplotlib.colors.to_rgb(THEMES["light"].foreground)])
+    assert np.abs(centre - star).sum() < 30  # the star's own colour, not the end marker's over it

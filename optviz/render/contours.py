@@ -171,7 +171,7 @@ def function_curve(function: TestFunction, ax: Axes, theme: Theme, *, region: tu
 def star(ax: Axes, x: float, y: float, *, theme: Theme, size: float = 16) -> None:
     """A known minimum: a star in the foreground colour with a halo."""
     ax.plot(x, y, marker="*", markersize=size, color=theme.foreground, markeredgecolor=theme.outline,
-            markeredgewidth=1.2, linestyle="none", zorder=3.8, gid="minimum")  # over paths, under their ends
+            markeredgewidth=1.2, linestyle="none", zorder=5, gid="minimum")  # over the paths and their ends: never hidden
 
 
 def casing(theme: Theme, width: float) -> list:
