@@ -253,6 +253,9 @@ def test_the_page_carries_the_state_per_point_and_draws_it_at_the_head(tmp_path)
             assert data["state"]["paths"][b][t] == [[g.kind, *g.vector] for g in glyphs.at(b, t)]
     assert data["state"]["paths"][0][12][0][0] == "velocity" and data["state"]["paths"][1][12][0][0] == "step_size"
     assert data["state"]["legend"] in data["notes"]
+    alone = html_page(result.select(["m"]), tmp_path / "momentum.html", state=True, size=(640, 360))
+    notes = json.loads(re.search(r'class="optviz-data">(.*?)</script>', alone).group(1))["state"]["legend"]
+    assert "velocity" in notes and "ellipses" not in notes  # what this page draws, no more
 
 
 @PAGE

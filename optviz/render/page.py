@@ -206,7 +206,8 @@ def _state_data(result: Result, state: str, axes: dict, every: int) -> dict[str,
     glyphs = HeadGlyphs(result, state, per_unit, axes["width"])
     kept = _kept(result.steps, every)
     paths = [[[[g.kind, *g.vector] for g in glyphs.at(b, t)] for t in kept] for b in range(result.positions.shape[1])]
-    return {"paths": paths, "legend": "At the moving point: " + legend(glyphs.kinds, glyphs.scale)}
+    drawn = {glyph[0] for path in paths for point in path for glyph in point}  # the kinds this run has
+    return {"paths": paths, "legend": "At the moving point: " + legend(drawn, glyphs.scale)}
 
 
 def _kept(steps: int, every: int) -> list[int]:
