@@ -124,8 +124,9 @@ def grid(
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
         titled(fig, title)
         if box is not None and kind in ("auto", "paths"):
-            fill(flat[:n])
-            titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
+            for _ in range(2):  # widened, the outer panels' tick labels take a margin of their own: the cells change
+                fill(flat[:n])
+                titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
         for ax in flat[:n]:
             if hasattr(ax, "optviz_labels"):
                 ax.optviz_labels()
