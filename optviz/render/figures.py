@@ -197,6 +197,8 @@ def panel_grid(n: int, result: Result | None, size: Any, kind: str = "paths") ->
     if result is not None and kind in ("auto", "paths") and result.function.dim == 2:
         x0, x1, y0, y1 = frame_of(result)
         aspect = (x1 - x0) / (y1 - y0)
+    elif result is not None and kind in ("auto", "paths") and result.function.dim == 1:
+        aspect = 0.8  # a curve's panel takes any shape and reads as well upright: a row of them, no half-empty row
     width, height = size.width * 0.88, size.height * 0.8  # less the titles, labels and colour bar
     cols = max(range(1, n + 1), key=lambda c: min(width / c / aspect, height / -(-n // c)))
     return -(-n // cols), cols
