@@ -315,6 +315,8 @@ def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     ax.axvline(0, color=theme.foreground, linewidth=0.8, alpha=0.6)
     ax.set_title(f"{heading(fn)}\nwith an L1 or an L2 penalty", fontsize="medium")
     if ours(ax.figure):
+        # a figure's legend beside the colour bar's labels, and titles of several lines: the wider gaps
+        ax.figure.get_layout_engine().set(w_pad=3 / 72, h_pad=3 / 72)
         ax.figure.legend(loc="outside right upper", frameon=False, fontsize="small")
     else:
         ax.legend(loc="lower right", fontsize="small")
