@@ -23,12 +23,12 @@ MIN_TITLE_MARGIN = 12.0  # points between a figure title and the figure's sides
 MIN_DATA = {1: 0.65, "grid": 0.55}  # of a slide's area, the axes' (panels and colour bars): one panel, several
 # The stills that do not yet give their data that much of the slide, at (a hundredth under)
 # the share they have now: none may lose room, and every other still must reach MIN_DATA. The small
-# multiples 10 and 19 lose most to their panels' two- and three-line titles (19: five wide frames in a
-# 3 + 2 grid), 24 to its panels' tick labels, the 3D surface to its perspective box, the regularization
-# picture to a legend of eight long entries beside a frame of its own shape.
+# multiples 10 and 19 lose most to their panels' two-line titles (19: five wide frames in a 3 + 2 grid),
+# the 3D surface to its perspective box, the regularization picture to a legend of eight long entries
+# beside a frame of its own shape.
 SHORT_OF_ROOM = {
     "10-six-optimizers": 0.47, "11-rosenbrock-surface": 0.28, "18-l1-l2-penalties-regularization": 0.24,
-    "19-weight-decay": 0.34, "24-torch-optimizers": 0.50,
+    "19-weight-decay": 0.36,
 }
 
 

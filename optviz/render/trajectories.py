@@ -743,13 +743,21 @@ def _exaggeration(X: np.ndarray, heights: np.ndarray) -> float:
 
 
 def two_lines(label: str, width: int = 26) -> str:
-    """An optimizer's name on one line, its hyperparameters wrapped on the next ones."""
+    """An optimizer's name on one line, its hyperparameters wrapped on the next ones; the
+    name and the first of them on one line where that saves a line (a long setting)."""
     name, _, rest = label.partition(" ")
-    lines, line = [name], ""
-    for word in rest.split():
+    apart = _wrapped([name], rest.split(), width)
+    together = _wrapped([], label.split(), width)
+    return "\n".join(together if len(together) < len(apart) else apart)
+
+
+def _wrapped(lines: list[str], words: list[str], width: int) -> list[str]:
+    """The words on lines of at most width characters (a longer word on its own), after ``lines``."""
+    lines, line = list(lines), ""
+    for word in words:
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}".strip()
-    return "\n".join(lines + ([line] if line else []))
+    return lines + ([line] if line else [])
