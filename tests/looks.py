@@ -123,10 +123,11 @@ def texts(fig) -> list:
                          for t in (tick.label1, tick.label2))
             continue
         for axis in (ax.xaxis, ax.yaxis):
-            lo, hi = sorted(axis.get_view_interval())
+            scaled = axis.get_transform().transform  # in the axis's own scale: a log axis's slack in decades
+            lo, hi = sorted(scaled(np.asarray(axis.get_view_interval(), dtype=float)))
             slack = 1e-9 * max(1.0, hi - lo)
             for locs, made in ((axis.get_majorticklocs(), axis.get_major_ticks), (axis.get_minorticklocs(), axis.get_minor_ticks)):
-                for loc, tick in zip(locs, made(len(locs))):
+                for loc, tick in zip(scaled(np.asarray(locs, dtype=float)), made(len(locs))):
                     for label in (tick.label1, tick.label2):
                         ticks.add(id(label))
                         if label.get_visible() and lo - slack <= loc <= hi + slack:

@@ -25,7 +25,8 @@ from .typeset import plain_log_labels
 
 FIGURE = "a matplotlib Figure (optviz.render.picture(...), or an axes-level function's ax.figure)"
 
-STILL_BYTES_PER_PIXEL = 24  # the peak while a still is drawn and encoded
+STILL_BYTES_PER_PIXEL = 24
+LAYOUT_PAD = 1 / 72  # inches around each axes' labels and at the figure's edges: a slide's room is for the data  # the peak while a still is drawn and encoded
 
 
 def figure(
@@ -48,6 +49,7 @@ def figure(
     settings = rc(theme, size)
     with matplotlib.rc_context(settings):
         fig = Figure(figsize=size.figsize, dpi=size.render_dpi, layout="constrained")
+        fig.get_layout_engine().set(w_pad=LAYOUT_PAD, h_pad=LAYOUT_PAD)
         FigureCanvasAgg(fig)  # measures text for label placement, renders PNGs
         axes = fig.subplots(nrows, ncols, squeeze=False, subplot_kw={"projection": projection}, **subplots)
     # read back by the drawing functions, which run later under the same settings

@@ -165,7 +165,7 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
         panels = list(axes.flat)
         for ax in panels[1:len(names)]:
             ax.sharey(panels[0])
-        for ax, name in zip(panels, names):
+        for k, (ax, name) in enumerate(zip(panels, names)):
             epochs = np.arange(len(curves.train[name]))
             ax.plot(epochs, curves.train[name], color=train_colour, linewidth=2.2, label="train")
             ax.plot(epochs, curves.test[name], color=test_colour, linewidth=2.2, linestyle="--", label="test")
@@ -173,11 +173,11 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set(xlabel="epoch")
             ax.grid(True, alpha=0.25)
-            numbers = [f"{k} {v:.3g}" for k, v in curves.numbers.get(name, {}).items()]
-            lines = [", ".join(numbers[i:i + 2]) for i in range(0, len(numbers), 2)]
-            ax.set_title("\n".join([name, *lines]), fontsize="medium")
+            ax.set_title(name, fontsize="medium")
+            if k:  # one y axis for all: its tick labels once, at the left
+                ax.tick_params(labelleft=False)
+            _final_numbers(ax, curves.numbers.get(name, {}))
         panels[0].set_ylabel("MSE loss")
-        panels[0].legend(loc="best")
         if gap:
             ax = panels[-1]
             late = 0.0
@@ -191,8 +191,23 @@ def training(curves: Any, *, theme: str | Theme = "light", size: Any = "slide", 
             ax.set(xlabel="epoch", ylabel="test - train loss", ylim=(0, 3 * late))
             ax.set_title("the gap: overfitting", fontsize="medium")
             ax.grid(True, alpha=0.25)
-            ax.legend(loc="upper right")
+            ax.legend(loc="best", fontsize="small", **COMPACT)
     return titled(fig, title or curves.title)
+
+
+COMPACT = dict(handlelength=1.2, handletextpad=0.4, borderpad=0.3, borderaxespad=0.3)  # a key in a narrow panel
+
+
+def _final_numbers(ax: Axes, numbers: dict[str, float]) -> None:
+    """A panel's key and its final numbers at once, inside it where the curves leave room:
+    "train 0.15" beside the train line's sample, "test ..." beside the test line's, the
+    other numbers (gap, weight norm) with no sample."""
+    lines = {line.get_label(): line for line in ax.lines}
+    handles = [Line2D([], [], color=lines[key].get_color(), linestyle=lines[key].get_linestyle(), linewidth=2.2)
+               if key in lines else Line2D([], [], linestyle="none") for key in numbers]
+    handles = handles or list(lines.values())
+    labels = [f"{key} {value:.3g}" for key, value in numbers.items()] or list(lines)
+    ax.legend(handles=handles, labels=labels, loc="best", fontsize="small", **COMPACT)
 
 
 @axes_level(takes=(Sweep, "a Sweep (optviz.studies.sweep)"))
@@ -300,6 +315,8 @@ def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     ax.axvline(0, color=theme.foreground, linewidth=0.8, alpha=0.6)
     ax.set_title(f"{heading(fn)}\nwith an L1 or an L2 penalty", fontsize="medium")
     if ours(ax.figure):
+        # a figure's legend beside the colour bar's labels, and titles of several lines: the wider gaps
+        ax.figure.get_layout_engine().set(w_pad=3 / 72, h_pad=3 / 72)
         ax.figure.legend(loc="outside right upper", frameon=False, fontsize="small")
     else:
         ax.legend(loc="lower right", fontsize="small")

@@ -124,8 +124,9 @@ def grid(
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
         titled(fig, title)
         if box is not None and kind in ("auto", "paths"):
-            fill(flat[:n])
-            titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
+            for _ in range(2):  # widened, the outer panels' tick labels take a margin of their own: the cells change
+                fill(flat[:n])
+                titled(fig, title)  # last but the labels: its layout is the one the picture is saved with
         for ax in flat[:n]:
             if hasattr(ax, "optviz_labels"):
                 ax.optviz_labels()
@@ -200,6 +201,8 @@ def panel_grid(n: int, result: Result | None, size: Any, kind: str = "paths") ->
     if result is not None and kind in ("auto", "paths") and result.function.dim == 2:
         x0, x1, y0, y1 = frame_of(result)
         aspect = (x1 - x0) / (y1 - y0)
+    elif result is not None and kind in ("auto", "paths") and result.function.dim == 1:
+        aspect = 0.8  # a curve's panel takes any shape and reads as well upright: a row of them, no half-empty row
     width, height = size.width * 0.88, size.height * 0.8  # less the titles, labels and colour bar
     cols = max(range(1, n + 1), key=lambda c: min(width / c / aspect, height / -(-n // c)))
     return -(-n // cols), cols

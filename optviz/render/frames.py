@@ -237,14 +237,53 @@ def legend_clear_of(ax: Axes, handles: list, avoid: np.ndarray | None, **style: 
         renderer = ax.figure.canvas.get_renderer()
         ax.apply_aspect()
         points = ink(ax, [avoid])
-        for corner in CORNERS:
-            legend = ax.legend(handles=handles, loc=corner, **style)
+        chart = ax.get_aspect() != 1.0  # a chart's room is its width: a legend under it costs the slide a third
+        for ncols, corner in _places(len(handles) if chart else 1):
+            legend = ax.legend(handles=handles, loc=corner, ncols=ncols, **style)
             if not legend.get_window_extent(renderer).padded(8).count_contains(points):
                 return legend
             legend.remove()
+        if chart:
+            return _under_the_lines(ax, handles, avoid, **style)
     if ax.get_aspect() == 1.0:
         return ax.figure.legend(handles=handles, loc="outside right upper", frameon=False, **style)
     return figure_legend(ax.figure, handles, "outside lower center", most=2, **style)
+
+
+def _under_the_lines(ax: Axes, handles: list, avoid: np.ndarray, **style: Any) -> Any:
+    """A chart's legend in the lower corner that asks least, the y axis lowered (in its own
+    scale, so in decades on a log axis) until the lines above the legend clear it: a band of
+    the chart for the key rather than a strip of the slide under it."""
+    renderer = ax.figure.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    points = ink(ax, [avoid])
+    scale = ax.yaxis.get_transform()
+    lo, hi = scale.transform(np.asarray(ax.get_ylim(), dtype=float))
+    lowest = {}
+    for corner in ("lower left", "lower right"):
+        legend = ax.legend(handles=handles, loc=corner, **style)
+        span = legend.get_window_extent(renderer).padded(8)
+        need = 1.25 * (span.y1 - box.y0) / box.height  # a margin for the title's room yet to come
+        over = points[(points[:, 0] >= span.x0) & (points[:, 0] <= span.x1), 1]
+        v = lo + (over.min() - box.y0) / box.height * (hi - lo) if over.size else hi
+        lowest[corner] = (v - need * hi) / (1 - need) if need < 0.75 else lo - 3 * (hi - lo)  # v at the legend's top
+        legend.remove()
+    corner = max(lowest, key=lowest.get)
+    legend = ax.legend(handles=handles, loc=corner, **style)
+    if lowest[corner] < lo:
+        ax.set_ylim(scale.inverted().transform(np.array([lowest[corner], hi]))[0], ax.get_ylim()[1])
+    return legend
+
+
+EDGES = ("center right", "center left", "upper center", "lower center")  # a chart legend's further places
+
+
+def _places(n: int) -> list[tuple[int, str]]:
+    """(columns, place) to try for a legend of n entries inside the axes, best first: one
+    column in a corner, then two columns (a shorter block) in a corner, then the edges' middles."""
+    if n < 2:
+        return [(1, corner) for corner in CORNERS]
+    return [(ncols, place) for ncols in (1, 2) for place in CORNERS + EDGES]
 
 
 def figure_legend(fig: Any, handles: list, loc: str, most: int | None = None, **style: Any) -> Any:

@@ -294,6 +294,7 @@ class _Film:
         fig, axes = figure(opaque, size, 1, 1) if panels == "single" else figure(
             opaque, size, *panel_grid(len(groups), result, above))
         fig.get_layout_engine().set(rect=(0, BAND, 1, 1 - BAND))  # the band under it: the strip and the read-out
+        fig.get_layout_engine().set(w_pad=3 / 72, h_pad=3 / 72)  # the frames' gaps as before the stills' narrower ones
         own: dict[int, tuple[Trace, Any]] = {}  # each path's trace and the map it moves on
         context: list[tuple[Trace, Any]] = []  # other paths' trails, faint, in a small multiple
         titled(fig, title, centre=False)  # first: the frames and the legend are fitted to the room it leaves

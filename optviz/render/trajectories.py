@@ -500,20 +500,40 @@ def spare(box: Box) -> Box:
 def fill(axes: Sequence[Axes]) -> None:
     """Widen the view of laid-out panels on equal axes (one frame, shared) along their short
     side until they fill the room the layout gives them, as far as their landscape was drawn
-    (see spare): a title or a colour bar measured otherwise than it ended up leaves no strip."""
+    (see spare): a title or a colour bar measured otherwise than it ended up leaves no strip.
+    Each panel's room is a guess at the next layout's (a panel's tick labels move beside
+    its cell once it fills it): the view whose layout gives the panels most area is kept."""
     ax = axes[0]
     room = getattr(ax, "optviz_room", None)
     if room is None or ax.get_aspect() != 1.0:
         return
-    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
     fig = ax.figure
     fig.draw_without_rendering()
-    cell = ax.get_position(original=True).transformed(fig.transFigure)
-    inner = _inner(ax, cell, fig.canvas.get_renderer())
-    wide = fit((x0, x1, y0, y1), inner.width / max(inner.height, 1.0))
-    wide = (max(wide[0], room[0]), min(wide[1], room[1]), max(wide[2], room[2]), min(wide[3], room[3]))
+    renderer = fig.canvas.get_renderer()
+    view = (*ax.get_xlim(), *ax.get_ylim())
+    shapes = {round(inner.width / max(inner.height, 1.0), 3) for inner in
+              (_inner(panel, panel.get_position(original=True).transformed(fig.transFigure), renderer)
+               for panel in axes)}
+    views = [view] + [_widened(view, shape, room) for shape in sorted(shapes)]
+    best, most = view, -1.0
+    for candidate in dict.fromkeys(views):  # each view once, in order
+        _show(axes, candidate)
+        fig.draw_without_rendering()
+        area = sum(panel.bbox.width * panel.bbox.height for panel in axes)
+        if area > most * 1.001:  # a wider view only for a real gain
+            best, most = candidate, area
+    _show(axes, best)
+
+
+def _widened(view: Box, shape: float, room: Box) -> Box:
+    """The view widened along its short side to the shape (width / height), within room."""
+    wide = fit(view, shape)
+    return max(wide[0], room[0]), min(wide[1], room[1]), max(wide[2], room[2]), min(wide[3], room[3])
+
+
+def _show(axes: Sequence[Axes], view: Box) -> None:
     for panel in axes:
-        panel.set(xlim=wide[:2], ylim=wide[2:])
+        panel.set(xlim=view[:2], ylim=view[2:])
 
 
 def _bar_beside(ax: Axes, fn: Any, region: Box) -> Axes:
@@ -725,13 +745,21 @@ def _exaggeration(X: np.ndarray, heights: np.ndarray) -> float:
 
 
 def two_lines(label: str, width: int = 26) -> str:
-    """An optimizer's name on one line, its hyperparameters wrapped on the next ones."""
+    """An optimizer's name on one line, its hyperparameters wrapped on the next ones; the
+    name and the first of them on one line where that saves a line (a long setting)."""
     name, _, rest = label.partition(" ")
-    lines, line = [name], ""
-    for word in rest.split():
+    apart = _wrapped([name], rest.split(), width)
+    together = _wrapped([], label.split(), width)
+    return "\n".join(together if len(together) < len(apart) else apart)
+
+
+def _wrapped(lines: list[str], words: list[str], width: int) -> list[str]:
+    """The words on lines of at most width characters (a longer word on its own), after ``lines``."""
+    lines, line = list(lines), ""
+    for word in words:
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}".strip()
-    return "\n".join(lines + ([line] if line else []))
+    return lines + ([line] if line else [])
