@@ -28,6 +28,7 @@ from PIL import Image
 
 from optviz.render.style import contrast
 
+MEASURED_AT = 0.5  # of the figure's dpi, once laid out: shares of pixels read the same at a quarter of them
 _HELD: dict[int, dict[tuple, np.ndarray]] = {}  # id(figure) -> its drawings by the paths shown
 
 
@@ -35,10 +36,12 @@ _HELD: dict[int, dict[tuple, np.ndarray]] = {}  # id(figure) -> its drawings by 
 def held(fig):
     """A block in which the figure is only measured: its drawings are kept until the block ends."""
     _HELD[id(fig)] = {}
+    dpi = fig.dpi
     try:
         yield
     finally:
         del _HELD[id(fig)]
+        fig.set_dpi(dpi)
 
 
 def pixels(fig) -> np.ndarray:
@@ -49,6 +52,10 @@ def pixels(fig) -> np.ndarray:
     shown = tuple(a.get_visible() for a in path_artists(fig)) + tuple(a.get_visible() for a in labels(fig))
     if shown not in drawings:
         canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        if id(fig) in _HELD and not drawings:  # laid out at its own dpi, then held and drawn at fewer pixels
+            canvas.draw()
+            fig.set_layout_engine("none")
+            fig.set_dpi(fig.dpi * MEASURED_AT)
         canvas.draw()
         fig.set_layout_engine("none")
         drawings[shown] = np.asarray(canvas.buffer_rgba())[..., :3].copy()
