@@ -19,5 +19,7 @@ PAGE = pytest.mark.xdist_group("page")
 NOTEBOOK = pytest.mark.xdist_group("notebook")
 # the decks optviz slides writes, made once for the module's tests
 SLIDES = pytest.mark.xdist_group("slides")
+# the GIFs test_gif's module fixtures write, written once for all its tests
+GIF = pytest.mark.xdist_group("gif")
 
-LONGEST_FIRST = [mark.args[0] for mark in (WHEEL, BUNDLED_RUNS, COMPILED, PAGE, NOTEBOOK, SLIDES)]
+LONGEST_FIRST = [mark.args[0] for mark in (WHEEL, BUNDLED_RUNS, COMPILED, PAGE, NOTEBOOK, SLIDES, GIF)]

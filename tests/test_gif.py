@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from matplotlib.colors import to_rgb
+from groups import GIF
 from PIL import Image
 
 import optviz
@@ -15,6 +16,7 @@ from optviz.render.gif import POSTER, TRAIL, _Film, _frame_steps, _Timing, band_
 from optviz.render.style import KINDS, THEMES, get_theme, screen_size
 
 LIGHT = THEMES["light"]
+pytestmark = GIF  # the module's GIFs written once, for all its tests
 
 
 @pytest.fixture(scope="module")
