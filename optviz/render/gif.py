@@ -597,19 +597,22 @@ class _Film:
         shape, width = overlay.layer.rgb.shape, max(2.0, self.stroke * 0.8)
         outline = _rgb(self.theme.outline)
         for b, comet in self.comets.items():
-            head = comet.head(step)
-            for glyph in self.glyphs.at(b, step):
+            glyphs = self.glyphs.at(b, step)
+            for glyph in glyphs:
                 lines = outline_of(glyph, lambda xy, ax=self.maps[b]: self._to_pixels(ax, xy), head=3 * width)
                 segments = [(a, c) for line in lines for a, c in zip(line[:-1], line[1:])]
-                overlay.cover([_segment(a, c, width + 2.5, shape) for a, c in segments])
-                for a, c in segments:
-                    overlay.paint(_segment(a, c, width + 2.5, shape), outline)
+                edges = [_segment(a, c, width + 2.5, shape) for a, c in segments]
+                overlay.cover(edges)
+                for edge in edges:
+                    overlay.paint(edge, outline)
                 colour = _rgb(self.theme.foreground) if glyph.kind == "gradient" else comet.colour
                 for a, c in segments:
                     overlay.paint(_segment(a, c, width, shape), colour)
-            if np.isfinite(head).all() and self.glyphs.at(b, step):
-                overlay.cover([_disc(head, self.head + 1.5, shape)])
-                overlay.paint(_disc(head, self.head + 1.5, shape), outline)
+            head = comet.head(step)
+            if glyphs and np.isfinite(head).all():
+                rim = _disc(head, self.head + 1.5, shape)
+                overlay.cover([rim])
+                overlay.paint(rim, outline)
                 overlay.paint(_disc(head, self.head, shape), comet.colour)
 
     def _start(self, overlay: "_Overlay", comet: _Comet, shapes: tuple) -> None:
