@@ -21,7 +21,7 @@ from .contours import colour_bar, heading
 from .frames import Box, fit
 from .glyphs import check_state
 from .kinds import PLOT_KINDS
-from .style import MIN_CONTRAST, Theme, contrast, get_size, get_theme
+from .style import Theme, get_size, get_theme, reads_on
 from .trajectories import (FAINT, checked, curve_frame, drawable, fill, frame_of, laid_out_aspect, legend_label,
                            path_colours,
                            paths, start_label, surface, two_lines)
@@ -233,7 +233,7 @@ def panel_colour(result: Result, indices: list[int], theme: Theme) -> str | None
     background."""
     names = {result.names[i] for i in indices}
     colour = path_colours(result, theme)[names.pop()] if len(names) == 1 else None
-    return colour if colour is not None and contrast(colour, theme.background) >= MIN_CONTRAST else None
+    return colour if colour is not None and reads_on(colour, theme) else None
 
 
 def _panels(results: Any, by: str) -> list[tuple[str, Result, list[int]]]:

@@ -49,7 +49,7 @@ from .figures import no_empty_cells, one_line, outer_ticks, panel_colour, panel_
 from .glyphs import HeadGlyphs, check_state
 from .glyphs import outline as outline_of
 from .kinds import GIF_PANELS, check_hold, loop_count
-from .style import MIN_CONTRAST, Size, Theme, contrast, get_theme, screen_size
+from .style import Size, Theme, get_theme, reads_on, screen_size
 from .trajectories import Trace, divergence_text, drawable, fill, legend_label, scene, two_lines
 
 TRANSPARENT = 255  # the palette index no colour takes: a frame's unchanged pixels
@@ -661,7 +661,7 @@ class _Film:
             words = f"{_GAP if len(values) == 1 else _BEST + _GAP} = {_number(float(values[b]))}" \
                 if self.result.function.minima else f"{'f' if len(values) == 1 else 'lowest f'} = {values[b]:.3g}"
             colour = self._hex(self.comets[b].colour)
-            if len(values) == 1 or contrast(colour, self.theme.background) < MIN_CONTRAST:
+            if len(values) == 1 or not reads_on(colour, self.theme):
                 colour = self.theme.foreground  # a pale colour (yellow on white) would not read
         else:
             words, colour = "diverged", self.theme.foreground

@@ -332,6 +332,11 @@ def luminance(colour: Any) -> float:
     return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
 
 
+def reads_on(colour: Any, theme: "Theme") -> bool:
+    """Whether the colour reads as text on the theme's background (MIN_CONTRAST)."""
+    return contrast(colour, theme.background) >= MIN_CONTRAST
+
+
 def contrast(a: Any, b: Any) -> float:
     """WCAG contrast ratio of two colours, 1 to 21."""
     la, lb = sorted((luminance(a), luminance(b)))
