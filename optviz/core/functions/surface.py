@@ -50,6 +50,12 @@ class TestFunction:
     title: str = ""  # a human name for pictures ("Ill-conditioned quadratic"); the name if empty
     tex: str = ""  # the formula as matplotlib mathtext ("$x^2 + 2y^2$"); none if empty
     value: str = "f"  # what its values are called on a colour bar ("training loss")
+    matrix: tuple[int, int] | None = None  # (rows, cols) where a point is a matrix, flattened row by row
+
+    @property
+    def point_shape(self) -> tuple[int, ...]:
+        """The shape an optimizer steps one point in: (rows, cols) for a matrix problem, else (dim,)."""
+        return self.matrix if self.matrix is not None else (self.dim,)
 
     @property
     def dim(self) -> int:

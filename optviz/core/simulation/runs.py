@@ -274,7 +274,7 @@ class _TorchPerStart:
 
     def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction) -> None:
         self.label, self.function, self.closure = source.label, function, source.needs_closure
-        self.instances = [make(source, start) for start in starts]
+        self.instances = [make(source, start.reshape(function.point_shape)) for start in starts]
         self.schedulers = [source.schedule.attach(opt) if source.schedule else [] for opt, _ in self.instances]
         shape = self.instances[0][1].shape
         self.mode = "per-start" if len(shape) == 1 else f"per-start (1 x {shape[-1]} matrix)"
