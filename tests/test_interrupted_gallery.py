@@ -99,7 +99,7 @@ def test_ctrl_c_to_the_command_keeps_what_it_finished(tmp_path, scenarios):
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130 and stderr.strip() == "optviz: error: interrupted", stderr
     finished = json.loads((site / MANIFEST).read_text())
-    assert "a" in finished and len(finished) < len(NAMES)
+    assert 0 < len(finished) < len(NAMES)  # which finished first is the machine's to say
 
     out = CliRunner().invoke(main, ["gallery", "--scenarios", str(scenarios[0].parent), "--out", str(site),
                                     "--jobs", "1"])
