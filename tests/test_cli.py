@@ -273,10 +273,12 @@ def test_data_files_from_the_commands(tmp_path):
     back = optviz.Result.load(tmp_path / "c.csv")
     direct = optviz.simulate("rosenbrock", {"a": optviz.adam(lr=0.05), "s": optviz.sgd(lr=1e-3)}, steps=30)
     assert torch.equal(back.positions, direct.positions) and list(back.optimizers) == ["Adam lr=0.05", "SGD lr=0.001"]
-    out = invoke("run", "rosenbrock", "saddle", "--out", str(tmp_path / "r"), "--data", "json")
+    # (the pictures are other tests' business: these runs write data only where they can)
+    out = invoke("run", "rosenbrock", "saddle", "--out", str(tmp_path / "r"), "--data", "json", "--no-gif")
     assert out.exit_code == 0, out.output
     assert optviz.Result.load(tmp_path / "r" / "13-saddle.json").function.name == "saddle"
-    out = invoke("run", "20-overfitting-linear-regression", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "lr.npz"))
+    out = invoke("run", "20-overfitting-linear-regression", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "lr.npz"),
+                 "--no-gif")
     assert out.exit_code == 0 and (tmp_path / "lr.npz").exists(), out.output
     for command in (["sweep", "quadratic", "sgd", "--lr", "1e-2:0.5", "--momentum", "0:0.9", "--n", "4", "--steps", "20"],
                     ["basins", "himmelblau", "adam:lr=0.1", "--n", "5", "--steps", "50"]):
