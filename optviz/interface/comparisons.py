@@ -12,7 +12,7 @@ from .options import (data_option, data_path, fast_option, function_argument, lo
                       output_path, picture_size, start_point, state_option, style_options)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
-from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
+from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, parse_spec
 
 
 @click.command()
@@ -23,9 +23,10 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @click.option("--start", default=None, help="Start point as x,y (default: the function's own start).")
 @click.option("--bounds", default=None, help="x0,x1,y0,y1 for a formula FUNCTION (default -5,5,-5,5), a lo,hi pair "
                                                "per coordinate.")
-@click.option("--dim", type=int, default=None,
+@click.option("--dim", type=Dimension(), default=None,
               help="Dimensions, for the functions that come in any (sphere, quadratic, ill_conditioned, "
-                   "rosenbrock, rastrigin, ackley, styblinski_tang) and formulas in x1..xn.")
+                   "rosenbrock, rastrigin, ackley, styblinski_tang) and formulas in x1..xn; for a matrix "
+                   "problem its size ROWSxCOLS, with the rank as ROWSxCOLSrRANK (low_rank --dim 20x10r3).")
 @click.option("--schedule", "schedules", multiple=True, metavar="NAME[:k=v,...]",
               help="A torch.optim.lr_scheduler for every optimizer, stepped once per step, e.g. "
                    "StepLR:step_size=20,gamma=0.5 or CosineAnnealingLR:T_max=100; repeat to chain.")
@@ -54,7 +55,7 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @quiet_option
 @pass_terminal
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
-            bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
+            bounds: str | None, dim: int | str | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
             gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
         loop: str | int | None, hold: float | None, theme: str, size: str | None, dpi: float | None,
