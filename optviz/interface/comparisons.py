@@ -43,6 +43,8 @@ from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, 
 @click.option("--svg", "svg", default=None, help="Write the paths picture here (.svg).")
 @click.option("--pdf", "pdf", default=None, help="Write the paths picture here (.pdf).")
 @click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
+@click.option("--spectrum", "spectrum", default=None,
+              help="Write a matrix problem's singular values per step here (.png/.svg/.pdf), one panel per optimizer.")
 @click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
 @click.option("--html", "page", default=None,
               help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
@@ -57,7 +59,7 @@ from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, 
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, dim: int | str | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
+            spectrum: str | None, gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
         loop: str | int | None, hold: float | None, theme: str, size: str | None, dpi: float | None,
         scale: float | None, background: str | None, transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
@@ -94,13 +96,14 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
       optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
       optviz compare ill_conditioned momentum:lr=0.1 adam:lr=0.3 --steps 40 --state --png state.png
     """
-    if not optimizers and not any((png, svg, pdf, loss, gif, page)):  # the six, bare or on a FUNCTION: drawn
+    if not optimizers and not any((png, svg, pdf, loss, spectrum, gif, page)):  # the six, bare or on a FUNCTION: drawn
         png, gif = "compare.png", "compare.gif"
     # every check that needs no torch first: a mistake is refused before torch loads
     if function is not None:
         check_function_text(function, bounds, dim)
     outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
                "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
+               "spectrum": output_path(spectrum, STILLS, "--spectrum"),
                "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
@@ -112,6 +115,9 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     point = start_point(start, fn)
     schedule = _schedules(schedules)
     _check_noise(noise, fn.dim)
+    if spectrum and fn.matrix is None:
+        raise click.BadParameter(f"a spectrum is drawn for the matrix problems (low_rank, matrix_sensing, "
+                                 f"least_squares); {fn.name} is none", param_hint="--spectrum")
     if page and fn.dim != 2:
         raise click.BadParameter(f"interactive pages are drawn for 2D functions; {fn.name} is {fn.dim}D",
                                  param_hint="--html")
