@@ -404,9 +404,10 @@ def test_28_muon_grows_a_low_rank_targets_singular_values_together():
     result = run(28)
     found = spectra(result)
     muon, adam, momentum = (found.values[:, result.index(label)] for label in result.optimizers)
-    assert list(result.optimizers) == ["Muon", "Adam", "Momentum"]
+    assert list(result.optimizers) == ["Muon", "Adam", "SGD"]  # SGD: momentum 0.9
     assert {label: opt.hyperparams["lr"] for label, opt in result.optimizers.items()} == {
-        "Muon": 0.04, "Adam": 0.05, "Momentum": 0.5}
+        "Muon": 0.04, "Adam": 0.05, "SGD": 0.5}
+    assert result.optimizers["SGD"].hyperparams["momentum"] == 0.9
     assert result.modes["Muon"] == "per-start (16 x 3 matrix)"  # stepped as the matrix [U; V]
     assert "W = UVᵀ (8 × 8)" in text and "rank-3 target whose singular values are 8, 4 and 2" in text
     assert result.function.matrix == (16, 3) and found.optimum.tolist() == pytest.approx([8, 4, 2])
@@ -430,4 +431,4 @@ def test_28_muon_grows_a_low_rank_targets_singular_values_together():
     steps = steps_taken(result, "Muon")
     assert "does not shrink" in text and steps[-50:].mean() > 0.5 * steps[50:100].mean()
     assert "Adam's falls to 1.6e-9 and momentum's to 2.6e-8" in text
-    assert f"{losses['Adam'][-1]:.1e}" == "1.6e-09" and f"{losses['Momentum'][-1]:.1e}" == "2.6e-08"
+    assert f"{losses['Adam'][-1]:.1e}" == "1.6e-09" and f"{losses['SGD'][-1]:.1e}" == "2.6e-08"
