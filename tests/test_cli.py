@@ -104,6 +104,7 @@ def test_list():
     assert out.exit_code == 0
     assert "rosenbrock" in out.output and "minima: f(1, 1) = 0" in out.output
     assert "none (unbounded below)" in out.output
+    assert "a 16 x 2 matrix with entries in [-3, 3] at --dim 8x8r2, any size with another" in out.output  # low_rank
     out = invoke("list", "optimizers")
     assert "adam" in out.output and "betas=(0.9, 0.999)" in out.output and "adam_notes" in out.output
 

@@ -146,7 +146,8 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     for note in [] if tuned else _default_lr_notes(result, optimizers):
         terminal.hint(note)
     if not any(outputs.values()):
-        terminal.hint("To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
+        spectrum = ", --spectrum" if fn.matrix is not None else ""
+        terminal.hint(f"To draw it, add --png FILE (or --svg, --pdf, --loss{spectrum}, --gif, --html).")
 
 
 def _schedules(texts: tuple[str, ...]) -> list[dict[str, Any]]:

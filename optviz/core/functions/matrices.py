@@ -32,7 +32,7 @@ PROBLEMS = {
 DEFAULT_RANK = 2  # where a size gives none (at most the smaller side)
 SEED = 0  # every problem's data and start: the same numbers on every machine with the same torch
 START_SCALE = 0.01  # the default start's entries: small, as a network's weights start
-SIZE = re.compile(r"(\d+)x(\d+)(?:r(\d+))?")
+SIZE = re.compile(r"(\d{1,9})x(\d{1,9})(?:r(\d{1,9}))?")  # beyond 9 digits no size passes the ceilings
 
 
 def matrix_problem(name: str, dim: Any = None) -> TestFunction:
@@ -55,10 +55,10 @@ def size_of(name: str, dim: Any) -> tuple[int, int, int]:
         raise ValueError(f"{name} takes dim as {form}, got {quoted(dim)}")
     rows, cols = int(found[1]), int(found[2])
     if rows < 1 or cols < 1:
-        raise ValueError(f"{name} needs at least 1 row and 1 column, got {dim!r}")
+        raise ValueError(f"{name} needs at least 1 row and 1 column, got {quoted(dim)}")
     rank = (int(found[3]) if found[3] is not None else min(DEFAULT_RANK, rows, cols)) if ranked else 0
     if ranked and not 1 <= rank <= min(rows, cols):
-        raise ValueError(f"{name}: rank {rank} must be from 1 to the smaller side, {min(rows, cols)}, in {dim!r}")
+        raise ValueError(f"{name}: rank {rank} must be from 1 to the smaller side, {min(rows, cols)}, in {quoted(dim)}")
     coordinates, data = _sizes(name, rows, cols, rank)
     if coordinates > MAX_DIM:
         raise ValueError(f"{name} {dim}: a point of {coordinates:,} numbers, more than the {MAX_DIM:,} allowed")
@@ -120,7 +120,7 @@ def _as(points: Tensor, rows: int, cols: int) -> Tensor:
     return points.reshape(*points.shape[:-1], rows, cols)
 
 
-def low_rank(rows: int, cols: int, rank: int) -> TestFunction:
+def _low_rank(rows: int, cols: int, rank: int) -> TestFunction:
     """½‖UVᵀ − T‖²/(rows·cols) over the factors U (rows, rank) and V (cols, rank), stacked as
     one (rows + cols, rank) matrix; T is rank-``rank`` with singular values √(rows·cols)·2⁻ᵏ.
     Its minimum 0 is reached at U = P√s, V = Q√s (and along every U G, V G⁻ᵀ)."""
@@ -161,7 +161,7 @@ def low_rank(rows: int, cols: int, rank: int) -> TestFunction:
     )
 
 
-def matrix_sensing(rows: int, cols: int, rank: int) -> TestFunction:
+def _matrix_sensing(rows: int, cols: int, rank: int) -> TestFunction:
     """(1/2p) Σᵢ (⟨Aᵢ, X⟩ − yᵢ)² over X (rows, cols), from p = 2·rows·cols measurements
     yᵢ = ⟨Aᵢ, X*⟩ of a rank-``rank`` X*, with Aᵢ's entries of variance 1/(rows·cols) (so f
     is about half the mean squared error of X's entries); X* is the one minimum."""
@@ -190,7 +190,7 @@ def matrix_sensing(rows: int, cols: int, rank: int) -> TestFunction:
     )
 
 
-def least_squares(rows: int, cols: int, rank: int = 0) -> TestFunction:
+def _least_squares(rows: int, cols: int, rank: int = 0) -> TestFunction:
     """‖X Wᵀ − Y‖²/(2N) over a linear layer's weight W (rows outputs x cols inputs), on N =
     4·cols seeded examples whose input features have scales from 1 down to 0.1 (as real
     layers' inputs do: the loss is ill-conditioned), with Y = X W*ᵀ; W* is the one minimum."""
@@ -220,6 +220,6 @@ def least_squares(rows: int, cols: int, rank: int = 0) -> TestFunction:
     )
 
 
-_MAKERS = {"low_rank": low_rank, "matrix_sensing": matrix_sensing, "least_squares": least_squares}
+_MAKERS = {"low_rank": _low_rank, "matrix_sensing": _matrix_sensing, "least_squares": _least_squares}
 DEFAULTS: dict[str, TestFunction] = {}  # the zoo's entries: each problem at its default size
 DEFAULTS.update({name: matrix_problem(name) for name in PROBLEMS})
