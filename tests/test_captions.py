@@ -395,3 +395,40 @@ def test_27_adam_step_size_is_per_coordinate():
     assert f"{ratio.min():.1f}" == "5.5" and f"{ratio.max():.1f}" == "8.0"
     assert "f falls from 10.5 to 0.098" in text
     assert f"{result.losses[0, 0]:.1f}" == "10.5" and f"{result.losses[-1, 0]:.3f}" == "0.098"
+
+
+def test_28_muon_grows_a_low_rank_targets_singular_values_together():
+    from optviz.analyses.spectrum import spectra
+
+    text = caption(28)
+    result = run(28)
+    found = spectra(result)
+    muon, adam, momentum = (found.values[:, result.index(label)] for label in result.optimizers)
+    assert list(result.optimizers) == ["Muon", "Adam", "SGD"]  # SGD: momentum 0.9
+    assert {label: opt.hyperparams["lr"] for label, opt in result.optimizers.items()} == {
+        "Muon": 0.04, "Adam": 0.05, "SGD": 0.5}
+    assert result.optimizers["SGD"].hyperparams["momentum"] == 0.9
+    assert result.modes["Muon"] == "per-start (16 x 3 matrix)"  # stepped as the matrix [U; V]
+    assert "W = UVᵀ (8 × 8)" in text and "rank-3 target whose singular values are 8, 4 and 2" in text
+    assert result.function.matrix == (16, 3) and found.optimum.tolist() == pytest.approx([8, 4, 2])
+    assert "all below 0.001" in text and muon[0].max() < 0.001
+
+    def reached(values):  # the first step each singular value is at 90% of its target
+        return [int((values[:, k] >= 0.9 * found.optimum[k]).nonzero()[0]) for k in range(3)]
+
+    assert "at step 30, 43 and 81" in text and reached(momentum) == [30, 43, 81]
+    assert "at step 20 they are 1.6, 1.0 and 0.95" in text
+    assert [f"{v:.2g}" for v in muon[20].tolist()] == ["1.6", "1", "0.95"]
+    assert "momentum's are 0.19, 0.015 and 0.00035" in text
+    assert [f"{v:.2g}" for v in momentum[20].tolist()] == ["0.19", "0.015", "0.00035"]
+    assert "the smallest target is reached first (steps 29, 43 and 65)" in text and reached(muon) == [65, 43, 29]
+    assert "Adam reaches the top two by step 21 and the third at step 53" in text
+    assert max(reached(adam)[:2]) == 21 and reached(adam)[2] == 53
+    losses = {label: result.losses[:, result.index(label)] for label in result.optimizers}
+    late = losses["Muon"][120:]
+    assert "from step 120 its f hovers between 4e-5 and 0.002" in text
+    assert f"{late.min():.0e}" == "4e-05" and f"{late.max():.1g}" == "0.002"
+    steps = steps_taken(result, "Muon")
+    assert "does not shrink" in text and steps[-50:].mean() > 0.5 * steps[50:100].mean()
+    assert "Adam's falls to 1.6e-9 and momentum's to 2.6e-8" in text
+    assert f"{losses['Adam'][-1]:.1e}" == "1.6e-09" and f"{losses['SGD'][-1]:.1e}" == "2.6e-08"

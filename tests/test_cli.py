@@ -104,6 +104,7 @@ def test_list():
     assert out.exit_code == 0
     assert "rosenbrock" in out.output and "minima: f(1, 1) = 0" in out.output
     assert "none (unbounded below)" in out.output
+    assert "a 16 x 2 matrix with entries in [-3, 3] at --dim 8x8r2, any size with another" in out.output  # low_rank
     out = invoke("list", "optimizers")
     assert "adam" in out.output and "betas=(0.9, 0.999)" in out.output and "adam_notes" in out.output
 
@@ -412,3 +413,25 @@ def test_an_interactive_page_shows_short_in_text():
     from IPython.lib.pretty import pretty
 
     assert pretty(page) == repr(page)
+
+
+def test_compare_runs_matrix_optimizers_on_a_matrix_problem_and_draws_its_spectrum(tmp_path):
+    out = invoke("compare", "low_rank", "muon:lr=0.02", "adam:lr=0.05",
+                 "--dim", "4x3r2", "--steps", "6", "--spectrum", str(tmp_path / "s.png"))
+    assert out.exit_code == 0, out.output
+    assert "low_rank_4x3r2: ½‖UVᵀ - T‖²/(mn), from (" in out.output and ": 14 numbers), 6 steps" in out.output
+    assert "Muon lr=0.02: per-start (7 x 2 matrix), one torch instance per start" in out.output
+    assert Image.open(tmp_path / "s.png").size == (1920, 1080)
+
+
+@pytest.mark.parametrize("args,message", [
+    (("low_rank", "adam", "--dim", "0x8"), "Invalid value for --dim: low_rank needs at least 1 row and 1 column, got '0x8'"),
+    (("low_rank", "adam", "--dim", "3x5r4"), "Invalid value for --dim: low_rank: rank 4 must be from 1 to the smaller side, 3"),
+    (("least_squares", "adam", "--dim", "600x600"), "Invalid value for --dim: least_squares 600x600: a point of 360,000 numbers"),
+    (("low_rank", "adam", "--dim", "eight"), "'eight' is neither a whole number nor a matrix size like 8x8 or 8x8r2"),
+    (("rosenbrock", "adam", "--spectrum", "s.png"), "Invalid value for --spectrum: a spectrum is drawn for the matrix problems"),
+])
+def test_a_matrix_problem_of_impossible_size_exits_2_in_one_line(tmp_path, args, message):
+    out = invoke("compare", *args, cwd=tmp_path)
+    assert out.exit_code == 2 and message in out.output and len(out.output.strip().splitlines()) == 1, out.output
+    assert not list(tmp_path.rglob("*.png"))

@@ -50,8 +50,9 @@ def test_each_function_is_described_and_starts_inside_its_bounds(name):
         assert lo < hi and lo <= x <= hi
 
 
-# xcos is unbounded below: its minima are the local ones inside the bounds (tested below)
-@pytest.mark.parametrize("name", [n for n in NAMES if FUNCTIONS[n].minima and n != "xcos"])
+# xcos is unbounded below: its minima are the local ones inside the bounds (tested below); the
+# matrix problems are sums of squares at 0 on their minimum, in too many dimensions for a grid
+@pytest.mark.parametrize("name", [n for n in NAMES if FUNCTIONS[n].minima and n != "xcos" and not FUNCTIONS[n].matrix])
 def test_global_minima_are_lowest_on_a_grid(name):
     fn = get_function(name)
     axes = [torch.linspace(lo, hi, 201, dtype=torch.float64) for lo, hi in fn.bounds]
@@ -101,3 +102,65 @@ def test_bad_points_are_refused():
         fn.grad(torch.zeros(2, dtype=torch.int64))
     with pytest.raises(TypeError, match="takes a torch.Tensor of points, got list"):
         fn([1.0, 2.0])
+
+
+MATRIX_SIZES = [("low_rank", "5x3r2", (8, 2)), ("matrix_sensing", "3x4r1", (3, 4)), ("least_squares", "2x5", (2, 5))]
+
+
+@pytest.mark.parametrize("name,size,shape", MATRIX_SIZES)
+def test_a_matrix_problem_at_any_size_has_its_gradient_and_its_optimum(name, size, shape):
+    fn = get_function(name, dim=size)
+    assert fn.matrix == shape and fn.dim == shape[0] * shape[1] and fn.point_shape == shape
+    assert fn.name == f"{name}_{size}" and fn.recipe == {"name": name, "dim": size}
+    points = torch.randn(3, 4, fn.dim, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    points.requires_grad_(True)
+    (auto,) = torch.autograd.grad(fn(points).sum(), points)
+    torch.testing.assert_close(fn.grad(points.detach()), auto, rtol=1e-10, atol=1e-12)
+    optimum = torch.tensor(fn.minima[0].point, dtype=torch.float64)
+    assert fn.minima[0].value == 0 and fn(optimum).item() < 1e-25 and fn.grad(optimum).abs().max() < 1e-13
+    assert fn(points.detach()).min() > 0  # a sum of squares, zero only at the data's own answer
+    again = get_function(name, dim=size)  # made again from the seed: the same problem
+    assert torch.equal(again(points.detach()), fn(points.detach())) and again.start == fn.start
+
+
+def test_low_rank_is_the_factors_fit_to_a_target_with_halving_singular_values():
+    fn = get_function("low_rank", dim="6x4r3")
+    optimum = torch.tensor(fn.minima[0].point, dtype=torch.float64).reshape(10, 3)
+    u, v = optimum[:6], optimum[6:]
+    target = u @ v.T
+    assert torch.linalg.matrix_rank(target) == 3
+    torch.testing.assert_close(torch.linalg.svdvals(target)[:3], torch.tensor([24**0.5, 24**0.5 / 2, 24**0.5 / 4],
+                                                                               dtype=torch.float64))
+    start = torch.tensor(fn.start, dtype=torch.float64)
+    su, sv = start.reshape(10, 3)[:6], start.reshape(10, 3)[6:]
+    assert fn(start).item() == pytest.approx(((su @ sv.T - target) ** 2).sum().item() / (2 * 24), rel=1e-12)
+    assert start.abs().max() < 0.05  # a small start, as a network's weights start
+
+
+def test_a_spectrum_is_the_iterate_matrixs_singular_values():
+    low_rank, sensing = get_function("low_rank", dim="6x4r3"), get_function("matrix_sensing")
+    points = torch.randn(5, 2, low_rank.dim, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    stacked = points.reshape(5, 2, 10, 3)
+    w = stacked[..., :6, :] @ stacked[..., 6:, :].mT  # W = UVᵀ: its 3 singular values, not W's 4
+    torch.testing.assert_close(low_rank.spectrum(points), torch.linalg.svdvals(w)[..., :3])
+    x = torch.randn(7, sensing.dim, dtype=torch.float64)
+    torch.testing.assert_close(sensing.spectrum(x), torch.linalg.svdvals(x.reshape(7, 6, 6)))
+    optimum = torch.tensor(sensing.minima[0].point, dtype=torch.float64)
+    assert sensing.spectrum(optimum)[:2].tolist() == pytest.approx([6.0, 3.0])  # X*: rank 2, √36 halving
+    assert sensing.spectrum(optimum)[2:].abs().max() < 1e-12
+    with pytest.raises(ValueError, match="rosenbrock is no matrix problem"):
+        get_function("rosenbrock").spectrum(torch.zeros(2))
+
+
+@pytest.mark.parametrize("name,size,message", [
+    ("low_rank", "0x8", "low_rank needs at least 1 row and 1 column, got '0x8'"),
+    ("low_rank", "4x8r5", "low_rank: rank 5 must be from 1 to the smaller side, 4, in '4x8r5'"),
+    ("matrix_sensing", 8, "matrix_sensing takes dim as ROWSxCOLS like '8x8', or ROWSxCOLSrRANK like '8x8r2', got 8"),
+    ("least_squares", "4x8r2", "least_squares takes dim as OUTxIN like '4x8' (no rank), got '4x8r2'"),
+    ("matrix_sensing", "60x60", "matrix_sensing 60x60: 25,923,600 numbers of data, more than the 10,000,000 allowed"),
+    ("low_rank", "60000x50000r1", "low_rank 60000x50000r1: a point of 110,000 numbers, more than the 100,000"),
+])
+def test_a_matrix_problem_of_impossible_size_is_refused_in_one_line(name, size, message):
+    with pytest.raises(ValueError) as refused:
+        get_function(name, dim=size)
+    assert str(refused.value).startswith(message) and "\n" not in str(refused.value)

@@ -332,3 +332,37 @@ def test_a_path_that_ends_on_the_minimum_leaves_its_star_in_sight():
     centre = image[round(fig.bbox.height - y), round(x)]
     star = np.array([round(255 * c) for c in matplotlib.colors.to_rgb(THEMES["light"].foreground)])
     assert np.abs(centre - star).sum() < 30  # the star's own colour, not the end marker's over it
+
+
+@pytest.fixture(scope="module")
+def low_rank():
+    return optviz.simulate(optviz.get_function("low_rank", dim="4x3r2"),
+                           {"sgd": optviz.sgd(lr=2.0), "adam": optviz.adam(lr=0.05)}, steps=25)
+
+
+def test_spectrum_draws_each_iterates_singular_values_against_the_optimums(low_rank):
+    ax = render.plot(low_rank, "spectrum")
+    lines = {line.get_gid(): line for line in ax.lines if (line.get_gid() or "").startswith("path:")}
+    assert sorted(lines) == ["path:0:0", "path:0:1", "path:1:0", "path:1:1"]  # rank 2: two values a path
+    stacked = low_rank.path("adam").reshape(26, 7, 2)
+    expected = torch.linalg.svdvals(stacked[:, :4] @ stacked[:, 4:].mT)[:, :2]  # those of W = UVᵀ
+    for k in range(2):
+        assert np.allclose(lines[f"path:1:{k}"].get_ydata(), expected[:, k].numpy())
+    dashed = sorted(line.get_ydata()[0] for line in ax.lines if line.get_gid() is None)
+    assert dashed == pytest.approx([12**0.5 / 2, 12**0.5])  # the target's: √(mn) halving
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "step" and ax.get_ylabel() == "singular value"
+    known = optviz.simulate(optviz.get_function("least_squares", dim="2x2"), optviz.sgd(lr=0.0),
+                            starts=[[3.0, 0.0, 0.0, -4.0]], steps=2)  # diag(3, -4): singular values 4 and 3
+    ys = [line.get_ydata() for line in render.plot(known, "spectrum").lines if line.get_gid()]
+    assert np.allclose(ys, [[4, 4, 4], [3, 3, 3]])
+    with pytest.raises(ValueError, match="rosenbrock is no matrix problem"):
+        render.plot(optviz.simulate("rosenbrock", optviz.sgd(lr=1e-3), steps=2), "spectrum")
+
+
+def test_a_spectrum_grid_has_a_panel_per_optimizer_on_one_y_axis(low_rank):
+    fig = render.grid(low_rank, kind="spectrum")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["SGD lr=2", "Adam lr=0.05"]
+    assert panels[0].get_ylim() == panels[1].get_ylim() and {ax.get_yscale() for ax in panels} == {"log"}
+    assert fig.get_supxlabel() == "step" and fig.get_supylabel() == "singular value"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["the optimum's singular values"]

@@ -119,6 +119,12 @@ BAD = [
      "outputs.kinds: 'distance' needs known minima to measure to; saddle has none"),
     (GOOD.replace("rosenbrock", "parabola").replace("[-1.5, 2]", "[3]") + "[outputs]\nkinds = [\"surface\"]\n",
      "outputs.kinds: 'surface' draws 2D functions; parabola is 1D"),
+    (GOOD + "[outputs]\nkinds = [\"spectrum\"]\n",
+     "outputs.kinds: 'spectrum' draws a matrix problem's singular values .*; rosenbrock is none"),
+    (GOOD.replace('function = "rosenbrock"', 'function = "low_rank"\ndim = "4x8r5"').replace("start = [-1.5, 2]\n", ""),
+     "dim: low_rank: rank 5 must be from 1 to the smaller side, 4, in '4x8r5'"),
+    (GOOD.replace('function = "rosenbrock"', 'expression = "x1**2"\ndim = "3x3"').replace("start = [-1.5, 2]\n", ""),
+     "dim: a formula takes dim as a whole number; '3x3' is a matrix problem's size"),
     (GOOD.replace("lr = 0.05", 'lr = 0.05\ncolour = "blurple"'), r"optimizers\[0\].colour: unknown colour 'blurple'"),
     (GOOD.replace('title = "t"', 'title = "t"\ndescription = "out at {out}"') + EVENT.replace("Adam lr=0.05", "Adam"),
      r"events\[0\].optimizer: no optimizer labelled 'Adam' \(labels: Adam lr=0.05\)"),
@@ -167,3 +173,13 @@ def test_lesson_groups_a_scenario_in_the_gallery_and_defaults_to_beyond(tmp_path
     assert load(write(tmp_path, GOOD)).lesson == "beyond"
     assert load(write(tmp_path, GOOD.replace("steps = 10", 'steps = 10\nlesson = "conditioning"'))).lesson == "conditioning"
     assert {load(path).lesson for path in bundled()} == set(LESSONS)  # every group has its scenarios
+
+
+def test_a_matrix_problem_is_sized_by_dim_and_rebuilt_from_its_saved_recipe(tmp_path):
+    path = write(tmp_path, 'title = "m"\nfunction = "matrix_sensing"\ndim = "3x4r1"\nsteps = 3\n'
+                           '[[optimizers]]\nname = "adam"\nlr = 0.1\n[outputs]\nkinds = ["spectrum"]\n')
+    result = load(path).run()
+    assert result.function.name == "matrix_sensing_3x4r1" and result.function.matrix == (3, 4)
+    again = optviz.Result.load(result.save(tmp_path / "run.json"))
+    assert again.function.recipe == {"name": "matrix_sensing", "dim": "3x4r1"}
+    torch.testing.assert_close(again.function(result.positions), result.losses)

@@ -29,6 +29,7 @@ MAX_STEPS = 1_000_000  # steps of one run from Python (the memory budget is usua
 MAX_ASKED_STEPS = 100_000  # steps of one run the command line or a scenario file may ask for
 MAX_STARTS = 10_000_000  # more is refused whatever the memory: a run would take hours
 MAX_DIM = 100_000  # coordinates of one point; runs are bounded by memory
+MAX_PROBLEM_VALUES = 10_000_000  # numbers a matrix problem's fixed data holds (targets, measurements, examples): 80 MB
 MAX_START_WIDTHS = 10  # a start lies at most this many widths of the function's bounds beyond them (the frame takes it in)
 MAX_SEED = 2**63 - 1
 MAX_KERNELS = 256  # fast mode's compiled kernels a process keeps (dynamo's recompile limit is raised to it)

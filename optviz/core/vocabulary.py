@@ -60,11 +60,16 @@ ALIASES = {
 
 @functools.cache
 def function_names() -> tuple[str, ...]:
-    """The zoo's functions by name, in its order (optviz.FUNCTIONS)."""
+    """The zoo's functions by name, in its order (optviz.FUNCTIONS): its ``_fn`` entries, then
+    the matrix problems (the keys of matrices.py's PROBLEMS)."""
     tree = ast.parse((CORE / "functions" / "zoo.py").read_text(encoding="utf-8"))
-    return tuple(node.args[0].value for node in ast.walk(tree)
-                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_fn"
-                 and node.args and isinstance(node.args[0], ast.Constant))
+    classics = [node.args[0].value for node in ast.walk(tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_fn"
+                and node.args and isinstance(node.args[0], ast.Constant)]
+    tree = ast.parse((CORE / "functions" / "matrices.py").read_text(encoding="utf-8"))
+    problems = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                    and getattr(node.targets[0], "id", None) == "PROBLEMS")
+    return tuple(classics) + tuple(key.value for key in problems.keys)  # type: ignore[attr-defined]
 
 
 @functools.cache

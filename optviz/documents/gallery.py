@@ -84,6 +84,8 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     for kind in out.kinds:
         if kind == "paths":
             fig = picture(outcome, title=scenario.title, events=events, **framed, **palette, **style, state=out.state)
+        elif kind == "spectrum":  # one panel per optimizer, on one y axis
+            fig = grid(outcome, kind="spectrum", title=scenario.title, **palette, **style)
         elif kind == "grid":
             fig = grid(outcome, title=scenario.title, events=events, **framed, **palette, **style, state=out.state)
         elif kind == "regularization":

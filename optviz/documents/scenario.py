@@ -5,7 +5,8 @@
     lesson = "landscapes"            # the gallery's group: one of LESSONS (beyond if absent)
     function = "rosenbrock"          # a registered name, or expression = "x**2 + 10*sin(y)"
     bounds = [[-2, 2], [-1, 3]]      # optional for a named function
-    dim = 2                          # optional: sphere, rosenbrock, ... come in any dimension
+    dim = 2                          # optional: sphere, rosenbrock, ... come in any dimension;
+                                     # a matrix problem's size: "8x8", or "8x8r2" with its rank
     start = [-1.5, 2]                # or starts = [[...], [...]]
     steps = 500
     noise = 0.5                      # optional: Gaussian gradient noise (with seed = 0)
@@ -207,7 +208,8 @@ SCENARIO_TABLE = {
     "function": Key(str, None, "a registered function's name; this or expression is required"),
     "expression": Key(str, None, "a formula in x (and y, ...), like x**2 + 10*sin(y)"),
     "bounds": Key(list, None, "[[lo, hi], ...]: a formula's domain, a named function's frame"),
-    "dim": Key(int, None, "the dimension of a function that comes in any; a formula's bounds are then [-5, 5] each"),
+    "dim": Key((int, str), None, "the dimension of a function that comes in any; a formula's bounds are then "
+                                 "[-5, 5] each; a matrix problem's size, \"8x8\" or with its rank \"8x8r2\""),
     "condition": Key((int, float), None, "the condition number, for a named function that takes one"),
     "start": Key(list, None, "the one starting point; the function's own if neither start nor starts"),
     "starts": Key(list, None, "several starting points"),
@@ -471,6 +473,9 @@ class _Reader:
                 raise self.fail("outputs.kinds", f"'distance' needs known minima to measure to; {function.name} has none")
             if kind in ("surface", "regularization") and function.dim != 2:
                 raise self.fail("outputs.kinds", f"{kind!r} draws 2D functions; {function.name} is {function.dim}D")
+            if kind == "spectrum" and function.matrix is None:
+                raise self.fail("outputs.kinds", f"'spectrum' draws a matrix problem's singular values (low_rank, "
+                                                 f"matrix_sensing, least_squares); {function.name} is none")
 
     def experiment(self, data: dict, fingerprint: str) -> ExperimentScenario:
         known = experiments()
@@ -529,6 +534,8 @@ class _Reader:
         dim = self.checked(SCENARIO_TABLE, data, "dim")
         if "expression" in data:
             text = self.checked(SCENARIO_TABLE, data, "expression")
+            if isinstance(dim, str):
+                raise self.fail("dim", f"a formula takes dim as a whole number; {quoted(dim)} is a matrix problem's size")
             if bounds is None and dim is not None:
                 bounds = ((-5.0, 5.0),) * dim
             try:

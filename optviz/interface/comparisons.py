@@ -12,7 +12,7 @@ from .options import (data_option, data_path, fast_option, function_argument, lo
                       output_path, picture_size, start_point, state_option, style_options)
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
-from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
+from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, parse_spec
 
 
 @click.command()
@@ -23,9 +23,10 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @click.option("--start", default=None, help="Start point as x,y (default: the function's own start).")
 @click.option("--bounds", default=None, help="x0,x1,y0,y1 for a formula FUNCTION (default -5,5,-5,5), a lo,hi pair "
                                                "per coordinate.")
-@click.option("--dim", type=int, default=None,
+@click.option("--dim", type=Dimension(), default=None,
               help="Dimensions, for the functions that come in any (sphere, quadratic, ill_conditioned, "
-                   "rosenbrock, rastrigin, ackley, styblinski_tang) and formulas in x1..xn.")
+                   "rosenbrock, rastrigin, ackley, styblinski_tang) and formulas in x1..xn; for a matrix "
+                   "problem its size ROWSxCOLS, with the rank as ROWSxCOLSrRANK (low_rank --dim 20x10r3).")
 @click.option("--schedule", "schedules", multiple=True, metavar="NAME[:k=v,...]",
               help="A torch.optim.lr_scheduler for every optimizer, stepped once per step, e.g. "
                    "StepLR:step_size=20,gamma=0.5 or CosineAnnealingLR:T_max=100; repeat to chain.")
@@ -42,6 +43,8 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @click.option("--svg", "svg", default=None, help="Write the paths picture here (.svg).")
 @click.option("--pdf", "pdf", default=None, help="Write the paths picture here (.pdf).")
 @click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
+@click.option("--spectrum", "spectrum", default=None,
+              help="Write a matrix problem's singular values per step here (.png/.svg/.pdf), one panel per optimizer.")
 @click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
 @click.option("--html", "page", default=None,
               help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
@@ -54,9 +57,9 @@ from .types import Finite, OptimizerSpec, check_function_text, made, parse_spec
 @quiet_option
 @pass_terminal
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
-            bounds: str | None, dim: int | None, schedules: tuple[str, ...], noise: float | None, seed: int,
+            bounds: str | None, dim: int | str | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
+            spectrum: str | None, gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
         loop: str | int | None, hold: float | None, theme: str, size: str | None, dpi: float | None,
         scale: float | None, background: str | None, transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
@@ -93,13 +96,14 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
       optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
       optviz compare ill_conditioned momentum:lr=0.1 adam:lr=0.3 --steps 40 --state --png state.png
     """
-    if not optimizers and not any((png, svg, pdf, loss, gif, page)):  # the six, bare or on a FUNCTION: drawn
+    if not optimizers and not any((png, svg, pdf, loss, spectrum, gif, page)):  # the six, bare or on a FUNCTION: drawn
         png, gif = "compare.png", "compare.gif"
     # every check that needs no torch first: a mistake is refused before torch loads
     if function is not None:
         check_function_text(function, bounds, dim)
     outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
                "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
+               "spectrum": output_path(spectrum, STILLS, "--spectrum"),
                "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
@@ -111,6 +115,9 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     point = start_point(start, fn)
     schedule = _schedules(schedules)
     _check_noise(noise, fn.dim)
+    if spectrum and fn.matrix is None:
+        raise click.BadParameter(f"a spectrum is drawn for the matrix problems (low_rank, matrix_sensing, "
+                                 f"least_squares); {fn.name} is none", param_hint="--spectrum")
     if page and fn.dim != 2:
         raise click.BadParameter(f"interactive pages are drawn for 2D functions; {fn.name} is {fn.dim}D",
                                  param_hint="--html")
@@ -139,7 +146,8 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     for note in [] if tuned else _default_lr_notes(result, optimizers):
         terminal.hint(note)
     if not any(outputs.values()):
-        terminal.hint("To draw it, add --png FILE (or --svg, --pdf, --loss, --gif, --html).")
+        spectrum = ", --spectrum" if fn.matrix is not None else ""
+        terminal.hint(f"To draw it, add --png FILE (or --svg, --pdf, --loss{spectrum}, --gif, --html).")
 
 
 def _schedules(texts: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -136,7 +136,7 @@ def look(dpi: float | None, scale: float | None, background: str | None, transpa
     return {key: value for key, value in given.items() if value is not None}
 
 
-def function_argument(text: str, bounds: str | None, dim: int | None = None) -> Any:
+def function_argument(text: str, bounds: str | None, dim: int | str | None = None) -> Any:
     """A registered function (in ``dim`` dimensions, for those that come in any), or a formula
     such as 'x**2 + 10*sin(y)' over --bounds; --bounds given for a registered function frame
     its pictures (its bounds become them)."""
@@ -151,7 +151,7 @@ def function_argument(text: str, bounds: str | None, dim: int | None = None) -> 
     try:
         fn = get_function(text, bounds=None if named else pairs, dim=dim)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="FUNCTION") from None
+        raise click.BadParameter(str(error), param_hint="--dim" if named and dim is not None else "FUNCTION") from None
     if named and pairs is not None:
         if len(pairs) != fn.dim or not all(math.isfinite(lo) and math.isfinite(hi) and lo < hi for lo, hi in pairs):
             raise click.BadParameter(f"{bounds!r}: {fn.name} is {fn.dim}D: give {fn.dim} finite pairs lo,hi with lo < hi",

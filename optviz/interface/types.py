@@ -20,6 +20,21 @@ class Finite(click.FloatRange):
         return number
 
 
+class Dimension(click.ParamType):
+    """--dim: a whole number of coordinates, or a matrix problem's size ROWSxCOLS (with its
+    rank: ROWSxCOLSrRANK); the function it is for checks the rest."""
+
+    name = "N|ROWSxCOLS"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int | str:
+        text = str(value).strip()
+        if text.isdigit():
+            return int(text)
+        if "x" in text.lower():
+            return text
+        self.fail(f"{value!r} is neither a whole number nor a matrix size like 8x8 or 8x8r2", param, ctx)
+
+
 class OptimizerSpec(click.ParamType):
     """``NAME[:key=value,...]``: a built-in, a torch.optim class in any case, or an import
     path (``package.module:Class``), e.g. ``adam:lr=0.05,betas=0.9/0.999``,
@@ -110,7 +125,7 @@ def _value(raw: str) -> Any:
     return raw  # a word: the optimizer says whether it takes one
 
 
-def check_function_text(text: str, bounds: str | None = None, dim: int | None = None) -> None:
+def check_function_text(text: str, bounds: str | None = None, dim: int | str | None = None) -> None:
     """FUNCTION checked without torch: a zoo name, or a formula that passes every check of
     the formula parser (over --bounds, or the parser's default bounds in ``dim``
     coordinates); else BadParameter naming the problem. The function itself is made later,
@@ -121,6 +136,9 @@ def check_function_text(text: str, bounds: str | None = None, dim: int | None = 
     try:
         if not text.strip() or check_function_name(text):
             return
+        if isinstance(dim, str):
+            raise click.BadParameter(f"a size like {dim} is for the matrix problems (low_rank, matrix_sensing, "
+                                     f"least_squares); a formula takes --dim as a whole number", param_hint="--dim")
         check_expression(text.strip(), _pairs(bounds) or ((DEFAULT_BOUNDS,) * dim if dim else None))
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="FUNCTION") from None

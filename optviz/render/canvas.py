@@ -187,12 +187,16 @@ def _narrowed(text: Any, room: float, floor: float, lines_first: bool = False) -
 
 
 def _two_lines(text: Any) -> None:
-    """A one-line text's words on two lines of about equal length."""
-    if "\n" in text.get_text() or " " not in text.get_text():
+    """A text's longest line as two of about equal length, where it has words to break at
+    (a heading's long name over its formula too)."""
+    lines = text.get_text().split("\n")
+    longest = max(range(len(lines)), key=lambda i: len(lines[i]))
+    words = lines[longest].split(" ")
+    if len(words) < 2 or len(lines) > 2:
         return
-    words = text.get_text().split(" ")
     half = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
-    text.set_text(" ".join(words[:half]) + "\n" + " ".join(words[half:]))
+    lines[longest] = " ".join(words[:half]) + "\n" + " ".join(words[half:])
+    text.set_text("\n".join(lines))
 
 
 TICK_GAP = 2  # points at least between two tick labels

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from ..analyses.models.experiments import Curves
 from ..analyses.models.landscapes import Line
 from ..analyses.penalties import RegularizationPaths, l1, penalised_minimum, sparse_from
+from ..analyses.spectrum import spectra
 from ..analyses.studies import Basins, Sweep
 from ..core.simulation.result import Result
 from .canvas import axes_level, expect, figure, ours, titled
@@ -67,6 +68,49 @@ def loss(result: Result, ax: Axes, theme: Theme, *, kind: str = "loss", legend: 
             handles += [Line2D([], [], color=theme.muted, linestyle=START_STYLES[s % len(START_STYLES)], linewidth=2,
                                label=start_label(result, s)) for s in range(result.n_starts)]
         legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines]))
+
+
+OPTIMUM_DASHES = (0, (4, 3))  # the optimum's singular values: a dashed grey line each
+
+
+def optimum_line(theme: Theme) -> Line2D:
+    """The key entry of the optimum's singular values."""
+    return Line2D([], [], color=theme.muted, linestyle=OPTIMUM_DASHES, linewidth=1.6,
+                  label="the optimum's singular values")
+
+
+@axes_level()
+def spectrum(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
+             palette: dict[str, str] | None = None, **unused: Any) -> None:
+    """A matrix problem's spectrum per step: the singular values of each path's iterate
+    matrix (for low_rank those of W = UVᵀ), a line each in its path's colour and style, with
+    the known optimum's as dashed grey lines; on a log scale where they span decades."""
+    result = checked(result)
+    found = spectra(result)
+    values = found.values.numpy()
+    steps = np.arange(result.steps + 1)
+    shown = [values.reshape(-1)]
+    if found.optimum is not None:
+        optimum = found.optimum.numpy()
+        optimum = optimum[optimum > 1e-9 * optimum.max()]  # the rest are zero but for rounding
+        for level in optimum:
+            ax.axhline(level, color=theme.muted, linestyle=OPTIMUM_DASHES, linewidth=1.6, zorder=1)
+        shown.append(optimum)
+    drawn = []
+    for trace in traces(result, theme, palette, np.zeros((result.steps + 1, values.shape[1], 2))):
+        for k in range(values.shape[2]):
+            drawn += ax.plot(steps, values[:, trace.index, k], color=trace.colour, linestyle=trace.linestyle, linewidth=2.2,
+                    label=trace.label if k == 0 else None, gid=f"path:{trace.index}:{k}",
+                    path_effects=casing(theme, 2.2))
+    _scale(ax, np.concatenate(shown))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel="singular value", xlim=(0, max(1, result.steps)))
+    ax.grid(True, alpha=0.25)
+    ax.set_title(f"{result.function.title or result.function.name}: singular values per step")
+    if legend:
+        handles = [line for line in drawn if not line.get_label().startswith("_")]
+        handles += [optimum_line(theme)] if found.optimum is not None else []
+        legend_clear_of(ax, handles, apart([line.get_xydata() for line in drawn]))
 
 
 @axes_level()

@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..core.simulation.result import Result
 from .canvas import figure, titled
-from .charts import learning_rates, loss
+from .charts import learning_rates, loss, optimum_line, spectrum
 from .contours import colour_bar, heading
 from .frames import Box, fit
 from .glyphs import check_state
@@ -29,7 +29,8 @@ from .trajectories import (FAINT, checked, curve_frame, drawable, fill, frame_of
 
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
     """The right picture for a result: paths on contours (2D) or on the curve (1D), or
-    kind="loss", "distance", "lr" (the learning rate per step), "surface"."""
+    kind="loss", "distance", "lr" (the learning rate per step), "spectrum" (a matrix
+    problem's singular values per step), "surface"."""
     result = checked(result)
     if kind not in PLOT_KINDS:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(PLOT_KINDS)})")
@@ -37,6 +38,8 @@ def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: 
         return loss(result, ax, kind=kind, **options)
     if kind == "lr":
         return learning_rates(result, ax, **options)
+    if kind == "spectrum":
+        return spectrum(result, ax, **options)
     result = drawable(result)
     return surface(result, ax, **options) if kind == "surface" else paths(result, ax, **options)
 
@@ -67,7 +70,7 @@ def grid(
     (see paths); ``events`` (analyses.events) are marked on the panels that show their paths
     in full. Returns the figure."""
     state = check_state(state)
-    if isinstance(results, Result) and kind != "loss" and kind != "distance":
+    if isinstance(results, Result) and kind not in NUMBERS:
         results = drawable(results)
     panels = _panels(results, by)
     n = len(panels)
@@ -116,10 +119,18 @@ def grid(
                 ax.set(xlabel="", ylabel="")
         if box is not None and whole.function.dim == 2:
             _shared_colorbar(fig, flat[:n], whole.function.value)
+        if whole is not None and kind == "spectrum":
+            _same_y(flat[:n])
+            outer_ticks(flat[:n])
+            if whole.function.minima:
+                fig.legend(handles=[optimum_line(theme)], loc="outside lower right", frameon=False)
         if box is not None and context and n > 1:
             fig.legend(handles=[Line2D([], [], color=theme.faint, alpha=FAINT, linewidth=2.5,
                                        label="the other panels' paths")], loc="outside lower right", frameon=False)
-        if whole is not None and kind != "surface":
+        if whole is not None and kind == "spectrum":
+            fig.supxlabel("step")
+            fig.supylabel("singular value")
+        elif whole is not None and kind != "surface":
             fig.supxlabel(whole.function.axes[0] if whole.function.dim == 2 else "x")
             fig.supylabel(whole.function.axes[1] if whole.function.dim == 2 else "f(x)")
         titled(fig, title)
@@ -131,6 +142,20 @@ def grid(
             if hasattr(ax, "optviz_labels"):
                 ax.optviz_labels()
     return fig
+
+
+NUMBERS = ("loss", "distance", "spectrum")  # kinds drawn from the run itself, not from its paths' plane
+
+
+def _same_y(panels: Sequence[Axes]) -> None:
+    """One y range for every panel, covering each one's own: their lines compare across them."""
+    if any(ax.get_yscale() == "log" for ax in panels):
+        for ax in panels:
+            ax.set_yscale("log")
+    low = min(ax.get_ylim()[0] for ax in panels)
+    high = max(ax.get_ylim()[1] for ax in panels)
+    for ax in panels:
+        ax.set_ylim(low, high)
 
 
 def no_empty_cells(fig: Figure, axes: np.ndarray, n: int) -> list[Axes]:
@@ -203,6 +228,8 @@ def panel_grid(n: int, result: Result | None, size: Any, kind: str = "paths") ->
         aspect = (x1 - x0) / (y1 - y0)
     elif result is not None and kind in ("auto", "paths") and result.function.dim == 1:
         aspect = 0.8  # a curve's panel takes any shape and reads as well upright: a row of them, no half-empty row
+    elif kind == "spectrum":
+        aspect = 1.0  # decades of singular values need height: three panels make one row, not a half-empty two
     width, height = size.width * 0.88, size.height * 0.8  # less the titles, labels and colour bar
     cols = max(range(1, n + 1), key=lambda c: min(width / c / aspect, height / -(-n // c)))
     return -(-n // cols), cols

@@ -51,6 +51,9 @@ class TestFunction:
     tex: str = ""  # the formula as matplotlib mathtext ("$x^2 + 2y^2$"); none if empty
     value: str = "f"  # what its values are called on a colour bar ("training loss")
     matrix: tuple[int, int] | None = None  # (rows, cols) where a point is a matrix, flattened row by row
+    # a matrix problem's singular values worth showing at points (..., dim) -> (..., k), largest
+    # first (low_rank's are those of W = UVᵀ); None: those of the point as its matrix
+    spectrum_fn: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
 
     @property
     def point_shape(self) -> tuple[int, ...]:
@@ -68,6 +71,17 @@ class TestFunction:
     def grad(self, points: Tensor) -> Tensor:
         """The gradient at points of shape (..., dim), same shape."""
         return self.grad_fn(self._checked(points))
+
+    def spectrum(self, points: Tensor) -> Tensor:
+        """The singular values a spectrum picture shows at points of shape (..., dim): shape
+        (..., k), largest first. ValueError for a function whose point is no matrix."""
+        if self.matrix is None:
+            raise ValueError(f"{self.name} is no matrix problem: a spectrum is drawn for low_rank, matrix_sensing "
+                             f"and least_squares")
+        points = self._checked(points)
+        if self.spectrum_fn is not None:
+            return self.spectrum_fn(points)
+        return torch.linalg.svdvals(points.reshape(*points.shape[:-1], *self.matrix))
 
     def _checked(self, points: Tensor) -> Tensor:
         if not isinstance(points, Tensor):

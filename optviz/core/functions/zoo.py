@@ -17,6 +17,7 @@ from ..limits import MAX_DIM
 from ..vocabulary import check_function_name
 from .callables import function
 from .formulas import parse_expression
+from .matrices import DEFAULTS as MATRIX_PROBLEMS, PROBLEMS as MATRIX_SIZES, matrix_problem
 from .surface import Minimum, TestFunction
 
 PI = math.pi
@@ -402,6 +403,7 @@ FUNCTIONS: dict[str, TestFunction] = {
         ),
     ]
 }
+FUNCTIONS.update(MATRIX_PROBLEMS)  # a point that is a matrix: any size, dim="ROWSxCOLS" (see matrices.py)
 
 
 # The classics that come in any dimension (dim=): sum over coordinates, or neighbours for
@@ -428,6 +430,8 @@ def get_function(name: Any, *, bounds: Any = None, dim: int | None = None,
     - a registered name ("rosenbrock"), with ``dim=`` for the classics that come in any
       dimension (sphere, quadratic, ill_conditioned, rosenbrock, rastrigin, ackley,
       styblinski_tang) and ``condition=`` for the quadratics' condition number;
+    - a matrix problem (low_rank, matrix_sensing, least_squares) with ``dim="ROWSxCOLS"``
+      for its size, ``"ROWSxCOLSrRANK"`` with a rank ("8x8r2"; see optviz.core.functions.matrices);
     - a formula ("x**2 + 3*y**2", "x1**2 + x2**2 + x3**2") over ``bounds`` (default -5..5 per
       coordinate; see optviz.expressions);
     - a Python callable of one point, with ``bounds`` (see :func:`function`).
@@ -444,6 +448,10 @@ def get_function(name: Any, *, bounds: Any = None, dim: int | None = None,
         return function(name, bounds)
     if not isinstance(name, str):
         raise TypeError(f"a function is a name, a formula, a TestFunction or a callable, got {type(name).__name__}")
+    if name in MATRIX_PROBLEMS:  # before dim's check: a matrix problem's dim is its size, "8x8r2"
+        if bounds is not None or condition is not None:
+            raise ValueError(f"{name} takes dim= alone: its size as ROWSxCOLS, like dim='8x8'")
+        return matrix_problem(name, dim)
     if dim is not None and (isinstance(dim, bool) or not isinstance(dim, int) or not 1 <= dim <= MAX_DIM):
         raise ValueError(f"dim must be a whole number from 1 to {MAX_DIM:,}, got {dim!r}")
     if name in FUNCTIONS:
@@ -502,6 +510,12 @@ def listing() -> str:
     """Every registered function: its name, dimension and description, its bounds and minima."""
     lines = []
     for fn in FUNCTIONS.values():
+        if fn.matrix is not None:  # its size is the user's: the default's coordinates say little
+            (lo, hi), (rows, cols) = fn.bounds[0], fn.matrix
+            lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")
+            lines.append(f"{'':<21}a {rows} x {cols} matrix with entries in [{lo:g}, {hi:g}] at --dim "
+                         f"{MATRIX_SIZES[fn.name]}, any size with another; minimum: f = 0 at its known optimum")
+            continue
         bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
         minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
         lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")

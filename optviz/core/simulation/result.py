@@ -25,6 +25,7 @@ from ..optimizers.base import Optimizer
 from ..optimizers.registry import entry_of, from_hyperparams
 
 SURFACE_SAMPLES = {1: 1001, 2: 201}  # per side, for a function that cannot be made again
+SHOWN_COORDINATES = 6  # a table's points of more coordinates show the first and last three
 MEASURE_POINTS = 1 << 20  # points per pass when values and gradient norms are computed
 
 
@@ -160,13 +161,15 @@ class Result:
             if self.diverged_at[b] >= 0:
                 rows.append((name, "-", "-", f"diverged at step {int(self.diverged_at[b])}"))
                 continue
-            point = ", ".join(f"{x:.4g}" for x in self.positions[-1, b].tolist())
+            point = _point_text(self.positions[-1, b].tolist())
             steps = "-" if not fn.minima else (str(int(reached[b])) if reached[b] >= 0 else "not reached")
-            rows.append((name, f"({point})", f"{self.losses[-1, b].item():.4g}", steps))
+            rows.append((name, point, f"{self.losses[-1, b].item():.4g}", steps))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        header = f"{fn.name}: {fn.formula}, from {tuple(self.starts[0].tolist())}, {self.steps} steps"
+        start = self.starts[0].tolist()
+        shown = str(tuple(start)) if len(start) <= SHOWN_COORDINATES else _point_text(start)
+        header = f"{fn.name}: {fn.formula}, from {shown}, {self.steps} steps"
         notes = [f"{label}: {mode}, one torch instance per start" for label, mode in self.modes.items()
                  if mode.startswith("per-start")]
         if self.noise:
@@ -193,6 +196,16 @@ class Result:
             f"Result({self.function.name}, optimizers={list(self.optimizers)}, "
             f"starts={self.n_starts}, steps={self.steps}, diverged={diverged})"
         )
+
+
+def _point_text(point: list[float]) -> str:
+    """A point for a table: every coordinate, or for a long one the first and last few and how
+    many there are."""
+    if len(point) <= SHOWN_COORDINATES:
+        return f"({', '.join(f'{x:.4g}' for x in point)})"
+    ends = SHOWN_COORDINATES // 2
+    return (f"({', '.join(f'{x:.4g}' for x in point[:ends])}, ..., "
+            f"{', '.join(f'{x:.4g}' for x in point[-ends:])}: {len(point)} numbers)")
 
 
 def _picked(measured: Tensor | None, paths: Tensor) -> Tensor | None:

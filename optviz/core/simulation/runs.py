@@ -277,7 +277,7 @@ class _TorchPerStart:
         self.instances = [make(source, start.reshape(function.point_shape)) for start in starts]
         self.schedulers = [source.schedule.attach(opt) if source.schedule else [] for opt, _ in self.instances]
         shape = self.instances[0][1].shape
-        self.mode = "per-start" if len(shape) == 1 else f"per-start (1 x {shape[-1]} matrix)"
+        self.mode = "per-start" if len(shape) == 1 else f"per-start ({shape[0]} x {shape[1]} matrix)"
 
     def lr(self) -> float | None:
         return _group_lr(self.instances[0][0])
