@@ -27,7 +27,7 @@ from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
-from ..optimizers.foreign import TorchOptimizer, make
+from ..optimizers.foreign import Generators, OptimizerError, TorchOptimizer, make
 from ..optimizers.registry import Source, as_source
 from ..optimizers.schedules import step_all
 from . import compiled as fast_mode
@@ -106,7 +106,7 @@ def simulate(
         lrs = {label: torch.full((steps,), lr, dtype=torch.float64)
                for label, opt in sources.items() if (lr := _lr_of(opt)) is not None}
     else:
-        runners = [_runner(source, starts, function) for source in sources.values()]
+        runners = [_runner(source, starts, function, seed) for source in sources.values()]
         log = _StateLog(list(sources), runners, steps, starts) if state else None
         lrs = _run_exact(runners, list(sources), function, positions, watch, gradient_noise, progress, log)
         modes = {label: runner.mode for label, runner in zip(sources, runners)}
@@ -266,33 +266,36 @@ class _TorchBatched:
 
 
 class _TorchPerStart:
-    """Any other torch optimizer: one parameter and one instance per start, with a closure
-    for the classes whose step requires one."""
+    """Any other torch optimizer: one parameter and one instance per start, each stepped as a
+    careful training loop steps it (see optviz.torch_optimizers): the gradient at the point,
+    then ``step(closure)`` where it takes one; start k with its own random generators, seeded
+    with ``seed + k``."""
 
     needs_alive = True  # a diverged path is skipped: its optimizer may not survive it
     lr_moves = True
 
-    def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction) -> None:
-        self.label, self.function, self.closure = source.label, function, source.needs_closure
-        self.instances = [make(source, start.reshape(function.point_shape)) for start in starts]
+    def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction, seed: int) -> None:
+        self.label, self.function, self.source = source.label, function, source
+        self.closure, self.hessian = source.takes_closure, source.hessian
+        shape = self._shape(starts[0], seed)
+        self.generators = [Generators(seed + k) for k in range(len(starts))]
+        self.instances = []
+        for start, generators in zip(starts, self.generators):
+            with generators:
+                self.instances.append(make(source, start.reshape(shape)))
         self.schedulers = [source.schedule.attach(opt) if source.schedule else [] for opt, _ in self.instances]
-        shape = self.instances[0][1].shape
         self.mode = "per-start" if len(shape) == 1 else f"per-start (1 x {shape[-1]} matrix)"
 
     def lr(self) -> float | None:
         return _group_lr(self.instances[0][0])
 
     def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
-        grad = grad if noise is None else grad + noise
         new = params.clone()
         for i, ((opt, param), schedulers) in enumerate(zip(self.instances, self.schedulers)):
             if not alive[i]:
                 continue  # a diverged path is no longer data; its optimizer may not survive it
-            if self.closure:
-                _guarded(self.label, opt.step, self._closure(param, None if noise is None else noise[i]))
-            else:
-                param.grad = grad[i].reshape(param.shape)
-                _guarded(self.label, opt.step)
+            with self.generators[i]:
+                self._step(opt, param, grad[i], None if noise is None else noise[i])
             step_all(schedulers)
             new[i] = param.detach().reshape(-1)
         return new
@@ -303,14 +306,54 @@ class _TorchPerStart:
         names = set.intersection(*(set(fields) for fields in held))
         return {name: torch.stack([fields[name].reshape(-1) for fields in held]) for name in sorted(names)}
 
+    def _shape(self, start: Tensor, seed: int) -> tuple[int, ...]:
+        """The shape each start is stepped in: the function's, or a (1, dim) matrix where the
+        class refuses a vector when made or at its first step (tried on a spare instance from
+        the first start, with spare generators). A refusal in both shapes is an
+        OptimizerError naming it, before any step."""
+        shapes = [self.function.point_shape] + ([(1, self.function.dim)] if len(self.function.point_shape) == 1 else [])
+        first = None
+        for shape in shapes:
+            try:
+                with Generators(seed):
+                    opt, param = make(self.source, start.reshape(shape))
+                    if param.shape != shape:
+                        continue  # made as a matrix already: that shape is tried next
+                    self._step(opt, param, self.function.grad(start), None)
+                return shape
+            except Exception as error:  # noqa: BLE001 - third-party code raises anything
+                first = first or error
+        if isinstance(first, OptimizerError):
+            raise first
+        raise OptimizerError(f"{self.label} failed to step: {_one_line(first)}") from first
+
+    def _step(self, opt: torch.optim.Optimizer, param: Tensor, grad: Tensor, noise: Tensor | None) -> None:
+        """One step from the parameter's point: its gradient (with a graph where the optimizer
+        takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``."""
+        closure = self._closure(param, noise)
+        if self.hessian:
+            closure()
+        else:
+            param.grad = (grad if noise is None else grad + noise).reshape(param.shape)
+        _guarded(self.label, opt.step, *([closure] if self.closure else []))
+        if self.hessian:
+            param.grad = None  # its graph is not kept from step to step
+
     def _closure(self, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
-        """f at the parameter, with its gradient (and this step's noise) put in param.grad."""
+        """The gradient cleared, then f at the parameter with its gradient (and this step's
+        noise) put in param.grad; by autograd with a graph for a second-order optimizer."""
 
         def closure() -> Tensor:
-            point = param.detach().reshape(-1)
-            grad = self.function.grad(point)
-            param.grad = (grad if noise is None else grad + noise).reshape(param.shape)
-            return self.function(point)
+            param.grad = None
+            if self.hessian:
+                with torch.enable_grad():
+                    value = self.function(param.reshape(-1))
+                    (grad,) = torch.autograd.grad(value, param, create_graph=True)
+            else:
+                point = param.detach().reshape(-1)
+                value, grad = self.function(point), self.function.grad(point).reshape(param.shape)
+            param.grad = grad if noise is None else grad + noise.reshape(param.shape)
+            return value.detach()
 
         return closure
 
@@ -355,12 +398,12 @@ class _StateLog:
         return self.fields
 
 
-def _runner(source: Source, starts: Tensor, function: TestFunction) -> Any:
+def _runner(source: Source, starts: Tensor, function: TestFunction, seed: int) -> Any:
     if isinstance(source, Optimizer):
         return _Pure(source, starts)
     if source.elementwise:
         return _TorchBatched(source, starts)
-    return _TorchPerStart(source, starts, function)
+    return _TorchPerStart(source, starts, function, seed)
 
 
 def _lr_of(opt: Optimizer) -> float | None:
@@ -379,8 +422,11 @@ def _guarded(label: str, step: Callable[..., Any], *args: Any) -> None:
     try:
         step(*args)
     except Exception as error:  # noqa: BLE001 - third-party code may raise anything
-        message = " ".join(str(error).split()) or type(error).__name__
-        raise RuntimeError(f"{label} failed to step: {message}") from error
+        raise OptimizerError(f"{label} failed to step: {_one_line(error)}") from error
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _named_sources(optimizers: Any) -> dict[str, Source]:
