@@ -14,7 +14,8 @@ loop runs it alone on each start, in one of two modes:
   its own start. Each step puts the gradient at the current point in ``.grad``, then calls
   ``step(closure)`` where ``step`` takes a closure (the closure clears the gradient and
   evaluates f and its gradient again at the parameter, as SAM and LBFGS need), else
-  ``step()``. An optimizer that needs second derivatives (AdaHessian, SophiaH: its ``step``
+  ``step()``. An optimizer with its own ``backward(loss)`` gets the gradient through it;
+  one that needs second derivatives (AdaHessian, SophiaH: its ``step``
   takes a ``hessian``; or ``hessian=True``) gets a gradient with a graph, by autograd with
   ``create_graph=True``. Each start has its own random generators (torch's, numpy's and
   Python's), seeded with ``seed + k`` for start k, so a random optimizer's path from start k
@@ -162,6 +163,12 @@ class TorchOptimizer:
     def takes_closure(self) -> bool:
         """Whether its step takes a closure at all (it is given one then)."""
         return "closure" in inspect.signature(self.cls.step).parameters
+
+    @property
+    def takes_loss(self) -> bool:
+        """Whether it computes the gradient itself from the loss, by its own ``backward(loss)``
+        (SafeFP16Optimizer scales the loss first)."""
+        return callable(getattr(self.cls, "backward", None))
 
     @property
     def elementwise(self) -> bool:
@@ -404,8 +411,6 @@ def _refusal(opt: torch.optim.Optimizer) -> str:
         return "takes its loss through set_closure(loss_fn, inputs, targets), a model's forward pass"
     if callable(getattr(opt, "fused_backward", None)):
         return "updates the parameters inside its fused_backward(loss, lr), not in step()"
-    if callable(getattr(opt, "clip_main_grads", None)) and not hasattr(opt, "param_groups"):
-        return "keeps float32 master copies of float16 parameters and takes its loss through backward(loss)"
     return ""
 
 

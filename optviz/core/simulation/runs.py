@@ -330,8 +330,8 @@ class _TorchPerStart:
     def _step(self, opt: torch.optim.Optimizer, param: Tensor, grad: Tensor, noise: Tensor | None) -> None:
         """One step from the parameter's point: its gradient (with a graph where the optimizer
         takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``."""
-        closure = self._closure(param, noise)
-        if self.hessian:
+        closure = self._closure(opt, param, noise)
+        if self.hessian or self.source.takes_loss:
             closure()
         else:
             param.grad = (grad if noise is None else grad + noise).reshape(param.shape)
@@ -339,12 +339,20 @@ class _TorchPerStart:
         if self.hessian:
             param.grad = None  # its graph is not kept from step to step
 
-    def _closure(self, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
+    def _closure(self, opt: torch.optim.Optimizer, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
         """The gradient cleared, then f at the parameter with its gradient (and this step's
-        noise) put in param.grad; by autograd with a graph for a second-order optimizer."""
+        noise) put in param.grad; by autograd with a graph for a second-order optimizer, by
+        its own ``backward(loss)`` for one that has it."""
 
         def closure() -> Tensor:
             param.grad = None
+            if self.source.takes_loss:
+                with torch.enable_grad():
+                    value = self.function(param.reshape(-1))
+                    opt.backward(value)
+                if noise is not None:
+                    param.grad = param.grad + noise.reshape(param.shape)
+                return value.detach()
             if self.hessian:
                 with torch.enable_grad():
                     value = self.function(param.reshape(-1))
@@ -413,7 +421,11 @@ def _lr_of(opt: Optimizer) -> float | None:
 
 
 def _group_lr(opt: torch.optim.Optimizer) -> float | None:
-    lr = opt.param_groups[0].get("lr")
+    """The first group's lr (a wrapper that keeps no groups: its optimizer's)."""
+    groups = getattr(opt, "param_groups", None) or getattr(getattr(opt, "optimizer", None), "param_groups", None)
+    if not groups:
+        return None
+    lr = groups[0].get("lr")
     return float(lr) if isinstance(lr, (int, float, Tensor)) and not isinstance(lr, bool) else None
 
 
