@@ -49,14 +49,21 @@ def optimizer_specs(texts: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
     return [OptimizerSpec().convert(text, None, ctx) for text in texts]
 
 
-def made(specs: Sequence[tuple[str, dict[str, Any]]], param_hint: str = "OPTIMIZERS") -> None:
+def made(specs: Sequence[tuple[str, dict[str, Any]]], param_hint: str = "OPTIMIZERS", function: Any = None) -> None:
     """Each OPT made once, so that torch's own checks of its values (lr=-1) fail as bad
-    input before any work; the last check of a command, as it loads torch."""
+    input before any work; with the ``function``, a torch optimizer also takes one step on
+    it from its start, so one that cannot step fails here too. The last check of a command,
+    as it loads torch."""
     from ..core.optimizers.registry import get_optimizer
+    from ..core.optimizers.foreign import TorchOptimizer
 
     for name, kwargs in specs:
         try:
-            get_optimizer(name, allow_import=True, **kwargs)
+            source = get_optimizer(name, allow_import=True, **kwargs)
+            if function is not None and isinstance(source, TorchOptimizer):
+                from ..core.simulation.runs import simulate
+
+                simulate(function, {name: source}, steps=1)
         except (TypeError, ValueError) as error:
             raise click.BadParameter(f"{_written(name, kwargs)!r}: {error}", param_hint=param_hint) from None
 

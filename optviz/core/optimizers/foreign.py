@@ -259,8 +259,10 @@ def describe(opt: torch.optim.Optimizer) -> str:
                if key not in MACHINERY and hasattr(opt, key) and not _is_optimizer(getattr(opt, key))
                and not same_value(getattr(opt, key), default)]
         return " ".join([f"{cls.__name__}({describe(inner)})", *own])
-    groups = getattr(opt, "param_groups", None) or [{}]
-    group = {key: value for key, value in groups[0].items() if key == "lr" or key in defaults(cls)}
+    groups, base = getattr(opt, "param_groups", None) or [{}], defaults(cls)
+    # a default given by name (Muon's ns_coeffs preset) is kept resolved in the group: not a choice
+    group = {key: value for key, value in groups[0].items()
+             if key == "lr" or (key in base and not (isinstance(base[key], str) and not isinstance(value, str)))}
     return " ".join([cls.__name__, *_differing(cls, group)])
 
 
@@ -375,7 +377,7 @@ def _schedule(schedule: Any) -> Schedule | None:
 def _differing(cls: type, hyperparams: dict[str, Any]) -> list[str]:
     """key=value for lr and each argument that differs from the class's default."""
     base = defaults(cls)
-    return [f"{key}={short_value(value)}" for key, value in hyperparams.items()
+    return [f"{key}={value.__name__ if isinstance(value, type) else short_value(value)}" for key, value in hyperparams.items()
             if key not in MACHINERY and (key == "lr" or key not in base or not same_value(value, base[key]))]
 
 
@@ -450,7 +452,7 @@ def _hint(source: TorchOptimizer) -> str:
 def _who(source: TorchOptimizer) -> str:
     if source.cls is not None:
         return source.cls.__name__
-    return getattr(source.factory, "__qualname__", None) or type(source.factory).__name__
+    return getattr(source.factory, "__name__", None) or type(source.factory).__name__
 
 
 def _shown(value: Any) -> str:
