@@ -59,10 +59,12 @@ def simulate(
 
     ``function`` is a TestFunction, a registered name, a formula (with ``bounds``) or a Python
     callable (see optviz.function). ``optimizers`` are optviz optimizers, torch.optim.Optimizer
-    classes, ``functools.partial(cls, **kwargs)``, TorchOptimizers or names: one, a list, or a
-    dict label -> optimizer. ``starts`` is one point (dim,), several (n, dim), or None for the
-    function's default start. ``noise`` adds stochastic gradients (see optviz.noise), drawn
-    from ``seed``. A path diverges when it becomes non-finite or goes further than
+    classes, ``functools.partial(cls, **kwargs)``, callables that take the parameter list and
+    return an optimizer, TorchOptimizers or names: one, a list, or a dict label -> optimizer.
+    ``starts`` is one point (dim,), several (n, dim), or None for the function's default start.
+    ``noise`` adds stochastic gradients (see optviz.noise), drawn from ``seed``; a torch
+    optimizer run per start draws its own randomness from ``seed + k`` on start k (see
+    optviz.torch_optimizers). A path diverges when it becomes non-finite or goes further than
     ``divergence_factor`` times the bounds' widest span from the bounds' centre.
     ``progress("steps", done, steps)`` is called as steps are done.
 
