@@ -31,6 +31,8 @@ import functools
 import importlib
 import inspect
 import random
+import sys
+import types
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -323,31 +325,53 @@ def isolated_random() -> Iterator[None]:
 
 
 class Generators:
-    """One start's own random generators, torch's, numpy's and Python's global ones, as
-    ``torch.manual_seed(seed)``, ``numpy.random.seed(seed)`` and ``random.seed(seed)`` leave
-    them; ``with generators:`` steps with them and keeps where they got to, and leaves the
-    caller's as they were."""
+    """One start's own random generators: torch's global one, and numpy's and Python's where
+    the optimizer's code can reach them (see :func:`draws_from`), as ``torch.manual_seed(seed)``,
+    ``numpy.random.seed(seed)`` and ``random.seed(seed)`` leave them. ``with generators:``
+    exchanges them with the global ones and back, so the block draws from them, they keep
+    where it got to, and the caller's are as they were."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, numpy: bool = True, python: bool = True) -> None:
+        self.numpy, self.python = numpy, python
         with isolated_random():
             torch.manual_seed(seed)
             np.random.seed(seed % 2**32)
             random.seed(seed)
-            self.states = torch.get_rng_state(), np.random.get_state(), random.getstate()
-        self.saved: Any = None
+            self.states = self._global()
+
+    def _global(self) -> tuple[Any, Any, Any]:
+        return (torch.get_rng_state(), np.random.get_state() if self.numpy else None,
+                random.getstate() if self.python else None)
+
+    def _exchange(self) -> None:
+        held, self.states = self.states, self._global()
+        torch.set_rng_state(held[0])
+        if self.numpy:
+            np.random.set_state(held[1])
+        if self.python:
+            random.setstate(held[2])
 
     def __enter__(self) -> "Generators":
-        self.saved = torch.get_rng_state(), np.random.get_state(), random.getstate()
-        torch.set_rng_state(self.states[0])
-        np.random.set_state(self.states[1])
-        random.setstate(self.states[2])
+        self._exchange()
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.states = torch.get_rng_state(), np.random.get_state(), random.getstate()
-        torch.set_rng_state(self.saved[0])
-        np.random.set_state(self.saved[1])
-        random.setstate(self.saved[2])
+        self._exchange()
+
+
+def draws_from(opt: torch.optim.Optimizer) -> tuple[bool, bool]:
+    """(numpy, python): whether the code of the instance's classes and of what it wraps can
+    reach numpy's or Python's global random generator: their modules, or the modules of the
+    functions and classes those import, hold ``numpy`` or ``random``. (Swapping those two
+    generators costs a hundred times torch's, so it is done only where it may matter.)"""
+    modules = {sys.modules.get(klass.__module__) for layer in _layers(opt) for klass in type(layer).__mro__}
+    reached = set(modules)
+    for module in filter(None, modules):
+        reached.update(sys.modules.get(getattr(value, "__module__", None) or "") for value in vars(module).values())
+    held = {getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
+            for module in filter(None, reached) for value in vars(module).values()}
+    held |= {module.__name__ for module in filter(None, reached)}
+    return any(str(name).startswith("numpy") for name in held), "random" in held
 
 
 def colour_rank(kind: str) -> int:

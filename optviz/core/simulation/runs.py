@@ -27,7 +27,7 @@ from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
-from ..optimizers.foreign import Generators, OptimizerError, TorchOptimizer, make
+from ..optimizers.foreign import Generators, OptimizerError, TorchOptimizer, draws_from, make
 from ..optimizers.registry import Source, as_source
 from ..optimizers.schedules import step_all
 from . import compiled as fast_mode
@@ -279,8 +279,8 @@ class _TorchPerStart:
     def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction, seed: int) -> None:
         self.label, self.function, self.source = source.label, function, source
         self.closure, self.hessian = source.takes_closure, source.hessian
-        shape = self._shape(starts[0], seed)
-        self.generators = [Generators(seed + k) for k in range(len(starts))]
+        shape, draws = self._shape(starts[0], seed)
+        self.generators = [Generators(seed + k, *draws) for k in range(len(starts))]
         self.instances = []
         for start, generators in zip(starts, self.generators):
             with generators:
@@ -293,11 +293,12 @@ class _TorchPerStart:
 
     def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
         new = params.clone()
+        values = self.function(params) if self.closure else None  # at every point at once, for the closures
         for i, ((opt, param), schedulers) in enumerate(zip(self.instances, self.schedulers)):
             if not alive[i]:
                 continue  # a diverged path is no longer data; its optimizer may not survive it
             with self.generators[i]:
-                self._step(opt, param, grad[i], None if noise is None else noise[i])
+                self._step(opt, param, grad[i], None if noise is None else noise[i], None if values is None else values[i])
             step_all(schedulers)
             new[i] = param.detach().reshape(-1)
         return new
@@ -308,11 +309,12 @@ class _TorchPerStart:
         names = set.intersection(*(set(fields) for fields in held))
         return {name: torch.stack([fields[name].reshape(-1) for fields in held]) for name in sorted(names)}
 
-    def _shape(self, start: Tensor, seed: int) -> tuple[int, ...]:
+    def _shape(self, start: Tensor, seed: int) -> tuple[tuple[int, ...], tuple[bool, bool]]:
         """The shape each start is stepped in: the function's, or a (1, dim) matrix where the
         class refuses a vector when made or at its first step (tried on a spare instance from
-        the first start, with spare generators). A refusal in both shapes is an
-        OptimizerError naming it, before any step."""
+        the first start, with spare generators); and which of numpy's and Python's generators
+        its code may draw from. A refusal in both shapes is an OptimizerError naming it,
+        before any step."""
         shapes = [self.function.point_shape] + ([(1, self.function.dim)] if len(self.function.point_shape) == 1 else [])
         first = None
         for shape in shapes:
@@ -321,30 +323,34 @@ class _TorchPerStart:
                     opt, param = make(self.source, start.reshape(shape))
                     if param.shape != shape:
                         continue  # made as a matrix already: that shape is tried next
-                    self._step(opt, param, self.function.grad(start), None)
-                return shape
+                    self._step(opt, param, self.function.grad(start), None, None)
+                return shape, draws_from(opt)
             except Exception as error:  # noqa: BLE001 - third-party code raises anything
                 first = first or error
         if isinstance(first, OptimizerError):
             raise first
         raise OptimizerError(f"{self.label} failed to step: {_one_line(first)}") from first
 
-    def _step(self, opt: torch.optim.Optimizer, param: Tensor, grad: Tensor, noise: Tensor | None) -> None:
+    def _step(self, opt: torch.optim.Optimizer, param: Tensor, grad: Tensor, noise: Tensor | None,
+              value: Tensor | None) -> None:
         """One step from the parameter's point: its gradient (with a graph where the optimizer
-        takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``."""
-        closure = self._closure(opt, param, noise)
+        takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``. ``grad``
+        and ``value`` are f's at the point, known already."""
+        closure = self._closure(opt, param, noise, (param.detach().reshape(-1).clone(), grad, value))
         if self.hessian or self.source.takes_loss:
             closure()
         else:
-            param.grad = (grad if noise is None else grad + noise).reshape(param.shape)
+            param.grad = (grad.clone() if noise is None else grad + noise).reshape(param.shape)
         _guarded(self.label, opt.step, *([closure] if self.closure else []))
         if self.hessian:
             param.grad = None  # its graph is not kept from step to step
 
-    def _closure(self, opt: torch.optim.Optimizer, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
+    def _closure(self, opt: torch.optim.Optimizer, param: Tensor, noise: Tensor | None,
+                 known: tuple[Tensor, Tensor, Tensor | None]) -> Callable[[], Tensor]:
         """The gradient cleared, then f at the parameter with its gradient (and this step's
         noise) put in param.grad; by autograd with a graph for a second-order optimizer, by
-        its own ``backward(loss)`` for one that has it."""
+        its own ``backward(loss)`` for one that has it. At the ``known`` point, (point,
+        gradient, value), the known ones are used again (f is deterministic: the same numbers)."""
 
         def closure() -> Tensor:
             param.grad = None
@@ -361,7 +367,10 @@ class _TorchPerStart:
                     (grad,) = torch.autograd.grad(value, param, create_graph=True)
             else:
                 point = param.detach().reshape(-1)
-                value, grad = self.function(point), self.function.grad(point).reshape(param.shape)
+                if known[2] is not None and torch.equal(point, known[0]):
+                    value, grad = known[2], known[1].reshape(param.shape).clone()
+                else:
+                    value, grad = self.function(point), self.function.grad(point).reshape(param.shape)
             param.grad = grad if noise is None else grad + noise.reshape(param.shape)
             return value.detach()
 
