@@ -128,7 +128,7 @@ def test_a_refusal_at_step_time_is_retried_as_a_matrix_and_failures_are_one_line
     for bad, message in [
         (lambda params: [SGD(params, lr=0.1)], r"^<lambda>: the factory returned a list, not a torch.optim.Optimizer$"),
         (lambda params: po.Lookahead(params), r"^Lookahead: .*params"),
-        (po.LOMO, r"^LOMO updates the parameters inside its fused_backward\(loss, lr\), not in step\(\)"),
+        (po.GSAM, r"^GSAM: .*missing 3 required positional arguments"),
         (SGD([STARTS[0].clone().requires_grad_(True)]), r"is not a torch.optim.Optimizer class or a callable that makes "
                                                        r"one: pass a function of the parameters that makes it$"),
     ]:

@@ -69,20 +69,19 @@ MADE = {
        for name in ("Muon", "AdaMuon", "NorMuon", "MuonClip", "DistributedMuon", "AdaGO")},
 }
 # the classes whose documentation passes a model: it holds the point
-MODEL = {"AdamMini"}
+MODEL = {"AdamMini", "AdaLOMO", "LOMO"}
 # the loop each documentation writes where it is not zero_grad, backward, step():
 # "sam": the gradient at the point, then step(closure); "closure": step(closure) alone;
-# "hessian": backward(create_graph=True), then step(); "backward": its own backward(loss), then step()
+# "hessian": backward(create_graph=True), then step(); "backward": its own backward(loss), then step();
+# "fused": fused_backward(loss, lr), which updates the parameters as it backpropagates
 LOOPS = {"SAM": "sam", "LookSAM": "sam", "FriendlySAM": "sam", "BSAM": "sam", "WSAM": "sam",
          "AliG": "closure", "EmoNavi": "closure", "EmoFact": "closure", "EmoLynx": "closure",
          "torch.optim.LBFGS": "closure", "AdaHessian": "hessian", "SophiaH": "hessian",
-         "SafeFP16Optimizer": "backward"}
+         "SafeFP16Optimizer": "backward", "AdaLOMO": "fused", "LOMO": "fused"}
 # the classes whose documentation calls train() before training
 TRAIN = {"ScheduleFreeAdamW", "ScheduleFreeRAdam", "ScheduleFreeSGD", "ScheduleFreeWrapper"}
 # refused: optviz's one line, and why the documented loop cannot run on a point either
 REFUSED = {
-    "AdaLOMO": "AdaLOMO updates the parameters inside its fused_backward(loss, lr), not in step(): it cannot step a point",
-    "LOMO": "LOMO updates the parameters inside its fused_backward(loss, lr), not in step(): it cannot step a point",
     "GSAM": "GSAM takes its loss through set_closure(loss_fn, inputs, targets), a model's forward pass: "
             "it cannot step a point",
     "DeMo": "DeMo: You need to install `einops` to use `TransformDCT`",
@@ -125,7 +124,9 @@ def documented(name, cls, start, k, shape):
             param.grad = ROSENBROCK.grad(point).reshape(param.shape)  # loss.backward()
             return ROSENBROCK(point)
 
-        if loop == "closure":
+        if loop == "fused":
+            opt.fused_backward(ROSENBROCK(param.reshape(-1)), opt.param_groups[0]["lr"])
+        elif loop == "closure":
             opt.step(closure)
         elif loop == "sam":
             closure()

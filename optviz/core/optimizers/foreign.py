@@ -173,6 +173,12 @@ class TorchOptimizer:
         return callable(getattr(self.cls, "backward", None))
 
     @property
+    def fused(self) -> bool:
+        """Whether it updates the parameters inside its own ``fused_backward(loss, lr)`` (LOMO,
+        AdaLOMO), after ``grad_norm(loss)`` where it clips by the gradient's norm."""
+        return callable(getattr(self.cls, "fused_backward", None))
+
+    @property
     def elementwise(self) -> bool:
         return (self.factory is None and (self.cls in ELEMENTWISE or issubclass(self.cls, StepFunctionOptimizer))
                 and not self.needs_closure and not self.hessian)
@@ -435,8 +441,6 @@ def _refusal(opt: torch.optim.Optimizer) -> str:
     another one; empty for the others."""
     if callable(getattr(opt, "set_closure", None)):
         return "takes its loss through set_closure(loss_fn, inputs, targets), a model's forward pass"
-    if callable(getattr(opt, "fused_backward", None)):
-        return "updates the parameters inside its fused_backward(loss, lr), not in step()"
     return ""
 
 

@@ -336,6 +336,8 @@ class _TorchPerStart:
         """One step from the parameter's point: its gradient (with a graph where the optimizer
         takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``. ``grad``
         and ``value`` are f's at the point, known already."""
+        if self.source.fused:
+            return self._fused_step(opt, param, noise)
         closure = self._closure(opt, param, noise, (param.detach().reshape(-1).clone(), grad, value))
         if self.hessian or self.source.takes_loss:
             closure()
@@ -344,6 +346,18 @@ class _TorchPerStart:
         _guarded(self.label, opt.step, *([closure] if self.closure else []))
         if self.hessian:
             param.grad = None  # its graph is not kept from step to step
+
+    def _fused_step(self, opt: Any, param: Tensor, noise: Tensor | None) -> None:
+        """A step of an optimizer that updates inside its backward pass: f at the parameter
+        with a graph (this step's noise added to its gradient as a linear term), the gradient's
+        norm first where it clips by it, then ``fused_backward(loss, lr)``."""
+        with torch.enable_grad():
+            value = self.function(param.reshape(-1))
+            if noise is not None:
+                value = value + (noise.reshape(param.shape) * param).sum()
+            if getattr(opt, "clip_grad_norm", None):
+                _guarded(self.label, opt.grad_norm, value)
+            _guarded(self.label, opt.fused_backward, value, _group_lr(opt))
 
     def _closure(self, opt: torch.optim.Optimizer, param: Tensor, noise: Tensor | None,
                  known: tuple[Tensor, Tensor, Tensor | None]) -> Callable[[], Tensor]:
