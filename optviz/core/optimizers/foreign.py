@@ -339,11 +339,10 @@ class Generators:
 
     def __init__(self, seed: int, numpy: bool = True, python: bool = True) -> None:
         self.numpy, self.python = numpy, python
-        with isolated_random():
-            torch.manual_seed(seed)
-            np.random.seed(seed % 2**32)
-            random.seed(seed)
-            self.states = self._global()
+        # torch's global generator after torch.manual_seed(seed) is a fresh one seeded so
+        self.states = (torch.Generator().manual_seed(seed).get_state(),
+                       np.random.RandomState(seed % 2**32).get_state() if numpy else None,
+                       random.Random(seed).getstate() if python else None)
 
     def _global(self) -> tuple[Any, Any, Any]:
         return (torch.get_rng_state(), np.random.get_state() if self.numpy else None,
