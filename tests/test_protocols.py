@@ -146,3 +146,13 @@ def test_the_command_line_checks_every_optimizer_before_any_work(tmp_path):
                                  "lr=0.001 failed to step: expected dtype float for `end` but got dtype double (see ")
     assert len(out.stderr.strip().splitlines()) == 1
     assert out.stdout == "" and not (tmp_path / "c.png").exists()
+
+
+def test_a_scenario_whose_optimizer_cannot_step_writes_nothing(tmp_path):
+    path = tmp_path / "fadam.toml"
+    path.write_text('function = "rosenbrock"\nsteps = 5\n\n[[optimizers]]\nname = "sgd"\nlr = 0.001\n\n'
+                    '[[optimizers]]\nname = "pytorch_optimizer:FAdam"\n')
+    out = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "out"), "--allow-import"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith("optviz: error: fadam: FAdam lr=0.001 failed to step: expected dtype float")
+    assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
