@@ -298,7 +298,8 @@ class _TorchPerStart:
             if not alive[i]:
                 continue  # a diverged path is no longer data; its optimizer may not survive it
             with self.generators[i]:
-                self._step(opt, param, grad[i], None if noise is None else noise[i], None if values is None else values[i])
+                self._step(opt, param, (params[i], grad[i], None if values is None else values[i]),
+                           None if noise is None else noise[i])
             step_all(schedulers)
             new[i] = param.detach().reshape(-1)
         return new
@@ -323,7 +324,7 @@ class _TorchPerStart:
                     opt, param = make(self.source, start.reshape(shape))
                     if param.shape != shape:
                         continue  # made as a matrix already: that shape is tried next
-                    self._step(opt, param, self.function.grad(start), None, None)
+                    self._step(opt, param, (start, self.function.grad(start), None), None)
                 return shape, draws_from(opt)
             except Exception as error:  # noqa: BLE001 - third-party code raises anything
                 first = first or error
@@ -331,14 +332,15 @@ class _TorchPerStart:
             raise first
         raise OptimizerError(f"{self.label} failed to step: {_one_line(first)}") from first
 
-    def _step(self, opt: torch.optim.Optimizer, param: Tensor, grad: Tensor, noise: Tensor | None,
-              value: Tensor | None) -> None:
+    def _step(self, opt: torch.optim.Optimizer, param: Tensor, known: tuple[Tensor, Tensor, Tensor | None],
+              noise: Tensor | None) -> None:
         """One step from the parameter's point: its gradient (with a graph where the optimizer
-        takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``. ``grad``
-        and ``value`` are f's at the point, known already."""
+        takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``. ``known``
+        is (the point, f's gradient there, f's value there or None), computed already."""
         if self.source.fused:
             return self._fused_step(opt, param, noise)
-        closure = self._closure(opt, param, noise, (param.detach().reshape(-1).clone(), grad, value))
+        grad = known[1]
+        closure = self._closure(opt, param, noise, known)
         if self.hessian or self.source.takes_loss:
             closure()
         else:
