@@ -121,7 +121,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     if page and fn.dim != 2:
         raise click.BadParameter(f"interactive pages are drawn for 2D functions; {fn.name} is {fn.dim}D",
                                  param_hint="--html")
-    made(optimizers)
+    made(optimizers, function=fn)
 
     from ..documents.outputs import write_run
 

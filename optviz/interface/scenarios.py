@@ -13,6 +13,7 @@ from ..render.style import THEMES
 from .options import data_path, look_options, motion_options, output_folder, output_path, picture_size, state_option
 from .progress import ProgressBar
 from .terminal import Terminal, pass_terminal, quiet_option
+from .types import first_steps
 
 def look_and_theme_options(command: Any) -> Any:
     """The options that restyle scenarios' pictures without editing them: how they look."""
@@ -112,6 +113,11 @@ def run(terminal: Terminal, scenarios: tuple[str, ...], out: str, data: str | No
     except ScenarioError as error:
         raise click.UsageError(str(error)) from None
     loaded = restyle_all(loaded, chosen)
+    for scenario in loaded:  # an optimizer that cannot step is refused before any file is written
+        try:
+            first_steps(getattr(scenario, "function", None), getattr(scenario, "optimizers", None) or {})
+        except ValueError as error:
+            raise click.UsageError(f"{scenario.name}: {error}") from None
     targets = _data_targets(data, [s.name for s in loaded], Path(out))
     if page is not None and len(loaded) > 1:
         raise click.BadParameter(f"{page!r} is one page for {len(loaded)} scenarios: set html = true in their "

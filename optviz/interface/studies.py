@@ -55,7 +55,7 @@ def sweep(ctx: click.Context, terminal: Terminal, function: str, optimizer: tupl
     fn = function_argument(function, None)
     point = start_point(start, fn)
     target = output_path(png or f"sweep-{fn.name}-{name}.png", STILLS, "--png")
-    made([optimizer])
+    made([optimizer], function=fn)
 
     from ..analyses.studies import check_sweep
     from ..analyses.studies import sweep as run_sweep
@@ -144,7 +144,7 @@ def basins(terminal: Terminal, function: str, optimizer: tuple, resolution: int,
     size = picture_size(size, "slide", dpi=dpi, scale=scale)
     fn = function_argument(function, None)
     target = output_path(png or f"basins-{fn.name}-{name}.png", STILLS, "--png")
-    made([optimizer])
+    made([optimizer], function=fn)
     if fn.dim != 2 or not fn.minima:
         raise click.UsageError(f"basins are mapped on 2D functions with known minima; {fn.name} is {fn.dim}D "
                                f"with {len(fn.minima) or 'no'} known minima")

@@ -64,16 +64,31 @@ def optimizer_specs(texts: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
     return [OptimizerSpec().convert(text, None, ctx) for text in texts]
 
 
-def made(specs: Sequence[tuple[str, dict[str, Any]]], param_hint: str = "OPTIMIZERS") -> None:
+def made(specs: Sequence[tuple[str, dict[str, Any]]], param_hint: str = "OPTIMIZERS", function: Any = None) -> None:
     """Each OPT made once, so that torch's own checks of its values (lr=-1) fail as bad
-    input before any work; the last check of a command, as it loads torch."""
+    input before any work; with the ``function``, a torch optimizer also takes one step on
+    it (see :func:`first_steps`). The last check of a command, as it loads torch."""
     from ..core.optimizers.registry import get_optimizer
 
     for name, kwargs in specs:
         try:
-            get_optimizer(name, allow_import=True, **kwargs)
+            first_steps(function, {name: get_optimizer(name, allow_import=True, **kwargs)})
         except (TypeError, ValueError) as error:
             raise click.BadParameter(f"{_written(name, kwargs)!r}: {error}", param_hint=param_hint) from None
+
+
+def first_steps(function: Any, optimizers: dict[str, Any]) -> None:
+    """Each torch optimizer stepped once on ``function`` from its start, so that one that
+    cannot step fails (an OptimizerError naming it) before any work; nothing without a test function."""
+    from ..core.functions import TestFunction
+    from ..core.optimizers.foreign import TorchOptimizer
+
+    torch_ones = {label: opt for label, opt in optimizers.items() if isinstance(opt, TorchOptimizer)}
+    if isinstance(function, TestFunction) and torch_ones:
+        from ..core.simulation.runs import simulate
+
+        for label, opt in torch_ones.items():
+            simulate(function, {label: opt}, steps=1)
 
 
 def _written(name: str, kwargs: dict[str, Any]) -> str:

@@ -391,7 +391,7 @@ def _trajectory(initial: nn.Module, loss_fn: Callable, train: list[tuple[Tensor,
 
 def _trainer(source: Any, model: nn.Module) -> tuple[torch.optim.Optimizer, list[Any]]:
     if isinstance(source, TorchOptimizer):
-        opt = source.cls(model.parameters(), **source.kwargs)
+        opt = source.build(list(model.parameters()))
         return opt, source.schedule.attach(opt) if source.schedule else []
     trainer = BUILT_INS[source.kind].optim_class if source.kind in BUILT_INS else None
     if trainer is None:

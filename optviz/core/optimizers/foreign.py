@@ -1,29 +1,48 @@
 """Any ``torch.optim.Optimizer`` as a source of paths: torch's own, a third party's, the user's.
 
-``TorchOptimizer(cls, kwargs)`` is a class and its arguments, checked by making it once
-(torch's own message on a bad argument). ``simulate`` runs it exactly as torch would run it
-alone on each start, as one parameter tensor of shape (dim,), in one of two modes:
+``TorchOptimizer`` is a class and its arguments, or any callable that takes the parameter
+list and returns an optimizer (``lambda params: Lookahead(SGD(params, lr=0.1))``, Muon's
+parameter groups), checked by making it once: a constructor's own failure, whatever it
+raises, comes back as one line naming it. ``simulate`` runs it exactly as a careful training
+loop runs it alone on each start, in one of two modes:
 
 - ``"batched"``: every start in one (n, dim) tensor under one instance. Exact only for rules
   that act element by element, so it is used only for the classes in :data:`ELEMENTWISE`,
   which the tests check against separate runs.
 - ``"per-start"``: one parameter and one instance per start; whatever the rule does across
   a tensor (norms, factored moments, orthogonalised updates, global estimates) stays within
-  its own start. A class whose ``step`` requires a closure (LBFGS) gets one that evaluates
-  the function and its gradient at the parameter. A class that accepts only matrices (Muon)
-  gets each start as a (1, dim) matrix: ``"per-start (1 x dim matrix)"``.
+  its own start. Each step puts the gradient at the current point in ``.grad``, then calls
+  ``step(closure)`` where ``step`` takes a closure (the closure clears the gradient and
+  evaluates f and its gradient again at the parameter, as SAM and LBFGS need), else
+  ``step()``. An optimizer with its own ``backward(loss)`` gets the gradient through it;
+  one that needs second derivatives (AdaHessian, SophiaH: its ``step``
+  takes a ``hessian``; or ``hessian=True``) gets a gradient with a graph, by autograd with
+  ``create_graph=True``. Each start has its own random generators (torch's, numpy's and
+  Python's), seeded with ``seed + k`` for start k, so a random optimizer's path from start k
+  is the one it takes alone after ``torch.manual_seed(seed + k)``, ``numpy.random.seed(seed + k)``
+  and ``random.seed(seed + k)``, whatever the other starts. A class that refuses a vector, when
+  made or at its first step (Muon, SpectralSphere), gets each start as a (1, dim) matrix:
+  ``"per-start (1 x dim matrix)"``.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
+import random
+import sys
+import types
 import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
+from ..errors import BadInput
 from ..extras import import_failure
 from ..names import did_you_mean, quoted, same_value, short_value
 from .drop_in import StepFunctionOptimizer
@@ -50,30 +69,69 @@ TORCH_CLASSES: dict[str, type] = {
 MACHINERY = ("params", "foreach", "fused", "capturable", "differentiable")
 
 
-class OptimizerError(ValueError):
-    """A torch optimizer that cannot be made or found, in one line."""
+class OptimizerError(BadInput):
+    """A torch optimizer that cannot be made, found or stepped, in one line naming it."""
+
+
+# what the first argument of a constructor is called when it takes something else than the
+# parameters, and what to pass instead
+_NOT_PARAMS = {
+    "model": "takes a model (an nn.Module): it is given one that holds the point",
+    "optimizer": "wraps an optimizer: give a factory, e.g. torch_optimizer(lambda params: {cls}(SGD(params, lr=0.1)))",
+}
 
 
 @dataclass(frozen=True, eq=False)
 class TorchOptimizer:
-    """A torch.optim.Optimizer class and its arguments, run as a path source.
+    """A torch.optim.Optimizer made by a class and its arguments, or by a factory, run as a
+    path source.
 
+    ``factory(params, **kwargs)`` makes an instance, where given; else ``cls(params, **kwargs)``.
+    ``cls`` is the class of the instances (a factory's is read from the instance it makes).
     ``name`` is how it was asked for ("nadam", "pytorch_optimizer:Lion"); ``schedule`` the
-    learning-rate schedule stepped after each of its steps.
+    learning-rate schedule stepped after each of its steps; ``hessian`` gives it gradients
+    with a graph, for second derivatives (found by itself where ``step`` takes a ``hessian``).
     """
 
-    cls: type
+    cls: type | None
     kwargs: dict[str, Any] = field(default_factory=dict)
     name: str = ""
     schedule: Schedule | None = None
+    factory: Callable[..., Any] | None = None
+    hessian: bool = False
+    shown: str = field(default="", repr=False)  # a factory's label, read from the instance it makes
 
     def __post_init__(self) -> None:
+        if self.factory is None:
+            check_arguments(self.cls, self.kwargs)
+        with isolated_random():
+            trial, _ = make(self, torch.zeros(2, dtype=torch.float64))  # torch's own checks of every value, now
+        if self.factory is not None:
+            object.__setattr__(self, "cls", type(trial))
+            object.__setattr__(self, "shown", describe(trial))
         if not self.name:
-            object.__setattr__(self, "name", _default_name(self.cls))
-        check_arguments(self.cls, self.kwargs)
-        trial, _ = make(self, torch.zeros(2, dtype=torch.float64))  # torch's own checks of every value, now
+            object.__setattr__(self, "name", _default_name(self.cls, self.factory is not None))
+        if not self.hessian and needs_hessian(trial):
+            object.__setattr__(self, "hessian", True)
         if self.schedule is not None:
             self.schedule.attach(trial)
+
+    def build(self, params: Any) -> torch.optim.Optimizer:
+        """An instance on ``params`` (a list of tensors or of parameter groups, or an iterable),
+        in training mode where it has one (schedule-free optimizers: ``train()``, as their
+        training loop calls it first)."""
+        if self.factory is not None:
+            made = self.factory(params, **self.kwargs)
+            if not isinstance(made, torch.optim.Optimizer):
+                raise TypeError(f"the factory returned a {type(made).__name__}, not a torch.optim.Optimizer")
+        else:
+            made = self.cls(params, **self.kwargs)
+        refusal = _refusal(made)
+        if refusal:
+            raise OptimizerError(f"{type(made).__name__} {refusal}: it cannot step a point")
+        if callable(getattr(made, "train", None)):
+            made.train()
+        return made
 
     @property
     def kind(self) -> str:
@@ -85,16 +143,17 @@ class TorchOptimizer:
     @property
     def hyperparams(self) -> dict[str, Any]:
         """Every argument of the class, its defaults read from its signature."""
-        return {**defaults(self.cls), **self.kwargs}
+        return {**defaults(self.cls), **self.kwargs} if self.factory is None else dict(self.kwargs)
 
     @property
     def label(self) -> str:
         """The class name, its lr and the arguments that differ from the defaults, and the
-        schedule: "NAdam lr=0.1 momentum_decay=0.004 · StepLR(step_size=20)"."""
-        base = defaults(self.cls)
-        shown = [f"{key}={short_value(value)}" for key, value in self.hyperparams.items()
-                 if key not in MACHINERY and (key == "lr" or key not in base or not same_value(value, base[key]))]
-        text = " ".join([self.cls.__name__, *shown])
+        schedule: "NAdam lr=0.1 momentum_decay=0.004 · StepLR(step_size=20)"; for a factory,
+        what it made: "Lookahead(SGD lr=0.1)"."""
+        if self.factory is not None:
+            text = " ".join([self.shown, *(f"{key}={short_value(value)}" for key, value in self.kwargs.items())])
+        else:
+            text = " ".join([self.cls.__name__, *_differing(self.cls, self.hyperparams)])
         return f"{text} · {self.schedule.label}" if self.schedule is not None else text
 
     @property
@@ -103,24 +162,61 @@ class TorchOptimizer:
         return needs_closure(self.cls)
 
     @property
+    def takes_closure(self) -> bool:
+        """Whether its step takes a closure at all (it is given one then)."""
+        return "closure" in inspect.signature(self.cls.step).parameters
+
+    @property
+    def takes_loss(self) -> bool:
+        """Whether it computes the gradient itself from the loss, by its own ``backward(loss)``
+        (SafeFP16Optimizer scales the loss first)."""
+        return callable(getattr(self.cls, "backward", None))
+
+    @property
+    def fused(self) -> bool:
+        """Whether it updates the parameters inside its own ``fused_backward(loss, lr)`` (LOMO,
+        AdaLOMO), after ``grad_norm(loss)`` where it clips by the gradient's norm."""
+        return callable(getattr(self.cls, "fused_backward", None))
+
+    @property
     def elementwise(self) -> bool:
-        return (self.cls in ELEMENTWISE or issubclass(self.cls, StepFunctionOptimizer)) and not self.needs_closure
+        return (self.factory is None and (self.cls in ELEMENTWISE or issubclass(self.cls, StepFunctionOptimizer))
+                and not self.needs_closure and not self.hessian)
 
     def with_lr(self, lr: float) -> "TorchOptimizer":
-        return TorchOptimizer(self.cls, {**self.kwargs, "lr": lr}, self.name, self.schedule)
+        if self.factory is not None and "lr" not in self.kwargs:
+            raise OptimizerError(f"{self.label}: a factory sets its own lr; give it as an argument "
+                                 f"(torch_optimizer(factory, lr=...)) to tune it")
+        return TorchOptimizer(None if self.factory else self.cls, {**self.kwargs, "lr": lr}, self.name, self.schedule,
+                              self.factory, self.hessian)
 
 
-def torch_optimizer(cls_or_name: Any, schedule: Any = None, **kwargs: Any) -> TorchOptimizer:
-    """A torch optimizer class, or its name (any case: "nadam", "LBFGS"), with its arguments.
+def torch_optimizer(cls_or_factory: Any, schedule: Any = None, *, hessian: bool = False,
+                    **kwargs: Any) -> TorchOptimizer:
+    """A torch optimizer: a class, its name (any case: "nadam", "LBFGS"), or any callable that
+    takes the parameter list (and ``kwargs``) and returns an optimizer, with its arguments.
+    ``hessian=True`` gives it gradients with a graph (``backward(create_graph=True)``), for an
+    optimizer that takes second derivatives and does not say so in its ``step``.
 
     >>> torch_optimizer("nadam", lr=0.05)
     >>> torch_optimizer(torch.optim.Adafactor, lr=0.1)
+    >>> torch_optimizer(lambda params: Lookahead(torch.optim.SGD(params, lr=0.1)))
+    >>> torch_optimizer(lambda params: Muon([{"params": params, "use_muon": True}], lr=0.02))
     """
-    cls = find_class(cls_or_name, allow_import=True) if isinstance(cls_or_name, str) else cls_or_name
-    if not (isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)):
-        raise OptimizerError(f"{_shown(cls_or_name)} is not a torch.optim.Optimizer class")
-    name = cls_or_name if isinstance(cls_or_name, str) else ""
-    return TorchOptimizer(cls, kwargs, name, None if schedule is None else make_schedule(schedule))
+    if not isinstance(hessian, bool):
+        raise OptimizerError(f"hessian must be True or False, got {hessian!r}")
+    name = cls_or_factory if isinstance(cls_or_factory, str) else ""
+    made = find_class(cls_or_factory, allow_import=True) if name else cls_or_factory
+    if isinstance(made, type) and issubclass(made, torch.optim.Optimizer):
+        return TorchOptimizer(made, kwargs, name, _schedule(schedule), hessian=hessian)
+    if isinstance(made, functools.partial) and isinstance(made.func, type) and not made.args \
+            and issubclass(made.func, torch.optim.Optimizer):
+        return TorchOptimizer(made.func, {**made.keywords, **kwargs}, name, _schedule(schedule), hessian=hessian)
+    if callable(made) and not isinstance(made, (type, torch.optim.Optimizer)):
+        return TorchOptimizer(None, kwargs, name, _schedule(schedule), factory=made, hessian=hessian)
+    raise OptimizerError(f"{_shown(cls_or_factory)} is not a torch.optim.Optimizer class or a callable that makes one"
+                         + (": pass a function of the parameters that makes it" if isinstance(made, torch.optim.Optimizer)
+                            else ""))
 
 
 def find_class(name: str, *, allow_import: bool) -> type:
@@ -156,6 +252,28 @@ def needs_closure(cls: type) -> bool:
     return closure is not None and closure.default is inspect.Parameter.empty
 
 
+def needs_hessian(opt: torch.optim.Optimizer) -> bool:
+    """Whether the instance, or an optimizer it wraps, estimates second derivatives itself
+    from a gradient with a graph: its ``step`` takes a ``hessian`` (AdaHessian, SophiaH)."""
+    return any("hessian" in inspect.signature(type(o).step).parameters for o in _layers(opt))
+
+
+def describe(opt: torch.optim.Optimizer) -> str:
+    """An instance as a label: its class, its first group's lr and the arguments that differ
+    from the class's defaults, and what it wraps: "Lookahead(SGD lr=0.1)"."""
+    cls, inner = type(opt), _wrapped(opt)
+    if inner is not None:
+        own = [f"{key}={short_value(getattr(opt, key))}" for key, default in defaults(cls).items()
+               if key not in MACHINERY and hasattr(opt, key) and not _is_optimizer(getattr(opt, key))
+               and not same_value(getattr(opt, key), default)]
+        return " ".join([f"{cls.__name__}({describe(inner)})", *own])
+    groups, base = getattr(opt, "param_groups", None) or [{}], defaults(cls)
+    # a default given by name (Muon's ns_coeffs preset) is kept resolved in the group: not a choice
+    group = {key: value for key, value in groups[0].items()
+             if key == "lr" or (key in base and not (isinstance(base[key], str) and not isinstance(value, str)))}
+    return " ".join([cls.__name__, *_differing(cls, group)])
+
+
 def defaults(cls: type) -> dict[str, Any]:
     """The class's arguments after ``params`` with their defaults (required ones omitted)."""
     return {name: p.default for name, p in _parameters(cls).items() if p.default is not inspect.Parameter.empty}
@@ -167,8 +285,12 @@ def argument_names(cls: type) -> list[str]:
 
 
 def check_arguments(cls: type, kwargs: dict[str, Any]) -> None:
-    """OptimizerError for an argument the class does not name, with the nearest one."""
+    """OptimizerError for an argument the class does not name, with the nearest one. Where an
+    optimizer class is among the arguments (SAM's base_optimizer) the others go on to it
+    through the class's **kwargs: that class checks them."""
     named = argument_names(cls)
+    if _forwards(cls) and any(isinstance(v, type) and issubclass(v, torch.optim.Optimizer) for v in kwargs.values()):
+        return
     for key in kwargs:
         if key not in named:
             raise OptimizerError(f"{cls.__name__} has no hyperparameter {key!r}{did_you_mean(key, named)}")
@@ -176,18 +298,85 @@ def check_arguments(cls: type, kwargs: dict[str, Any]) -> None:
 
 def make(source: TorchOptimizer, param: torch.Tensor) -> tuple[torch.optim.Optimizer, torch.Tensor]:
     """An instance on a fresh copy of ``param`` (a leaf that requires grad); a class that takes
-    only matrices gets a (1, dim) one. Returns the instance and the parameter it steps."""
+    only matrices gets a (1, dim) one. Returns the instance and the parameter it steps.
+    Whatever the constructor raises comes back as an OptimizerError naming it, in one line."""
     leaf = param.detach().clone().requires_grad_(True)
     try:
-        return source.cls([leaf], **source.kwargs), leaf
-    except (TypeError, ValueError, RuntimeError) as error:
+        if source.factory is None and _first_argument(source.cls) == "model":
+            leaf = torch.nn.Parameter(param.detach().clone())
+            return source.build(_Point(leaf)), leaf
+        return source.build([leaf]), leaf
+    except Exception as error:  # noqa: BLE001 - third-party constructors raise anything
         if leaf.ndim == 1:  # Muon: "only supports 2D parameters"
             matrix = leaf.detach().reshape(1, -1).requires_grad_(True)
             try:
-                return source.cls([matrix], **source.kwargs), matrix
-            except (TypeError, ValueError, RuntimeError):
+                return source.build([matrix]), matrix
+            except Exception:  # noqa: BLE001 - the vector's message says more
                 pass
-        raise OptimizerError(f"{source.cls.__name__}: {_one_line(error)}") from None
+        if isinstance(error, OptimizerError):
+            raise
+        raise OptimizerError(f"{_culprit(error) or _who(source)}: {_one_line(error)}{_hint(source)}") from None
+
+
+@contextmanager
+def isolated_random() -> Iterator[None]:
+    """Torch's, numpy's and Python's global random generators as they were, after the block."""
+    saved = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        torch.set_rng_state(saved[0])
+        np.random.set_state(saved[1])
+        random.setstate(saved[2])
+
+
+class Generators:
+    """One start's own random generators: torch's global one, and numpy's and Python's where
+    the optimizer's code can reach them (see :func:`draws_from`), as ``torch.manual_seed(seed)``,
+    ``numpy.random.seed(seed)`` and ``random.seed(seed)`` leave them. ``with generators:``
+    exchanges them with the global ones and back, so the block draws from them, they keep
+    where it got to, and the caller's are as they were."""
+
+    def __init__(self, seed: int, numpy: bool = True, python: bool = True) -> None:
+        self.numpy, self.python = numpy, python
+        # torch's global generator after torch.manual_seed(seed) is a fresh one seeded so
+        self.states = (torch.Generator().manual_seed(seed).get_state(),
+                       np.random.RandomState(seed % 2**32).get_state() if numpy else None,
+                       random.Random(seed).getstate() if python else None)
+
+    def _global(self) -> tuple[Any, Any, Any]:
+        return (torch.get_rng_state(), np.random.get_state() if self.numpy else None,
+                random.getstate() if self.python else None)
+
+    def _exchange(self) -> None:
+        held, self.states = self.states, self._global()
+        torch.set_rng_state(held[0])
+        if self.numpy:
+            np.random.set_state(held[1])
+        if self.python:
+            random.setstate(held[2])
+
+    def __enter__(self) -> "Generators":
+        self._exchange()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._exchange()
+
+
+def draws_from(opt: torch.optim.Optimizer) -> tuple[bool, bool]:
+    """(numpy, python): whether the code of the instance's classes and of what it wraps can
+    reach numpy's or Python's global random generator: their modules, or the modules of the
+    functions and classes those import, hold ``numpy`` or ``random``. (Swapping those two
+    generators costs a hundred times torch's, so it is done only where it may matter.)"""
+    modules = {sys.modules.get(klass.__module__) for layer in _layers(opt) for klass in type(layer).__mro__}
+    reached = set(modules)
+    for module in filter(None, modules):
+        reached.update(sys.modules.get(getattr(value, "__module__", None) or "") for value in vars(module).values())
+    held = {getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
+            for module in filter(None, reached) for value in vars(module).values()}
+    held |= {module.__name__ for module in filter(None, reached)}
+    return any(str(name).startswith("numpy") for name in held), "random" in held
 
 
 def colour_rank(kind: str) -> int:
@@ -203,10 +392,94 @@ def _parameters(cls: type) -> dict[str, inspect.Parameter]:
     return parameters
 
 
-def _default_name(cls: type) -> str:
-    if TORCH_CLASSES.get(cls.__name__.lower()) is cls:
+def _default_name(cls: type, factory: bool = False) -> str:
+    """How an optimizer is known in a result file: a factory's never finds a class to remake."""
+    if TORCH_CLASSES.get(cls.__name__.lower()) is cls and not factory:
         return cls.__name__
-    return f"{cls.__module__}:{cls.__qualname__}"
+    return f"{cls.__module__}:{cls.__qualname__}" + ("(factory)" if factory else "")
+
+
+def _schedule(schedule: Any) -> Schedule | None:
+    return None if schedule is None else make_schedule(schedule)
+
+
+def _differing(cls: type, hyperparams: dict[str, Any]) -> list[str]:
+    """key=value for lr and each argument that differs from the class's default."""
+    base = defaults(cls)
+    return [f"{key}={value.__name__ if isinstance(value, type) else short_value(value)}" for key, value in hyperparams.items()
+            if key not in MACHINERY and (key == "lr" or key not in base or not same_value(value, base[key]))]
+
+
+def _is_optimizer(value: Any) -> bool:
+    return isinstance(value, torch.optim.Optimizer)
+
+
+def _wrapped(opt: torch.optim.Optimizer) -> torch.optim.Optimizer | None:
+    """The optimizer an instance wraps (Lookahead's, SAM's base optimizer), if any."""
+    for key in ("optimizer", "base_optimizer"):
+        inner = getattr(opt, key, None)
+        if _is_optimizer(inner) and inner is not opt:
+            return inner
+    return None
+
+
+def _layers(opt: torch.optim.Optimizer) -> list[torch.optim.Optimizer]:
+    """The instance and those it wraps, outermost first."""
+    layers = [opt]
+    while (inner := _wrapped(layers[-1])) is not None and len(layers) < 8:
+        layers.append(inner)
+    return layers
+
+
+def _forwards(cls: type) -> bool:
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in _parameters(cls).values())
+
+
+def _refusal(opt: torch.optim.Optimizer) -> str:
+    """Why an instance cannot be stepped by gradients and ``step``, where its own loop is
+    another one; empty for the others."""
+    if callable(getattr(opt, "set_closure", None)):
+        return "takes its loss through set_closure(loss_fn, inputs, targets), a model's forward pass"
+    return ""
+
+
+def _culprit(error: BaseException) -> str:
+    """The optimizer class whose code raised ``error``: the innermost method of one in its
+    traceback (a factory's own name says less)."""
+    found, tb = "", error.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, torch.optim.Optimizer):
+            found = type(owner).__name__
+        tb = tb.tb_next
+    return found
+
+
+class _Point(torch.nn.Module):
+    """A model whose one parameter is the point, for a class that takes a model (AdamMini)."""
+
+    def __init__(self, point: torch.nn.Parameter) -> None:
+        super().__init__()
+        self.point = point
+
+
+def _first_argument(cls: type) -> str | None:
+    return next(iter(inspect.signature(cls).parameters), None)
+
+
+def _hint(source: TorchOptimizer) -> str:
+    """Why a class refused, where its constructor takes something else than the parameters."""
+    if source.factory is not None:
+        return ""
+    first = _first_argument(source.cls)
+    return f" ({source.cls.__name__} {_NOT_PARAMS[first].format(cls=source.cls.__name__)})" \
+        if first in _NOT_PARAMS else ""
+
+
+def _who(source: TorchOptimizer) -> str:
+    if source.cls is not None:
+        return source.cls.__name__
+    return getattr(source.factory, "__name__", None) or type(source.factory).__name__
 
 
 def _shown(value: Any) -> str:

@@ -13,7 +13,6 @@ optviz Optimizer, a torch.optim.Optimizer class, ``functools.partial(cls, **kwar
 
 from __future__ import annotations
 
-import functools
 import importlib
 import re
 import inspect
@@ -93,19 +92,20 @@ def known_names() -> list[str]:
 
 def as_source(obj: Any) -> Source:
     """What simulate steps: an optviz Optimizer or TorchOptimizer as it is; a
-    torch.optim.Optimizer class or ``functools.partial(cls, **kwargs)`` as a TorchOptimizer;
-    a name as :func:`get_optimizer` finds it."""
+    torch.optim.Optimizer class, ``functools.partial(cls, **kwargs)`` or any callable that
+    takes the parameter list and returns an optimizer as a TorchOptimizer (see
+    :func:`torch_optimizer`); a name as :func:`get_optimizer` finds it."""
     if isinstance(obj, (Optimizer, TorchOptimizer)):
         return obj
     if isinstance(obj, str):
         return get_optimizer(obj, allow_import=True)
-    if isinstance(obj, functools.partial) and isinstance(obj.func, type) and not obj.args:
-        return torch_optimizer(obj.func, **obj.keywords)
-    if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer):
+    if (isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer)) or \
+            (callable(obj) and not isinstance(obj, (type, torch.optim.Optimizer))):
         return torch_optimizer(obj)
     raise TypeError(
         f"an optimizer must be an optviz optimizer (optviz.adam(lr=0.1)), a torch.optim.Optimizer class, "
-        f"functools.partial(cls, **kwargs) or a name, got {type(obj).__name__}"
+        f"functools.partial(cls, **kwargs), a function of the parameters that makes an optimizer, or a name, "
+        f"got {type(obj).__name__}"
     )
 
 
@@ -121,7 +121,8 @@ def scheduled(opt: Any, *schedule: Any) -> TorchOptimizer:
     source = as_source(opt)
     if isinstance(source, Optimizer):
         source = as_torch(source)
-    return TorchOptimizer(source.cls, source.kwargs, source.name, make_schedule(*schedule))
+    return TorchOptimizer(None if source.factory else source.cls, source.kwargs, source.name, make_schedule(*schedule),
+                          source.factory, source.hessian)
 
 
 def as_torch(opt: Optimizer) -> TorchOptimizer:

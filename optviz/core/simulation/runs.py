@@ -27,7 +27,7 @@ from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
-from ..optimizers.foreign import TorchOptimizer, make
+from ..optimizers.foreign import Generators, OptimizerError, TorchOptimizer, draws_from, make
 from ..optimizers.registry import Source, as_source
 from ..optimizers.schedules import step_all
 from . import compiled as fast_mode
@@ -59,10 +59,12 @@ def simulate(
 
     ``function`` is a TestFunction, a registered name, a formula (with ``bounds``) or a Python
     callable (see optviz.function). ``optimizers`` are optviz optimizers, torch.optim.Optimizer
-    classes, ``functools.partial(cls, **kwargs)``, TorchOptimizers or names: one, a list, or a
-    dict label -> optimizer. ``starts`` is one point (dim,), several (n, dim), or None for the
-    function's default start. ``noise`` adds stochastic gradients (see optviz.noise), drawn
-    from ``seed``. A path diverges when it becomes non-finite or goes further than
+    classes, ``functools.partial(cls, **kwargs)``, callables that take the parameter list and
+    return an optimizer, TorchOptimizers or names: one, a list, or a dict label -> optimizer.
+    ``starts`` is one point (dim,), several (n, dim), or None for the function's default start.
+    ``noise`` adds stochastic gradients (see optviz.noise), drawn from ``seed``; a torch
+    optimizer run per start draws its own randomness from ``seed + k`` on start k (see
+    optviz.torch_optimizers). A path diverges when it becomes non-finite or goes further than
     ``divergence_factor`` times the bounds' widest span from the bounds' centre.
     ``progress("steps", done, steps)`` is called as steps are done.
 
@@ -106,7 +108,7 @@ def simulate(
         lrs = {label: torch.full((steps,), lr, dtype=torch.float64)
                for label, opt in sources.items() if (lr := _lr_of(opt)) is not None}
     else:
-        runners = [_runner(source, starts, function) for source in sources.values()]
+        runners = [_runner(source, starts, function, seed) for source in sources.values()]
         log = _StateLog(list(sources), runners, steps, starts) if state else None
         lrs = _run_exact(runners, list(sources), function, positions, watch, gradient_noise, progress, log)
         modes = {label: runner.mode for label, runner in zip(sources, runners)}
@@ -266,33 +268,38 @@ class _TorchBatched:
 
 
 class _TorchPerStart:
-    """Any other torch optimizer: one parameter and one instance per start, with a closure
-    for the classes whose step requires one."""
+    """Any other torch optimizer: one parameter and one instance per start, each stepped as a
+    careful training loop steps it (see optviz.torch_optimizers): the gradient at the point,
+    then ``step(closure)`` where it takes one; start k with its own random generators, seeded
+    with ``seed + k``."""
 
     needs_alive = True  # a diverged path is skipped: its optimizer may not survive it
     lr_moves = True
 
-    def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction) -> None:
-        self.label, self.function, self.closure = source.label, function, source.needs_closure
-        self.instances = [make(source, start.reshape(function.point_shape)) for start in starts]
+    def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction, seed: int) -> None:
+        self.label, self.function, self.source = source.label, function, source
+        self.closure, self.hessian = source.takes_closure, source.hessian
+        shape, draws = self._shape(starts[0], seed)
+        self.generators = [Generators(seed + k, *draws) for k in range(len(starts))]
+        self.instances = []
+        for start, generators in zip(starts, self.generators):
+            with generators:
+                self.instances.append(make(source, start.reshape(shape)))
         self.schedulers = [source.schedule.attach(opt) if source.schedule else [] for opt, _ in self.instances]
-        shape = self.instances[0][1].shape
         self.mode = "per-start" if len(shape) == 1 else f"per-start ({shape[0]} x {shape[1]} matrix)"
 
     def lr(self) -> float | None:
         return _group_lr(self.instances[0][0])
 
     def step(self, params: Tensor, grad: Tensor, noise: Tensor | None, alive: Tensor) -> Tensor:
-        grad = grad if noise is None else grad + noise
         new = params.clone()
+        values = self.function(params) if self.closure else None  # at every point at once, for the closures
         for i, ((opt, param), schedulers) in enumerate(zip(self.instances, self.schedulers)):
             if not alive[i]:
                 continue  # a diverged path is no longer data; its optimizer may not survive it
-            if self.closure:
-                _guarded(self.label, opt.step, self._closure(param, None if noise is None else noise[i]))
-            else:
-                param.grad = grad[i].reshape(param.shape)
-                _guarded(self.label, opt.step)
+            with self.generators[i]:
+                self._step(opt, param, (params[i], grad[i], None if values is None else values[i]),
+                           None if noise is None else noise[i])
             step_all(schedulers)
             new[i] = param.detach().reshape(-1)
         return new
@@ -303,14 +310,85 @@ class _TorchPerStart:
         names = set.intersection(*(set(fields) for fields in held))
         return {name: torch.stack([fields[name].reshape(-1) for fields in held]) for name in sorted(names)}
 
-    def _closure(self, param: Tensor, noise: Tensor | None) -> Callable[[], Tensor]:
-        """f at the parameter, with its gradient (and this step's noise) put in param.grad."""
+    def _shape(self, start: Tensor, seed: int) -> tuple[tuple[int, ...], tuple[bool, bool]]:
+        """The shape each start is stepped in: the function's, or a (1, dim) matrix where the
+        class refuses a vector when made or at its first step (tried on a spare instance from
+        the first start, with spare generators); and which of numpy's and Python's generators
+        its code may draw from. A refusal in both shapes is an OptimizerError naming it,
+        before any step."""
+        shapes = [self.function.point_shape] + ([(1, self.function.dim)] if len(self.function.point_shape) == 1 else [])
+        first = None
+        for shape in shapes:
+            try:
+                with Generators(seed):
+                    opt, param = make(self.source, start.reshape(shape))
+                    if param.shape != shape:
+                        continue  # made as a matrix already: that shape is tried next
+                    self._step(opt, param, (start, self.function.grad(start), None), None)
+                return shape, draws_from(opt)
+            except Exception as error:  # noqa: BLE001 - third-party code raises anything
+                first = first or error
+        if isinstance(first, OptimizerError):
+            raise first
+        raise OptimizerError(f"{self.label} failed to step: {_one_line(first)}") from first
+
+    def _step(self, opt: torch.optim.Optimizer, param: Tensor, known: tuple[Tensor, Tensor, Tensor | None],
+              noise: Tensor | None) -> None:
+        """One step from the parameter's point: its gradient (with a graph where the optimizer
+        takes second derivatives) in ``.grad``, then ``step(closure)`` or ``step()``. ``known``
+        is (the point, f's gradient there, f's value there or None), computed already."""
+        if self.source.fused:
+            return self._fused_step(opt, param, noise)
+        grad = known[1]
+        closure = self._closure(opt, param, noise, known)
+        if self.hessian or self.source.takes_loss:
+            closure()
+        else:
+            param.grad = (grad.clone() if noise is None else grad + noise).reshape(param.shape)
+        _guarded(self.label, opt.step, *([closure] if self.closure else []))
+        if self.hessian:
+            param.grad = None  # its graph is not kept from step to step
+
+    def _fused_step(self, opt: Any, param: Tensor, noise: Tensor | None) -> None:
+        """A step of an optimizer that updates inside its backward pass: f at the parameter
+        with a graph (this step's noise added to its gradient as a linear term), the gradient's
+        norm first where it clips by it, then ``fused_backward(loss, lr)``."""
+        with torch.enable_grad():
+            value = self.function(param.reshape(-1))
+            if noise is not None:
+                value = value + (noise.reshape(param.shape) * param).sum()
+            if getattr(opt, "clip_grad_norm", None):
+                _guarded(self.label, opt.grad_norm, value)
+            _guarded(self.label, opt.fused_backward, value, _group_lr(opt))
+
+    def _closure(self, opt: torch.optim.Optimizer, param: Tensor, noise: Tensor | None,
+                 known: tuple[Tensor, Tensor, Tensor | None]) -> Callable[[], Tensor]:
+        """The gradient cleared, then f at the parameter with its gradient (and this step's
+        noise) put in param.grad; by autograd with a graph for a second-order optimizer, by
+        its own ``backward(loss)`` for one that has it. At the ``known`` point, (point,
+        gradient, value), the known ones are used again (f is deterministic: the same numbers)."""
 
         def closure() -> Tensor:
-            point = param.detach().reshape(-1)
-            grad = self.function.grad(point)
-            param.grad = (grad if noise is None else grad + noise).reshape(param.shape)
-            return self.function(point)
+            param.grad = None
+            if self.source.takes_loss:
+                with torch.enable_grad():
+                    value = self.function(param.reshape(-1))
+                    opt.backward(value)
+                if noise is not None:
+                    param.grad = param.grad + noise.reshape(param.shape)
+                return value.detach()
+            if self.hessian:
+                with torch.enable_grad():
+                    value = self.function(param.reshape(-1))
+                    (grad,) = torch.autograd.grad(value, param, create_graph=True)
+            else:
+                point = param.detach().reshape(-1)
+                if known[2] is not None and torch.equal(point, known[0]):
+                    value, grad = known[2], known[1].reshape(param.shape).clone()
+                else:
+                    value, grad = self.function(point), self.function.grad(point).reshape(param.shape)
+            param.grad = grad if noise is None else grad + noise.reshape(param.shape)
+            return value.detach()
 
         return closure
 
@@ -355,12 +433,12 @@ class _StateLog:
         return self.fields
 
 
-def _runner(source: Source, starts: Tensor, function: TestFunction) -> Any:
+def _runner(source: Source, starts: Tensor, function: TestFunction, seed: int) -> Any:
     if isinstance(source, Optimizer):
         return _Pure(source, starts)
     if source.elementwise:
         return _TorchBatched(source, starts)
-    return _TorchPerStart(source, starts, function)
+    return _TorchPerStart(source, starts, function, seed)
 
 
 def _lr_of(opt: Optimizer) -> float | None:
@@ -370,7 +448,11 @@ def _lr_of(opt: Optimizer) -> float | None:
 
 
 def _group_lr(opt: torch.optim.Optimizer) -> float | None:
-    lr = opt.param_groups[0].get("lr")
+    """The first group's lr (a wrapper that keeps no groups: its optimizer's)."""
+    groups = getattr(opt, "param_groups", None) or getattr(getattr(opt, "optimizer", None), "param_groups", None)
+    if not groups:
+        return None
+    lr = groups[0].get("lr")
     return float(lr) if isinstance(lr, (int, float, Tensor)) and not isinstance(lr, bool) else None
 
 
@@ -379,8 +461,11 @@ def _guarded(label: str, step: Callable[..., Any], *args: Any) -> None:
     try:
         step(*args)
     except Exception as error:  # noqa: BLE001 - third-party code may raise anything
-        message = " ".join(str(error).split()) or type(error).__name__
-        raise RuntimeError(f"{label} failed to step: {message}") from error
+        raise OptimizerError(f"{label} failed to step: {_one_line(error)}") from error
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _named_sources(optimizers: Any) -> dict[str, Source]:
