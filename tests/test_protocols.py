@@ -54,6 +54,7 @@ def test_a_random_optimizer_steps_each_start_with_its_own_generator():
     assert not torch.equal(result.path("g", 0)[1], solo_gravity(STARTS[0], 8, 6)[1])  # the draws matter
 
 
+@pytest.mark.filterwarnings("error")  # and quietly: looking for an optimizer's generators reads deprecated names
 def test_the_readme_examples_run_as_documented():
     sam = optviz.torch_optimizer(functools.partial(po.SAM, base_optimizer=SGD, lr=1e-3))
     lookahead = optviz.torch_optimizer(lambda params: po.Lookahead(SGD(params, lr=1e-3), k=5, alpha=0.5))

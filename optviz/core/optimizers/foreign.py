@@ -33,6 +33,7 @@ import inspect
 import random
 import sys
 import types
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -371,10 +372,12 @@ def draws_from(opt: torch.optim.Optimizer) -> tuple[bool, bool]:
     generators costs a hundred times torch's, so it is done only where it may matter.)"""
     modules = {sys.modules.get(klass.__module__) for layer in _layers(opt) for klass in type(layer).__mro__}
     reached = set(modules)
-    for module in filter(None, modules):
-        reached.update(sys.modules.get(getattr(value, "__module__", None) or "") for value in vars(module).values())
-    held = {getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
-            for module in filter(None, reached) for value in vars(module).values()}
+    with warnings.catch_warnings():  # reading a deprecated name's attributes warns (torch.distributed.reduce_op)
+        warnings.simplefilter("ignore")
+        for module in filter(None, modules):
+            reached.update(sys.modules.get(getattr(value, "__module__", None) or "") for value in vars(module).values())
+        held = {getattr(value, "__name__", "") if isinstance(value, types.ModuleType) else getattr(value, "__module__", "")
+                for module in filter(None, reached) for value in vars(module).values()}
     held |= {module.__name__ for module in filter(None, reached)}
     return any(str(name).startswith("numpy") for name in held), "random" in held
 
