@@ -25,6 +25,7 @@ from torch import Tensor
 
 from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
+from ..functions.clipping import clipped
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
 from ..optimizers.foreign import TorchOptimizer, make
@@ -54,6 +55,7 @@ def simulate(
     progress: Progress | None = None,
     fast: bool = False,
     state: bool = False,
+    clip: float | None = None,
 ) -> Result:
     """Run every optimizer from every start for ``steps`` steps.
 
@@ -76,8 +78,13 @@ def simulate(
     buffers, moments, sums of squares), for the pictures to draw. It is the run's alone:
     result files do not keep it. Fast mode hands no state back: with ``state`` it warns in
     one line and runs in exact mode.
+
+    ``clip`` clips each path's gradient to that norm, as torch.nn.utils.clip_grad_norm_
+    clips one parameter's, bit for bit (see optviz.functions.clipping); the run's function
+    is then the clipped one, which fast mode and the page's live controls do not know.
     """
     function = get_function(function, bounds=bounds)
+    function = function if clip is None else clipped(function, clip)
     sources = _named_sources(optimizers)
     steps = check_steps(steps)
     if isinstance(divergence_factor, bool) or not isinstance(divergence_factor, (int, float)) \
