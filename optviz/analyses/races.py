@@ -109,6 +109,7 @@ class Race:
     seed: int
     tune: tuple[str, ...]
     tune_starts: int | str
+    optimizers: tuple[str, ...] = ()  # the labels in the order given
 
     def function(self, name: str) -> TestFunction:
         return next(fn for fn in self.functions if fn.name == name)
@@ -245,9 +246,8 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
             if progress is not None:
                 progress("race", done, 2 * total)
     if hopeless:
-        what = "learning rate" if tune == ("lr",) else "tuned setting"
-        raise BadInput(f"no finite {objective} at any {what} for {', '.join(hopeless)}: leave it out, "
-                       f"clip its gradients or give it more steps")
+        raise BadInput(f"no finite {objective} at any setting tried for {', '.join(hopeless)}: every run diverged; "
+                       f"leave it out, tune its lr or clip its gradients")
 
     rows, scores, race_starts = [], {}, {}
     for fn in fns:
@@ -268,7 +268,7 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
             if progress is not None:
                 progress("race", done, 2 * total)
     return Race(fns, _ranked(rows), scores, race_starts, objective, budget, None if clip is None else float(clip),
-                float(tol), seed, tune, tune_starts)
+                float(tol), seed, tune, tune_starts, tuple(specs))
 
 
 def random_starts(function: TestFunction, n: int, seed: int) -> Tensor:
@@ -332,8 +332,8 @@ def _tuned(fn: TestFunction, name: str, hypers: dict[str, Any], coarse: dict[str
     best = _best(fn, name, hypers, coarse, points, budget, objective, tol, clip)
     if best is None:
         return None
-    zoomed = {key: _zoom(key, values, best[key]) for key, values in coarse.items()}
-    best = _best(fn, name, hypers, zoomed, points, budget, objective, tol, clip) or best
+    finer = {key: zoomed(key, values, best[key]) for key, values in coarse.items()}
+    best = _best(fn, name, hypers, finer, points, budget, objective, tol, clip) or best
     return best, _made(name, {**hypers, **best})
 
 
@@ -395,7 +395,7 @@ def _takes(name: str, hypers: dict[str, Any], key: str, value: float) -> bool:
     return True
 
 
-def _zoom(key: str, values: tuple[float, ...], best: float) -> tuple[float, ...]:
+def zoomed(key: str, values: tuple[float, ...], best: float) -> tuple[float, ...]:
     """The zoomed round's values of one hyperparameter: for lr, ZOOM_LR log-spaced from one
     coarse step below the best to one above; for the others, ZOOM_LINEAR evenly spaced from
     half-way to the lower neighbour to half-way to the upper one (the best where it has none)."""
@@ -420,8 +420,8 @@ def _grid_cells(grid: dict[str, tuple[float, ...]]) -> list[dict[str, float]]:
 
 def _cells(grid: dict[str, tuple[float, ...]]) -> int:
     """The most cells of either round."""
-    zoomed = math.prod(ZOOM_LR if key == "lr" else ZOOM_LINEAR for key in grid)
-    return max(math.prod(len(values) for values in grid.values()), zoomed)
+    finer = math.prod(ZOOM_LR if key == "lr" else ZOOM_LINEAR for key in grid)
+    return max(math.prod(len(values) for values in grid.values()), finer)
 
 
 def _made(name: str, hypers: dict[str, Any]) -> Any:

@@ -22,9 +22,9 @@ JITTER_SEED = 0  # the points' spread is drawn, the same in every picture
 
 def race_colours(race: Race, theme: Theme) -> dict[str, str]:
     """Each optimizer's colour, by its kind as everywhere, the same in every panel."""
-    made = {}
+    made = {label: None for label in race.optimizers}
     for row in race.rows:
-        made.setdefault(row.optimizer, row.made)
+        made[row.optimizer] = made.get(row.optimizer) or row.made
     kinds = [opt.kind if opt is not None else label for label, opt in made.items()]
     return dict(zip(made, colours(kinds, theme)))
 
