@@ -43,7 +43,7 @@ import optviz
 
 torch.set_num_threads(1)
 
-TUNING_STEPS, TEST_STEPS = 300, 650
+TUNING_STEPS, TEST_STEPS = 300, 650  # the loop tunes on 300 steps and shows 650
 SEED = 42
 
 
@@ -138,7 +138,7 @@ def run_race(tune_starts):
     start, with the seconds taken (the race, its 100 starts per optimizer included)."""
     specs = [name for name, _, _ in OPTIMIZERS]
     wall, cpu = time.perf_counter(), time.process_time()
-    race = optviz.race(race_functions(), specs, starts=100, budget=TUNING_STEPS, objective="distance", clip=1.0,
+    race = optviz.race(race_functions(), specs, starts=100, budget=TEST_STEPS, objective="distance", clip=1.0,
                        tune=("lr", "momentum"), tune_starts=tune_starts, seed=0)
     found = {}
     for function in race.functions:
