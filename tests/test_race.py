@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 import optviz
-from optviz.analyses.races import COARSE, ZOOMS, objective_values, race, random_starts, zoomed
+from optviz.analyses.races import (COARSE, WINDOWS, ZOOMS, objective_values, race, random_starts, zoom_lrs,
+                                   zoomed)
 from optviz.core.files import read_table
 from optviz.core.functions import get_function
 from optviz.core.functions.clipping import clipped
@@ -63,28 +64,36 @@ def test_the_tuned_lr_is_the_best_of_a_coarse_grid_then_of_finer_ones(tiny):
     fn = tiny.function("rosenbrock")
     points = random_starts(fn, 3, 4)  # the tuning starts: seed + 1
 
-    def best_of(grid):  # each lr from each tuning start, by plain optimizers: the median distance
+    def ranked(windows):  # each lr from each tuning start, by plain optimizers: best median distance first
+        grid = sorted({lr for window in windows for lr in window}, key=[lr for w in windows for lr in w].index)
         result = optviz.simulate(fn, {f"{k}": optviz.sgd(lr=lr) for k, lr in enumerate(grid)}, points, 40, clip=1.0)
-        medians = np.median(objective_values(result, "distance", 1e-3).numpy().reshape(len(grid), 3), axis=1)
-        return grid[int(np.argmin(medians))]
+        scores = objective_values(result, "distance", 1e-3).numpy().reshape(len(grid), 3)
+        medians = np.median(scores, axis=1)
+        home = {lr: next(w for w in windows if lr in w) for lr in grid}
+        return [(medians[k], grid[k], home[grid[k]]) for k in np.argsort(medians, kind="stable")]
 
-    grids = [COARSE["lr"]]
-    best = best_of(grids[0])
+    rounds = [ranked([COARSE["lr"]])]
     for _ in range(ZOOMS):
-        grids.append(zoomed("lr", grids[-1], best))
-        best = best_of(grids[-1])
+        rounds.append(ranked([zoomed("lr", window, lr) for _, lr, window in rounds[-1][:WINDOWS]]))
+    best = min((r[0] for r in rounds), key=lambda scored: scored[0])[1]
     row = next(row for row in tiny.ranked("rosenbrock") if row.optimizer == "sgd")
     assert row.hypers == {"lr": best} and row.made.hyperparams["lr"] == best
-    # each zoomed round spans one step of the round before either side of its best, finer
-    for wide, fine in zip(grids, grids[1:]):
-        step = math.log(wide[1] / wide[0])
-        assert math.log(fine[-1] / fine[0]) == pytest.approx(2 * step)
-        assert np.diff(np.log(fine)).max() < step / 10
+    # each zoomed window spans one step of the round before either side of its centre, finer
+    for wide, fine in zip(rounds, rounds[1:]):
+        window, centre = wide[0][2], wide[0][1]
+        finer = zoomed("lr", window, centre)
+        step = math.log(window[1] / window[0])
+        assert math.log(finer[-1] / finer[0]) == pytest.approx(2 * step) and centre == pytest.approx(finer[len(finer) // 2])
+        assert np.diff(np.log(finer)).max() < step / 10
+        assert len({lr for _, lr, _ in fine}) > len(finer)  # several windows
 
 
 def test_momentum_is_zoomed_between_its_neighbours():
     assert zoomed("momentum", COARSE["momentum"], 0.9) == pytest.approx(np.linspace(0.85, 0.925, 5))
     assert zoomed("momentum", COARSE["momentum"], 0.99) == pytest.approx(np.linspace(0.97, 0.99, 5))
+    # a zoomed round keeps within its paths: fewer learning rates a window with momentum and 8 starts
+    assert zoom_lrs({"lr": COARSE["lr"]}, 8) == 65 and zoom_lrs({"lr": (), "momentum": ()}, 8) == 25
+    assert zoom_lrs({"lr": (), "beta1": (), "beta2": ()}, 8) == 9
 
 
 def test_a_race_is_reproducible_from_its_seed():
@@ -192,3 +201,14 @@ def test_the_command_writes_its_folder(tmp_path):
     page = (tmp_path / "race-rosenbrock.html").read_text()
     k = expected.median_start("rosenbrock")
     assert f"start {k}" in page and "Live controls are off: rosenbrock's gradients were clipped" in page
+
+
+def test_unique_rows_is_torch_unique_over_rows():
+    from optviz.core.optimizers.ops import unique_rows
+
+    generator = torch.Generator().manual_seed(0)
+    for n, k in ((1, 1), (6, 2), (300, 1), (300, 3)):
+        table = torch.randint(0, 5, (n, k), generator=generator).double() * 0.3 - 0.5
+        distinct, inverse = unique_rows(table)
+        want = torch.unique(table, dim=0, return_inverse=True)
+        assert torch.equal(distinct, want[0]) and torch.equal(inverse, want[1])
