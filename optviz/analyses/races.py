@@ -123,28 +123,27 @@ class Race:
         return [row for row in self.rows if row.function == function]
 
     def table(self) -> str:
-        """The ranked rows as text, one block per function."""
-        blocks = []
-        for fn in self.functions:
-            header = ("rank", "optimizer", "tuned", f"median {self.objective}", "q1", "q3", "success",
-                      f"steps to {self.tol:g}", "diverged")
-            rows = [header]
-            for row in self.ranked(fn.name):
-                if row.error:
-                    rows.append(("-", row.optimizer, row.error, "", "", "", "", "", ""))
-                    continue
-                rows.append((str(row.rank), row.optimizer, _setting(row.hypers), _g(row.median), _g(row.q1),
+        """The ranked rows as text, one block per function under a line saying how it ran;
+        a row with an error says why in place of its numbers."""
+        clip = f", gradients clipped to norm {self.clip:g}" if self.clip is not None else ""
+        return "\n\n".join(f"{fn.name}: {len(self.starts[fn.name])} starts x {self.budget} steps, objective "
+                           f"{OBJECTIVE_TITLES[self.objective]}{clip}, seed {self.seed}\n\n{self._block(fn.name)}"
+                           for fn in self.functions)
+
+    def _block(self, function: str) -> str:
+        header = ("rank", "optimizer", "tuned", f"median {self.objective}", "q1", "q3", "success",
+                  f"steps to {self.tol:g}", "diverged")
+        done = [row for row in self.ranked(function) if not row.error]
+        cells = [header] + [(str(row.rank), row.optimizer, _setting(row.hypers), _g(row.median), _g(row.q1),
                              _g(row.q3), f"{row.success:.0%}", "-" if math.isnan(row.steps) else f"{row.steps:g}",
-                             str(row.diverged)))
-            widths = [max(len(r[i]) for r in rows if not (r[0] == "-" and i == 2)) for i in range(len(header))]
-            lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() if r[0] != "-"
-                     else "  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2]]) for r in rows]
-            lines.insert(1, "  ".join("-" * w for w in widths))
-            n = len(self.starts[fn.name])
-            clip = f", gradients clipped to norm {self.clip:g}" if self.clip is not None else ""
-            blocks.append(f"{fn.name}: {n} starts x {self.budget} steps, objective {OBJECTIVE_TITLES[self.objective]}"
-                          f"{clip}, seed {self.seed}\n\n" + "\n".join(lines))
-        return "\n\n".join(blocks)
+                             str(row.diverged)) for row in done]
+        failed = [row for row in self.ranked(function) if row.error]
+        widths = [max(len(cell[i]) for cell in cells + [("-", row.optimizer) for row in failed] if i < len(cell))
+                  for i in range(len(header))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in cells]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines + ["-".ljust(widths[0]) + "  " + row.optimizer.ljust(widths[1]) + "  " + row.error
+                                  for row in failed])
 
     def median_start(self, function: str) -> int:
         """The start of median difficulty on ``function``: each start's rank by the objective
@@ -205,74 +204,58 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
     refused (BadInput, naming it). An optimizer that fails while it runs (its own step
     raising) keeps a row saying why, and the rest of the race is reported.
     """
-    fns = _functions(functions)
-    specs = _specs(optimizers)
-    if objective not in RACE_OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}{did_you_mean(str(objective), RACE_OBJECTIVES)}; "
-                         f"one of {', '.join(RACE_OBJECTIVES)}")
-    tune = _tune_names(tune)
-    starts = _count(starts, "starts", MAX_STARTS)
-    if not isinstance(tune_starts, str):
-        tune_starts = _count(tune_starts, "tune_starts", MAX_TUNE_STARTS)
-    elif tune_starts != "start":
-        raise ValueError(f"tune_starts must be a number of random starts or 'start', got {tune_starts!r}")
-    if check_steps(budget) < 1:
-        raise ValueError("budget must be at least 1 step")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not 0 < clip < math.inf):
-        raise ValueError(f"clip must be a positive finite gradient norm, got {clip!r}")
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < math.inf:
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    fns, specs = _functions(functions), _specs(optimizers)
+    tune, tune_starts = _checked(objective, tune, starts, tune_starts, budget, clip, tol, seed)
     grids = {label: _coarse(name, hypers, tune) for label, (name, hypers) in specs.items()}
     n_tune = 1 if tune_starts == "start" else tune_starts
     widest = max(max(_cells(grid, n_tune) for grid in grids.values()) * n_tune, starts)
     check_memory(peak_bytes(budget, widest, max(fn.dim for fn in fns), 8),
                  f"a race of {widest:,} paths x {budget} steps", "use fewer starts, a smaller budget or tune less")
-
-    tuned: dict[tuple[str, str], Any] = {}
-    failed: dict[tuple[str, str], str] = {}
-    hopeless = []
-    done, total = 0, len(fns) * len(specs)
+    tick = _Ticks(progress, 2 * len(fns) * len(specs))
+    tuned, failed = {}, {}
     for fn in fns:
         points = (torch.tensor(fn.start, dtype=torch.float64)[None] if tune_starts == "start"
                   else random_starts(fn, tune_starts, seed + 1))
         for label, (name, hypers) in specs.items():
             try:
-                found = _tuned(fn, name, hypers, grids[label], points, budget, objective, tol, clip)
-            except Exception as error:  # noqa: BLE001 - an optimizer's own code may raise anything
+                tuned[fn.name, label] = _tuned(fn, name, hypers, grids[label], points, budget, objective, tol, clip)
+            except RuntimeError as error:  # an optimizer's own step failing (see simulate)
                 failed[fn.name, label] = f"failed while tuning: {_one_line(error)}"
-                continue
-            if found is None:
-                hopeless.append(f"{label} on {fn.name}")
-            tuned[fn.name, label] = found
-            done += 1
-            if progress is not None:
-                progress("race", done, 2 * total)
+            tick()
+    hopeless = [f"{label} on {fn}" for (fn, label), found in tuned.items() if found is None]
     if hopeless:
         raise BadInput(f"no finite {objective} at any setting tried for {', '.join(hopeless)}: every run diverged; "
                        f"leave it out, tune its lr or clip its gradients")
-
     rows, scores, race_starts = [], {}, {}
     for fn in fns:
         race_starts[fn.name] = points = random_starts(fn, starts, seed)
         for label in specs:
+            tick()
             if (fn.name, label) in failed:
                 rows.append(RaceRow(fn.name, label, 0, {}, error=failed[fn.name, label]))
                 continue
             hypers, made = tuned[fn.name, label]
             try:
                 result = simulate(fn, {label: made}, points, budget, clip=clip)
-            except Exception as error:  # noqa: BLE001 - an optimizer's own code may raise anything
+            except RuntimeError as error:  # an optimizer's own step failing (see simulate)
                 rows.append(RaceRow(fn.name, label, 0, hypers, error=f"failed: {_one_line(error)}", made=made))
                 continue
             scores[fn.name, label] = values = objective_values(result, objective, tol)
             rows.append(_row(fn.name, label, hypers, made, values, result, tol))
-            done += 1
-            if progress is not None:
-                progress("race", done, 2 * total)
     return Race(fns, _ranked(rows), scores, race_starts, objective, budget, None if clip is None else float(clip),
                 float(tol), seed, tune, tune_starts, tuple(specs))
+
+
+class _Ticks:
+    """progress("race", done, total) as each optimizer is tuned, or raced, on a function."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress("race", self.done, self.total)
 
 
 def random_starts(function: TestFunction, n: int, seed: int) -> Tensor:
@@ -494,6 +477,29 @@ def _specs(optimizers: Sequence[Any]) -> dict[str, Spec]:
     return specs
 
 
+def _checked(objective: str, tune: Sequence[str], starts: int, tune_starts: int | str, budget: int,
+             clip: float | None, tol: float, seed: int) -> tuple[tuple[str, ...], int | str]:
+    """ValueError or TypeError for any setting out of range; the names to tune (lr first)
+    and the tuning starts."""
+    if objective not in RACE_OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}{did_you_mean(str(objective), RACE_OBJECTIVES)}; "
+                         f"one of {', '.join(RACE_OBJECTIVES)}")
+    _whole_number(starts, "starts", MAX_STARTS)
+    if not isinstance(tune_starts, str):
+        _whole_number(tune_starts, "tune_starts", MAX_TUNE_STARTS)
+    elif tune_starts != "start":
+        raise ValueError(f"tune_starts must be a number of random starts or 'start', got {tune_starts!r}")
+    if check_steps(budget) < 1:
+        raise ValueError("budget must be at least 1 step")
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not 0 < clip < math.inf):
+        raise ValueError(f"clip must be a positive finite gradient norm, got {clip!r}")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 < tol < math.inf:
+        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    return _tune_names(tune), tune_starts
+
+
 def _tune_names(tune: Sequence[str]) -> tuple[str, ...]:
     names = (tune,) if isinstance(tune, str) else tuple(tune)
     for name in names:
@@ -503,7 +509,7 @@ def _tune_names(tune: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(("lr", *names)))
 
 
-def _count(value: Any, what: str, most: int) -> int:
+def _whole_number(value: Any, what: str, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
         raise ValueError(f"{what} must be a whole number from 1 to {most:,}, got {value!r}")
     return value

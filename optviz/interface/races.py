@@ -45,11 +45,12 @@ def race(terminal: Terminal, entries: tuple[str, ...], starts: int, budget: int,
 
     FUNCTIONS are names from `optviz list functions` (with a known minimum), then each OPT
     as for `optviz compare`. For every function and OPT, its lr (and momentum or betas
-    with --tune) is tuned on a coarse grid and then a finer one around the best, each round
-    one batch, scored by the median objective over the tuning starts; then the tuned OPT
-    runs from --starts random starts. The table ranks them per function by the median
-    objective, with its quartiles, the success rate (ending within --tol of f*) and the
-    median steps to --tol. An OPT that fails while it runs keeps a row saying why.
+    with --tune) is tuned on a coarse grid (lr 1e-4..10, eight per decade), then twice on
+    finer grids around the eight best settings so far, each round one batch, scored by the
+    median objective over the tuning starts; then the tuned OPT runs from --starts random
+    starts. The table ranks them per function by the median objective, with its quartiles,
+    the success rate (ending within --tol of f*) and the median steps to --tol over the
+    starts that reach it. An OPT that fails while it runs keeps a row saying why.
 
     \b
     Examples:
