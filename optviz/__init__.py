@@ -24,6 +24,7 @@ _EXPORTS = {
     "core.optimizers.foreign": ["TorchOptimizer", "torch_optimizer"],
     "core.simulation.result": ["Result"],
     "core.simulation.runs": ["simulate"],
+    "analyses.races": ["race"],
     "render": ["animate", "plot", "save"],
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}

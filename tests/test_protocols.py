@@ -13,7 +13,7 @@ from conftest import assert_bit_equal
 from torch.optim import SGD
 
 import optviz
-from optviz.core.optimizers.foreign import OptimizerError
+from optviz.core.optimizers.foreign import OptimizerError, StepFailed
 from optviz.interface.cli import main
 
 ROSENBROCK = optviz.get_function("rosenbrock")
@@ -124,7 +124,7 @@ def test_a_refusal_at_step_time_is_retried_as_a_matrix_and_failures_are_one_line
     plain = optviz.simulate(ROSENBROCK, optviz.sgd(lr=1e-3), STARTS, 4)
     assert result.modes == {"_Refuses lr=0.001": "per-start (1 x 2 matrix)"}
     assert_bit_equal(result.positions, plain.positions)
-    with pytest.raises(OptimizerError, match=r"^_Refuses lr=0.001 break_at=3 failed to step: 'the state went missing'$"):
+    with pytest.raises(StepFailed, match=r"^_Refuses lr=0.001 break_at=3 failed to step: 'the state went missing'$"):
         optviz.simulate(ROSENBROCK, functools.partial(_Refuses, lr=1e-3, break_at=3), STARTS, 4)
     for bad, message in [
         (lambda params: [SGD(params, lr=0.1)], r"^<lambda>: the factory returned a list, not a torch.optim.Optimizer$"),

@@ -50,6 +50,10 @@ TORCH_ARGUMENTS: dict[str, tuple[str, ...]] = {  # in the order of dir(torch.opt
     "sgd": ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "foreach", "differentiable", "fused"),
 }
 
+# a race's objectives (see optviz.analyses.races) and the hyperparameters it can tune
+RACE_OBJECTIVES = ("final", "distance", "steps", "area")
+RACE_TUNABLE = ("lr", "momentum", "betas")
+
 # names people bring from other libraries and papers -> what torch.optim calls the same thing
 ALIASES = {
     "learning_rate": "lr", "learningrate": "lr", "eta": "lr",

@@ -22,6 +22,7 @@ from .info import check, completion, list_
 from .landscapes import landscape
 from .scenarios import gallery, run
 from .decks import slides
+from .races import race
 from .studies import basins, sweep
 from .terminal import Terminal
 
@@ -80,7 +81,7 @@ def _die(message: str, code: int) -> None:
 
 
 @click.group(cls=OneLineErrors, invoke_without_command=True,
-             commands=[compare, run, gallery, slides, list_, check, sweep, basins, landscape, completion],
+             commands=[compare, run, gallery, slides, list_, check, sweep, basins, race, landscape, completion],
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="optviz")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (also after a command).")

@@ -304,6 +304,8 @@ def function_source(function: TestFunction) -> str:
     if function.dim != 2:
         raise Untranslatable(f"{function.name} is {function.dim}D; the page recomputes 2D functions")
     recipe = function.recipe or {}
+    if "clip" in recipe:
+        raise Untranslatable(f"{function.name}'s gradients were clipped")
     if "name" not in recipe and "expression" not in recipe:
         raise Untranslatable(f"{function.name} is computed by Python code (a function or a model's loss), "
                              "not from a formula")

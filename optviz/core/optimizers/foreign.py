@@ -74,6 +74,11 @@ class OptimizerError(BadInput):
     """A torch optimizer that cannot be made, found or stepped, in one line naming it."""
 
 
+class StepFailed(RuntimeError):
+    """An optimizer's own step failing in the middle of a run, in one line naming it: a failed
+    run, not bad input (its first step, tried before any work, passed)."""
+
+
 # what the first argument of a constructor is called when it takes something else than the
 # parameters, and what to pass instead
 _NOT_PARAMS = {

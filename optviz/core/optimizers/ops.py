@@ -42,6 +42,19 @@ def _cast(h: Hyper, like: Tensor) -> Hyper:
     return h if isinstance(h, float) else h.to(like.dtype)
 
 
+def unique_rows(table: Tensor) -> tuple[Tensor, Tensor]:
+    """``torch.unique(table, dim=0, return_inverse=True)`` for a 2D table, column by column:
+    each row's rank among the distinct values of its columns so far, one 1D unique a column
+    (unique over whole rows runs many times slower, and runs at every step of a sweep)."""
+    code = torch.zeros(len(table), dtype=torch.int64)
+    for column in table.T:
+        values, rank = torch.unique(column, return_inverse=True)
+        code = torch.unique(code * len(values) + rank, return_inverse=True)[1]  # kept below len(table)
+    codes, inverse = torch.unique(code, return_inverse=True)
+    first = torch.empty_like(codes).scatter_(0, inverse, torch.arange(len(table)))  # a row of each
+    return table[first], inverse
+
+
 class TorchOps:
     """torch.optim's ops, with a scalar or a tensor hyperparameter (see the module)."""
 
@@ -72,7 +85,7 @@ class TorchOps:
             return float(value) if isinstance(value, Tensor) else value
         columns = torch.broadcast_tensors(*(torch.as_tensor(h, dtype=torch.float64) for h in hypers))
         table = torch.stack([c.reshape(-1) for c in columns], dim=1)
-        distinct, inverse = torch.unique(table, dim=0, return_inverse=True)
+        distinct, inverse = unique_rows(table)
         values = torch.tensor([fn(*row) for row in distinct.tolist()], dtype=torch.float64)
         return values[inverse].reshape(columns[0].shape)
 

@@ -36,6 +36,8 @@ from ..optimizers.ops import PLAIN
 
 def unsupported(function: TestFunction, sources: dict[str, Any], noise: Any) -> str | None:
     """Why fast mode cannot run this, or None if it can."""
+    if function.recipe and "clip" in function.recipe:
+        return "its gradients are clipped"
     if not (function.recipe and "name" in function.recipe):
         return f"{function.name} is not a built-in function"
     for label, source in sources.items():

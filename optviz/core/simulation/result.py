@@ -243,7 +243,7 @@ def _save(result: Result, path: str | Path) -> Path:
         "noise": result.noise,
     }
     arrays = {}
-    if fn.recipe is None and fn.dim in SURFACE_SAMPLES and not str(path).lower().endswith(".csv"):
+    if (fn.recipe is None or "clip" in fn.recipe) and fn.dim in SURFACE_SAMPLES and not str(path).lower().endswith(".csv"):
         arrays["surface"] = _surface(fn)
     return write_table(path, columns, meta, arrays)
 

@@ -25,9 +25,10 @@ from torch import Tensor
 
 from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
+from ..functions.clipping import clipped
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
-from ..optimizers.foreign import Generators, OptimizerError, TorchOptimizer, draws_from, make
+from ..optimizers.foreign import Generators, OptimizerError, StepFailed, TorchOptimizer, draws_from, make
 from ..optimizers.registry import Source, as_source
 from ..optimizers.schedules import step_all
 from . import compiled as fast_mode
@@ -54,6 +55,7 @@ def simulate(
     progress: Progress | None = None,
     fast: bool = False,
     state: bool = False,
+    clip: float | None = None,
 ) -> Result:
     """Run every optimizer from every start for ``steps`` steps.
 
@@ -78,8 +80,13 @@ def simulate(
     buffers, moments, sums of squares), for the pictures to draw. It is the run's alone:
     result files do not keep it. Fast mode hands no state back: with ``state`` it warns in
     one line and runs in exact mode.
+
+    ``clip`` clips each path's gradient to that norm, as torch.nn.utils.clip_grad_norm_
+    clips one parameter's, bit for bit (see optviz.functions.clipping); the run's function
+    is then the clipped one, which fast mode and the page's live controls do not know.
     """
     function = get_function(function, bounds=bounds)
+    function = function if clip is None else clipped(function, clip)
     sources = _named_sources(optimizers)
     steps = check_steps(steps)
     if isinstance(divergence_factor, bool) or not isinstance(divergence_factor, (int, float)) \
@@ -330,6 +337,8 @@ class _TorchPerStart:
                 first = first or error
         if isinstance(first, OptimizerError):
             raise first
+        if isinstance(first, StepFailed):  # before any work: bad input, not a failed run
+            raise OptimizerError(str(first)) from first.__cause__
         raise OptimizerError(f"{self.label} failed to step: {_one_line(first)}") from first
 
     def _step(self, opt: torch.optim.Optimizer, param: Tensor, known: tuple[Tensor, Tensor, Tensor | None],
@@ -461,7 +470,7 @@ def _guarded(label: str, step: Callable[..., Any], *args: Any) -> None:
     try:
         step(*args)
     except Exception as error:  # noqa: BLE001 - third-party code may raise anything
-        raise OptimizerError(f"{label} failed to step: {_one_line(error)}") from error
+        raise StepFailed(f"{label} failed to step: {_one_line(error)}") from error
 
 
 def _one_line(error: BaseException) -> str:
