@@ -194,7 +194,8 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
     """Race ``optimizers`` on ``functions`` (see the module's docstring for the rules).
 
     ``functions``: one or several names or TestFunctions with known minima. ``optimizers``:
-    names (``"adam"``, ``"nadam"``, ``"pytorch_optimizer:Lion"``) or (name, hyperparameters)
+    names (``"adam"``, ``"nadam"``, ``"pytorch_optimizer:Lion"``), torch.optim.Optimizer
+    classes of an importable module (raced by their import path), or (either, hyperparameters)
     pairs; a hyperparameter given is kept, the others asked for in ``tune`` (any of "lr",
     "momentum", "betas") are tuned where the optimizer has them. ``clip``: each path's
     gradient clipped to this norm (see optviz.simulate). ``progress(what, done, total)`` is
@@ -465,9 +466,12 @@ def _specs(optimizers: Sequence[Any]) -> dict[str, Spec]:
         optimizers = [optimizers]
     specs: dict[str, Spec] = {}
     for item in optimizers:
-        name, hypers = (item, {}) if isinstance(item, str) else item
+        name, hypers = item if isinstance(item, tuple) and len(item) == 2 else (item, {})
+        if isinstance(name, type) and issubclass(name, torch.optim.Optimizer):
+            name = f"{name.__module__}:{name.__qualname__}"  # a class is raced by its import path
         if not isinstance(name, str) or not isinstance(hypers, dict):
-            raise TypeError(f"optimizers are names or (name, hyperparameters) pairs, got {item!r}")
+            raise TypeError(f"optimizers are names, torch.optim.Optimizer classes or (either, hyperparameters) "
+                            f"pairs (a factory sets its own lr, which a race tunes), got {item!r}")
         _made(name, hypers)
         label = name + (":" + ",".join(f"{k}={_written(v)}" for k, v in hypers.items()) if hypers else "")
         if label in specs:
