@@ -28,7 +28,8 @@ from ..functions import TestFunction, get_function
 from ..functions.clipping import clipped
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
 from ..optimizers.base import Optimizer
-from ..optimizers.foreign import Generators, OptimizerError, StepFailed, TorchOptimizer, draws_from, make
+from ..optimizers.foreign import OptimizerError, StepFailed, TorchOptimizer, draws_from, make
+from ..optimizers.generators import Generators
 from ..optimizers.registry import Source, as_source
 from ..optimizers.schedules import step_all
 from . import compiled as fast_mode
