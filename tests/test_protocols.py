@@ -157,3 +157,8 @@ def test_a_scenario_whose_optimizer_cannot_step_writes_nothing(tmp_path):
     assert out.exit_code == 2, out.output
     assert out.stderr.startswith("optviz: error: fadam: FAdam lr=0.001 failed to step: expected dtype float")
     assert len(out.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_clip_is_refused_where_the_optimizer_takes_its_gradient_from_f_itself():
+    with pytest.raises(OptimizerError, match=r"^SophiaH lr=0.001 takes its gradient from f itself .*leave clip out"):
+        optviz.simulate("rosenbrock", optviz.torch_optimizer(po.SophiaH, lr=1e-3), STARTS, 3, clip=1.0)

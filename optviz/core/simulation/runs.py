@@ -287,6 +287,9 @@ class _TorchPerStart:
     def __init__(self, source: TorchOptimizer, starts: Tensor, function: TestFunction, seed: int) -> None:
         self.label, self.function, self.source = source.label, function, source
         self.closure, self.hessian = source.takes_closure, source.hessian
+        if "clip" in (function.recipe or {}) and (self.hessian or source.fused or source.takes_loss):
+            raise OptimizerError(f"{self.label} takes its gradient from f itself (second derivatives, or its own "
+                                 f"backward pass), where clip cannot reach it: leave clip out for it")
         shape, draws = self._shape(starts[0], seed)
         self.generators = [Generators(seed + k, *draws) for k in range(len(starts))]
         self.instances = []
