@@ -98,6 +98,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
       optviz compare                   # the six optimizers -> ./compare.png and .gif
       optviz compare rosenbrock        # the six, each at a lr tuned for rosenbrock -> the same files
       optviz compare rosenbrock sgd:lr=1e-3 adam:lr=0.05 --steps 500 --png out.png
+      optviz race rastrigin rosenbrock adam sgd rmsprop --starts 100   # tuned, then 100 starts each
       optviz run rosenbrock            # a bundled scenario (see: optviz list scenarios)
       optviz gallery --out gallery/    # every bundled scenario, with an index page
       optviz slides 05-momentum 08-adam -o deck.pptx   # a 16:9 deck (needs optviz[slides])
