@@ -162,3 +162,16 @@ def test_a_scenario_whose_optimizer_cannot_step_writes_nothing(tmp_path):
 def test_clip_is_refused_where_the_optimizer_takes_its_gradient_from_f_itself():
     with pytest.raises(OptimizerError, match=r"^SophiaH lr=0.001 takes its gradient from f itself .*leave clip out"):
         optviz.simulate("rosenbrock", optviz.torch_optimizer(po.SophiaH, lr=1e-3), STARTS, 3, clip=1.0)
+
+
+def test_an_optimizer_class_argument_is_named_by_a_word_on_the_command_line():
+    from optviz.core.optimizers.registry import get_optimizer
+
+    worded = get_optimizer("pytorch_optimizer:SAM", allow_import=True, base_optimizer="SGD", lr=1e-3)
+    given = optviz.torch_optimizer(functools.partial(po.SAM, base_optimizer=SGD, lr=1e-3))
+    assert worded.label == given.label == "SAM base_optimizer=SGD lr=0.001"
+    assert_bit_equal(optviz.simulate(ROSENBROCK, worded, STARTS, 4).positions,
+                     optviz.simulate(ROSENBROCK, given, STARTS, 4).positions)
+    out = CliRunner().invoke(main, ["compare", "rosenbrock", "pytorch_optimizer:SAM", "--steps", "3"])
+    assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
+    assert "SAM takes an optimizer class as base_optimizer: base_optimizer=SGD on the command line" in out.output

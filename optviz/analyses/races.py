@@ -4,7 +4,8 @@ For every function and optimizer, :func:`race` first tunes the hyperparameters a
 (lr always; momentum and Adam's betas when asked) in three rounds: a coarse grid (lr from
 1e-4 to 10, eight per decade), then twice finer grids zoomed around each of the eight best
 settings of the round before (up to 65 learning rates a window, 0.9% apart, then 0.03%;
-fewer where a round would pass 8,192 paths), each round one simulation of every setting
+fewer where a round would pass 8,192 paths; for a torch optimizer, whose settings are each an
+instance of their own, two windows of nine), each round one simulation of every setting
 from every tuning start; the score of a setting is the median of the objective over
 the tuning starts (ties: the median final f - f*). Then it runs the tuned optimizer from ``starts`` random starts and reduces
 the objective's distribution to a row: median and quartiles, success rate, median steps to
@@ -31,7 +32,7 @@ basin).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,10 @@ ZOOM_LR = 65  # the most learning rates in a zoomed window: 0.9% apart in the fi
 ROUND_PATHS = 8192  # a zoomed round's windows take fewer learning rates where more would not fit
 ZOOM_LINEAR = 5  # values of any other hyperparameter in a zoomed round
 MAX_TUNE_STARTS = 1000
+# a torch optimizer cannot take a grid as tensor hyperparameters: each setting is an instance
+# of its own (one per start where its rule is not element-wise), stepped in Python, so its
+# zoomed rounds are smaller: two windows of nine learning rates
+TORCH_WINDOWS, TORCH_ZOOM_LR = 2, 9
 
 Spec = tuple[str, dict[str, Any]]
 
@@ -81,7 +86,7 @@ class RaceRow:
 
     ``median``, ``q1``, ``q3``: quartiles of the objective over the starts (inf where more
     than that share diverged); ``success``: the share of starts ending with f - f* <= tol;
-    ``steps``: the median first step with f - f* <= tol over the starts that reached it
+    ``steps``: the (lower) median first step with f - f* <= tol over the starts that reached it
     (NaN if none did); ``error``: why the optimizer has no result ("" if it has)."""
 
     function: str
@@ -207,23 +212,28 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
     raising) keeps a row saying why, and the rest of the race is reported.
     """
     fns, specs = _functions(functions), _specs(optimizers)
+    for fn in fns:
+        if objective == "distance" and not fn.isolated_minima:
+            raise ValueError(f"{fn.name}'s minima are not isolated points (the one marked is one of a continuum): "
+                             f"a distance to them means nothing; race it on objective final")
     tune, tune_starts = _checked(objective, tune, starts, tune_starts, budget, clip, tol, seed)
     grids = {label: _coarse(name, hypers, tune) for label, (name, hypers) in specs.items()}
     n_tune = 1 if tune_starts == "start" else tune_starts
     widest = max(max(_cells(grid, n_tune) for grid in grids.values()) * n_tune, starts)
     check_memory(peak_bytes(budget, widest, max(fn.dim for fn in fns), 8),
                  f"a race of {widest:,} paths x {budget} steps", "use fewer starts, a smaller budget or tune less")
-    tick = _Ticks(progress, 2 * len(fns) * len(specs))
+    tick = _Ticks(progress, (ZOOMS + 2) * len(fns) * len(specs))  # each tuning round, then each race
     tuned, failed = {}, {}
     for fn in fns:
         points = (torch.tensor(fn.start, dtype=torch.float64)[None] if tune_starts == "start"
                   else random_starts(fn, tune_starts, seed + 1))
         for label, (name, hypers) in specs.items():
             try:
-                tuned[fn.name, label] = _tuned(fn, name, hypers, grids[label], points, budget, objective, tol, clip)
+                tuned[fn.name, label] = _tuned(fn, name, hypers, grids[label], points, budget, objective, tol, clip,
+                                               tick)
             except (StepFailed, OptimizerError) as error:  # an optimizer's own step failing (see simulate)
                 failed[fn.name, label] = f"failed while tuning: {_one_line(error)}"
-            tick()
+                tick.to((ZOOMS + 1) * (len(tuned) + len(failed)))
     hopeless = [f"{label} on {fn}" for (fn, label), found in tuned.items() if found is None]
     if hopeless:
         raise BadInput(f"no finite {objective} at any setting tried for {', '.join(hopeless)}: every run diverged; "
@@ -255,7 +265,10 @@ class _Ticks:
         self.progress, self.total, self.done = progress, total, 0
 
     def __call__(self) -> None:
-        self.done += 1
+        self.to(self.done + 1)
+
+    def to(self, done: int) -> None:
+        self.done = done
         if self.progress is not None:
             self.progress("race", self.done, self.total)
 
@@ -315,18 +328,22 @@ def quartiles(values: Tensor) -> tuple[float, float, float]:
 
 
 def _tuned(fn: TestFunction, name: str, hypers: dict[str, Any], coarse: dict[str, tuple[float, ...]], points: Tensor,
-           budget: int, objective: str, tol: float, clip: float | None) -> tuple[dict[str, float], Any] | None:
+           budget: int, objective: str, tol: float, clip: float | None,
+           tick: Callable[[], None] = lambda: None) -> tuple[dict[str, float], Any] | None:
     """The best setting of the coarse grid and of ZOOMS rounds of grids zoomed around the
     WINDOWS best settings of the round before, as (the tuned values, the optimizer made with
     them); None if no point of the coarse grid scored a finite value."""
     ranked = _scored(fn, name, hypers, [coarse], points, budget, objective, tol, clip)
+    tick()
     if not ranked:
         return None
-    best, lrs = ranked[0], zoom_lrs(coarse, len(points))
+    own = isinstance(_made(name, hypers), Optimizer)
+    best, lrs = ranked[0], zoom_lrs(coarse, len(points)) if own else TORCH_ZOOM_LR
     for _ in range(ZOOMS):
         windows = [{key: zoomed(key, window[key], cell[key], lrs) for key in window}
-                   for _, cell, window in ranked[:WINDOWS]]
+                   for _, cell, window in ranked[:WINDOWS if own else TORCH_WINDOWS]]
         ranked = _scored(fn, name, hypers, windows, points, budget, objective, tol, clip) or ranked
+        tick()
         best = min(best, ranked[0], key=lambda scored: scored[0])
     cell = best[1]
     return cell, _made(name, {**hypers, **cell})
@@ -526,7 +543,7 @@ def _row(function: str, label: str, hypers: dict[str, float], made: Any, values:
     gap = gaps(result)
     reached = steps_to(gap, tol)
     reached = reached[reached >= 0]
-    steps = float(np.median(reached.numpy())) if len(reached) else math.nan
+    steps = float(reached.median()) if len(reached) else math.nan  # the lower middle: a step that was taken
     success = float((gap[-1] <= tol).double().mean())
     return RaceRow(function, label, 0, hypers, median, q1, q3, success, steps, int((result.diverged_at >= 0).sum()),
                    made=made)

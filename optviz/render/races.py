@@ -30,7 +30,8 @@ def race_colours(race: Race, theme: Theme) -> dict[str, str]:
 
 
 @axes_level(takes=(Race, "a Race (optviz.race)"))
-def race_strips(race: Any, ax: Axes, theme: Theme, *, function: str | None = None, legend: bool = True) -> None:
+def race_strips(race: Any, ax: Axes, theme: Theme, *, function: str | None = None, legend: bool = True,
+                ylabel: bool = True) -> None:
     """One function's distributions, best first: the objective from every start as a point,
     a box over each optimizer's points, its colour named in the legend; starts that diverged
     counted at the foot of its box."""
@@ -57,15 +58,17 @@ def race_strips(race: Any, ax: Axes, theme: Theme, *, function: str | None = Non
                        boxprops=dict(facecolor="none", edgecolor=colour, linewidth=2.2),
                        whiskerprops=dict(color=colour, linewidth=1.8), capprops=dict(color=colour, linewidth=1.8),
                        medianprops=dict(color=colour, linewidth=3.2), zorder=3)
-        gone = int((~np.isfinite(values)).sum())
-        if gone:
-            ax.annotate(f"{gone} diverged", (i, 0.02), xycoords=("data", "axes fraction"), ha="center",
+        missing = int((~np.isfinite(values)).sum())  # diverged, or (steps) never within tol
+        if missing:
+            what = f"{row.diverged} diverged" if row.diverged == missing else f"{missing} not within tol"
+            ax.annotate(what, (i, 0.02), xycoords=("data", "axes fraction"), ha="center",
                         fontsize="small", color=theme.foreground)
     ax.set_xticks([])
     ax.set_xlim(-0.6, max(len(rows), 1) - 0.4)
     if log:
         ax.set_yscale("log")
-    ax.set_ylabel(OBJECTIVE_TITLES[race.objective])
+    if ylabel:
+        ax.set_ylabel(OBJECTIVE_TITLES[race.objective])
     ax.grid(True, axis="y", alpha=0.25)
     fn = race.function(name)
     ax.set_title(f"{fn.title or fn.name}: {len(race.starts[name])} starts, best first", fontsize="medium")
@@ -85,9 +88,10 @@ def race_picture(race: Race, *, theme: str | Theme = "light", size: Any = "slide
     theme = get_theme(theme)
     fig, axes = figure(theme, size, 1, len(race.functions), **look)
     with matplotlib.rc_context(fig.optviz_rc):
-        for ax, fn in zip(axes.flat, race.functions):
-            race_strips(race, ax, function=fn.name, legend=False)
-        fig.legend(handles=_keys(race_colours(race, theme)), loc="outside lower center",
-                   ncols=min(len(race_colours(race, theme)), 5), frameon=False)
+        for k, (ax, fn) in enumerate(zip(axes.flat, race.functions)):  # the title names the objective; the
+            race_strips(race, ax, function=fn.name, legend=False, ylabel=k == 0)  # first panel's axis says it
+        palette = race_colours(race, theme)
+        fig.legend(handles=_keys(palette), loc="outside lower center", frameon=False,
+                   ncols=len(palette) if len(palette) <= 6 else (len(palette) + 1) // 2)
     clip = f", gradients clipped to norm {race.clip:g}" if race.clip is not None else ""
     return titled(fig, title or f"Race: {OBJECTIVE_TITLES[race.objective]} after {race.budget} steps{clip}")

@@ -100,7 +100,7 @@ def _rank_r(gen: torch.Generator, rows: int, cols: int, rank: int) -> tuple[Tens
 
 def _problem(name: str, rows: int, cols: int, rank: int, *, value: Callable, grad: Callable, optimum: Tensor,
              start: Tensor, spectrum: Callable | None, title: str, description: str, formula: str,
-             tex: str) -> TestFunction:
+             tex: str, isolated: bool = True) -> TestFunction:
     """The TestFunction of a matrix problem: a point is ``optimum``'s shape, flattened."""
     size = _canonical(rows, cols, rank)
     default = size == PROBLEMS[name]
@@ -113,6 +113,7 @@ def _problem(name: str, rows: int, cols: int, rank: int, *, value: Callable, gra
         description=description, formula=formula, axes=tuple(f"x{i + 1}" for i in range(optimum.numel())),
         recipe={"name": name} if default else {"name": name, "dim": size},
         title=f"{title} ({size})", tex=tex, matrix=tuple(optimum.shape), spectrum_fn=spectrum,
+        isolated_minima=isolated,
     )
 
 
@@ -154,6 +155,7 @@ def _low_rank(rows: int, cols: int, rank: int) -> TestFunction:
 
     return _problem(
         "low_rank", rows, cols, rank, value=value, grad=grad, optimum=optimum, start=start, spectrum=spectrum,
+        isolated=False,  # every U G, V G⁻ᵀ (G invertible) is a minimum too
         title="Low-rank factorization",
         description=f"fit W = UVᵀ ({rows} x {cols}) to a rank-{rank} target T; the point is the factors [U; V], "
                     f"a {rows + cols} x {rank} matrix, from a small random start",

@@ -51,6 +51,7 @@ class TestFunction:
     tex: str = ""  # the formula as matplotlib mathtext ("$x^2 + 2y^2$"); none if empty
     value: str = "f"  # what its values are called on a colour bar ("training loss")
     matrix: tuple[int, int] | None = None  # (rows, cols) where a point is a matrix, flattened row by row
+    isolated_minima: bool = True  # False where the minima marked are a few of a continuum (low_rank's)
     # a matrix problem's singular values worth showing at points (..., dim) -> (..., k), largest
     # first (low_rank's are those of W = UVᵀ); None: those of the point as its matrix
     spectrum_fn: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)

@@ -510,14 +510,13 @@ def listing() -> str:
     """Every registered function: its name, dimension and description, its bounds and minima."""
     lines = []
     for fn in FUNCTIONS.values():
+        lines.append(f"{fn.name:<17} {f'{fn.dim}D':<4} {fn.description}")
         if fn.matrix is not None:  # its size is the user's: the default's coordinates say little
             (lo, hi), (rows, cols) = fn.bounds[0], fn.matrix
-            lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")
-            lines.append(f"{'':<21}a {rows} x {cols} matrix with entries in [{lo:g}, {hi:g}] at --dim "
+            lines.append(f"{'':<23}a {rows} x {cols} matrix with entries in [{lo:g}, {hi:g}] at --dim "
                          f"{MATRIX_SIZES[fn.name]}, any size with another; minimum: f = 0 at its known optimum")
             continue
         bounds = " x ".join(f"[{lo:g}, {hi:g}]" for lo, hi in fn.bounds)
         minima = "; ".join(f"f({', '.join(f'{v:.4g}' for v in m.point)}) = {m.value:.4g}" for m in fn.minima)
-        lines.append(f"{fn.name:<17} {fn.dim}D  {fn.description}")
-        lines.append(f"{'':<21}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
+        lines.append(f"{'':<23}bounds {bounds}; minima: {minima or 'none (unbounded below)'}")
     return "\n".join(lines)

@@ -107,6 +107,7 @@ class TorchOptimizer:
 
     def __post_init__(self) -> None:
         if self.factory is None:
+            object.__setattr__(self, "kwargs", _inner_classes(self.cls, self.kwargs))
             check_arguments(self.cls, self.kwargs)
         with isolated_random():
             trial, _ = make(self, torch.zeros(2, dtype=torch.float64))  # torch's own checks of every value, now
@@ -293,7 +294,7 @@ def check_arguments(cls: type, kwargs: dict[str, Any]) -> None:
     optimizer class is among the arguments (SAM's base_optimizer) the others go on to it
     through the class's **kwargs: that class checks them."""
     named = argument_names(cls)
-    if _forwards(cls) and any(isinstance(v, type) and issubclass(v, torch.optim.Optimizer) for v in kwargs.values()):
+    if passes_on(cls, kwargs):
         return
     for key in kwargs:
         if key not in named:
@@ -391,8 +392,11 @@ def _layers(opt: torch.optim.Optimizer) -> list[torch.optim.Optimizer]:
     return layers
 
 
-def _forwards(cls: type) -> bool:
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in _parameters(cls).values())
+def passes_on(cls: type, kwargs: dict[str, Any]) -> bool:
+    """Whether the class hands the arguments it does not name to an optimizer class it is
+    given (SAM's **kwargs go to its base_optimizer, which checks them)."""
+    forwards = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in _parameters(cls).values())
+    return forwards and any(key.endswith("optimizer") and key in argument_names(cls) for key in kwargs)
 
 
 def _refusal(opt: torch.optim.Optimizer) -> str:
@@ -401,6 +405,14 @@ def _refusal(opt: torch.optim.Optimizer) -> str:
     if callable(getattr(opt, "set_closure", None)):
         return "takes its loss through set_closure(loss_fn, inputs, targets), a model's forward pass"
     return ""
+
+
+def _inner_classes(cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments, with an optimizer named by a word where the class takes an optimizer
+    class (SAM's ``base_optimizer=SGD``, as a command line writes it) made that class."""
+    takes = [name for name in argument_names(cls) if name.endswith("optimizer")]
+    return {key: find_class(value, allow_import=True) if key in takes and isinstance(value, str) else value
+            for key, value in kwargs.items()}
 
 
 def _culprit(error: BaseException) -> str:
@@ -428,9 +440,15 @@ def _first_argument(cls: type) -> str | None:
 
 
 def _hint(source: TorchOptimizer) -> str:
-    """Why a class refused, where its constructor takes something else than the parameters."""
+    """Why a class refused, where its constructor takes something else than the parameters
+    or an optimizer class it was not given."""
     if source.factory is not None:
         return ""
+    required = [name for name, p in _parameters(source.cls).items()
+                if name.endswith("optimizer") and p.default is inspect.Parameter.empty and name not in source.kwargs]
+    if required:
+        return (f" ({source.cls.__name__} takes an optimizer class as {required[0]}: "
+                f"{required[0]}=SGD on the command line, {required[0]}=torch.optim.SGD in Python)")
     first = _first_argument(source.cls)
     return f" ({source.cls.__name__} {_NOT_PARAMS[first].format(cls=source.cls.__name__)})" \
         if first in _NOT_PARAMS else ""

@@ -25,7 +25,7 @@ from ..names import cut, did_you_mean, quoted
 from ..vocabulary import nearest_optimizer
 from .base import Entry, Optimizer
 from .family import ENTRIES
-from .foreign import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class,
+from .foreign import (MACHINERY, TORCH_CLASSES, OptimizerError, TorchOptimizer, argument_names, find_class, passes_on,
                       torch_optimizer)
 from .foreign import defaults as torch_defaults
 from .schedules import schedule as make_schedule
@@ -55,10 +55,11 @@ def get_optimizer(name: str, *, allow_import: bool = False, **hyperparams: Any) 
     if not isinstance(name, str) or not name:
         raise ValueError(f"an optimizer name must be a non-empty string, got {name!r}")
     arguments = hyperparameter_names(name, allow_import=allow_import)
-    for key in hyperparams:
-        if key not in arguments:
-            raise ValueError(f"{cut(name)} has no hyperparameter {quoted(key)}{did_you_mean(key, arguments)}")
     entry = BUILT_INS.get(name) or BUILT_INS.get(name.lower())
+    for key in hyperparams:
+        if key not in arguments and (entry is not None or not passes_on(find_class(name, allow_import=allow_import),
+                                                                         hyperparams)):
+            raise ValueError(f"{cut(name)} has no hyperparameter {quoted(key)}{did_you_mean(key, arguments)}")
     if entry is not None:
         return entry.factory(**hyperparams)
     return TorchOptimizer(find_class(name, allow_import=allow_import), hyperparams, name)

@@ -26,8 +26,7 @@ class GradientNoise:
     def __init__(self, noise: Any, seed: int, dim: int) -> None:
         self.describe = describe(noise)
         self._draw = _draw_of(noise, dim)
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-            raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+        check_seed(seed)
         self._generator = torch.Generator().manual_seed(seed)
         self._state = self._after = self._generator.get_state()
 
@@ -78,3 +77,10 @@ def _draw_of(noise: Any, dim: int) -> Draw:
         return torch.randn(points.shape, generator=generator, dtype=points.dtype) * std
 
     return gaussian
+
+
+def check_seed(seed: Any) -> int:
+    """A seed: a whole number from 0 to 2**63 - 1 (torch's generators take no more)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    return seed

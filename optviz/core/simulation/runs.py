@@ -33,7 +33,7 @@ from ..optimizers.generators import Generators
 from ..optimizers.registry import Source, as_source
 from ..optimizers.schedules import step_all
 from . import compiled as fast_mode
-from .noise import GradientNoise
+from .noise import GradientNoise, check_seed
 from .result import Result
 
 CHECK_EVERY = 16  # steps between looks for divergence (see simulate's loop)
@@ -96,6 +96,7 @@ def simulate(
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
     starts = _check_starts(function, function.start if starts is None else starts, dtype)
+    seed = check_seed(seed)
     gradient_noise = None if noise is None else GradientNoise(noise, seed, function.dim)
     n, dim = starts.shape
     paths = len(sources) * n
