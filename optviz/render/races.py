@@ -60,7 +60,7 @@ def race_strips(race: Any, ax: Axes, theme: Theme, *, function: str | None = Non
                        medianprops=dict(color=colour, linewidth=3.2), zorder=3)
         missing = int((~np.isfinite(values)).sum())  # diverged, or (steps) never within tol
         if missing:
-            what = f"{row.diverged} diverged" if row.diverged == missing else f"{missing} not within tol"
+            what = f"{row.diverged}\ndiverged" if row.diverged == missing else f"{missing} not\nwithin tol"
             ax.annotate(what, (i, 0.02), xycoords=("data", "axes fraction"), ha="center",
                         fontsize="small", color=theme.foreground)
     ax.set_xticks([])
@@ -71,7 +71,7 @@ def race_strips(race: Any, ax: Axes, theme: Theme, *, function: str | None = Non
         ax.set_ylabel(OBJECTIVE_TITLES[race.objective])
     ax.grid(True, axis="y", alpha=0.25)
     fn = race.function(name)
-    ax.set_title(f"{fn.title or fn.name}: {len(race.starts[name])} starts, best first", fontsize="medium")
+    ax.set_title(fn.title or fn.name, fontsize="medium")  # the figure's title says the starts, best first
     if legend:
         ax.legend(handles=_keys(palette), loc="best", fontsize="small")
 
@@ -92,6 +92,8 @@ def race_picture(race: Race, *, theme: str | Theme = "light", size: Any = "slide
             race_strips(race, ax, function=fn.name, legend=False, ylabel=k == 0)  # first panel's axis says it
         palette = race_colours(race, theme)
         fig.legend(handles=_keys(palette), loc="outside lower center", frameon=False,
-                   ncols=len(palette) if len(palette) <= 6 else (len(palette) + 1) // 2)
+                   ncols=len(palette) if len(palette) <= 4 else (len(palette) + 1) // 2)
     clip = f", gradients clipped to norm {race.clip:g}" if race.clip is not None else ""
-    return titled(fig, title or f"Race: {OBJECTIVE_TITLES[race.objective]} after {race.budget} steps{clip}")
+    starts = len(next(iter(race.starts.values())))
+    return titled(fig, title or f"Race: {OBJECTIVE_TITLES[race.objective]} after {race.budget} steps{clip}\n"
+                                f"{starts} random starts each, best first")
