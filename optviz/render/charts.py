@@ -14,6 +14,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from ..analyses.curvature import sharpness as top_eigenvalues
+from ..analyses.curvature import stability_thresholds
 from ..analyses.models.experiments import Curves
 from ..analyses.models.landscapes import Line
 from ..analyses.penalties import RegularizationPaths, l1, penalised_minimum, sparse_from
@@ -111,6 +113,58 @@ def spectrum(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
         handles = [line for line in drawn if not line.get_label().startswith("_")]
         handles += [optimum_line(theme)] if found.optimum is not None else []
         legend_clear_of(ax, handles, apart([line.get_xydata() for line in drawn]))
+
+
+LIMIT_DASHES = (0, (5, 3))  # an optimizer's stable limit: dashed, in its colour
+
+
+def limit_label(optimizer: Any) -> str:
+    """The stable limit's formula as a chart labels it: 2/lr for SGD, (2+2μ)/lr for heavy-ball
+    momentum, and so on (see optviz.analyses.curvature.stable_limit)."""
+    h = optimizer.hyperparams
+    if optimizer.kind == "sgd" or not h.get("momentum"):
+        formula = "2/lr"
+    elif h.get("nesterov"):
+        formula = "(2+2μ)/((1+2μ)lr)"
+    elif h.get("dampening"):
+        formula = "(2+2μ)/((1-d)lr)"
+    else:
+        formula = "(2+2μ)/lr"
+    return formula + (" - wd" if h.get("weight_decay") else "")
+
+
+@axes_level()
+def sharpness(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
+              palette: dict[str, str] | None = None, **unused: Any) -> None:
+    """The sharpness per step: the top eigenvalue of f's Hessian at each path's point, a line
+    each in its path's colour and style, and for sgd, momentum and nesterov the sharpness
+    above which their step is unstable (2/lr for SGD) as a dashed line in the optimizer's
+    colour, labelled with its formula. A path's line ends where it diverged."""
+    result = checked(result)
+    values = top_eigenvalues(result).numpy()
+    limits = stability_thresholds(result)
+    steps = np.arange(result.steps + 1)
+    drawn, first = [], {}
+    for trace in traces(result, theme, palette, np.zeros((result.steps + 1, values.shape[1], 2))):
+        drawn += ax.plot(steps, values[:, trace.index], color=trace.colour, linestyle=trace.linestyle, linewidth=2.2,
+                         label=trace.label, gid=f"path:{trace.index}", path_effects=casing(theme, 2.2))
+        first.setdefault(result.names[trace.index], trace.colour)
+    for name, limit in limits.items():
+        ax.plot(steps, limit.numpy(), color=first[name], linestyle=LIMIT_DASHES, linewidth=1.6, zorder=1,
+                gid=f"limit:{name}")
+        ax.annotate(limit_label(result.optimizers[name]), (steps[-1], float(limit[-1])), xytext=(-4, 4),
+                    textcoords="offset points", ha="right", va="bottom", color=first[name], fontsize="small")
+    _scale(ax, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel="top Hessian eigenvalue", xlim=(0, max(1, result.steps)))
+    ax.grid(True, alpha=0.25)
+    ax.set_title(f"{result.function.title or result.function.name}: sharpness per step")
+    if legend:
+        handles = [line for line in drawn if not line.get_label().startswith("_")]
+        if limits:
+            handles.append(Line2D([], [], color=theme.muted, linestyle=LIMIT_DASHES, linewidth=1.6,
+                                  label="stable limit (dashed)"))
+        legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines]))
 
 
 @axes_level()

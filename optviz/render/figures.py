@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..core.simulation.result import Result
 from .canvas import figure, titled
-from .charts import learning_rates, loss, optimum_line, spectrum
+from .charts import learning_rates, loss, optimum_line, sharpness, spectrum
 from .contours import colour_bar, heading
 from .frames import Box, fit
 from .glyphs import check_state
@@ -30,7 +30,8 @@ from .trajectories import (FAINT, checked, curve_frame, drawable, fill, frame_of
 def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: Any) -> Axes:
     """The right picture for a result: paths on contours (2D) or on the curve (1D), or
     kind="loss", "distance", "lr" (the learning rate per step), "spectrum" (a matrix
-    problem's singular values per step), "surface"."""
+    problem's singular values per step), "sharpness" (the top Hessian eigenvalue per step
+    against the stable limit 2/lr), "surface"."""
     result = checked(result)
     if kind not in PLOT_KINDS:
         raise ValueError(f"unknown kind {kind!r} (known: {', '.join(PLOT_KINDS)})")
@@ -40,6 +41,8 @@ def plot(result: Result, kind: str = "auto", ax: Axes | None = None, **options: 
         return learning_rates(result, ax, **options)
     if kind == "spectrum":
         return spectrum(result, ax, **options)
+    if kind == "sharpness":
+        return sharpness(result, ax, **options)
     result = drawable(result)
     return surface(result, ax, **options) if kind == "surface" else paths(result, ax, **options)
 

@@ -12,11 +12,12 @@ PICTURES = {
     "distance": "the distance to the nearest minimum per step",
     "lr": "the learning rate per step",
     "spectrum": "a matrix problem's singular values per step, one panel per optimizer, against the optimum's",
+    "sharpness": "the top Hessian eigenvalue per step, against each SGD-family optimizer's stable limit (2/lr)",
     "surface": "the function as a 3D surface with the paths on it",
     "grid": "small multiples: one panel per optimizer, on identical axes",
     "regularization": "the L1 and L2 penalised minima as lambda grows, with their level sets",
 }
-PLOT_KINDS = ("auto", "paths", "curve", "loss", "distance", "lr", "spectrum", "surface")  # what plot(result, kind) draws
+PLOT_KINDS = ("auto", "paths", "curve", "loss", "distance", "lr", "spectrum", "sharpness", "surface")  # what plot(result, kind) draws
 STILL_KINDS = tuple(kind for kind in PICTURES if kind not in ("auto", "curve"))  # a scenario's outputs.kinds
 STILL_FORMATS = ("png", "svg", "pdf")
 GIF_PANELS = ("auto", "single", "optimizer")  # one panel, or one per optimizer ("auto": four or more)
