@@ -36,14 +36,15 @@ class Written:
 
 def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | None = None,
               svg: FilePath | None = None, pdf: FilePath | None = None, loss: FilePath | None = None,
-              spectrum: FilePath | None = None, gif: FilePath | None = None, html: FilePath | None = None,
+              spectrum: FilePath | None = None, sharpness: FilePath | None = None, gif: FilePath | None = None, html: FilePath | None = None,
               bounds: Any = None,
               theme: str = "light", size: Any = "slide", state: Any = None, loop: str | int = "forever",
               hold: float = 3.0, **look: Any) -> list[Written]:
     """Write ``result`` to each file given: its paths as data (.csv, .json or .npz), the paths
     picture (drawn once for png, svg and pdf; ``bounds`` frames it, the GIF and the page), the loss
     curves (.png, .svg or .pdf), a matrix problem's spectrum (.png, .svg or .pdf: one panel per
-    optimizer), an animation (.gif: played ``loop`` times, its last frame held
+    optimizer), the sharpness per step against each optimizer's stable limit (.png, .svg or
+    .pdf), an animation (.gif: played ``loop`` times, its last frame held
     ``hold`` seconds) and the interactive page (.html).
     ``state`` draws the optimizer's state on the paths picture and at the GIF's and the
     page's moving points (see optviz.render.glyphs).
@@ -56,6 +57,8 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
         written.append(Written(save(plot(result, "loss", **style).figure, loss)))
     if spectrum:
         written.append(Written(save(grid(result, kind="spectrum", **style), spectrum)))
+    if sharpness:
+        written.append(Written(save(plot(result, "sharpness", **style).figure, sharpness)))
     if gif:
         animation = animate(result, gif, bounds=bounds, state=state, loop=loop, hold=hold, **style)
         frames = f"{animation.frames} frame{'s' if animation.frames != 1 else ''}"

@@ -45,6 +45,9 @@ from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, 
 @click.option("--loss", "loss", default=None, help="Write the loss curves here (.png/.svg/.pdf).")
 @click.option("--spectrum", "spectrum", default=None,
               help="Write a matrix problem's singular values per step here (.png/.svg/.pdf), one panel per optimizer.")
+@click.option("--sharpness", "sharpness", default=None,
+              help="Write the top Hessian eigenvalue per step here (.png/.svg/.pdf), against 2/lr for SGD "
+                   "(and momentum's and Nesterov's own limits).")
 @click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
 @click.option("--html", "page", default=None,
               help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
@@ -59,7 +62,8 @@ from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, 
 def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: int, start: str | None,
             bounds: str | None, dim: int | str | None, schedules: tuple[str, ...], noise: float | None, seed: int,
             tune: str | None, tol: float, png: str | None, svg: str | None, pdf: str | None, loss: str | None,
-            spectrum: str | None, gif: str | None, page: str | None, state: str | None, fast: bool, data: str | None,
+            spectrum: str | None, sharpness: str | None, gif: str | None, page: str | None, state: str | None,
+            fast: bool, data: str | None,
         loop: str | int | None, hold: float | None, theme: str, size: str | None, dpi: float | None,
         scale: float | None, background: str | None, transparent: bool | None) -> None:
     """Run optimizers side by side on FUNCTION and print how each did.
@@ -96,7 +100,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
       optviz compare himmelblau sgd:lr=0.01 momentum:lr=0.01 adam:lr=0.1 --html himmelblau.html
       optviz compare ill_conditioned momentum:lr=0.1 adam:lr=0.3 --steps 40 --state --png state.png
     """
-    if not optimizers and not any((png, svg, pdf, loss, spectrum, gif, page)):  # the six, bare or on a FUNCTION: drawn
+    if not optimizers and not any((png, svg, pdf, loss, spectrum, sharpness, gif, page)):  # the six, bare or on a FUNCTION: drawn
         png, gif = "compare.png", "compare.gif"
     # every check that needs no torch first: a mistake is refused before torch loads
     if function is not None:
@@ -104,6 +108,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
                "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
                "spectrum": output_path(spectrum, STILLS, "--spectrum"),
+               "sharpness": output_path(sharpness, STILLS, "--sharpness"),
                "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
