@@ -62,7 +62,12 @@ def test_top_three_eigenpairs_match_the_dense_hessian(exact):
     assert list(first) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert first["0.weight"].shape == (4, 3) and first["2.bias"].shape == (1,)
     assert torch.equal(first["0.weight"].reshape(-1), top.flat[0, :12])
-    assert top.products <= 21
+    assert top.converged and top.products <= 21
+
+
+def test_a_run_cut_short_says_it_has_not_converged():
+    top = top_eigenvalues(tiny_mlp(), loss_fn, (X, Y), k=2, max_steps=3)
+    assert top.products == 3 and not top.converged
 
 
 def test_a_subset_of_the_data_is_the_first_examples():

@@ -14,11 +14,10 @@ memory is that of one batch's backward pass whatever the data's size:
   seeded generator, with its standard error;
 - :func:`spectral_density`: the spectrum's density by stochastic Lanczos quadrature.
 
->>> import torch
->>> from optviz.landscape import top_eigenvalues
+>>> import torch, optviz
 >>> model = torch.nn.Linear(2, 1)
 >>> x = torch.tensor([[1.0, 0.0], [0.0, 2.0]]); y = torch.zeros(2, 1)
->>> top = top_eigenvalues(model, torch.nn.functional.mse_loss, (x, y), k=1)
+>>> top = optviz.landscape.top_eigenvalues(model, torch.nn.functional.mse_loss, (x, y), k=1)
 >>> round(top.values[0].item(), 4)
 5.3028
 """
@@ -55,6 +54,7 @@ class Eigenpairs:
     names: tuple[str, ...]
     shapes: tuple[torch.Size, ...]
     products: int  # Hessian-vector products spent
+    converged: bool  # every pair's residual under tol, or the Krylov space exhausted
 
     @property
     def vectors(self) -> list[dict[str, Tensor]]:
@@ -147,30 +147,36 @@ class Hessian:
         return torch.cat([(torch.zeros_like(p) if h is None else h).reshape(-1) for p, h in zip(params, second)])
 
 
-def top_eigenvalues(model: nn.Module, loss_fn: LossFn, data: Any, k: int = 1, *, tol: float = 1e-9,
-                    max_steps: int | None = None, seed: int = 0, examples: int | None = None,
+def top_eigenvalues(model: nn.Module, loss_fn: LossFn, data: Any, k: int = 1, *, tol: float | None = None,
+                    max_steps: int = 100, seed: int = 0, examples: int | None = None,
                     batch_size: int | None = None, device: Any = None) -> Eigenpairs:
     """The k largest eigenvalues of the Hessian of the mean loss (descending) and their
     eigenvectors, by Lanczos with full reorthogonalisation from a seeded random start.
 
     Stops once every one of the k Ritz pairs has a residual ``|H v - theta v|`` under
-    ``tol * max(1, |theta|)``, after ``max_steps`` products (default: the parameter count),
-    or when the Krylov space is exhausted (exact then). Eigenvectors are unit vectors, their
-    sign arbitrary."""
+    ``tol * max(1, |theta|)`` (default 1e-9 for float64 parameters, 1e-5 otherwise; the
+    eigenvalue's own error is about the residual squared over the gap to the next), when the
+    Krylov space is exhausted (exact then), or after ``max_steps`` products, the basis kept
+    being ``max_steps`` vectors of the parameters' size (``converged`` then says False).
+    Eigenvectors are unit vectors, their sign arbitrary."""
     _check_count("k", k)
+    _check_count("max_steps", max_steps)
     hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device)
     if k > hessian.size:
         raise HessianError(f"k={k} is more than the model's {hessian.size} trainable parameters")
-    steps = min(hessian.size, max_steps if max_steps is not None else hessian.size)
-    if steps < k:
+    if max_steps < k:
         raise HessianError(f"max_steps={max_steps} is fewer than k={k}: Lanczos needs at least k products")
+    if tol is None:
+        tol = 1e-9 if hessian.dtype == torch.float64 else 1e-5
     start = torch.randn(hessian.size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    basis, alphas, betas = _lanczos(hessian, start, steps, stop=lambda q, a, b: _converged(a, b, k, tol))
+    basis, alphas, betas, tail = _lanczos(hessian, start, min(max_steps, hessian.size),
+                                          stop=lambda a, b, t: _converged(a, b, t, k, tol))
     values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas))
     order = torch.argsort(values, descending=True)[:k]
     flat = (ritz[:, order].T.to(basis.dtype) @ basis).cpu()
     flat = flat / flat.norm(dim=1, keepdim=True)
-    return Eigenpairs(values[order], flat, hessian.names, hessian.shapes, hessian.products)
+    converged = _converged(alphas, betas, tail, k, tol)
+    return Eigenpairs(values[order], flat, hessian.names, hessian.shapes, hessian.products, converged)
 
 
 def hessian_trace(model: nn.Module, loss_fn: LossFn, data: Any, *, probes: int = 100, seed: int = 0,
@@ -205,7 +211,7 @@ def spectral_density(model: nn.Module, loss_fn: LossFn, data: Any, *, steps: int
     generator = torch.Generator().manual_seed(seed)
     nodes, weights = [], []
     for _ in range(probes):
-        _, alphas, betas = _lanczos(hessian, _rademacher(hessian.size, generator), steps)
+        _, alphas, betas, _ = _lanczos(hessian, _rademacher(hessian.size, generator), steps)
         values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas))
         pad = steps - len(values)  # a Krylov space exhausted early: the rest weigh nothing
         nodes.append(torch.cat([values, values.new_zeros(pad)]))
@@ -213,10 +219,11 @@ def spectral_density(model: nn.Module, loss_fn: LossFn, data: Any, *, steps: int
     return Density(torch.stack(nodes), torch.stack(weights))
 
 
-def _lanczos(hessian: Hessian, start: Tensor, steps: int,
-             stop: Callable[[Tensor, list[float], list[float]], bool] | None = None) -> tuple[Tensor, list[float], list[float]]:
+def _lanczos(hessian: Hessian, start: Tensor, steps: int, stop: Callable[[list[float], list[float], float], bool]
+             | None = None) -> tuple[Tensor, list[float], list[float], float]:
     """Lanczos from ``start``: the orthonormal basis (rows), the tridiagonal's diagonal and
-    off-diagonal. Every new vector is orthogonalised against all before it, twice, so the
+    off-diagonal, and the norm of the last residual (0 when the Krylov space is exhausted).
+    Every new vector is orthogonalised against all before it, twice, so the
     basis stays orthonormal to rounding and no eigenvalue comes back as a ghost copy."""
     q = start.to(hessian.device, hessian.dtype)
     basis = torch.empty(steps, hessian.size, dtype=hessian.dtype, device=hessian.device)
@@ -229,22 +236,23 @@ def _lanczos(hessian: Hessian, start: Tensor, steps: int,
         for _ in range(2):
             w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
         beta = float(w.norm())
-        scale = max(abs(a) for a in alphas) or 1.0
-        if j + 1 == steps or beta <= 1e-10 * scale or (stop is not None and stop(basis, alphas, [*betas, beta])):
-            return basis[: j + 1], alphas, betas
+        if beta <= 1e-10 * (max(abs(a) for a in alphas) or 1.0):
+            return basis[: j + 1], alphas, betas, 0.0
+        if j + 1 == steps or (stop is not None and stop(alphas, betas, beta)):
+            return basis[: j + 1], alphas, betas, beta
         betas.append(beta)
         basis[j + 1] = w / beta
-    return basis, alphas, betas
+    return basis, alphas, betas, 0.0  # steps == 0 never happens: the loop returns
 
 
-def _converged(alphas: list[float], betas: list[float], k: int, tol: float) -> bool:
+def _converged(alphas: list[float], betas: list[float], tail: float, k: int, tol: float) -> bool:
     """Whether the top k Ritz pairs have residuals under tol: the residual of a Ritz pair is
-    the last off-diagonal times the last component of its eigenvector of the tridiagonal."""
+    the last residual's norm times the last component of its eigenvector of the tridiagonal."""
     if len(alphas) < k:
         return False
-    values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas[:-1]))
+    values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas))
     top = torch.argsort(values, descending=True)[:k]
-    residuals = abs(betas[-1]) * ritz[-1, top].abs()
+    residuals = tail * ritz[-1, top].abs()
     return bool((residuals <= tol * values[top].abs().clamp(min=1.0)).all())
 
 
