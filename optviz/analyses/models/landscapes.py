@@ -459,3 +459,5 @@ def _check_whole(**values: Any) -> None:
 
 __all__ = ["Landscape", "LandscapeError", "Line", "landscape", "interpolate", "Directions", "EvaluationError",
            "WeightsError", "DEFAULT_OPTIMIZERS"]
+from .hessian import Density, Eigenpairs, Hessian, HessianError, Trace, hessian_trace, spectral_density, top_eigenvalues  # noqa: E402
+__all__ += ["Density", "Eigenpairs", "Hessian", "HessianError", "Trace", "hessian_trace", "spectral_density", "top_eigenvalues"]
