@@ -99,3 +99,13 @@ def test_compare_sharpness_writes_a_picture_and_refuses_a_wrong_suffix_in_one_li
     assert out.exit_code == 2 and len(out.output.strip().splitlines()) == 1
     assert "Invalid value for --sharpness" in out.output and ".png, .svg, .pdf" in out.output
     assert not (tmp_path / "s.txt").exists()
+
+
+def test_the_closed_form_for_two_by_two_matrices_is_eigvalsh_within_rounding():
+    from optviz.analyses.curvature import _eigenvalues_2x2
+
+    gen = torch.Generator().manual_seed(0)
+    m = torch.randn(500, 2, 2, generator=gen, dtype=torch.float64) * 10.0 ** torch.randint(-3, 4, (500, 1, 1), generator=gen)
+    m = (m + m.mT) / 2
+    exact = torch.linalg.eigvalsh(m)
+    assert torch.allclose(_eigenvalues_2x2(m), exact, rtol=1e-13, atol=1e-13 * exact.abs().max().item())
