@@ -432,3 +432,25 @@ def test_28_muon_grows_a_low_rank_targets_singular_values_together():
     assert "does not shrink" in text and steps[-50:].mean() > 0.5 * steps[50:100].mean()
     assert "Adam's falls to 1.6e-9 and momentum's to 2.6e-8" in text
     assert f"{losses['Adam'][-1]:.1e}" == "1.6e-09" and f"{losses['SGD'][-1]:.1e}" == "2.6e-08"
+
+
+def test_29_each_lr_is_stable_exactly_while_the_sharpness_is_under_2_over_lr():
+    from optviz.analyses.curvature import sharpness, stability_thresholds
+
+    text, result = caption(29), run(29)
+    labels = list(result.optimizers)
+    assert labels == ["SGD lr=0.45", "SGD lr=0.5", "SGD lr=0.55"]
+    assert "its top eigenvalue, the sharpness, is 4" in text
+    assert torch.equal(sharpness(result), torch.full_like(sharpness(result), 4.0))  # the same everywhere
+    limits = {label: float(limit[0]) for label, limit in stability_thresholds(result).items()}
+    assert "(2/lr = 4.44)" in text and "(2/lr = 4, on the edge)" in text and "(2/lr = 3.64)" in text
+    assert [f"{limits[label]:.3g}" for label in labels] == ["4.44", "4", "3.64"]
+    x2 = {label: result.path(label)[:, 1] for label in labels}
+    assert "shrinks by 0.8 a step" in text and torch.allclose(x2[labels[0]][1:] / x2[labels[0]][:-1],
+                                                                torch.tensor(-0.8, dtype=torch.float64))
+    assert "f falls to 0.0087 by step 30" in text and f"{final(29, labels[0])[1]:.2g}" == "0.0087"
+    assert "flips between −2 and 2 forever" in text and set(x2[labels[1]].abs().tolist()) == {2.0}
+    assert "f stays at 8" in text and f"{final(29, labels[1])[1]:.2g}" == "8"
+    assert "grows 1.2 times a step, to 475 at step 30 (f = 4.5e5)" in text
+    assert torch.allclose(x2[labels[2]][1:] / x2[labels[2]][:-1], torch.tensor(-1.2, dtype=torch.float64))
+    assert f"{abs(float(x2[labels[2]][-1])):.0f}" == "475" and f"{final(29, labels[2])[1]:.2g}" == "4.5e+05"

@@ -87,7 +87,7 @@ def test_the_chart_draws_each_path_and_its_optimizers_2_over_lr_dashed_in_its_co
     assert limit.get_ydata().tolist() == pytest.approx([2 / 0.4] * 9)
     assert limit.get_color() == lines["path:0"].get_color() and limit.get_linestyle() == "--"
     assert lines["path:1"].get_ydata().tolist() == pytest.approx([4.0] * 9)
-    assert "2/lr" in [text.get_text() for text in ax.texts]
+    assert "2/lr = 5" in [text.get_text() for text in ax.texts]  # the formula and its value, lr 0.4
 
 
 def test_compare_sharpness_writes_a_picture_and_refuses_a_wrong_suffix_in_one_line(tmp_path):

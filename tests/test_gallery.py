@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -115,12 +116,12 @@ def browse(folder):
     browser = shutil.which("chromium")
     assert browser, "Debian's chromium is needed: `make test` installs it"
     (folder / "harness.html").write_text(HARNESS)
-    try:
-        with served(folder) as url:
+    try:  # a profile of its own: two chromiums on one profile (two workers) leave the second one blank
+        with served(folder) as url, tempfile.TemporaryDirectory() as profile:
             dom = subprocess.run(
                 [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--user-data-dir={ROOT / '.pytest_cache' / 'chromium'}", "--virtual-time-budget=30000",
+                 f"--user-data-dir={profile}", "--virtual-time-budget=30000",
                  "--window-size=1400,900", "--dump-dom", f"{url}/harness.html"],
                 capture_output=True, text=True, timeout=120,
             ).stdout

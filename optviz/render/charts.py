@@ -152,7 +152,8 @@ def sharpness(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
     for name, limit in limits.items():
         ax.plot(steps, limit.numpy(), color=first[name], linestyle=LIMIT_DASHES, linewidth=1.6, zorder=1,
                 gid=f"limit:{name}")
-        ax.annotate(limit_label(result.optimizers[name]), (steps[-1], float(limit[-1])), xytext=(-4, 4),
+        ax.annotate(f"{limit_label(result.optimizers[name])} = {float(limit[-1]):.3g}", (steps[-1], float(limit[-1])),
+                    xytext=(-4, 4),
                     textcoords="offset points", ha="right", va="bottom", color=first[name], fontsize="small")
     _scale(ax, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
