@@ -452,3 +452,20 @@ def test_bad_one_call_input_is_one_line_before_any_work(change, message):
                        .replace(".", r"\.")) as raised:
         landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5, **change)
     assert "\n" not in str(raised.value)
+
+
+def test_the_landscape_command_around_a_spec_model_alone_with_params(cnn, tmp_path):
+    names, _, _, spec = cnn
+    out = CliRunner().invoke(main, ["landscape", str(spec), "--params", "4.*", "--resolution", "5",
+                                    "--png", str(tmp_path / "l.png"), "--save-directions", str(tmp_path / "d.pt")])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("random directions\nmodel: loss ") and "at the centre" in out.output
+    assert (tmp_path / "l.png").stat().st_size > 1000
+    saved = Directions.load(tmp_path / "d.pt")
+    parts = Layout.of(names["model"]).split(saved.vectors[1])
+    assert parts["4.weight"].abs().sum() > 0 and all(parts[n].abs().sum() == 0 for n in ("0.weight", "10.weight"))
+    for args, message in ((["--params", "fc9.*"], "params='fc9.*' matches no parameter; the model's are 0.weight"),
+                          (["--directions", "pca"], "directions='pca' needs a path"),
+                          (["--line", str(tmp_path / "line.png")], "line= draws the line along a path")):
+        bad = CliRunner().invoke(main, ["landscape", str(spec), "--resolution", "5", *args])
+        assert bad.exit_code == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr

@@ -337,8 +337,8 @@ def _line(evaluator: Evaluator, path: tuple[Tensor, Tensor], points: int, margin
 
 def from_spec(path: str | Path) -> dict[str, Any]:
     """What a landscape spec file defines: it runs as Python (it is the user's own code) and
-    must define ``model``, ``loss`` and ``data``; ``train_data`` and ``checkpoints`` are
-    optional."""
+    must define ``model``, ``loss`` and ``data``; ``train_data``, ``checkpoints`` and
+    ``params`` (see :func:`landscape`) are optional."""
     import runpy
 
     path = Path(path)
@@ -356,7 +356,7 @@ def from_spec(path: str | Path) -> dict[str, Any]:
         raise LandscapeError(f"{path}: model must be a torch.nn.Module, got {type(names['model']).__name__}")
     if not callable(names["loss"]):
         raise LandscapeError(f"{path}: loss must be a function loss(outputs, targets), got {type(names['loss']).__name__}")
-    return {key: names[key] for key in ("model", "loss", "data", "train_data", "checkpoints") if key in names}
+    return {key: names[key] for key in ("model", "loss", "data", "train_data", "checkpoints", "params") if key in names}
 
 
 # --- training the paths ----------------------------------------------------------------------
