@@ -241,7 +241,9 @@ def landscape(
     store_what = {"model": type(model).__name__, "layout": [list(map(list, layout.shapes))], "resolution": resolution,
                   "data": digest([t for pair in evaluator.data for t in pair]), "loss": _name(loss_fn),
                   "span": span, "directions": directions if isinstance(directions, str) else digest(basis.vectors),
-                  "biases": biases, "seed": seed, "chunk": chunk, "params": list(moved) if moved else None}
+                  "biases": biases, "seed": seed, "chunk": chunk}
+    if moved is not None:  # only then: a save folder from before params= existed still resumes
+        store_what["params"] = list(moved)
 
     # the paths: the user's checkpoints, or training runs (kept in the save folder)
     train = batches(train_data if train_data is not None else data) if optimizers is not None else []
