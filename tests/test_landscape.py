@@ -225,7 +225,9 @@ def test_interpolation_between_two_checkpoints(cnn, tmp_path):
     (dict(span=-1.0), "span must be a positive number"),
     (dict(span=(0, 1, 2)), "span must be a positive number"),
     (dict(directions="diagonal"), "directions must be 'pca', 'random' or saved Directions"),
-    (dict(checkpoints=None), "give the path as checkpoints= (your own training) or optimizers= (to train)"),
+    (dict(optimizers=["sgd"]), "give the path as checkpoints= (your own training) or optimizers= (to train), not both"),
+    (dict(params=lambda name, p: name.startswith("0."), directions=landscape.Directions(torch.zeros(2, 1), "random", (), ())),
+     "params= cannot restrict saved Directions"),
 ])
 def test_bad_landscape_input_is_named_before_the_grid(cnn, change, message):
     names, checkpoints, _, _ = cnn
@@ -372,3 +374,98 @@ def test_the_mlp_as_result_and_function():
     with torch.no_grad():
         direct = nn.functional.mse_loss(model(x), y)
     assert evaluator.losses(torch.stack([point, point]), torch.zeros(0))[0].item() == pytest.approx(direct.item(), rel=1e-6)
+
+
+# --- a landscape in one call: no path, and params= -------------------------------------------
+
+
+def _tiny():
+    torch.manual_seed(0)
+    x = torch.randn(48, 4)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    return model, (x, (x[:, 0] > 0).long())
+
+
+def test_one_call_draws_the_model_alone_centred_on_its_own_loss():
+    model, data = _tiny()
+    study = landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5)
+    own = nn.functional.cross_entropy(model(data[0]), data[1]).item()
+    assert study.directions == "random" and study.explained is None
+    assert study.alphas.tolist() == study.betas.tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert study.losses[2, 2].item() == pytest.approx(own, rel=1e-6)
+    assert list(study.paths) == ["model"] and study.paths["model"].tolist() == [[0.0, 0.0]]
+    assert study.path_losses["model"].item() == pytest.approx(own, rel=1e-6)
+    assert study.summary().splitlines()[1] == f"model: loss {own:.4g} at the centre"
+    assert study.losses.min() < own < study.losses.max()  # the grid does move the weights
+    result = study.result()
+    assert result.positions.shape == (1, 1, 2)
+    drawn = optviz.render.plot(result).figure
+    assert drawn.axes[0].get_xlabel() == "direction 1 (filter-normalised)"
+    # the same slice as the model passed as a one-point path of checkpoints
+    same = landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5,
+                               checkpoints=[model.state_dict()], directions="random")
+    assert torch.equal(same.losses, study.losses)
+
+
+def test_params_restricts_the_directions_to_the_selected_parameters():
+    model, data = _tiny()
+    layout = Layout.of(model)
+    whole = landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5)
+    for params in ("2.*", lambda name, p: name == "2.weight"):
+        study = landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5, params=params)
+        for k in range(2):
+            parts = layout.split(study.basis.vectors[k])
+            assert all(parts[name].abs().sum() == 0 for name in ("0.weight", "0.bias", "2.bias"))
+            # inside: the same filter-normalised direction as without params=, each row the norm of the weights'
+            assert torch.equal(parts["2.weight"], layout.split(whole.basis.vectors[k])["2.weight"])
+            assert torch.allclose(parts["2.weight"].norm(dim=1), model[2].weight.detach().norm(dim=1))
+        assert study.losses[2, 2] == whole.losses[2, 2] and not torch.equal(study.losses, whole.losses)
+
+
+def test_params_trainable_leaves_a_frozen_layer_fixed_and_paths_restricted_too(cnn):
+    model, data = _tiny()
+    model[0].requires_grad_(False)
+    study = landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5, params="trainable")
+    assert study.basis.names == ("2.weight", "2.bias")  # the frozen layer is not in the directions at all
+    # with a path: PCA of the selected parameters' motion only, the rest counted off the slice
+    names, checkpoints, _, _ = cnn
+    pca = landscape.landscape(names["model"], names["loss"], names["data"], checkpoints=checkpoints,
+                              resolution=5, params="4.*")
+    parts = Layout.of(names["model"]).split(pca.basis.vectors[0])
+    assert parts["4.weight"].abs().sum() > 0 and parts["0.weight"].abs().sum() == 0 == parts["10.weight"].abs().sum()
+    whole = landscape.landscape(names["model"], names["loss"], names["data"], checkpoints=checkpoints, resolution=5)
+    assert pca.projection_error["checkpoints"] > whole.projection_error["checkpoints"]
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(params="fc2.*"), "params='fc2.*' matches no parameter; the model's are 0.weight, 0.bias, 2.weight, 2.bias"),
+    (dict(params=lambda name, p: False), "params= selects no parameter: the function returned False for all 4"),
+    (dict(params=3), "params must be a name pattern like 'fc2.*', a function (name, parameter) -> bool or "
+                     "'trainable', got int"),
+    (dict(params="*.bias"), "params= selects only biases or normalisation parameters (0.bias, 2.bias)"),
+    (dict(directions="pca"), "directions='pca' needs a path (checkpoints= or optimizers=)"),
+    (dict(line=11), "line= draws the line along a path"),
+])
+def test_bad_one_call_input_is_one_line_before_any_work(change, message):
+    model, data = _tiny()
+    with pytest.raises(ValueError, match="^" + message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")
+                       .replace(".", r"\.")) as raised:
+        landscape.landscape(model, nn.functional.cross_entropy, data, resolution=5, **change)
+    assert "\n" not in str(raised.value)
+
+
+def test_the_landscape_command_around_a_spec_model_alone_with_params(cnn, tmp_path):
+    names, _, _, spec = cnn
+    out = CliRunner().invoke(main, ["landscape", str(spec), "--params", "4.*", "--resolution", "5",
+                                    "--png", str(tmp_path / "l.png"), "--save-directions", str(tmp_path / "d.pt")])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("random directions\nmodel: loss ") and "at the centre" in out.output
+    assert (tmp_path / "l.png").stat().st_size > 1000
+    saved = Directions.load(tmp_path / "d.pt")
+    parts = Layout.of(names["model"]).split(saved.vectors[1])
+    assert parts["4.weight"].abs().sum() > 0 and all(parts[n].abs().sum() == 0 for n in ("0.weight", "10.weight"))
+    for args, message in ((["--params", "fc9.*"], "params='fc9.*' matches no parameter; the model's are 0.weight"),
+                          (["--directions", "pca"], "directions='pca' needs a path"),
+                          (["--line", str(tmp_path / "line.png")], "line= draws the line along a path")):
+        bad = CliRunner().invoke(main, ["landscape", str(spec), "--resolution", "5", *args])
+        assert bad.exit_code == 2 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1, bad.stderr

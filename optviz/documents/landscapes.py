@@ -36,12 +36,15 @@ class Shared(NamedTuple):
 
 
 def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[str, dict[str, Any]]] = (), *,
-                    checkpoints: Sequence[str] = (), directions: str = "pca", line: bool = False,
+                    checkpoints: Sequence[str] = (), directions: str | None = None, line: bool = False,
+                    params: str | None = None,
                     progress: Progress | None = None, **settings: Any) -> Shared | None:
     """The loss landscape of the model ``spec`` defines (without one, the built-in MLP), along
     ``checkpoints`` (files, or globs like 'ckpt/*.pt', sorted; else the spec's own) or paths
-    trained by ``optimizers``, (name, hyperparameters) pairs; ``directions``: "pca", "random"
-    or a directions file (.pt). ``line`` adds the 1D line; ``settings`` go to
+    trained by ``optimizers``, (name, hyperparameters) pairs, or with neither around the spec's
+    model alone; ``directions``: "pca", "random" or a directions file (.pt), by default "pca"
+    with a path and "random" without. ``params`` (else the spec's own) restricts the
+    directions to some parameters (see optviz.landscape.landscape). ``line`` adds the 1D line; ``settings`` go to
     optviz.landscape.landscape (resolution, span, device, save, epochs, examples). A spec
     file's grid is held to MAX_FILE_GRID_WORK multiply-adds unless OPTVIZ_ALLOW_LARGE=1.
 
@@ -55,14 +58,14 @@ def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[s
         rank, processes, _ = rank_and_world()
         defined = from_spec(spec) if spec else {}
         path = sorted(file for pattern in checkpoints for file in _matching(pattern)) or defined.get("checkpoints")
-        if defined and not path and not optimizers:
-            raise ValueError(f"{spec} defines no checkpoints: give --checkpoints FILES or OPTs to train")
-        if directions not in DIRECTIONS and not directions.endswith(".pt"):
+        if directions is not None and directions not in DIRECTIONS and not directions.endswith(".pt"):
             raise ArgumentError("directions", f"{directions!r} is not pca, random or a directions FILE.pt")
         model = {"model": defined["model"], "loss_fn": defined["loss"], "data": defined["data"],
                  "train_data": defined.get("train_data")} if defined else {}
+        chosen = params if params is not None else defined.get("params")
         study = landscape(**model, **settings, optimizers=list(optimizers) or None, checkpoints=path or None,
-                          directions=directions if directions in DIRECTIONS else Directions.load(directions),
+                          directions=directions if directions in (None, *DIRECTIONS) else Directions.load(directions),
+                          params=chosen,
                           line=LINE_POINTS if line else 0, progress=progress if rank == 0 else None,
                           max_work=MAX_FILE_GRID_WORK if spec else None)
         return Shared(study, processes) if rank == 0 else None

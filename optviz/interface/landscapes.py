@@ -19,9 +19,13 @@ from .types import made, optimizer_specs
 @click.option("--checkpoints", multiple=True, metavar="FILE",
               help="Your own training's checkpoints (state_dict files), in order: the path to draw. Repeat, "
                    "or give a quoted glob like 'ckpt/*.pt' (sorted).")
-@click.option("--directions", default="pca", show_default=True, metavar="pca|random|FILE.pt",
+@click.option("--directions", default=None, metavar="pca|random|FILE.pt",
               help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); or a "
-                   "directions file saved with --save-directions, to draw another model on the same slice.")
+                   "directions file saved with --save-directions, to draw another model on the same slice. "
+                   "Default: pca with a path, random without one.")
+@click.option("--params", default=None, metavar="PATTERN|trainable",
+              help="Move only the parameters whose names match PATTERN (e.g. 'fc2.*'), or those with "
+                   "requires_grad; the rest stay fixed. Default: the spec's `params`, else all.")
 @click.option("--resolution", "--n", "resolution", type=click.IntRange(3, MAX_LANDSCAPE_RESOLUTION), default=51,
               show_default=True, help="Grid points per side of the slice.")
 @click.option("--span", default=None, metavar="S|A0,A1,B0,B1",
@@ -45,7 +49,8 @@ from .types import made, optimizer_specs
 @style_options
 @quiet_option
 @pass_terminal
-def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple[str, ...], directions: str,
+def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple[str, ...], directions: str | None,
+              params: str | None,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
               gif: str | None, save_directions: str | None, data: str | None,
@@ -61,17 +66,19 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     targets) -> a batch mean, e.g. torch.nn.functional.cross_entropy) and `data` (a
     DataLoader, a Dataset or an (inputs, targets) pair of tensors: the loss is averaged over
     all of it at every grid point, in eval mode). It may define `train_data` (for the OPTs;
-    default `data`) and `checkpoints` (a list of state_dicts or files). optviz runs the file,
-    as python would.
+    default `data`), `checkpoints` (a list of state_dicts or files) and `params` (as
+    --params, or a function (name, parameter) -> bool). optviz runs the file, as python would.
 
     The path is your checkpoints (--checkpoints or the file's), or the OPTs trained from the
-    model's weights. Under torchrun the grid is split across the processes and gathered:
+    model's weights; with neither, the slice is around the model's own weights, on random
+    directions. Under torchrun the grid is split across the processes and gathered:
     torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b
     Examples:
       optviz landscape
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
+      optviz landscape my_model.py --params 'fc2.*'
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
     """
@@ -91,7 +98,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
 
     with ProgressBar(terminal, "landscape") as bar:
         try:
-            shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions,
+            shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions, params=params,
                                      line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
                                      device=device, save=save_dir, epochs=epochs, examples=examples)
         except ArgumentError as error:

@@ -1,14 +1,17 @@
 """The loss landscape of any model around its weights, with training paths on it.
 
 ``landscape(model, loss_fn, data, optimizers=... | checkpoints=...)`` draws a 2D slice of
-parameter space through a centre, spanned by two directions (see optviz.weights):
+parameter space through a centre, spanned by two directions (see optviz.weights); with
+neither, the slice around the model's own weights on random directions, with no path:
 
 - the paths are the user's own checkpoints (state_dicts or files saved during training: any
   optimizer, any schedule), or copies of the model trained from the same initial weights
   with each of ``optimizers`` (optviz's own or any torch optimizer, with schedules);
-- the centre is the last checkpoint, or the first optimizer's final weights;
+- the centre is the last checkpoint, or the first optimizer's final weights, or the model's
+  own weights when there is no path;
 - ``directions`` are "pca" (of the paths), "random" (filter-normalised, Li et al. 2018), or
-  saved Directions, to draw several models on the same slice;
+  saved Directions, to draw several models on the same slice; ``params`` restricts them to
+  some of the parameters (a layer, an adapter), the others staying fixed;
 - the loss over the grid is the mean over all the data (or its first ``examples``) at every
   point, in eval mode, batched, on ``device``, split across ranks under torch.distributed and
   saved as it goes to ``save`` (see optviz.evaluation);
@@ -43,7 +46,7 @@ from ...core.simulation.result import Result
 from ...core.simulation.runs import Progress
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
 from .training import epoch, mlp_data, mlp_model
-from .weights import Directions, Layout, WeightsError, filter_normalised, load_checkpoints, principal
+from .weights import Directions, Layout, WeightsError, chosen, filter_normalised, load_checkpoints, principal
 
 DEFAULT_OPTIMIZERS = (
     ("sgd", {"lr": 0.02, "momentum": 0.9}),
@@ -121,6 +124,9 @@ class Landscape:
         lines = [f"{self.directions} directions" + (
             f", explained variance {self.explained[0]:.1%} + {self.explained[1]:.1%}" if self.explained else "")]
         for name in self.paths:
+            if len(self.paths[name]) == 1:  # the model alone, no path
+                lines.append(f"{name}: loss {self.path_losses[name][-1]:.4g} at the centre")
+                continue
             lines.append(f"{name}: final loss {self.path_losses[name][-1]:.4g}, "
                          f"projection error {self.projection_error[name]:.1%}")
         return "\n".join(lines)
@@ -145,7 +151,8 @@ def landscape(
     *,
     optimizers: Sequence[Any] | None = None,
     checkpoints: Sequence[Any] | None = None,
-    directions: str | Directions = "pca",
+    directions: str | Directions | None = None,
+    params: str | Callable[[str, nn.Parameter], bool] | None = None,
     resolution: int = 51,
     span: float | Sequence[float] | None = None,
     device: Any = None,
@@ -168,9 +175,13 @@ def landscape(
     ``optimizers``: (name, hyperparameters) pairs or optimizers (optviz's, torch classes,
     partials, scheduled ones), trained ``epochs`` epochs of minibatches of ``batch`` on
     ``train_data`` (default ``data``) from the model's weights, shuffled by ``seed``.
-    ``checkpoints``: the user's own path, state_dicts or files. ``span``: the grid's extent in
+    ``checkpoints``: the user's own path, state_dicts or files. With neither, the slice is
+    centred on the model's weights, with no path. ``directions``: "pca" with a path, "random"
+    without one (the default). ``params``: only the parameters it selects move (see
+    optviz.weights.chosen: "fc2.*", a function (name, parameter) -> bool, or "trainable"); the
+    directions are zero on the others. ``span``: the grid's extent in
     direction units, s for -s..s on both axes or (a0, a1, b0, b1); by default the paths'
-    extent plus 15% (1 on each side for random directions with a single point). ``examples``
+    extent plus 15% (-1..1 for random directions with a single point). ``examples``
     and ``batch_size`` choose the evaluation data (see optviz.evaluation); ``biases`` moves
     biases and normalisation parameters in random directions. ``save``: a folder that keeps
     finished grid points (and the training paths), to resume a killed run. ``line=n`` also
@@ -179,6 +190,8 @@ def landscape(
     ``max_work``: the most grid points x examples x weights to evaluate (a landscape a file
     asks for), refused before any training unless OPTVIZ_ALLOW_LARGE=1; None for no ceiling.
     """
+    if directions is None:
+        directions = "pca" if optimizers is not None or checkpoints is not None or model is None else "random"
     if not isinstance(directions, Directions) and directions not in ("pca", "random"):
         raise LandscapeError(f"directions must be 'pca', 'random' or saved Directions, got {directions!r}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or not 3 <= resolution <= MAX_LANDSCAPE_RESOLUTION:
@@ -198,8 +211,23 @@ def landscape(
                              f"{type(model).__name__}{hint}")
     elif not callable(loss_fn):
         raise LandscapeError(f"landscape(model, loss_fn, data): loss_fn must be a function, got {type(loss_fn).__name__}")
-    if (optimizers is None) == (checkpoints is None):
-        raise LandscapeError("give the path as checkpoints= (your own training) or optimizers= (to train), one of them")
+    if optimizers is not None and checkpoints is not None:
+        raise LandscapeError("give the path as checkpoints= (your own training) or optimizers= (to train), not both")
+    no_path = optimizers is None and checkpoints is None
+    if no_path and directions == "pca":
+        raise LandscapeError("directions='pca' needs a path (checkpoints= or optimizers=); without one, "
+                             "use 'random' (the default)")
+    if no_path and line:
+        raise LandscapeError("line= draws the line along a path: give checkpoints= or optimizers=")
+    if params is not None and isinstance(directions, Directions):
+        raise LandscapeError("params= cannot restrict saved Directions: they move the parameters they were made with")
+    try:
+        moved = chosen(model, params) if params is not None else None
+    except WeightsError as error:
+        raise LandscapeError(str(error)) from None
+    if moved and directions == "random" and not biases and all(model.get_parameter(n).ndim < 2 for n in moved):
+        raise LandscapeError(f"params= selects only biases or normalisation parameters ({', '.join(moved[:3])}), "
+                             f"which random directions move only with biases=True")
     if optimizers is not None and not optimizers:
         raise LandscapeError("landscape needs at least one optimizer")
     sources = _sources(optimizers) if optimizers is not None else {}
@@ -214,12 +242,15 @@ def landscape(
                   "data": digest([t for pair in evaluator.data for t in pair]), "loss": _name(loss_fn),
                   "span": span, "directions": directions if isinstance(directions, str) else digest(basis.vectors),
                   "biases": biases, "seed": seed, "chunk": chunk}
+    if moved is not None:  # only then: a save folder from before params= existed still resumes
+        store_what["params"] = list(moved)
 
     # the paths: the user's checkpoints, or training runs (kept in the save folder)
-    train = batches(train_data if train_data is not None else data) if checkpoints is None else []
+    train = batches(train_data if train_data is not None else data) if optimizers is not None else []
     # the paths' points (weights after every training step), and a chunk's weights and their copies
     examples_seen = sum(len(x) for x, _ in train)
-    points = len(checkpoints) if checkpoints is not None else len(sources) * (epochs * -(-examples_seen // batch) + 1)
+    points = len(checkpoints) if checkpoints is not None else len(sources) * (epochs * -(-examples_seen // batch) + 1) \
+        if optimizers is not None else 1
     check_memory((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
@@ -230,22 +261,29 @@ def landscape(
     if checkpoints is not None:
         recorded = load_checkpoints(layout, checkpoints)
         store_what["path"] = digest(recorded[0])
+    elif no_path:
+        store_what["path"] = {"centre": digest(params0)}
     else:
         store_what["path"] = {"sources": list(sources), "epochs": epochs, "batch": batch, "initial": digest(params0),
                               "train": digest([t for pair in train for t in pair])}
     store = Store(save, store_what) if save is not None else None
     if checkpoints is not None:
         trajectories = {"checkpoints": recorded}
+    elif no_path:
+        trajectories = {"model": (params0[None], buffers0[None])}
     else:
         trajectories = _trained(model, loss_fn, train, sources, epochs, batch, seed, progress, store)
 
     trajectories = from_rank_zero(trajectories)
     centre, centre_buffers = (p[-1] for p in next(iter(trajectories.values())))
+    mask = layout.mask(moved).to(centre.device, centre.dtype) if moved is not None else None
     if basis is None:
         if directions == "pca":
-            basis = principal(layout, torch.cat([p for p, _ in trajectories.values()]), centre)
+            points = torch.cat([p for p, _ in trajectories.values()])
+            basis = principal(layout, points if mask is None else centre + (points - centre) * mask, centre)
         else:
             basis = filter_normalised(layout, centre, seed, biases=biases)
+        basis = basis.only(mask) if mask is not None else basis
     basis = from_rank_zero(basis)
     paths, errors = {}, {}
     for label, (points, _) in trajectories.items():
@@ -256,7 +294,7 @@ def landscape(
                               progress=progress).reshape(resolution, resolution)
     path_losses = {label: evaluator.losses(points, buffers, what="path points")
                    for label, (points, buffers) in trajectories.items()}
-    made = dict(sources) if sources else {"checkpoints": _record("checkpoints")}
+    made = dict(sources) if sources else {label: _record(label) for label in trajectories}
     first = next(iter(trajectories.values()))
     name, value = ("MLP", "training loss") if built_in else (type(model).__name__, "loss")
     along = _line(evaluator, first, line, 0.25, progress, title=f"{name} {value}") if line else None
@@ -301,8 +339,8 @@ def _line(evaluator: Evaluator, path: tuple[Tensor, Tensor], points: int, margin
 
 def from_spec(path: str | Path) -> dict[str, Any]:
     """What a landscape spec file defines: it runs as Python (it is the user's own code) and
-    must define ``model``, ``loss`` and ``data``; ``train_data`` and ``checkpoints`` are
-    optional."""
+    must define ``model``, ``loss`` and ``data``; ``train_data``, ``checkpoints`` and
+    ``params`` (see :func:`landscape`) are optional."""
     import runpy
 
     path = Path(path)
@@ -320,7 +358,7 @@ def from_spec(path: str | Path) -> dict[str, Any]:
         raise LandscapeError(f"{path}: model must be a torch.nn.Module, got {type(names['model']).__name__}")
     if not callable(names["loss"]):
         raise LandscapeError(f"{path}: loss must be a function loss(outputs, targets), got {type(names['loss']).__name__}")
-    return {key: names[key] for key in ("model", "loss", "data", "train_data", "checkpoints") if key in names}
+    return {key: names[key] for key in ("model", "loss", "data", "train_data", "checkpoints", "params") if key in names}
 
 
 # --- training the paths ----------------------------------------------------------------------
@@ -423,8 +461,8 @@ def span_box(span: Any) -> list[float] | None:
 def _grid_axes(points: Tensor, resolution: int, span: list[float] | None, kind: str) -> tuple[Tensor, Tensor]:
     if span is None:
         low, high = points.min(dim=0).values, points.max(dim=0).values
-        if kind == "random" and bool(((high - low) < 1e-9).all()):
-            low, high = low - 1, high + 1  # a single point: one unit of the directions each way
+        if kind == "random" and bool(((high - low) < 1e-9).all()):  # a single point: one unit each way
+            return torch.linspace(low[0] - 1, low[0] + 1, resolution), torch.linspace(low[1] - 1, low[1] + 1, resolution)
         margin = 0.15 * (high - low).clamp_min(1e-6)
         span = [(low[0] - margin[0]).item(), (high[0] + margin[0]).item(),
                 (low[1] - margin[1]).item(), (high[1] + margin[1]).item()]

@@ -20,10 +20,11 @@ Directions save and load (``.pt``), to draw several models on the same slice.
 
 from __future__ import annotations
 
+import fnmatch
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -54,6 +55,11 @@ class Layout:
     def split(self, vector: Tensor) -> dict[str, Tensor]:
         """A flat parameter vector as a name -> tensor dict."""
         return _split(vector, self.names, self.shapes)
+
+    def mask(self, names: Sequence[str]) -> Tensor:
+        """1 on the parts of the flat parameter vector that belong to ``names``, 0 elsewhere."""
+        return torch.cat([torch.full((math.prod(s),), float(n in names)) for n, s in zip(self.names, self.shapes)]) \
+            if self.names else torch.zeros(0)
 
     def split_buffers(self, vector: Tensor) -> dict[str, Tensor]:
         return _split(vector, self.buffer_names, self.buffer_shapes)
@@ -127,6 +133,10 @@ class Directions:
         if tuple(self.names) != tuple(layout.names):
             raise WeightsError("the directions' parameters are in another order or set than the model's")
         return self
+
+    def only(self, mask: Tensor) -> "Directions":
+        """These directions with every part outside ``mask`` (see Layout.mask) set to zero."""
+        return replace(self, vectors=self.vectors * mask.to(self.vectors.device, self.vectors.dtype))
 
     def coordinates(self, offsets: Tensor) -> tuple[Tensor, float]:
         """The least-squares (a, b) of each offset (m, P) in the directions' plane, and the share
@@ -210,6 +220,37 @@ def principal(layout: Layout, points: Tensor, centre: Tensor) -> Directions:
     share = (s**2 / (s**2).sum().clamp_min(1e-30)).tolist()
     return Directions(vh[:2].clone(), "pca", layout.names, tuple(tuple(sh) for sh in layout.shapes),
                       (share[0], share[1]))
+
+
+def chosen(model: nn.Module, params: str | Callable[[str, nn.Parameter], bool]) -> tuple[str, ...]:
+    """The names of the parameters ``params`` selects: "trainable" (all with requires_grad), a
+    name pattern matched with fnmatch against named_parameters' names (``"fc2.*"``), or a
+    function (name, parameter) -> bool. Frozen parameters (requires_grad=False) are never
+    moved. WeightsError, in one line, for a selection of nothing or a ``params`` of another kind."""
+    named = list(model.named_parameters())
+    if params == "trainable":
+        picked = [n for n, p in named if p.requires_grad]
+        if not picked:
+            raise WeightsError("params='trainable': the model has no parameter with requires_grad")
+        return tuple(picked)
+    if isinstance(params, str):
+        matched = [(n, p) for n, p in named if fnmatch.fnmatchcase(n, params)]
+        if not matched:
+            shown = ", ".join(n for n, _ in named[:4]) + (f", ... ({len(named)} in all)" if len(named) > 4 else "")
+            raise WeightsError(f"params={params!r} matches no parameter; the model's are {shown or 'none'}")
+        picked = [n for n, p in matched if p.requires_grad]
+        if not picked:
+            raise WeightsError(f"params={params!r} matches only frozen parameters (requires_grad=False), "
+                               f"which are never moved")
+        return tuple(picked)
+    if callable(params):
+        picked = [n for n, p in named if p.requires_grad and params(n, p)]
+        if not picked:
+            raise WeightsError(f"params= selects no parameter: the function returned False for all "
+                               f"{sum(p.requires_grad for _, p in named)} trainable ones")
+        return tuple(picked)
+    raise WeightsError(f"params must be a name pattern like 'fc2.*', a function (name, parameter) -> bool "
+                       f"or 'trainable', got {type(params).__name__}")
 
 
 def _split(vector: Tensor, names: Sequence[str], shapes: Sequence[torch.Size]) -> dict[str, Tensor]:
