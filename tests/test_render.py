@@ -366,3 +366,15 @@ def test_a_spectrum_grid_has_a_panel_per_optimizer_on_one_y_axis(low_rank):
     assert panels[0].get_ylim() == panels[1].get_ylim() and {ax.get_yscale() for ax in panels} == {"log"}
     assert fig.get_supxlabel() == "step" and fig.get_supylabel() == "singular value"
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["the optimum's singular values"]
+
+
+def test_a_function_known_on_a_grid_is_drawn_only_over_its_grid():
+    import numpy as np
+
+    from optviz.core.functions.surface import sampled_function
+    from optviz.render.contours import grid_values
+
+    fn = sampled_function(torch.arange(9.0).reshape(3, 3), ((-1.0, 1.0), (-1.0, 1.0)))
+    X, Y, Z = grid_values(fn, (-2.0, 2.0, -1.0, 1.0), resolution=41)
+    inside = np.abs(X) <= 1
+    assert np.isfinite(Z[inside]).all() and np.isnan(Z[~inside]).all()  # no clamped copy of the edge beyond it

@@ -68,6 +68,11 @@ def _sampled_grid(function: TestFunction, region: Box | None, resolution: int) -
     ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
     X, Y = torch.meshgrid(xs, ys, indexing="xy")
     Z = sampled(function, torch.stack([X, Y], dim=-1), ((x0, x1), (y0, y1)))
+    if function.sampled:  # a grid's values stop at its bounds: a frame wider than them is left blank there
+        (bx0, bx1), (by0, by1) = function.bounds
+        slack = 1e-9 * max(bx1 - bx0, by1 - by0)
+        outside = (X.numpy() < bx0 - slack) | (X.numpy() > bx1 + slack) | (Y.numpy() < by0 - slack) | (Y.numpy() > by1 + slack)
+        Z = np.where(outside, np.nan, Z)
     return X.numpy(), Y.numpy(), Z
 
 

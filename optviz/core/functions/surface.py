@@ -52,6 +52,7 @@ class TestFunction:
     value: str = "f"  # what its values are called on a colour bar ("training loss")
     matrix: tuple[int, int] | None = None  # (rows, cols) where a point is a matrix, flattened row by row
     isolated_minima: bool = True  # False where the minima marked are a few of a continuum (low_rank's)
+    sampled: bool = False  # known only on a grid over its bounds: nothing outside them is data
     # a matrix problem's singular values worth showing at points (..., dim) -> (..., k), largest
     # first (low_rank's are those of W = UVᵀ); None: those of the point as its matrix
     spectrum_fn: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
@@ -116,7 +117,7 @@ def sampled_function(values: Tensor, bounds: tuple[tuple[float, float], ...], **
 
     defaults = dict(name="sampled", minima=(), start=tuple((lo + hi) / 2 for lo, hi in bounds),
                     description="a function known on a grid", formula="sampled")
-    return TestFunction(value_fn=value, grad_fn=grad, bounds=tuple(bounds), **{**defaults, **fields})
+    return TestFunction(value_fn=value, grad_fn=grad, bounds=tuple(bounds), sampled=True, **{**defaults, **fields})
 
 
 def _interpolate(grid: Tensor, points: Tensor, bounds: tuple[tuple[float, float], ...]) -> Tensor:
