@@ -104,15 +104,21 @@ def spectrum(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
             drawn += ax.plot(steps, values[:, trace.index, k], color=trace.colour, linestyle=trace.linestyle, linewidth=2.2,
                     label=trace.label if k == 0 else None, gid=f"path:{trace.index}:{k}",
                     path_effects=casing(theme, 2.2))
-    _scale(ax, np.concatenate(shown))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel="singular value", xlim=(0, max(1, result.steps)))
-    ax.grid(True, alpha=0.25)
-    ax.set_title(f"{result.function.title or result.function.name}: singular values per step")
+    _per_step(ax, result, np.concatenate(shown), "singular value", "singular values per step")
     if legend:
         handles = [line for line in drawn if not line.get_label().startswith("_")]
         handles += [optimum_line(theme)] if found.optimum is not None else []
         legend_clear_of(ax, handles, apart([line.get_xydata() for line in drawn]))
+
+
+def _per_step(ax: Axes, result: Result, shown: np.ndarray, ylabel: str, what: str) -> None:
+    """A chart of a quantity per step: its y scale fitted to ``shown``, whole steps on x, a
+    light grid, titled with the function and ``what``."""
+    _scale(ax, shown)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel=ylabel, xlim=(0, max(1, result.steps)))
+    ax.grid(True, alpha=0.25)
+    ax.set_title(f"{result.function.title or result.function.name}: {what}")
 
 
 LIMIT_DASHES = (0, (5, 3))  # an optimizer's stable limit: dashed, in its colour
@@ -155,11 +161,8 @@ def sharpness(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
         ax.annotate(f"{limit_label(result.optimizers[name])} = {float(limit[-1]):.3g}", (steps[-1], float(limit[-1])),
                     xytext=(-4, 4),
                     textcoords="offset points", ha="right", va="bottom", color=first[name], fontsize="small")
-    _scale(ax, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel="top Hessian eigenvalue", xlim=(0, max(1, result.steps)))
-    ax.grid(True, alpha=0.25)
-    ax.set_title(f"{result.function.title or result.function.name}: sharpness per step")
+    _per_step(ax, result, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]),
+              "top Hessian eigenvalue", "sharpness per step")
     if legend:
         handles = [line for line in drawn if not line.get_label().startswith("_")]
         if limits:
