@@ -110,6 +110,11 @@ def test_every_readme_command_runs_after_a_plain_install(first_hour, line):
 def test_the_first_commands_draw_where_they_are_run(first_hour):
     folder, done = first_hour
     assert "wrote compare.png" in done["optviz compare"].stdout
+    # the table README shows under its first command is the one that command prints
+    shown = re.search(r"```\n(ill_conditioned:.*?)```", README, flags=re.S).group(1)
+    printed = [line for line in done["optviz compare"].stdout.splitlines() if not line.startswith("wrote")]
+    assert printed == [line for line in shown.splitlines() if not line.startswith("wrote")]
+    assert "RMSProp gets there at step 77" in " ".join(README.split()) and " 77" in shown
     with Image.open(folder / "compare.png") as still:
         assert still.size == (1920, 1080) and still.info["dpi"] == pytest.approx((144, 144), abs=0.01)
     run_by_name = next(line for line in README_COMMANDS if line.startswith("optviz run 11-rosenbrock"))
