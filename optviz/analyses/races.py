@@ -45,7 +45,7 @@ from ..core.errors import BadInput
 from ..core.files import write_table
 from ..core.functions import TestFunction, get_function
 from ..core.limits import MAX_STARTS, check_memory
-from ..core.names import did_you_mean
+from ..core.names import did_you_mean, one_line
 from ..core.optimizers.base import Optimizer
 from ..core.optimizers.foreign import OptimizerError, StepFailed
 from ..core.optimizers.registry import get_optimizer
@@ -232,7 +232,7 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
                 tuned[fn.name, label] = _tuned(fn, name, hypers, grids[label], points, budget, objective, tol, clip,
                                                tick)
             except (StepFailed, OptimizerError) as error:  # an optimizer's own step failing (see simulate)
-                failed[fn.name, label] = f"failed while tuning: {_one_line(error)}"
+                failed[fn.name, label] = f"failed while tuning: {one_line(error)[:200]}"
                 tick.to((ZOOMS + 1) * (len(tuned) + len(failed)))
     hopeless = [f"{label} on {fn}" for (fn, label), found in tuned.items() if found is None]
     if hopeless:
@@ -250,7 +250,7 @@ def race(functions: Any, optimizers: Sequence[Any], *, starts: int = 100, budget
             try:
                 result = simulate(fn, {label: made}, points, budget, clip=clip)
             except (StepFailed, OptimizerError) as error:  # an optimizer's own step failing (see simulate)
-                rows.append(RaceRow(fn.name, label, 0, hypers, error=f"failed: {_one_line(error)}", made=made))
+                rows.append(RaceRow(fn.name, label, 0, hypers, error=f"failed: {one_line(error)[:200]}", made=made))
                 continue
             scores[fn.name, label] = values = objective_values(result, objective, tol)
             rows.append(_row(fn.name, label, hypers, made, values, result, tol))
@@ -576,9 +576,6 @@ def _written(value: Any) -> str:
     return "/".join(f"{v:g}" for v in value) if isinstance(value, (tuple, list)) else f"{value:g}" \
         if isinstance(value, float) else str(value)
 
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def _setting(hypers: dict[str, float]) -> str:

@@ -1,5 +1,5 @@
 """How names and values are shown: the one "did you mean" of every registry, option and key,
-and the short form of a hyperparameter in a label."""
+the short form of a hyperparameter in a label, and an error's message on one line."""
 
 from __future__ import annotations
 
@@ -54,3 +54,9 @@ def same_value(value: Any, default: Any) -> bool:
         return bool(value == default)
     except (TypeError, ValueError, RuntimeError):
         return False
+
+
+def one_line(error: BaseException) -> str:
+    """An error's message with its whitespace runs (newlines included) as single spaces; its
+    type's name where it has no message."""
+    return " ".join(str(error).split()) or type(error).__name__

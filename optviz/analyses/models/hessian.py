@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
+from ...core.names import one_line
 from .evaluation import batches, device_for
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
@@ -140,8 +141,7 @@ class Hessian:
                 second = torch.autograd.grad([grads[i] for i in linked], params,
                                              grad_outputs=[directions[i] for i in linked], allow_unused=True)
             except RuntimeError as error:  # an op without a second derivative, named by torch
-                message = " ".join(str(error).split())[:200]
-                raise HessianError(f"the loss is not twice differentiable: {message}") from None
+                raise HessianError(f"the loss is not twice differentiable: {one_line(error)[:200]}") from None
         if all(h is None for h in second):
             raise HessianError(CUT)
         return torch.cat([(torch.zeros_like(p) if h is None else h).reshape(-1) for p, h in zip(params, second)])

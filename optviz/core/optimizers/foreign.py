@@ -42,7 +42,7 @@ import torch
 
 from ..errors import BadInput
 from ..extras import import_failure
-from ..names import did_you_mean, quoted, same_value, short_value
+from ..names import did_you_mean, one_line, quoted, same_value, short_value
 from .drop_in import StepFunctionOptimizer
 from .generators import isolated_random
 from .schedules import Schedule
@@ -320,7 +320,7 @@ def make(source: TorchOptimizer, param: torch.Tensor) -> tuple[torch.optim.Optim
                 pass
         if isinstance(error, OptimizerError):
             raise
-        raise OptimizerError(f"{_culprit(error) or _who(source)}: {_one_line(error)}{_hint(source)}") from None
+        raise OptimizerError(f"{_culprit(error) or _who(source)}: {one_line(error)}{_hint(source)}") from None
 
 
 def draws_from(opt: torch.optim.Optimizer) -> tuple[bool, bool]:
@@ -464,6 +464,3 @@ def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
-from ..names import did_you_mean
+from ..names import did_you_mean, one_line
 
 Factory = Callable[[torch.optim.Optimizer], Any]
 
@@ -60,7 +60,7 @@ class Schedule:
             try:
                 schedulers.append(factory(optimizer))
             except (TypeError, ValueError, KeyError) as error:
-                raise ScheduleError(f"{self.label}: {_one_line(error)}") from None
+                raise ScheduleError(f"{self.label}: {one_line(error)}") from None
         for scheduler in schedulers:
             if isinstance(scheduler, lr_scheduler.ReduceLROnPlateau):
                 raise ScheduleError("ReduceLROnPlateau steps on a metric, not once per optimizer step")
@@ -126,7 +126,7 @@ def _build(cls: type, arguments: dict[str, Any], optimizer: torch.optim.Optimize
     try:
         return cls(optimizer, **arguments)
     except (TypeError, ValueError, KeyError, ZeroDivisionError) as error:
-        raise ScheduleError(f"{cls.__name__}: {_one_line(error)}") from None
+        raise ScheduleError(f"{cls.__name__}: {one_line(error)}") from None
 
 
 def _describe(spec: Any) -> str:
@@ -143,10 +143,6 @@ def _describe(spec: Any) -> str:
         arguments = ", ".join(f"{k}={v}" for k, v in spec.keywords.items())
         return f"{func.__name__}({arguments})"
     return getattr(spec, "__name__", type(spec).__name__)
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def step_all(schedulers: Sequence[Any]) -> None:

@@ -27,6 +27,7 @@ from ..errors import FastModeWarning
 from ..functions import TestFunction, get_function
 from ..functions.clipping import clipped
 from ..limits import MAX_STARTS, MAX_STEPS, check_memory
+from ..names import one_line
 from ..optimizers.base import Optimizer
 from ..optimizers.foreign import OptimizerError, StepFailed, TorchOptimizer, draws_from, make
 from ..optimizers.generators import Generators
@@ -344,7 +345,7 @@ class _TorchPerStart:
             raise first
         if isinstance(first, StepFailed):  # before any work: bad input, not a failed run
             raise OptimizerError(str(first)) from first.__cause__
-        raise OptimizerError(f"{self.label} failed to step: {_one_line(first)}") from first
+        raise OptimizerError(f"{self.label} failed to step: {one_line(first)}") from first
 
     def _step(self, opt: torch.optim.Optimizer, param: Tensor, known: tuple[Tensor, Tensor, Tensor | None],
               noise: Tensor | None) -> None:
@@ -475,11 +476,8 @@ def _guarded(label: str, step: Callable[..., Any], *args: Any) -> None:
     try:
         step(*args)
     except Exception as error:  # noqa: BLE001 - third-party code may raise anything
-        raise StepFailed(f"{label} failed to step: {_one_line(error)}") from error
+        raise StepFailed(f"{label} failed to step: {one_line(error)}") from error
 
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _named_sources(optimizers: Any) -> dict[str, Source]:
