@@ -33,7 +33,7 @@ README_EXTRAS = ["optimizers", "slides"]
 # here it builds by default three of them without their GIFs (the wheel ships every one: see
 # test_the_wheel_holds_every_module_and_the_scenarios); OPTVIZ_LONG_WHEEL=1 runs it as written
 LONG = bool(os.environ.get("OPTVIZ_LONG_WHEEL"))
-SHORT_GALLERY = ["03-gd-2d-quadratic.toml", "10-six-optimizers.toml", "22-loss-landscape.toml"]
+SHORT_GALLERY = ["02-gd-1d-local-minimum.toml", "03-gd-2d-quadratic.toml", "10-six-optimizers.toml"]
 SNIPPETS = [snippet for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
             for snippet in re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)]
 
@@ -117,8 +117,8 @@ def test_the_first_commands_draw_where_they_are_run(first_hour):
     assert "RMSProp gets there at step 77" in " ".join(README.split()) and " 77" in shown
     with Image.open(folder / "compare.png") as still:
         assert still.size == (1920, 1080) and still.info["dpi"] == pytest.approx((144, 144), abs=0.01)
-    run_by_name = next(line for line in README_COMMANDS if line.startswith("optviz run 11-rosenbrock"))
-    assert "11-rosenbrock.png" in done[run_by_name].stdout and (folder / "11-rosenbrock.png").exists()
+    run_by_name = next(line for line in README_COMMANDS if line.startswith("optviz run 03-gd-2d-quadratic"))
+    assert "03-gd-2d-quadratic.png" in done[run_by_name].stdout and (folder / "03-gd-2d-quadratic.png").exists()
 
 
 def test_the_readme_gallery_command_renders_the_bundled_scenarios(first_hour):
