@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 import optviz
-from optviz.analyses.curvature import hessian_eigenvalues, sharpness, stability_thresholds, stable_limit
+from optviz.analyses.curvature import (edge_ratios, hessian_eigenvalues, preconditioned_limit, sharpness,
+                                      stability_thresholds, stable_limit)
 from optviz.core.functions.zoo import get_function
 from optviz.interface.cli import main
 from optviz.render import plot
@@ -109,3 +110,67 @@ def test_the_closed_form_for_two_by_two_matrices_is_eigvalsh_within_rounding():
     m = (m + m.mT) / 2
     exact = torch.linalg.eigvalsh(m)
     assert torch.allclose(_eigenvalues_2x2(m), exact, rtol=1e-13, atol=1e-13 * exact.abs().max().item())
+
+
+def test_an_adaptive_methods_limit_is_its_momentums_bound_on_p_inverse_h():
+    assert preconditioned_limit(optviz.adam(lr=0.1)) == pytest.approx(380.0)  # (2 + 2·0.9)/(0.1·0.1): 38/lr
+    assert preconditioned_limit(optviz.adamw(lr=0.1, betas=(0.5, 0.999))) == pytest.approx(60.0)
+    assert preconditioned_limit(optviz.rmsprop(lr=0.1, momentum=0.5)) == pytest.approx(30.0)
+    assert preconditioned_limit(optviz.adagrad(lr=0.1)) == pytest.approx(20.0)
+    assert preconditioned_limit(optviz.adam(lr=0.1), lr=1.0) == pytest.approx(38.0)
+    assert preconditioned_limit(optviz.sgd(lr=0.1)) is None and stable_limit(optviz.adam(lr=0.1)) is None
+
+
+def test_the_preconditioned_sharpness_is_the_top_eigenvalue_of_p_inverse_h_with_adams_own_state():
+    run = optviz.simulate("ill_conditioned", [optviz.adam(lr=0.5), optviz.sgd(lr=0.4)], starts=[[-5.0, -2.0]],
+                          steps=12, state=True)
+    v = run.state["Adam lr=0.5"]["exp_avg_sq"][:, 0].to(torch.float64)  # (steps + 1, 2)
+    t = torch.arange(13, dtype=torch.float64)[:, None]
+    inverse = 1 / ((v / (1 - 0.999**t)).sqrt() + 1e-8)  # Adam's P⁻¹ after each step
+    expected = torch.maximum(0.2 * inverse[:, 0], 4.0 * inverse[:, 1])  # H = diag(0.2, 4)
+    top = sharpness(run, preconditioned=True)
+    assert top[0, 0].isnan() and top[1:, 0].tolist() == pytest.approx(expected[1:].tolist(), rel=1e-12)
+    assert top[:, 1].tolist() == pytest.approx([4.0] * 13)  # SGD: H's own
+    limits = stability_thresholds(run, preconditioned=True)
+    assert limits["Adam lr=0.5"].tolist() == pytest.approx([76.0] * 13) and limits["SGD lr=0.4"][0] == pytest.approx(5)
+
+
+def test_each_steps_edge_ratio_is_its_curvature_over_the_stable_limit():
+    run = optviz.simulate("ill_conditioned", [optviz.sgd(lr=0.45), optviz.sgd(lr=0.55), optviz.momentum(lr=0.1),
+                                              optviz.adam(lr=0.2), optviz.lion(lr=0.1)],
+                          starts=[[0.0, 1.0]], steps=6, state=True)  # every step along y, of curvature 4
+    ratios = edge_ratios(run)
+    assert ratios.shape == (6, 5)
+    assert ratios[:, 0].tolist() == pytest.approx([0.9] * 6) and ratios[:, 1].tolist() == pytest.approx([1.1] * 6)
+    assert ratios[:, 2].tolist() == pytest.approx([4 / 38] * 6)  # heavy ball: (2 + 2·0.9)/lr
+    v = run.state["Adam lr=0.2"]["exp_avg_sq"][1:, 0, 1].to(torch.float64)  # the state each step used
+    t = torch.arange(1, 7, dtype=torch.float64)
+    inverse = 1 / ((v / (1 - 0.999**t)).sqrt() + 1e-8)
+    assert ratios[:, 3].tolist() == pytest.approx((4 * inverse / (38 / 0.2)).tolist(), rel=1e-12)
+    assert ratios[:, 4].isnan().all()  # Lion: no known limit
+
+
+def test_a_point_whose_hessian_is_not_finite_is_crossed_on_the_axis_and_the_rest_drawn():
+    run = optviz.simulate("abs(x)**1.5 + y**2", [optviz.sgd(lr=0.1)], starts=[[0.0, 1.0], [1.0, 1.0]], steps=5)
+    ax = plot(run, "sharpness")
+    crosses = {line.get_gid(): line for line in ax.lines if str(line.get_gid()).startswith("undefined")}
+    assert list(crosses) == ["undefined:0"] and crosses["undefined:0"].get_xdata().tolist() == list(range(6))
+    path = next(line for line in ax.lines if line.get_gid() == "path:1")
+    assert all(math.isfinite(y) for y in path.get_ydata())  # the other start's points are drawn
+    assert "Hessian not finite there" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_stability_colours_each_step_by_its_ratio_on_the_paths_picture():
+    from optviz.render.edges import EDGE_COLOURS, EDGE_NORM
+    from optviz.render.glyphs import check_state
+
+    run = optviz.simulate("ill_conditioned", [optviz.sgd(lr=0.4), optviz.sgd(lr=0.6)], starts=[[0.0, 1.0]], steps=4)
+    fig = optviz.render.picture(run, state="stability")
+    dots = {c.get_gid(): c for ax in fig.axes for c in ax.collections if str(c.get_gid()).startswith("edge:")}
+    assert set(dots) == {"edge:0", "edge:1"}
+    for gid, ratio in (("edge:0", 0.8), ("edge:1", 1.2)):  # lr·4/2
+        assert dots[gid].get_array().tolist() == pytest.approx([ratio] * 4)  # a dot at each step's start
+        assert {tuple(c) for c in dots[gid].to_rgba(dots[gid].get_array())} == {EDGE_COLOURS(EDGE_NORM(ratio))}
+    assert EDGE_NORM(0.95) < EDGE_NORM(1.05)  # the colour changes at the edge
+    assert "dots: curvature ÷ stable limit; red past the edge" in [t.get_text() for t in fig.texts]
+    assert check_state("stability", moving=True) is None  # a GIF's moving heads draw none

@@ -30,6 +30,20 @@ def test_gradient_matches_autograd(name):
     torch.testing.assert_close(fn.grad(points.detach()), auto, rtol=1e-10, atol=1e-9)
 
 
+@pytest.mark.parametrize("fn", [get_function(n) for n in NAMES] + [get_function("rosenbrock", dim=5),
+                                                                   get_function("ill_conditioned", dim=4)],
+                         ids=lambda fn: fn.name)
+def test_the_hessian_from_the_written_gradient_is_autograds_of_the_value(fn):
+    from torch.func import hessian, vmap
+    assert fn.hessian_fn is not None  # every function with a written-out gradient has it
+    lo, hi = torch.tensor(fn.bounds, dtype=torch.float64).T
+    points = lo + (hi - lo) * torch.rand(4, 8, fn.dim, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    found = fn.hessian(points)
+    assert found.shape == (4, 8, fn.dim, fn.dim)
+    torch.testing.assert_close(found.reshape(-1, fn.dim, fn.dim), vmap(hessian(fn.value_fn))(points.reshape(-1, fn.dim)),
+                               rtol=1e-10, atol=1e-9)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_minima_have_the_stated_value_and_zero_gradient(name):
     fn = get_function(name)

@@ -204,7 +204,7 @@ def test_a_scenario_state_key_is_checked(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text('function = "sphere"\nsteps = 3\n[[optimizers]]\nname = "adam"\n[outputs]\nstate = "arrows"\n')
     with pytest.raises(ScenarioError, match=r"outputs.state: expected true, false or one of 'state', 'gradient', "
-                                            r"'both', got 'arrows'"):
+                                            r"'both', 'stability', got 'arrows'"):
         load(path)
     path.write_text(path.read_text().replace('"arrows"', "true"))
     scenario = load(path)

@@ -56,7 +56,7 @@ def state_vectors(result: Result) -> StateVectors:
     grad = result.function.grad(positions).to(torch.float64)
     for k, (label, source) in enumerate(result.optimizers.items()):
         block = slice(k * n, (k + 1) * n)
-        lr_before, lr_after = _learning_rates(result, label, source)
+        lr_before, lr_after = learning_rates(result, label, source)
         gradient[:, block] = -lr_after * grad[:, block]
         shown = _state(result, label, source, lr_before)
         if shown is None:
@@ -73,11 +73,11 @@ def state_vectors(result: Result) -> StateVectors:
 def glyphs_of(source: Any) -> StateGlyphs | None:
     """What the state of an optimizer (a built-in, or a torch class that runs a built-in's
     rule) shows in a picture, if anything."""
-    entry = _entry(source)
+    entry = built_in_entry(source)
     return entry.glyphs if entry is not None else None
 
 
-def _entry(source: Any) -> Entry | None:
+def built_in_entry(source: Any) -> Entry | None:
     if isinstance(source, Optimizer):
         return source.entry
     if isinstance(source, TorchOptimizer):
@@ -85,6 +85,20 @@ def _entry(source: Any) -> Entry | None:
             if source.cls in (entry.torch_class, entry.optim_class):
                 return entry_of(entry.name, source.hyperparams)
     return None
+
+
+def preconditioners(result: Result) -> dict[str, Tensor]:
+    """Each adaptive optimizer's inverse preconditioner P⁻¹ at every point, per coordinate:
+    label -> (steps + 1, paths, dim), its step size per unit gradient over its learning rate
+    (1/(√v̂ + ε) for Adam), from the state after each step (row 0, before any step: NaN).
+    Only the optimizers whose state shows a step size, in a run with ``simulate(state=True)``."""
+    out = {}
+    for label, source in result.optimizers.items():
+        lr_before, _ = learning_rates(result, label, source)
+        shown = _state(result, label, source, lr_before)
+        if shown is not None and shown[1] is not None:
+            out[label] = shown[1] / lr_before
+    return out
 
 
 def _state(result: Result, label: str, source: Any, lr: Tensor) -> tuple[Tensor | None, Tensor | None] | None:
@@ -108,7 +122,7 @@ def _state(result: Result, label: str, source: Any, lr: Tensor) -> tuple[Tensor 
     return shown[0], shown[1]
 
 
-def _learning_rates(result: Result, label: str, source: Any) -> tuple[Tensor, Tensor]:
+def learning_rates(result: Result, label: str, source: Any) -> tuple[Tensor, Tensor]:
     """The learning rate of the step that led to each point (for the state held there) and of
     the step taken from it (for the gradient), broadcastable to (steps + 1, n, 1)."""
     steps = result.steps

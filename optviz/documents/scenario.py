@@ -143,7 +143,7 @@ class Scenario:
 
     def run(self) -> Result:
         return simulate(self.function, self.optimizers, list(self.starts), self.steps, noise=self.noise,
-                        seed=self.seed, state=self.outputs.state is not None)
+                        seed=self.seed, state=self.outputs.state is not None or "sharpness" in self.outputs.kinds)
 
     def events_in(self, result: Result) -> dict[str, Event]:
         """The declared events, found in the run: what the caption says and the picture marks."""

@@ -134,7 +134,8 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     with ProgressBar(terminal, "compare") as bar, terminal.fast_notes():
         try:
             result, tuning = comparisons.compare(fn, optimizers, point, steps, schedules=schedule, noise=noise, seed=seed,
-                                                tune=tuned, fast=fast, state=state is not None, progress=bar)
+                                                tune=tuned, fast=fast, progress=bar,
+                                                 state=state is not None or sharpness is not None)
         except ScheduleError as error:
             raise click.BadParameter(str(error), param_hint="--schedule") from None
         except ValueError as error:  # refused before the first step

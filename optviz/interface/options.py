@@ -83,13 +83,15 @@ def look_options(command: Any) -> Any:
 
 
 def state_option(command: Any) -> Any:
-    """--state [state|gradient|both]: the optimizer's state drawn on the paths ("state" alone)."""
+    """--state [state|gradient|both|stability]: the optimizer's state drawn on the paths ("state" alone)."""
     from ..render.kinds import STATE_GLYPHS
 
     return click.option("--state", type=click.Choice(list(STATE_GLYPHS)), is_flag=False, flag_value="state",
                         default=None, help="Draw why each path moves: alone (or 'state'), momentum's velocity as "
                                            "arrows and an adaptive method's per-coordinate step size as ellipses; "
-                                           "'gradient', -lr times the gradient against the step taken; 'both'.")(command)
+                                           "'gradient', -lr times the gradient against the step taken; 'both'; 'stability', a dot "
+                                           "at each step coloured by the curvature along it over the optimizer's "
+                                           "stable limit (red past the edge; stills only).")(command)
 
 
 def _loop(text: str) -> str | int:

@@ -14,8 +14,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from ..analyses.curvature import preconditioned_limit, stability_thresholds
 from ..analyses.curvature import sharpness as top_eigenvalues
-from ..analyses.curvature import stability_thresholds
 from ..analyses.models.experiments import Curves
 from ..analyses.models.landscapes import Line
 from ..analyses.penalties import RegularizationPaths, l1, penalised_minimum, sparse_from
@@ -126,8 +126,11 @@ LIMIT_DASHES = (0, (5, 3))  # an optimizer's stable limit: dashed, in its colour
 
 def limit_label(optimizer: Any) -> str:
     """The stable limit's formula as a chart labels it: 2/lr for SGD, (2+2μ)/lr for heavy-ball
-    momentum, and so on (see optviz.analyses.curvature.stable_limit)."""
+    momentum, (2+2β₁)/((1-β₁)lr) for Adam's preconditioned sharpness, and so on (see
+    optviz.analyses.curvature.stable_limit and preconditioned_limit)."""
     h = optimizer.hyperparams
+    if preconditioned_limit(optimizer) is not None:
+        return "(2+2β₁)/((1-β₁)lr)" if "betas" in h else "(2+2μ)/lr" if h.get("momentum") else "2/lr"
     if optimizer.kind == "sgd" or not h.get("momentum"):
         formula = "2/lr"
     elif h.get("nesterov"):
@@ -145,30 +148,48 @@ def sharpness(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
     """The sharpness per step: the top eigenvalue of f's Hessian at each path's point, a line
     each in its path's colour and style, and for sgd, momentum and nesterov the sharpness
     above which their step is unstable (2/lr for SGD) as a dashed line in the optimizer's
-    colour, labelled with its formula. A path's line ends where it diverged."""
+    colour, labelled with its formula. An adaptive method whose state the run kept
+    (``simulate(state=True)``) is drawn by its preconditioned sharpness, the top eigenvalue
+    of P⁻¹H, against its own limit (38/lr for Adam at β₁ = 0.9). A path's line ends where it
+    diverged; a point where the Hessian is not finite is marked with a cross on the x axis."""
     result = checked(result)
-    values = top_eigenvalues(result).numpy()
-    limits = stability_thresholds(result)
+    values = top_eigenvalues(result, preconditioned=True).numpy()
+    limits = stability_thresholds(result, preconditioned=True)
+    adaptive = {name for name in limits if preconditioned_limit(result.optimizers[name]) is not None}
     steps = np.arange(result.steps + 1)
+    undefined = np.isfinite(result.positions.numpy()).all(axis=-1) & ~np.isfinite(values)
+    if adaptive:
+        undefined[0] = False  # step 0 has no preconditioner yet: nothing is wrong there
     drawn, first = [], {}
     for trace in traces(result, theme, palette, np.zeros((result.steps + 1, values.shape[1], 2))):
+        name = result.names[trace.index]
+        label = f"{trace.label} · P⁻¹H" if trace.label and name in adaptive else trace.label
         drawn += ax.plot(steps, values[:, trace.index], color=trace.colour, linestyle=trace.linestyle, linewidth=2.2,
-                         label=trace.label, gid=f"path:{trace.index}", path_effects=casing(theme, 2.2))
-        first.setdefault(result.names[trace.index], trace.colour)
+                         label=label, gid=f"path:{trace.index}", path_effects=casing(theme, 2.2))
+        first.setdefault(name, trace.colour)
+        where = np.flatnonzero(undefined[:, trace.index])
+        if len(where):
+            ax.plot(where, np.zeros(len(where)), "x", color=trace.colour, markersize=7, clip_on=False, zorder=5,
+                    transform=ax.get_xaxis_transform(), gid=f"undefined:{trace.index}")
     for name, limit in limits.items():
         ax.plot(steps, limit.numpy(), color=first[name], linestyle=LIMIT_DASHES, linewidth=1.6, zorder=1,
                 gid=f"limit:{name}")
         ax.annotate(f"{limit_label(result.optimizers[name])} = {float(limit[-1]):.3g}", (steps[-1], float(limit[-1])),
                     xytext=(-4, 4),
                     textcoords="offset points", ha="right", va="bottom", color=first[name], fontsize="small")
+    ylabel = "top eigenvalue of H or P⁻¹H" if adaptive else "top Hessian eigenvalue"
     _per_step(ax, result, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]),
-              "top Hessian eigenvalue", "sharpness per step")
+              ylabel, "sharpness per step")
     if legend:
         handles = [line for line in drawn if not line.get_label().startswith("_")]
         if limits:
             handles.append(Line2D([], [], color=theme.muted, linestyle=LIMIT_DASHES, linewidth=1.6,
                                   label="stable limit (dashed)"))
-        legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines]))
+        if undefined.any():
+            handles.append(Line2D([], [], color=theme.muted, marker="x", linestyle="none",
+                                  label="Hessian not finite there"))
+        legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines
+                                            if not str(line.get_gid()).startswith("undefined")]))
 
 
 @axes_level()

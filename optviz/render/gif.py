@@ -145,7 +145,7 @@ def animate(
     optimizer's state at each moving head, as a still draws it along the paths (see
     optviz.render.glyphs).
     """
-    state = check_state(state)
+    state = check_state(state, moving=True)
     result = drawable(result)
     path = writable_path(path, ("gif",))
     _check_options(fps, every, max_frames, panels, max_bytes)

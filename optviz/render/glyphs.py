@@ -27,6 +27,7 @@ from ..analyses.state import StateVectors, state_vectors
 from ..core.errors import StateWarning
 from ..core.simulation.result import Result
 from .contours import halo
+from .edges import draw_edges
 from .kinds import STATE_GLYPHS
 from .style import Theme
 
@@ -39,8 +40,9 @@ GAP = 2.0  # pixels between two glyphs
 STAR = 8.0  # points: a marked minimum's star reaches this far from its centre
 
 
-def check_state(state: Any) -> str | None:
-    """``state=`` as one of STATE_GLYPHS, or None for nothing; anything else raises one line."""
+def check_state(state: Any, *, moving: bool = False) -> str | None:
+    """``state=`` as one of STATE_GLYPHS, or None for nothing; anything else raises one line.
+    ``moving``: for a GIF's or a page's moving heads, which draw no "stability" (a still's)."""
     if state is None or state is False:
         return None
     if state is True:
@@ -49,7 +51,7 @@ def check_state(state: Any) -> str | None:
         raise TypeError(f"state must be True, False or one of {', '.join(STATE_GLYPHS)}, got {type(state).__name__}")
     if state not in STATE_GLYPHS:
         raise ValueError(f"unknown state {state!r} (known: {', '.join(STATE_GLYPHS)}, or True)")
-    return state
+    return None if moving and state == "stability" else state
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,9 @@ def draw_state(ax: Axes, result: Result, state: Any, colours: dict[int, str], bo
     glyphs drawn, by point."""
     state = check_state(state)
     if state is None:
+        return []
+    if state == "stability":
+        draw_edges(ax, result, colours, box, theme)
         return []
     if result.function.dim != 2:
         warnings.warn(f"state: drawn on 2D landscapes only; {result.function.name} is {result.function.dim}D",

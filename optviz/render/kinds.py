@@ -26,6 +26,7 @@ STATE_GLYPHS = {
     "state": "the optimizer's state: velocity arrows, per-coordinate step-size ellipses",
     "gradient": "the gradient step (-lr times the gradient) against the step actually taken",
     "both": "the state and the gradient",
+    "stability": "each step coloured by the curvature along it against the optimizer's stable limit (stills only)",
 }
 GIF_LOOPS = ("forever", "once")  # or a whole number: how often a GIF plays
 MAX_LOOPS = 65_536  # a GIF's loop count is 16 bits: it repeats at most 65,535 times after the first

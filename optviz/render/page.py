@@ -60,7 +60,7 @@ def html_page(result: Result, path: str | Path | None = None, *, theme: str | Th
     result was simulated with (the page stops a recomputed path where simulate would).
     ``state`` draws the optimizer's state at each moving point, as a GIF does (see
     optviz.render.glyphs), on the paths as recorded (not once recomputed live)."""
-    state = check_state(state)
+    state = check_state(state, moving=True)
     result = drawable(result)
     if result.function.dim != 2:
         raise BadInput(f"interactive pages are drawn for 2D functions; {result.function.name} is "

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..limits import MAX_DIM, MAX_PROBLEM_VALUES
 from ..names import quoted
-from .surface import Minimum, TestFunction
+from .surface import Minimum, TestFunction, written_hessian
 
 # name -> its size when dim= is not given (read by core/vocabulary.py without torch)
 PROBLEMS = {
@@ -107,7 +107,7 @@ def _problem(name: str, rows: int, cols: int, rank: int, *, value: Callable, gra
     reach = 1.5 * max(optimum.abs().max().item(), start.abs().max().item())
     bound = max(1.0, math.ceil(2 * reach) / 2)  # a frame around the optimum and the start
     return TestFunction(
-        name=name if default else f"{name}_{size}", value_fn=value, grad_fn=grad,
+        name=name if default else f"{name}_{size}", value_fn=value, grad_fn=grad, hessian_fn=written_hessian(grad),
         bounds=((-bound, bound),) * optimum.numel(),
         minima=(Minimum(tuple(optimum.flatten().tolist()), 0.0),), start=tuple(start.flatten().tolist()),
         description=description, formula=formula, axes=tuple(f"x{i + 1}" for i in range(optimum.numel())),

@@ -14,6 +14,7 @@ import math
 
 import torch
 from torch import Tensor
+from torch.func import hessian as hessian_of, jvp, vmap
 
 from ..limits import MAX_START_WIDTHS
 
@@ -56,6 +57,9 @@ class TestFunction:
     # a matrix problem's singular values worth showing at points (..., dim) -> (..., k), largest
     # first (low_rank's are those of W = UVᵀ); None: those of the point as its matrix
     spectrum_fn: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
+    # f's Hessian at points (..., dim) -> (..., dim, dim) without autograd on f, where the
+    # gradient is written out (see written_hessian); None: autograd on value_fn
+    hessian_fn: Callable[[Tensor], Tensor] | None = field(default=None, compare=False)
 
     @property
     def point_shape(self) -> tuple[int, ...]:
@@ -73,6 +77,14 @@ class TestFunction:
     def grad(self, points: Tensor) -> Tensor:
         """The gradient at points of shape (..., dim), same shape."""
         return self.grad_fn(self._checked(points))
+
+    def hessian(self, points: Tensor) -> Tensor:
+        """f's Hessian at points of shape (..., dim): shape (..., dim, dim)."""
+        points = self._checked(points)
+        if self.hessian_fn is not None:
+            return self.hessian_fn(points)
+        flat = points.reshape(-1, self.dim)
+        return vmap(hessian_of(self.value_fn))(flat).reshape(*points.shape, self.dim)
 
     def spectrum(self, points: Tensor) -> Tensor:
         """The singular values a spectrum picture shows at points of shape (..., dim): shape
@@ -95,6 +107,22 @@ class TestFunction:
                 f"{self.name} takes points of shape (..., {self.dim}), got {tuple(points.shape)}"
             )
         return points
+
+
+def written_hessian(grad_fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """The Hessian of a function from its gradient written out in plain tensor ops: column i
+    is the forward-mode derivative of the gradient along coordinate i, taken for the whole
+    batch at once (a point's gradient depends on that point alone), the dim columns in one
+    vectorised pass that evaluates the gradient itself once."""
+
+    def hessian(points: Tensor) -> Tensor:
+        dim = points.shape[-1]
+        axes = torch.eye(dim, dtype=points.dtype, device=points.device)
+        tangents = axes.reshape(dim, *[1] * (points.ndim - 1), dim).expand(dim, *points.shape)  # (dim, ..., dim)
+        columns = vmap(lambda tangent: jvp(grad_fn, (points,), (tangent,))[1])(tangents)
+        return columns.movedim(0, -1)
+
+    return hessian
 
 
 def sampled_function(values: Tensor, bounds: tuple[tuple[float, float], ...], **fields: Any) -> TestFunction:

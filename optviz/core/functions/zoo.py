@@ -18,7 +18,7 @@ from ..vocabulary import check_function_name
 from .callables import function
 from .formulas import parse_expression
 from .matrices import DEFAULTS as MATRIX_PROBLEMS, PROBLEMS as MATRIX_SIZES, matrix_problem
-from .surface import Minimum, TestFunction
+from .surface import Minimum, TestFunction, written_hessian
 
 PI = math.pi
 
@@ -272,6 +272,7 @@ def _fn(name, f, grad, bounds, minima, start, description, formula, *, title, te
         name=name,
         value_fn=f,
         grad_fn=grad,
+        hessian_fn=written_hessian(grad),
         bounds=tuple(tuple(map(float, b)) for b in bounds),
         minima=tuple(Minimum(tuple(map(float, p)), float(v)) for p, v in minima),
         start=tuple(map(float, start)),
@@ -496,7 +497,7 @@ def _in_dimensions(name: str, dim: int | None, condition: float | None) -> TestF
     low = base.minima[0].point[0]  # every classic here has its minimum on the diagonal
     recipe = {"name": name, "dim": n, **({"condition": condition} if condition is not None else {})}
     return TestFunction(
-        name=f"{name}_{n}d", value_fn=value, grad_fn=grad,
+        name=f"{name}_{n}d", value_fn=value, grad_fn=grad, hessian_fn=written_hessian(grad),
         bounds=tuple(base.bounds[i % base.dim] for i in range(n)),
         minima=(Minimum((float(low),) * n, per_coordinate * n),),
         start=tuple(base.start[i % base.dim] for i in range(n)),
