@@ -420,7 +420,7 @@ def test_28_muon_grows_a_low_rank_targets_singular_values_together():
 
 
 def test_29_each_lr_is_stable_exactly_while_the_sharpness_is_under_2_over_lr():
-    from optviz.analyses.curvature import sharpness, stability_thresholds
+    from optviz.analyses.curvature import edge_ratios, sharpness, stability_thresholds
 
     text, result = caption(29), run(29)
     labels = list(result.optimizers)
@@ -439,3 +439,9 @@ def test_29_each_lr_is_stable_exactly_while_the_sharpness_is_under_2_over_lr():
     assert "grows 1.2 times a step, to 475 at step 30 (f = 4.5e5)" in text
     assert torch.allclose(x2[labels[2]][1:] / x2[labels[2]][:-1], torch.tensor(-1.2, dtype=torch.float64))
     assert f"{abs(float(x2[labels[2]][-1])):.0f}" == "475" and f"{final(29, labels[2])[1]:.2g}" == "4.5e+05"
+    ratios = edge_ratios(result)
+    lows, highs = ratios.min(dim=0).values.tolist(), ratios.max(dim=0).values.tolist()
+    assert [f"{v:.2g}" for v in highs] == ["0.89", "1", "1.1"] and [f"{v:.3g}" for v in lows] == ["0.075", "0.985", "1.08"]
+    assert f"{lows[0]:.1g}" == "0.08" and f"{lows[1]:.2g}" == "0.99"
+    assert "at lr 0.45 from 0.89 down to 0.08" in text and "at lr 0.5 from 0.99 to 1, on the edge" in text
+    assert "at lr 0.55 from 1.08 to 1.1, past it" in text

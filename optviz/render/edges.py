@@ -1,13 +1,12 @@
 """Each step of a path coloured by how close it came to its optimizer's edge of stability:
 the curvature along the step over the optimizer's stable limit (lr·λ/2 for SGD), a dot at
-the step's start, in blues and yellows below 1 (stable, paler nearer the edge) and in
-oranges and reds past it (the step overshoots): the colour jumps at the edge, where a reader
-must see it. See optviz.analyses.curvature.edge_ratios."""
+the step's start, blue below 1 (stable, paler nearer the edge), yellow just under it, and red
+past it (the step overshoots): the colour jumps at the edge, where a reader must see it.
+See optviz.analyses.curvature.edge_ratios."""
 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 
@@ -15,11 +14,12 @@ from ..analyses.curvature import edge_ratios
 from ..core.simulation.result import Result
 from .style import Theme
 
-# the ratio's bins: five below the edge, four past it (twice the limit and beyond the deepest red)
+# the ratio's bins: four blues below the edge (paler nearer it), a yellow just under it, and
+# reds past it, deeper the further (twice the limit and beyond the deepest): a jump at 1
 EDGE_BINS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5, 2.0)
-_SHADES = colormaps["RdYlBu_r"]  # blue to red through yellow: apart for colour-blind readers too
-EDGE_COLOURS = ListedColormap([_SHADES(x) for x in (0.0, 0.1, 0.2, 0.3, 0.42, 0.72, 0.8, 0.9, 1.0)])
-EDGE_COLOURS.set_over(_SHADES(1.0))
+EDGE_COLOURS = ListedColormap(["#313695", "#4575b4", "#74add1", "#abd9e9", "#fdd835",
+                               "#f46d43", "#d73027", "#a50026", "#67001f"])
+EDGE_COLOURS.set_over("#3d0011")
 EDGE_NORM = BoundaryNorm(EDGE_BINS, EDGE_COLOURS.N)
 DOT = 5.5  # points
 
