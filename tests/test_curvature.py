@@ -174,3 +174,8 @@ def test_stability_colours_each_step_by_its_ratio_on_the_paths_picture():
     assert EDGE_NORM(0.95) < EDGE_NORM(1.05)  # the colour changes at the edge
     assert "dots: curvature ÷ stable limit; red past the edge" in [t.get_text() for t in fig.texts]
     assert check_state("stability", moving=True) is None  # a GIF's moving heads draw none
+    curve = optviz.simulate("parabola", [optviz.sgd(lr=1.05)], starts=[[3.0]], steps=3)  # f = x²: λ = 2
+    ax = plot(curve, state="stability")
+    dots = next(c for c in ax.collections if c.get_gid() == "edge:0")
+    assert dots.get_array().tolist() == pytest.approx([1.05] * 3)
+    assert dots.get_offsets().ravel().tolist() == pytest.approx([3.0, 9.0, -3.3, 10.89, 3.63, 13.1769])  # on the curve

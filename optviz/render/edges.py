@@ -27,11 +27,13 @@ DOT = 5.5  # points
 def draw_edges(ax: Axes, result: Result, paths: dict[int, str], box: tuple[float, float, float, float],
                theme: Theme) -> int:
     """A dot at the start of every step of the paths ``paths`` names (path index -> colour)
-    inside ``box``, coloured by its edge ratio, with a line under the figure that says what
+    inside ``box`` (on a 1D function's curve, at (x, f(x))), coloured by its edge ratio, with a line under the figure that says what
     the colours mean. Returns the number of dots drawn (none for optimizers with no known
     limit)."""
     ratios = edge_ratios(result).numpy()
     points = result.positions.numpy()[:-1]
+    if points.shape[-1] == 1:  # a curve's picture: the points sit on f
+        points = np.concatenate([points, result.losses.numpy()[:-1, :, None]], axis=-1)
     x0, x1, y0, y1 = box
     drawn = 0
     for b in paths:
