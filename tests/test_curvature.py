@@ -98,8 +98,25 @@ def test_compare_sharpness_writes_a_picture_and_refuses_a_wrong_suffix_in_one_li
     assert Image.open(tmp_path / "s.png").size == (1920, 1080)
     out = CliRunner().invoke(main, ["compare", "rosenbrock", "sgd", "--sharpness", str(tmp_path / "s.txt")])
     assert out.exit_code == 2 and len(out.output.strip().splitlines()) == 1
-    assert "Invalid value for --sharpness" in out.output and ".png, .svg, .pdf" in out.output
+    assert "Invalid value for --sharpness" in out.output and ".png, .svg, .pdf, .csv, .json, .npz" in out.output
     assert not (tmp_path / "s.txt").exists()
+
+
+def test_compare_sharpness_as_data_holds_each_points_sharpness_limit_and_edge_ratio(tmp_path):
+    from optviz.core.files import read_table
+
+    out = CliRunner().invoke(main, ["compare", "ill_conditioned", "sgd:lr=0.45", "adam:lr=0.3", "--start", "0,1",
+                                    "--steps", "3", "--sharpness", str(tmp_path / "s.csv")])
+    assert out.exit_code == 0, out.output
+    columns, meta, _ = read_table(tmp_path / "s.csv")
+    assert meta["kind"] == "optviz.Sharpness" and len(columns["step"]) == 8
+    sgd = columns["optimizer"] == "SGD lr=0.45"
+    assert columns["sharpness"][sgd].tolist() == [4.0] * 4 and set(columns["matrix"][sgd]) == {"H"}
+    assert columns["limit"][sgd].tolist() == pytest.approx([2 / 0.45] * 4)
+    assert columns["edge_ratio"][sgd][:3].tolist() == pytest.approx([0.9] * 3) and math.isnan(columns["edge_ratio"][sgd][3])
+    adam = ~sgd
+    assert set(columns["matrix"][adam]) == {"P⁻¹H"} and columns["limit"][adam].tolist() == pytest.approx([38 / 0.3] * 4)
+    assert math.isnan(columns["sharpness"][adam][0]) and columns["sharpness"][adam][1] > 0
 
 
 def test_the_closed_form_for_two_by_two_matrices_is_eigvalsh_within_rounding():

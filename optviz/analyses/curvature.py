@@ -10,10 +10,14 @@ P⁻¹H, against a threshold of its own: (2 + 2β₁)/((1 − β₁)·lr), 38/lr
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from ..core.files import write_table
 
 from ..core.functions.surface import TestFunction
 from ..core.simulation.result import Result
@@ -222,3 +226,26 @@ def edge_ratios(result: Result) -> Tensor:
         along = torch.einsum("tpi,tpij,tpj->tp", d, h, d) / across
         out[:, block] = along / limits[:-1, None]
     return torch.where(torch.isfinite(out), out, float("nan"))
+
+
+def save_sharpness(result: Result, path: str | Path) -> Path:
+    """Write the curvature along a run as data, by the suffix (.csv, .json or .npz): one row
+    per optimizer, start and step with the sharpness there, the top eigenvalue of ``matrix``
+    (P⁻¹H where the optimizer's limit is on its preconditioned sharpness, else H), the stable limit it is held to (NaN where none is known)
+    and the edge ratio of the step taken from there (NaN at the last point). Atomic."""
+    values = sharpness(result, preconditioned=True)
+    limits = stability_thresholds(result, preconditioned=True)
+    steps, paths = values.shape
+    limit = torch.full((steps, paths), float("nan"), dtype=torch.float64)
+    for label, per_step in limits.items():
+        limit[:, _block(result, label)] = per_step[:, None]
+    ratios = torch.cat([edge_ratios(result), torch.full((1, paths), float("nan"), dtype=torch.float64)])
+    adaptive = set(_preconditioned(result))
+    per_path = np.repeat(np.arange(paths), steps)
+    columns = {
+        "optimizer": np.array(result.names)[per_path], "start": per_path % result.n_starts,
+        "step": np.tile(np.arange(steps), paths), "sharpness": values.T.reshape(-1).numpy(),
+        "matrix": np.array(["P⁻¹H" if name in adaptive else "H" for name in result.names])[per_path],
+        "limit": limit.T.reshape(-1).numpy(), "edge_ratio": ratios.T.reshape(-1).numpy(),
+    }
+    return write_table(path, columns, {"kind": "optviz.Sharpness", "function": result.function.name})

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..analyses.curvature import save_sharpness
 from ..analyses.studies import Basins, Sweep
+from ..core.files import TABLE_FORMATS
 from ..core.simulation.runs import Progress
 from ..render import animate, basin_map, grid, line_chart, picture, plot, save, sweep_map
 from ..render.page import html_page
@@ -44,7 +46,7 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
     picture (drawn once for png, svg and pdf; ``bounds`` frames it, the GIF and the page), the loss
     curves (.png, .svg or .pdf), a matrix problem's spectrum (.png, .svg or .pdf: one panel per
     optimizer), the sharpness per step against each optimizer's stable limit (.png, .svg or
-    .pdf), an animation (.gif: played ``loop`` times, its last frame held
+    .pdf; as data, .csv, .json or .npz: see analyses.curvature.save_sharpness), an animation (.gif: played ``loop`` times, its last frame held
     ``hold`` seconds) and the interactive page (.html).
     ``state`` draws the optimizer's state on the paths picture and at the GIF's and the
     page's moving points (see optviz.render.glyphs).
@@ -57,7 +59,9 @@ def write_run(result: Result, *, data: FilePath | None = None, png: FilePath | N
         written.append(Written(save(plot(result, "loss", **style).figure, loss)))
     if spectrum:
         written.append(Written(save(grid(result, kind="spectrum", **style), spectrum)))
-    if sharpness:
+    if sharpness and Path(sharpness).suffix.lower()[1:] in TABLE_FORMATS:
+        written.append(Written(save_sharpness(result, sharpness)))
+    elif sharpness:
         written.append(Written(save(plot(result, "sharpness", **style).figure, sharpness)))
     if gif:
         animation = animate(result, gif, bounds=bounds, state=state, loop=loop, hold=hold, **style)

@@ -47,7 +47,8 @@ from .types import Dimension, Finite, OptimizerSpec, check_function_text, made, 
               help="Write a matrix problem's singular values per step here (.png/.svg/.pdf), one panel per optimizer.")
 @click.option("--sharpness", "sharpness", default=None,
               help="Write the top Hessian eigenvalue per step here (.png/.svg/.pdf), against 2/lr for SGD "
-                   "(and momentum's and Nesterov's own limits).")
+                   "(and momentum's and Nesterov's own limits; an adaptive method's P⁻¹H against its own, 38/lr "
+                   "for Adam), or its numbers per step as data (.csv/.json/.npz).")
 @click.option("--gif", "gif", default=None, help="Write an animation here (.gif).")
 @click.option("--html", "page", default=None,
               help="Write the interactive page here (.html): play the paths back, hover for numbers, and (built-in "
@@ -108,7 +109,7 @@ def compare(terminal: Terminal, function: str | None, optimizers: tuple, steps: 
     outputs = {"png": output_path(png, ("png",), "--png"), "svg": output_path(svg, ("svg",), "--svg"),
                "pdf": output_path(pdf, ("pdf",), "--pdf"), "loss": output_path(loss, STILLS, "--loss"),
                "spectrum": output_path(spectrum, STILLS, "--spectrum"),
-               "sharpness": output_path(sharpness, STILLS, "--sharpness"),
+               "sharpness": output_path(sharpness, STILLS + ("csv", "json", "npz"), "--sharpness"),
                "gif": output_path(gif, ("gif",), "--gif"), "html": output_path(page, ("html",), "--html")}
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(gif), dpi=dpi, scale=scale)
