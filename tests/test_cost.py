@@ -46,7 +46,8 @@ def test_an_estimate_counts_the_work_exactly_and_does_none_of_it(tmp_path):
     # the time: training in full on every rank, the points dealt out by chunks (81 = 10 x 8 + 1)
     per_point = found.chunk_seconds / found.chunk_points
     assert found.chunk_points == 8 and found.chunk_seconds > 0 and found.step_seconds > 0
-    training = 12 * found.step_seconds
+    training = 12 * found.step_seconds + found.pca_seconds  # both on every rank; PCA: the default with a path
+    assert found.pca_seconds > 0
     assert found.seconds() == pytest.approx(training + per_point * (81 + 5 + 7 + 7))
     assert found.seconds(2) == pytest.approx(training + per_point * (41 + 5 + 7 + 7))
     assert found.seconds(8) == pytest.approx(training + per_point * (16 + 5 + 7 + 7))

@@ -3,7 +3,8 @@ only where it matters.
 
 :func:`forecast` counts a landscape's work exactly (grid points, chunks, the paths' points,
 training steps, examples read) and times it on this machine by evaluating one chunk of grid
-points (twice: the second is timed) and two training steps per optimizer: nothing else is trained, evaluated or written.
+points (the faster of two runs), two training steps per optimizer and the PCA of a few
+random points: nothing else is trained, evaluated or written.
 
 :func:`refined` evaluates a landscape's grid in two passes. The coarse grid is every
 ``COARSE_STRIDE``-th point of the full grid along each axis, and its last; its knots split the
@@ -43,6 +44,7 @@ from .weights import Layout, filter_normalised
 COARSE_STRIDE = 4  # full-grid points between two coarse ones
 STEEP_FACTOR = 3.0  # corners' heights above the minimum that differ more than this: refined
 RANKS = (1, 2, 4, 8)  # the process counts an estimate is shown for
+PCA_ROWS = 64  # the paths' points an estimate times the PCA of (measured: within 25% of 963 scaled up)
 
 
 # --- the estimate ----------------------------------------------------------------------------
@@ -64,6 +66,7 @@ class Estimate:
     chunk_points: int  # points in the timed chunk
     chunk_seconds: float  # measured
     step_seconds: float  # a training step, measured, the mean over the optimizers (0 without training)
+    pca_seconds: float  # the PCA of the paths' points, scaled from a smaller one measured (0 without PCA)
     chunk_bytes: int  # a chunk's weights while they are made
     activation_bytes: int  # a chunk's largest layer input and output together, on the largest batch
     path_bytes: int  # the paths' weights and buffers, kept during the run
@@ -84,11 +87,11 @@ class Estimate:
         return self.chunk_bytes + self.activation_bytes + self.path_bytes + self.data_bytes
 
     def seconds(self, ranks: int = 1) -> float:
-        """The run's time on ``ranks`` processes like this one (torchrun): training, which every
-        process does in full, then the points, whose chunks are dealt out in turn."""
+        """The run's time on ``ranks`` processes like this one (torchrun): training and the PCA,
+        which every process does in full, then the points, whose chunks are dealt out in turn."""
         per_point = self.chunk_seconds / self.chunk_points
         shares = [self.grid_points, *([self.line_points] if self.line_points else []), *self.path_points]
-        return self.training_steps * self.step_seconds + per_point * sum(
+        return self.training_steps * self.step_seconds + self.pca_seconds + per_point * sum(
             busiest(points, self.chunk, ranks) for points in shares)
 
     def __str__(self) -> str:
@@ -111,9 +114,10 @@ class Estimate:
         if self.training_steps:
             measured += f", one training step {duration(self.step_seconds)}"
         lines.append(f"measured  {measured}")
-        training = self.training_steps * self.step_seconds
+        parts = [f"{duration(self.training_steps * self.step_seconds)} training"] if self.training_steps else []
+        parts += [f"{duration(self.pca_seconds)} PCA"] if self.pca_seconds else []
         lines.append(f"time      about {duration(self.seconds())} on this machine"
-                     + (f" ({duration(training)} training)" if self.training_steps else ""))
+                     + (f" ({', '.join(parts)})" if parts else ""))
         lines.append("ranks     " + "   ".join(f"{k}: {duration(self.seconds(k))}" for k in RANKS)
                      + "  (torchrun --nproc-per-node k" + (", each trains in full)" if self.training_steps else ")"))
         return "\n".join(lines)
@@ -122,12 +126,13 @@ class Estimate:
 def forecast(evaluator: Evaluator, params: Tensor, buffers: Tensor, *, resolution: int, line: int,
              path_points: Sequence[int], train: list[tuple[Tensor, Tensor]], sources: dict[str, Any], epochs: int,
              batch: int, seed: int, trainer: Callable[[Any, nn.Module], tuple[torch.optim.Optimizer, list[Any]]],
-             model: nn.Module) -> Estimate:
+             model: nn.Module, pca: bool) -> Estimate:
     """The work of a landscape with these settings, counted, and its time on this machine from
-    one chunk of grid points around ``params`` (any directions cost the same; the second of two
-    runs of it is timed) and two training
+    one chunk of grid points around ``params`` (any directions cost the same; the faster of two
+    runs, after one of two points pays for starting) and two training
     steps per optimizer (``trainer(source, model)`` makes its torch optimizer); the second is
-    timed, the first pays for the optimizer's state."""
+    timed, the first pays for the optimizer's state; with ``pca``, the PCA of the paths' points
+    from one of at most PCA_ROWS of them (its time grows with the square of the points)."""
     layout = Layout.of(model)
     examples_seen = sum(len(x) for x, _ in train)
     steps_each = epochs * -(-examples_seen // batch) if train else 0
@@ -135,10 +140,8 @@ def forecast(evaluator: Evaluator, params: Tensor, buffers: Tensor, *, resolutio
     points = min(chunk, resolution**2)
     axis = torch.linspace(-1, 1, points, dtype=params.dtype)
     plane = filter_normalised(layout, params, seed).plane(params, torch.stack([axis, axis.flip(0)], dim=1))
-    evaluator.losses(plane[0:points], buffers)  # the first call pays for vmap's and the threads' start
-    started = time.perf_counter()
-    evaluator.losses(plane[0:points], buffers)
-    chunk_seconds = time.perf_counter() - started
+    evaluator.losses(plane[0:min(points, 2)], buffers)  # pays for vmap's and the threads' start
+    chunk_seconds = _fastest(lambda: evaluator.losses(plane[0:points], buffers), 2)
     step_seconds = [_step_seconds(model, evaluator.loss_fn, train, source, batch, seed, trainer)
                     for source in sources.values()] if steps_each else []
     element = params.element_size()
@@ -147,6 +150,7 @@ def forecast(evaluator: Evaluator, params: Tensor, buffers: Tensor, *, resolutio
         examples=sum(len(x) for x, _ in evaluator.data), weights=params.numel(),
         training_steps=steps_each * len(sources), batch=batch, chunk_points=points, chunk_seconds=chunk_seconds,
         step_seconds=sum(step_seconds) / len(step_seconds) if step_seconds else 0.0,
+        pca_seconds=_pca_seconds(sum(path_points), params) if pca else 0.0,
         chunk_bytes=3 * chunk * params.numel() * element,
         activation_bytes=(chunk if evaluator.vectorised else 1) * _largest_layer_bytes(evaluator, params, buffers),
         path_bytes=2 * sum(path_points) * (params.numel() + buffers.numel()) * element,
@@ -182,6 +186,31 @@ def _step_seconds(model: nn.Module, loss_fn: Callable, train: list[tuple[Tensor,
     started = time.perf_counter()
     epoch(copied, loss_fn, x, y, opt, batch, generator)
     return time.perf_counter() - started
+
+
+def _pca_seconds(points: int, params: Tensor) -> float:
+    """The PCA of ``points`` sets of weights (an SVD of points x weights), from one of at most
+    PCA_ROWS random rows on one thread (the fastest of three after one), times (points / rows)^2."""
+    rows = min(points, PCA_ROWS)
+    sample = torch.randn(rows, params.numel(), generator=torch.Generator().manual_seed(0), dtype=params.dtype)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a small SVD on several threads mostly waits for them: scaled up, that is far off
+    try:
+        torch.linalg.svd(sample, full_matrices=False)
+        return _fastest(lambda: torch.linalg.svd(sample, full_matrices=False), 3) * (points / rows) ** 2
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fastest(work: Callable[[], Any], times: int) -> float:
+    """The shortest of ``times`` runs of ``work``, in seconds: on a shared machine the others
+    include someone else's work."""
+    best = math.inf
+    for _ in range(times):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def _largest_layer_bytes(evaluator: Evaluator, params: Tensor, buffers: Tensor) -> int:

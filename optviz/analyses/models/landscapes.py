@@ -270,7 +270,7 @@ def landscape(
             if optimizers is not None else [1]
         return forecast(evaluator, params0, buffers0, resolution=resolution, line=line, path_points=counts,
                         train=train, sources=sources, epochs=epochs, batch=batch, seed=seed, trainer=_trainer,
-                        model=model)
+                        model=model, pca=directions == "pca")
     check_memory((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
