@@ -183,3 +183,13 @@ def test_a_refined_run_keeps_both_passes_in_its_save_folder_and_resumes(tmp_path
     assert [p.name for p in sorted((tmp_path / "grid" / "coarse").glob("grid-*.pt"))] == ["grid-000000.pt"]
     with pytest.raises(ValueError, match="holds another run \\(its refine differ\\)"):
         landscape.landscape(model, loss, data, resolution=9, save=tmp_path / "grid")
+
+
+def test_an_estimate_is_refused_as_its_run_would_be(monkeypatch):
+    model, loss, data = tiny()
+    monkeypatch.setenv("OPTVIZ_MAX_MEMORY", "1M")  # the check's count: (2 x 1 path point + 4 x 2,000) x 44 x 4 bytes
+    with pytest.raises(ValueError, match="^a landscape with 1 path points and chunks of 2000 points of 44 weights "
+                                         "needs about 1.3 MiB at its peak, more than the 1.0 MiB allowed"):
+        landscape.landscape(model, loss, data, resolution=9, chunk=2000, estimate=True)
+    monkeypatch.setenv("OPTVIZ_MAX_MEMORY", "2M")
+    assert landscape.landscape(model, loss, data, resolution=9, chunk=2000, estimate=True).chunk_points == 81

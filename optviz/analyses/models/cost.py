@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from ...core.limits import ENVIRONMENT, limit, size
+from ...core.limits import size
 from .evaluation import Evaluator
 from .training import epoch
 from .weights import Layout, filter_normalised
@@ -108,8 +108,7 @@ class Estimate:
             lines.append(f"training  {self.training_steps:,} steps of up to {self.batch} examples")
         lines.append(f"memory    about {size(self.memory)} at the peak: a chunk's weights {size(self.chunk_bytes)}, "
                      f"its activations {size(self.activation_bytes)}, the paths {size(self.path_bytes)}, "
-                     f"the data {size(self.data_bytes)}" + (f", over the {size(limit())} allowed ({ENVIRONMENT})"
-                                                            if self.memory > limit() else ""))
+                     f"the data {size(self.data_bytes)}")
         measured = f"one chunk of {self.chunk_points} points {duration(self.chunk_seconds)}"
         if self.training_steps:
             measured += f", one training step {duration(self.step_seconds)}"

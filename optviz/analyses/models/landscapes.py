@@ -197,7 +197,7 @@ def landscape(
     ``max_work``: the most grid points x examples x weights to evaluate (a landscape a file
     asks for), refused before any training unless OPTVIZ_ALLOW_LARGE=1; None for no ceiling.
     ``estimate``: return an Estimate instead (see optviz.analyses.models.cost): the work counted and timed on
-    one chunk, nothing trained, written or refused for its size. ``refine``: evaluate a coarse
+    one chunk, nothing trained or written (a run over the memory budget or ``max_work`` is refused all the same). ``refine``: evaluate a coarse
     grid, then the full grid only near the paths, the minimum and where the loss varies fast,
     interpolating the rest (see optviz.analyses.models.cost; ``Landscape.evaluated`` says which points).
     """
@@ -265,12 +265,6 @@ def landscape(
     examples_seen = sum(len(x) for x, _ in train)
     points = len(checkpoints) if checkpoints is not None else len(sources) * (epochs * -(-examples_seen // batch) + 1) \
         if optimizers is not None else 1
-    if estimate:
-        counts = [len(checkpoints)] if checkpoints is not None else [points // len(sources)] * len(sources) \
-            if optimizers is not None else [1]
-        return forecast(evaluator, params0, buffers0, resolution=resolution, line=line, path_points=counts,
-                        train=train, sources=sources, epochs=epochs, batch=batch, seed=seed, trainer=_trainer,
-                        model=model, pca=directions == "pca")
     check_memory((2 * points + 4 * chunk) * params0.numel() * params0.element_size(),
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
@@ -278,6 +272,12 @@ def landscape(
         grid, seen = resolution**2 + line, sum(len(x) for x, _ in evaluator.data)
         check_work(grid * seen * params0.numel(), max_work, "multiply-adds",
                    f"{grid:,} grid points x {seen:,} examples x {params0.numel():,} weights = ")
+    if estimate:  # refused as the run would be, if it would be
+        counts = [len(checkpoints)] if checkpoints is not None else [points // len(sources)] * len(sources) \
+            if optimizers is not None else [1]
+        return forecast(evaluator, params0, buffers0, resolution=resolution, line=line, path_points=counts,
+                        train=train, sources=sources, epochs=epochs, batch=batch, seed=seed, trainer=_trainer,
+                        model=model, pca=directions == "pca")
     if checkpoints is not None:
         recorded = load_checkpoints(layout, checkpoints)
         store_what["path"] = digest(recorded[0])
