@@ -47,7 +47,8 @@ def timed(settings: dict) -> tuple[float, float, object]:
     """The run's time, its grid's (from the first report of grid points to the last), and the run."""
     heard: list[tuple[float, str]] = []
     started = time.perf_counter()
-    found = landscape.landscape(**settings, progress=lambda what, done, total: heard.append((time.perf_counter(), what)))
+    found = landscape.landscape(**settings,
+                                progress=lambda what, done, total: heard.append((time.perf_counter(), what)))
     grid = [at for at, what in heard if what in GRID]
     return time.perf_counter() - started, (grid[-1] - grid[0]) if grid else 0.0, found
 

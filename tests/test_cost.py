@@ -138,7 +138,8 @@ def test_a_refined_landscape_equals_the_full_one_where_it_evaluates():
 
 
 @pytest.mark.parametrize("change,message", [
-    (dict(refine=True, resolution=7), "refine= needs a resolution of at least 9 (a coarse grid of 3 x 3 points), got 7"),
+    (dict(refine=True, resolution=7),
+     "refine= needs a resolution of at least 9 (a coarse grid of 3 x 3 points), got 7"),
     (dict(refine=True, estimate=True), "estimate= counts the full grid; refine= evaluates a part known only after"),
 ])
 def test_bad_cost_requests_are_one_line(change, message):
@@ -158,7 +159,8 @@ def test_the_command_dry_runs_and_refines(tmp_path):
     lines = out.output.splitlines()
     assert lines[0] == "grid      9 x 9 = 81 points in 3 chunks of 32, 48 examples each"
     assert lines[1:4] == ["paths     1 of 3 points, each at its own weights",
-                          "passes    4,032 examples through a model of 44 weights", "training  2 steps of up to 32 examples"]
+                          "passes    4,032 examples through a model of 44 weights",
+                          "training  2 steps of up to 32 examples"]
     assert lines[-1].startswith("ranks     1: ") and len(lines) == 8
     assert not png.exists() and not (tmp_path / "grid").exists()
     for args, message in ((["--refine", "--resolution", "7"], "Invalid value for --resolution: --refine needs 9 or "
@@ -179,7 +181,8 @@ def test_a_refined_run_keeps_both_passes_in_its_save_folder_and_resumes(tmp_path
                                 progress=lambda *report: heard.append(report))
     assert torch.equal(first.losses, again.losses) and torch.equal(first.evaluated, again.evaluated)
     refined_points = int(first.evaluated.sum()) - 9
-    assert heard == [("coarse grid points", 9, 9), ("refined grid points", refined_points, refined_points)]  # all loaded
+    # everything loaded from the folder: each pass reports itself done before any work
+    assert heard == [("coarse grid points", 9, 9), ("refined grid points", refined_points, refined_points)]
     assert [p.name for p in sorted((tmp_path / "grid" / "coarse").glob("grid-*.pt"))] == ["grid-000000.pt"]
     with pytest.raises(ValueError, match="holds another run \\(its refine differ\\)"):
         landscape.landscape(model, loss, data, resolution=9, save=tmp_path / "grid")

@@ -48,7 +48,8 @@ from .types import made, optimizer_specs
 @click.option("--dry-run", is_flag=True,
               help="Print what this command would cost and do nothing else: grid points, passes over the data, "
                    "training steps, peak memory, and the time on this machine and on 1, 2, 4 and 8 ranks, timed on "
-                   "one chunk of grid points and one training step. Nothing is trained or written.")
+                   "one chunk of grid points and a training step per OPT. Nothing is trained or written (not "
+                   "--png, --save or any other output).")
 @click.option("--refine", is_flag=True,
               help="Evaluate a coarse grid (every 4th point) first, then the full grid only where the paths pass, "
                    "around the lowest point and where the loss varies fast; interpolate the rest. Says how many "
@@ -106,8 +107,9 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
         raise click.UsageError("--dry-run estimates the full grid; --refine evaluates a part of it known only after "
                                "its coarse grid: drop --refine (the full grid's time is its most)")
     if refine and resolution < MIN_REFINED_RESOLUTION:
-        raise click.BadParameter(f"--refine needs {MIN_REFINED_RESOLUTION} or more (a coarse grid of 3 x 3 points), got {resolution}: "
-                                 f"drop --refine to evaluate the full grid", param_hint="--resolution")
+        raise click.BadParameter(f"--refine needs {MIN_REFINED_RESOLUTION} or more (a coarse grid of 3 x 3 points), "
+                                 f"got {resolution}: drop --refine to evaluate the full grid",
+                                 param_hint="--resolution")
 
     from ..documents.landscapes import ArgumentError, model_landscape
     from ..documents.outputs import write_landscape

@@ -284,12 +284,13 @@ def _path_cells(paths: Sequence[Tensor], alphas: Tensor, betas: Tensor, knots: T
     origin = torch.tensor([alphas[0], betas[0]], dtype=torch.float64)
     for path in paths:
         at = (path.to(torch.float64) - origin) / scale  # in full-grid indices
-        if len(at) > 1:
-            pieces = (at[1:] - at[:-1]).abs().max(dim=1).values.mul(4).ceil().clamp_min(1).long()
-            fractions = torch.cat([torch.arange(n, dtype=torch.float64) / n for n in pieces.tolist()])
-            starts = torch.repeat_interleave(at[:-1], pieces, dim=0)
-            steps = torch.repeat_interleave(at[1:] - at[:-1], pieces, dim=0)
-            at = torch.cat([starts + fractions[:, None] * steps, at[-1:]])
+        steps = (at[1:] - at[:-1]).nan_to_num(0.0)
+        if len(steps):  # a segment that leaves the grid far behind is sampled at most 8 x resolution times
+            pieces = steps.abs().max(dim=1).values.mul(4).ceil().clamp(1, 8 * len(alphas)).long()
+            first = torch.repeat_interleave(pieces.cumsum(0) - pieces, pieces)
+            fractions = (torch.arange(int(pieces.sum())) - first) / torch.repeat_interleave(pieces, pieces)
+            at = torch.cat([torch.repeat_interleave(at[:-1], pieces, dim=0)
+                            + fractions[:, None] * torch.repeat_interleave(steps, pieces, dim=0), at[-1:]])
         inside = at[((at >= 0) & (at <= len(alphas) - 1)).all(dim=1)]
         edges = knots.to(torch.float64)
         below, above = (torch.searchsorted(edges, inside, right=side) - 1 for side in (False, True))

@@ -12,8 +12,9 @@ Weights are evaluated in chunks of ``chunk`` points, each chunk as one ``torch.f
 ``functional_call``, except for models with convolutions or pooling, whose batching under vmap
 (grouped convolutions, pooling with indices) is slower than one plain call per point: they
 are evaluated point by point. A point's loss does not depend on the chunk it falls in (a
-chunk of one point is evaluated as two, as vmap over a single point rounds otherwise). Chunk boundaries depend only on the number of points, so a chunk's
-losses are the same whoever computes them: under an initialised ``torch.distributed`` process
+chunk of one point is evaluated as two: vmap over a single point rounds otherwise). Chunk
+boundaries depend only on the number of points, so a chunk's losses are the same whoever
+computes them: under an initialised ``torch.distributed`` process
 group chunk k goes to rank k mod world size and the ranks gather every chunk, which gives
 the single-process result bit for bit (at the same threads per process; the weights to
 evaluate must be made the same way on every rank, see optviz.weights.Plane). With a save folder

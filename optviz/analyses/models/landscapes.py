@@ -196,10 +196,11 @@ def landscape(
     (see :func:`interpolate`). ``progress`` hears of the training steps, then of the grid points.
     ``max_work``: the most grid points x examples x weights to evaluate (a landscape a file
     asks for), refused before any training unless OPTVIZ_ALLOW_LARGE=1; None for no ceiling.
-    ``estimate``: return an Estimate instead (see optviz.analyses.models.cost): the work counted and timed on
-    one chunk, nothing trained or written (a run over the memory budget or ``max_work`` is refused all the same). ``refine``: evaluate a coarse
-    grid, then the full grid only near the paths, the minimum and where the loss varies fast,
-    interpolating the rest (see optviz.analyses.models.cost; ``Landscape.evaluated`` says which points).
+    ``estimate``: return an Estimate instead (see optviz.analyses.models.cost), the work counted
+    and timed on one chunk, nothing trained or written (a run over the memory budget or
+    ``max_work`` is refused all the same). ``refine``: evaluate a coarse grid, then the full
+    grid only near the paths, the minimum and where the loss varies fast, interpolating the
+    rest (see optviz.analyses.models.cost; ``Landscape.evaluated`` says which points).
     """
     if directions is None:
         directions = "pca" if optimizers is not None or checkpoints is not None or model is None else "random"
@@ -314,7 +315,8 @@ def landscape(
     if refine:  # each pass kept in its own part of the save folder
         def evaluate(coords: Tensor, what: str) -> Tensor:
             kept = Store(Path(save) / what.split()[0], store_what | {"part": what}) if save is not None else None
-            return evaluator.losses(basis.plane(centre, coords), centre_buffers, store=kept, progress=progress, what=what)
+            return evaluator.losses(basis.plane(centre, coords), centre_buffers, store=kept, progress=progress,
+                                    what=what)
 
         losses, evaluated = refined(evaluate, alphas, betas, list(paths.values()))
     else:
