@@ -126,12 +126,11 @@ def forecast(evaluator: Evaluator, params: Tensor, buffers: Tensor, *, resolutio
              path_points: Sequence[int], train: list[tuple[Tensor, Tensor]], sources: dict[str, Any], epochs: int,
              batch: int, seed: int, trainer: Callable[[Any, nn.Module], tuple[torch.optim.Optimizer, list[Any]]],
              model: nn.Module, pca: bool) -> Estimate:
-    """The work of a landscape with these settings, counted, and its time on this machine from
-    one chunk of grid points around ``params`` (any directions cost the same; the faster of two
-    runs, after one of two points pays for starting) and two training
-    steps per optimizer (``trainer(source, model)`` makes its torch optimizer); the second is
-    timed, the first pays for the optimizer's state; with ``pca``, the PCA of the paths' points
-    from one of at most PCA_ROWS of them (its time grows with the square of the points)."""
+    """The work of a landscape with these settings, counted, and its time on this machine from:
+    one chunk of grid points around ``params`` (any directions cost the same), the faster of two
+    runs after one of two points has paid for starting; for each of ``sources``, the second of
+    two training steps on a copy of ``model`` (``trainer(source, model)`` makes its torch
+    optimizer); with ``pca``, the PCA of all the paths' points scaled from a smaller one."""
     layout = Layout.of(model)
     examples_seen = sum(len(x) for x, _ in train)
     steps_each = epochs * -(-examples_seen // batch) if train else 0
