@@ -42,6 +42,7 @@ MAX_BASIN_RESOLUTION = 2000  # a basins map of 2000 x 2000 starts
 MAX_SWEEP_VALUES = 1000  # values of one hyperparameter in a sweep from the command line
 MAX_CELLS = MAX_SWEEP_VALUES**2  # cells of a sweep
 MAX_LANDSCAPE_RESOLUTION = 401  # grid points per side of a landscape's slice
+MIN_REFINED_RESOLUTION = 9  # a refined landscape's grid: its coarse grid (every 4th point) at least 3 x 3
 MAX_CHECK_STEPS = 10_000  # steps of `optviz check`
 
 # --- models (a scenario's [settings]; Python callers are not limited) ------------------------

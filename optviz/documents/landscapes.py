@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..analyses.models.cost import Estimate
 from ..analyses.models.evaluation import join_process_group, leave_process_group, rank_and_world
 from ..analyses.models.landscapes import Landscape, from_spec, landscape
 from ..analyses.models.weights import Directions
@@ -29,9 +30,9 @@ class ArgumentError(ValueError):
 
 
 class Shared(NamedTuple):
-    """A landscape, and how many processes its grid was split across (1 without torchrun)."""
+    """A landscape (or its Estimate), and how many processes its grid was split across (1 without torchrun)."""
 
-    landscape: Landscape
+    landscape: Landscape | Estimate
     processes: int
 
 
@@ -45,7 +46,8 @@ def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[s
     model alone; ``directions``: "pca", "random" or a directions file (.pt), by default "pca"
     with a path and "random" without. ``params`` (else the spec's own) restricts the
     directions to some parameters (see optviz.landscape.landscape). ``line`` adds the 1D line; ``settings`` go to
-    optviz.landscape.landscape (resolution, span, device, save, epochs, examples). A spec
+    optviz.landscape.landscape (resolution, span, device, save, epochs, examples, estimate, refine:
+    with estimate, the Shared's landscape is an Estimate and nothing is trained or written). A spec
     file's grid is held to MAX_FILE_GRID_WORK multiply-adds unless OPTVIZ_ALLOW_LARGE=1.
 
     Joins torchrun's process group for the run and leaves it after; None on every process but

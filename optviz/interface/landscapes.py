@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ..core.limits import MAX_EPOCHS, MAX_LANDSCAPE_RESOLUTION
+from ..core.limits import MAX_EPOCHS, MAX_LANDSCAPE_RESOLUTION, MIN_REFINED_RESOLUTION
 from ..render.kinds import STILL_FORMATS as STILLS
 from .options import data_option, data_path, look, output_path, picture_size, style_options
 from .progress import ProgressBar
@@ -45,6 +45,15 @@ from .types import made, optimizer_specs
               help="Also write the 1D interpolation from the path's first point to its last here (.png/.svg/.pdf).")
 @click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
 @click.option("--save-directions", default=None, metavar="FILE.pt", help="Write the slice's directions here.")
+@click.option("--dry-run", is_flag=True,
+              help="Print what this command would cost and do nothing else: grid points, passes over the data, "
+                   "training steps, peak memory, and the time on this machine and on 1, 2, 4 and 8 ranks, timed on "
+                   "one chunk of grid points and a training step per OPT. Nothing is trained or written (not "
+                   "--png, --save or any other output).")
+@click.option("--refine", is_flag=True,
+              help="Evaluate a coarse grid (every 4th point) first, then the full grid only where the paths pass, "
+                   "around the lowest point and where the loss varies fast; interpolate the rest. Says how many "
+                   "points it evaluated. Needs --resolution 9 or more.")
 @data_option
 @style_options
 @quiet_option
@@ -53,7 +62,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
               params: str | None,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
-              gif: str | None, save_directions: str | None, data: str | None,
+              gif: str | None, save_directions: str | None, dry_run: bool, refine: bool, data: str | None,
         theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
         transparent: bool | None) -> None:
     """Draw the loss landscape of a model around its weights, with training paths on it.
@@ -81,6 +90,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
       optviz landscape my_model.py --params 'fc2.*'
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
+      optviz landscape my_model.py --resolution 101 --dry-run
+      optviz landscape --resolution 101 --refine
     """
     spec, specs = (arguments[0], arguments[1:]) if arguments and arguments[0].endswith(".py") else (None, arguments)
     optimizers = optimizer_specs(specs)
@@ -92,6 +103,13 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     size = picture_size(size, "slide", gif=bool(outputs["gif"]), dpi=dpi, scale=scale)
     extent = _span(span)
     made(optimizers)
+    if dry_run and refine:
+        raise click.UsageError("--dry-run estimates the full grid; --refine evaluates a part of it known only after "
+                               "its coarse grid: drop --refine (the full grid's time is its most)")
+    if refine and resolution < MIN_REFINED_RESOLUTION:
+        raise click.BadParameter(f"--refine needs {MIN_REFINED_RESOLUTION} or more (a coarse grid of 3 x 3 points), "
+                                 f"got {resolution}: drop --refine to evaluate the full grid",
+                                 param_hint="--resolution")
 
     from ..documents.landscapes import ArgumentError, model_landscape
     from ..documents.outputs import write_landscape
@@ -100,13 +118,17 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
         try:
             shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions, params=params,
                                      line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
-                                     device=device, save=save_dir, epochs=epochs, examples=examples)
+                                     device=device, save=save_dir, epochs=epochs, examples=examples,
+                                     estimate=dry_run, refine=refine)
         except ArgumentError as error:
             raise click.BadParameter(str(error), param_hint=f"--{error.argument}") from None
         except ValueError as error:  # every check of the inputs comes before the grid starts
             raise click.UsageError(" ".join(str(error).split())) from None
     if shared is None:
         return  # another process of torchrun's: rank 0 writes
+    if dry_run:  # an Estimate: said, nothing written
+        terminal.say(str(shared.landscape))
+        return
     terminal.say(shared.landscape.summary())
     if shared.processes > 1:
         terminal.say(f"grid split across {shared.processes} processes")

@@ -11,8 +11,10 @@ with each checkpoint or training step.
 Weights are evaluated in chunks of ``chunk`` points, each chunk as one ``torch.func.vmap`` of
 ``functional_call``, except for models with convolutions or pooling, whose batching under vmap
 (grouped convolutions, pooling with indices) is slower than one plain call per point: they
-are evaluated point by point. Chunk boundaries depend only on the number of points, so a chunk's
-losses are the same whoever computes them: under an initialised ``torch.distributed`` process
+are evaluated point by point. A point's loss does not depend on the chunk it falls in (a
+chunk of one point is evaluated as two: vmap over a single point rounds otherwise). Chunk
+boundaries depend only on the number of points, so a chunk's losses are the same whoever
+computes them: under an initialised ``torch.distributed`` process
 group chunk k goes to rank k mod world size and the ranks gather every chunk, which gives
 the single-process result bit for bit (at the same threads per process; the weights to
 evaluate must be made the same way on every rank, see optviz.weights.Plane). With a save folder
@@ -211,6 +213,9 @@ class Evaluator:
                 def point(p: Tensor, b: Tensor) -> Tensor:
                     return self._mean(lambda x: functional_call(self.model, self._state(p, b), (x,)))
 
+                if len(params) == 1:  # vmap over one point rounds otherwise than over several: pair it
+                    return vmap(point, in_dims=(0, None if shared else 0))(
+                        params.expand(2, -1), buffers if shared else buffers.expand(2, -1))[:1]
                 return vmap(point, in_dims=(0, None if shared else 0))(params, buffers)
             return torch.stack([self._mean(self._holding(p, buffers if shared else buffers[i]))
                                 for i, p in enumerate(params)])

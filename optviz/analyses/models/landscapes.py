@@ -37,13 +37,14 @@ import torch
 from torch import Tensor, nn
 
 from ...core.functions import TestFunction, sampled_function
-from ...core.limits import MAX_LANDSCAPE_RESOLUTION, check_memory, check_work
+from ...core.limits import MAX_LANDSCAPE_RESOLUTION, MIN_REFINED_RESOLUTION, check_memory, check_work
 from ...core.optimizers.base import Optimizer
 from ...core.optimizers.foreign import TorchOptimizer
 from ...core.optimizers.registry import BUILT_INS, as_source, get_optimizer
 from ...core.optimizers.schedules import step_all
 from ...core.simulation.result import Result
 from ...core.simulation.runs import Progress
+from .cost import Estimate, forecast, refined
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
 from .training import epoch, mlp_data, mlp_model
 from .weights import Directions, Layout, WeightsError, chosen, filter_normalised, load_checkpoints, principal
@@ -77,6 +78,7 @@ class Landscape:
     model_name: str = "MLP"
     value: str = "training loss"  # what the grid's numbers are
     line: "Line | None" = None  # the 1D interpolation along the first path, when asked for
+    evaluated: Tensor | None = None  # refined: the grid points evaluated, the rest interpolated (None: all)
 
     @property
     def axis_labels(self) -> tuple[str, str]:
@@ -129,6 +131,9 @@ class Landscape:
                 continue
             lines.append(f"{name}: final loss {self.path_losses[name][-1]:.4g}, "
                          f"projection error {self.projection_error[name]:.1%}")
+        if self.evaluated is not None:
+            done, n = int(self.evaluated.sum()), self.evaluated.numel()
+            lines.append(f"refined: {done:,} of {n:,} grid points evaluated ({done / n:.0%}), the rest interpolated")
         return "\n".join(lines)
 
 
@@ -168,7 +173,9 @@ def landscape(
     line: int = 0,
     progress: Progress | None = None,
     max_work: int | None = None,
-) -> Landscape:
+    estimate: bool = False,
+    refine: bool = False,
+) -> Landscape | Estimate:
     """The loss landscape of ``model`` under ``loss_fn`` over ``data`` (see the module's
     docstring); with no model, the built-in MLP.
 
@@ -189,6 +196,11 @@ def landscape(
     (see :func:`interpolate`). ``progress`` hears of the training steps, then of the grid points.
     ``max_work``: the most grid points x examples x weights to evaluate (a landscape a file
     asks for), refused before any training unless OPTVIZ_ALLOW_LARGE=1; None for no ceiling.
+    ``estimate``: return an Estimate instead (see optviz.analyses.models.cost), the work counted
+    and timed on one chunk, nothing trained or written (a run over the memory budget or
+    ``max_work`` is refused all the same). ``refine``: evaluate a coarse grid, then the full
+    grid only near the paths, the minimum and where the loss varies fast, interpolating the
+    rest (see optviz.analyses.models.cost; ``Landscape.evaluated`` says which points).
     """
     if directions is None:
         directions = "pca" if optimizers is not None or checkpoints is not None or model is None else "random"
@@ -199,6 +211,7 @@ def landscape(
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
         raise LandscapeError(f"chunk must be a whole number >= 1, got {chunk!r}")
     _check_whole(epochs=epochs, batch=batch)
+    _check_cost(estimate, refine, resolution)
     built_in = model is None
     if built_in:
         x, y, _, _ = mlp_data(seed)
@@ -244,6 +257,8 @@ def landscape(
                   "biases": biases, "seed": seed, "chunk": chunk}
     if moved is not None:  # only then: a save folder from before params= existed still resumes
         store_what["params"] = list(moved)
+    if refine:  # likewise: a refined run's folder is another run's
+        store_what["refine"] = True
 
     # the paths: the user's checkpoints, or training runs (kept in the save folder)
     train = batches(train_data if train_data is not None else data) if optimizers is not None else []
@@ -258,6 +273,12 @@ def landscape(
         grid, seen = resolution**2 + line, sum(len(x) for x, _ in evaluator.data)
         check_work(grid * seen * params0.numel(), max_work, "multiply-adds",
                    f"{grid:,} grid points x {seen:,} examples x {params0.numel():,} weights = ")
+    if estimate:  # refused as the run would be, if it would be
+        counts = [len(checkpoints)] if checkpoints is not None else [points // len(sources)] * len(sources) \
+            if optimizers is not None else [1]
+        return forecast(evaluator, params0, buffers0, resolution=resolution, line=line, path_points=counts,
+                        train=train, sources=sources, epochs=epochs, batch=batch, seed=seed, trainer=_trainer,
+                        model=model, pca=directions == "pca")
     if checkpoints is not None:
         recorded = load_checkpoints(layout, checkpoints)
         store_what["path"] = digest(recorded[0])
@@ -290,8 +311,17 @@ def landscape(
         paths[label], errors[label] = basis.coordinates(points - centre)
     alphas, betas = _grid_axes(torch.cat(list(paths.values())), resolution, span, basis.kind)
     grid = torch.stack(torch.meshgrid(alphas, betas, indexing="xy"), dim=-1).reshape(-1, 2)
-    losses = evaluator.losses(basis.plane(centre, grid), centre_buffers, store=store,
-                              progress=progress).reshape(resolution, resolution)
+    evaluated = None
+    if refine:  # each pass kept in its own part of the save folder
+        def evaluate(coords: Tensor, what: str) -> Tensor:
+            kept = Store(Path(save) / what.split()[0], store_what | {"part": what}) if save is not None else None
+            return evaluator.losses(basis.plane(centre, coords), centre_buffers, store=kept, progress=progress,
+                                    what=what)
+
+        losses, evaluated = refined(evaluate, alphas, betas, list(paths.values()))
+    else:
+        losses = evaluator.losses(basis.plane(centre, grid), centre_buffers, store=store,
+                                  progress=progress).reshape(resolution, resolution)
     path_losses = {label: evaluator.losses(points, buffers, what="path points")
                    for label, (points, buffers) in trajectories.items()}
     made = dict(sources) if sources else {label: _record(label) for label in trajectories}
@@ -300,7 +330,8 @@ def landscape(
     along = _line(evaluator, first, line, 0.25, progress, title=f"{name} {value}") if line else None
     return Landscape(alphas, betas, losses, basis.kind if not isinstance(directions, Directions) else "loaded",
                      basis.explained, made, paths, path_losses, errors, basis,
-                     name, value, along)
+                     name, value, along,
+                     evaluated=evaluated)
 
 
 def interpolate(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: Any, start: Any, end: Any, *,
@@ -489,6 +520,15 @@ def _name(fn: Any) -> str:
     return getattr(fn, "__qualname__", type(fn).__name__)
 
 
+def _check_cost(estimate: bool, refine: bool, resolution: int) -> None:
+    if estimate and refine:
+        raise LandscapeError("estimate= counts the full grid; refine= evaluates a part known only after its coarse "
+                             "grid: estimate without refine (its time is refine's most)")
+    if refine and resolution < MIN_REFINED_RESOLUTION:
+        raise LandscapeError(f"refine= needs a resolution of at least {MIN_REFINED_RESOLUTION} (a coarse grid of "
+                             f"3 x 3 points), got {resolution}: evaluate the full grid")
+
+
 def _check_whole(**values: Any) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -496,6 +536,6 @@ def _check_whole(**values: Any) -> None:
 
 
 __all__ = ["Landscape", "LandscapeError", "Line", "landscape", "interpolate", "Directions", "EvaluationError",
-           "WeightsError", "DEFAULT_OPTIMIZERS"]
+           "WeightsError", "DEFAULT_OPTIMIZERS", "Estimate"]
 from .hessian import Density, Eigenpairs, Hessian, HessianError, Trace, hessian_trace, spectral_density, top_eigenvalues  # noqa: E402
 __all__ += ["Density", "Eigenpairs", "Hessian", "HessianError", "Trace", "hessian_trace", "spectral_density", "top_eigenvalues"]
