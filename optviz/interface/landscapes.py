@@ -45,6 +45,9 @@ from .types import made, optimizer_specs
               help="Also write the 1D interpolation from the path's first point to its last here (.png/.svg/.pdf).")
 @click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
 @click.option("--save-directions", default=None, metavar="FILE.pt", help="Write the slice's directions here.")
+@click.option("--check", is_flag=True,
+              help="Also evaluate a second slice on another seed's random directions and say whether the two "
+                   "agree (random directions only; twice the grid's work).")
 @data_option
 @style_options
 @quiet_option
@@ -53,7 +56,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
               params: str | None,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
-              gif: str | None, save_directions: str | None, data: str | None,
+              gif: str | None, save_directions: str | None, check: bool, data: str | None,
         theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
         transparent: bool | None) -> None:
     """Draw the loss landscape of a model around its weights, with training paths on it.
@@ -71,7 +74,10 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
 
     The path is your checkpoints (--checkpoints or the file's), or the OPTs trained from the
     model's weights; with neither, the slice is around the model's own weights, on random
-    directions. Under torchrun the grid is split across the processes and gathered:
+    directions. A trust report follows the numbers (and is written small on the picture and
+    kept in --data): the slice's centre against the model's own loss, the slice's lowest
+    point, each path's share off the plane, whether the grid resolves the curvature at the
+    centre, and with --check whether a second seed's slice agrees. Under torchrun the grid is split across the processes and gathered:
     torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b
@@ -79,6 +85,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
       optviz landscape
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
       optviz landscape my_model.py --params 'fc2.*'
+      optviz landscape my_model.py --check --resolution 21 --data landscape.json
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
     """
@@ -100,7 +107,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
         try:
             shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions, params=params,
                                      line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
-                                     device=device, save=save_dir, epochs=epochs, examples=examples)
+                                     device=device, save=save_dir, epochs=epochs, examples=examples, check=check)
         except ArgumentError as error:
             raise click.BadParameter(str(error), param_hint=f"--{error.argument}") from None
         except ValueError as error:  # every check of the inputs comes before the grid starts
@@ -108,6 +115,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     if shared is None:
         return  # another process of torchrun's: rank 0 writes
     terminal.say(shared.landscape.summary())
+    terminal.say(str(shared.landscape.trust))
     if shared.processes > 1:
         terminal.say(f"grid split across {shared.processes} processes")
     terminal.wrote(write_landscape(shared.landscape, data=data_file, **outputs, theme=theme, size=size,

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from ..core.simulation.result import Result
-from .canvas import figure, titled
+from .canvas import figure, footnote, titled
 from .charts import learning_rates, loss, optimum_line, sharpness, spectrum
 from .contours import colour_bar, heading
 from .frames import Box, fit
@@ -65,13 +65,14 @@ def grid(
     transparent: bool = False,
     state: Any = None,
     events: Sequence[Any] = (),
+    note: str | None = None,
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
     their paths are alike in extent (else each is framed on its own); with ``context`` each
     shows every path faint and its own in full; ``state`` draws each panel's optimizer state
     (see paths); ``events`` (analyses.events) are marked on the panels that show their paths
-    in full. Returns the figure."""
+    in full; ``note`` as for picture. Returns the figure."""
     state = check_state(state)
     if isinstance(results, Result) and kind not in NUMBERS:
         results = drawable(results)
@@ -81,6 +82,7 @@ def grid(
     nrows, ncols = panel_grid(n, whole, get_size(size, dpi, scale), kind) if ncols is None else (-(-n // ncols), ncols)
     theme = get_theme(theme, background, transparent)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None, dpi=dpi, scale=scale)
+    footnote(fig, note)
     with matplotlib.rc_context(fig.optviz_rc):  # new axes take the figure's type sizes
         flat = no_empty_cells(fig, axes, n)
     title = title or (heading(whole.function) if whole is not None else "")
@@ -202,18 +204,20 @@ def one_line(fig: Figure, heading: str, ncols: int) -> str:
 
 
 def picture(result: Result, *, title: str | None = None, bounds: Any = None, state: Any = None,
-            events: Sequence[Any] = (), **style: Any) -> Figure:
+            events: Sequence[Any] = (), note: str | None = None, **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
     function, one panel with every path otherwise; ``state`` draws the optimizer's state at
     the points of the paths (see paths); ``events`` (analyses.events, found in this result)
-    marked as numbered ticks on their paths. ``style``: theme, size, palette,
+    marked as numbered ticks on their paths; ``note`` a line or two in small type in the
+    lower right corner (see canvas.footnote). ``style``: theme, size, palette,
     dpi, scale, background, transparent."""
     result = drawable(result)
     if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
-        return grid(result, title=title, bounds=bounds, state=state, events=events, **style)
+        return grid(result, title=title, bounds=bounds, state=state, events=events, note=note, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
+    footnote(fig, note)
     titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
     ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, state=state, events=events)
     titled(fig, title)
