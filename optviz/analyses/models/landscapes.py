@@ -267,7 +267,7 @@ def landscape(
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
     if max_work is not None:
-        grid, seen = resolution**2 + line, sum(len(x) for x, _ in evaluator.data)
+        grid, seen = resolution**2 * (2 if check else 1) + line, sum(len(x) for x, _ in evaluator.data)
         check_work(grid * seen * params0.numel(), max_work, "multiply-adds",
                    f"{grid:,} grid points x {seen:,} examples x {params0.numel():,} weights = ")
     if checkpoints is not None:

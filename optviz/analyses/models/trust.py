@@ -182,18 +182,17 @@ class Trust:
     __str__ = summary
 
     def note(self) -> str:
-        """The report in a line or two, for the figure."""
-        first = [("centre = the model's loss" if self.centre_agrees else "centre ≠ the model's loss")
-                 + f" ({self.own_loss:.4g})"]
-        first.append("centre is the slice's lowest point" if self.centre_is_lowest else
-                     f"lowest point {self.distance:.2g} units off the centre ({self.lowest_loss:.4g})")
-        second = []
+        """The report's verdicts in one line, for the figure (which breaks it where it must)."""
+        parts = [("centre = the model's loss" if self.centre_agrees else "centre ≠ the model's loss")
+                 + f" ({self.own_loss:.4g})",
+                 "centre is the slice's lowest point" if self.centre_is_lowest else
+                 f"lowest point {self.distance:.2g} units off the centre ({self.lowest_loss:.4g})"]
         if self.resolved is not None:
-            second.append("grid resolves the curvature" if self.resolved else "grid too coarse for the curvature")
+            parts.append("grid resolves the curvature" if self.resolved else "grid too coarse for the curvature")
         if self.check is not None:
-            second.append(f"a second seed's slice {'agrees' if self.check.agrees else 'disagrees'} "
-                          f"({self.check.gap:.0%} apart)")
-        return "\n".join(" · ".join(line) for line in (first, second) if line)
+            parts.append(f"a second seed's slice {'agrees' if self.check.agrees else 'disagrees'} "
+                         f"({self.check.gap:.0%} apart)")
+        return " · ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-safe data (what a saved landscape keeps; the check's grid is not)."""
