@@ -2,6 +2,7 @@
 slice's lowest point, the grid's resolution against the slice's curvature, a second seed's
 slice, and the report printed, saved and written under the picture. Tiny models, small grids."""
 
+import json
 import math
 
 import matplotlib.pyplot as plt
@@ -13,7 +14,7 @@ from torch.func import functional_call
 
 import optviz
 from looks import outside_figure, text_collisions
-from optviz.analyses.models.trust import CURVATURE_MISS, Agreement, Curvature, Trust
+from optviz.analyses.models.trust import MIN_STEPS, Agreement, Trust
 from optviz.analyses.models.weights import Directions, Layout
 from optviz.core.simulation.result import Result
 from optviz.interface.cli import main
@@ -71,8 +72,9 @@ def test_the_centre_is_the_model_s_own_loss_and_the_curvature_is_the_slice_s_hes
         return nn.functional.mse_loss(functional_call(plain, weights, (data[0],)), data[1])
 
     exact = torch.autograd.functional.hessian(on_slice, torch.zeros(2))
-    assert torch.allclose(torch.tensor(trust.curvature.hessian, dtype=torch.float32), exact, rtol=1e-4, atol=1e-5)
-    assert trust.curvature.sharpest == pytest.approx(torch.linalg.eigvalsh(exact.double())[-1].item(), rel=1e-4)
+    assert torch.allclose(torch.tensor(trust.curvature, dtype=torch.float32), exact, rtol=1e-4, atol=1e-5)
+    assert trust.sharpest == pytest.approx(max(torch.linalg.eigvalsh(exact.double()).tolist(), key=abs), rel=1e-4)
+    assert trust.heights == pytest.approx((study.losses.max() - study.losses.min()).item(), rel=1e-6)
     assert trust.off_plane == {}  # the model alone: no path to be off the plane
     assert trust.check is None and trust.missing == {}
 
@@ -85,12 +87,28 @@ def copy_eval(model):
 
 def test_a_centre_that_disagrees_with_the_model_s_loss_says_so():
     trust = Trust(own_loss=1.0, centre_loss=1.0001, lowest=(0.0, 0.0), lowest_loss=1.0001, lowest_at_edge=False,
-                  off_plane={}, spacing=(0.1, 0.1), curvature=None, missing={"curvature": "no second derivative"})
+                  off_plane={}, spacing=(0.1, 0.1), heights=0.5, curvature=None,
+                  missing={"curvature": "no second derivative"})
     assert trust.centre_gap == pytest.approx(1e-4) and not trust.centre_agrees
     assert trust.lines()[0] == ("centre: the slice's value 1.0001, the model's own loss 1 (difference 0.0001): "
                                 "they DISAGREE")
-    assert "curvature unknown: no second derivative" in trust.lines()[2] and trust.resolved is None
+    assert "curvature unknown: no second derivative" in trust.lines()[2]
+    assert trust.resolved is None and trust.steps is None and trust.sharpest is None
     assert trust.note() == "centre ≠ the model's loss (1) · centre is the slice's lowest point"
+
+
+def test_a_loss_without_a_second_derivative_leaves_the_curvature_unknown_and_the_slice_drawn():
+    # the squared error's value, its gradient cut from the weights by a detach
+    def cut(out, target):
+        return ((out - target) * (out - target).detach()).mean()
+
+    model, _, data, directions = linear(shift=(0.5, -0.25))
+    study = landscape(model, cut, data, directions=directions, resolution=9, span=1)
+    trust = study.trust
+    assert trust.curvature is None and trust.resolved is None and torch.isfinite(study.losses).all()
+    assert trust.missing["curvature"].startswith("the loss's gradient does not depend on the parameters")
+    assert trust.lines()[-1].startswith("resolution: spacing 0.25 x 0.25; curvature unknown: the loss's gradient")
+    assert trust.lowest == (0.5, -0.25) and trust.centre_agrees
 
 
 def test_an_off_centre_minimum_is_reported_with_its_distance():
@@ -103,9 +121,11 @@ def test_an_off_centre_minimum_is_reported_with_its_distance():
     assert trust.lines()[1] == ("lowest point: (0.5, -0.25), 0.559 direction units from the centre, loss 0 "
                                 "(0.0781 below the centre)")
     assert trust.note().startswith("centre = the model's loss (0.07812) · lowest point 0.56 units off the centre (0)")
-    # a quadratic: its Hessian on the slice is 2/4 I, and any grid's second differences find it
-    assert sum(trust.curvature.hessian, ()) == pytest.approx((0.5, 0.0, 0.0, 0.5), abs=1e-12)
-    assert trust.curvature.miss == pytest.approx(0.0, abs=1e-9) and trust.resolved
+    # a quadratic: its Hessian on the slice is 2/4 I; the picture's range is at the corner
+    # (-1, 1), and the quadratic climbs it in sqrt(2 R / (0.5 h^2)) steps of h = 0.25
+    assert sum(trust.curvature, ()) == pytest.approx((0.5, 0.0, 0.0, 0.5), abs=1e-12)
+    assert trust.heights == pytest.approx((1.5**2 + 1.25**2) / 4, rel=1e-12)
+    assert trust.steps == pytest.approx(math.sqrt(2 * trust.heights / (0.5 * 0.25**2)), rel=1e-9) and trust.resolved
     # saved directions are no seed's: the check does not apply, and says why
     assert trust.check is None and "loaded from a file" in trust.missing["check"]
     centred = landscape(*linear()[:3], directions=linear()[3], resolution=9, span=1).trust
@@ -115,17 +135,18 @@ def test_an_off_centre_minimum_is_reported_with_its_distance():
 
 @pytest.mark.parametrize("resolution,resolved", [(7, False), (11, True)])
 def test_a_grid_too_coarse_for_the_curvature_is_flagged(resolution, resolved):
-    # a basin of width 0.3: the second differences over a step h see (1 - exp(-t)) / t of its
-    # curvature 1 / (2 0.3^2), t = h^2 / 0.3^2, on both axes alike
-    model, loss, data, directions = linear(sharpness=0.3)
+    # a basin of width 0.5 in a plateau: the loss is (2 - exp(-a^2 / 0.25) - exp(-b^2 / 0.25)) / 4,
+    # its curvature at the centre 1 / (2 0.5^2) = 2 along both axes, its range on -1..1 the
+    # corners' (1 - exp(-4)) / 2; the quadratic climbs it in sqrt(2 R / (2 h^2)) steps
+    model, loss, data, directions = linear(sharpness=0.5)
     trust = landscape(model, loss, data, directions=directions, resolution=resolution, span=1).trust
     h = 2 / (resolution - 1)
-    t = h**2 / 0.3**2
     assert trust.spacing == pytest.approx((h, h), rel=1e-6)
-    assert trust.curvature.sharpest == pytest.approx(1 / (2 * 0.3**2), rel=1e-9)
-    assert trust.curvature.seen == pytest.approx(((1 - math.exp(-t)) / (2 * h**2),) * 2, rel=1e-6)
-    assert trust.curvature.miss == pytest.approx(1 - (1 - math.exp(-t)) / t, rel=1e-5)
-    assert trust.resolved is resolved and (trust.curvature.miss > CURVATURE_MISS) is not resolved
+    assert sum(trust.curvature, ()) == pytest.approx((2.0, 0.0, 0.0, 2.0), rel=1e-9, abs=1e-12)
+    assert trust.heights == pytest.approx((1 - math.exp(-4)) / 2, rel=1e-12)
+    assert trust.steps == pytest.approx(math.sqrt(2 * trust.heights / (2 * trust.spacing[0] ** 2)), rel=1e-9)
+    assert trust.steps == pytest.approx({7: 2.1018, 11: 3.5030}[resolution], abs=1e-4)
+    assert trust.resolved is resolved and (trust.steps >= MIN_STEPS) is resolved
     assert ("TOO COARSE" in trust.lines()[-1]) is not resolved
     assert trust.note().endswith("grid resolves the curvature" if resolved else "grid too coarse for the curvature")
 
@@ -176,11 +197,11 @@ def test_a_file_without_a_report_and_notes_that_would_replace_the_header_are_ref
 
 def test_non_finite_numbers_are_saved_by_name(tmp_path):
     trust = Trust(own_loss=math.inf, centre_loss=math.nan, lowest=(0.0, 0.0), lowest_loss=math.inf,
-                  lowest_at_edge=True, off_plane={"a": 0.5}, spacing=(0.5, 0.5),
-                  curvature=Curvature(((1.0, 0.0), (0.0, 1.0)), (math.inf, 1.0), (0.0, 0.0)))
-    back = Trust.from_dict(__import__("json").loads(__import__("json").dumps(trust.to_dict(), allow_nan=False)))
-    assert back.own_loss == math.inf and math.isnan(back.centre_loss) and back.curvature.seen[0] == math.inf
-    assert not back.centre_agrees and not back.resolved
+                  lowest_at_edge=True, off_plane={"a": 0.5}, spacing=(0.5, 0.5), heights=math.nan,
+                  curvature=((1.0, 0.0), (0.0, -math.inf)))
+    back = Trust.from_dict(json.loads(json.dumps(trust.to_dict(), allow_nan=False)))
+    assert back.own_loss == math.inf and math.isnan(back.centre_loss) and back.curvature[1][1] == -math.inf
+    assert math.isnan(back.heights) and not back.centre_agrees and not back.resolved
 
 
 SPEC = """

@@ -17,14 +17,16 @@ code than the model's own forward pass and sampled on a grid. :func:`assess` che
   cannot show (a path of one point, the model alone, has none);
 - **the resolution against the curvature**: the slice's Hessian at its centre, D'HD for the
   directions D = (d1, d2), from two Hessian-vector products (see optviz.landscape.Hessian),
-  in loss per direction unit squared; its eigenvalue of largest size, lambda, is the sharpest
-  curvature the slice holds. The grid's own second differences at the centre,
-  s_i = (L(h_i e_i) - 2 L(0) + L(-h_i e_i)) / h_i^2 with the grid's spacing h_i along axis i,
-  should find the same curvature d_i'H d_i. The grid **resolves the curvature** when each s_i
-  misses d_i'H d_i by at most CURVATURE_MISS x lambda, beyond the differences' own rounding
-  (4 eps |L(0)| / h_i^2, eps the weights' dtype's). A basin narrower than a grid step fails:
-  the differences span its walls, not its bottom, and the picture draws it as a dot or not
-  at all;
+  in loss per direction unit squared. In grid steps (S = diag(h1, h2), the grid's spacing)
+  it is S D'HD S, and its eigenvalue of largest size mu says how much the loss's quadratic
+  model at the centre climbs along the slice's sharpest direction: mu k^2 / 2 after k steps.
+  The number of steps it takes to climb the picture's whole range of heights R (max - min
+  of the grid's finite losses) is sqrt(2 R / mu); the grid **resolves the curvature** when
+  that is at least MIN_STEPS. Fewer, and the basin the Hessian sees at the centre is
+  narrower than the grid can draw: the picture shows it as a dot, or not at all. (A smooth
+  bowl that fills the grid takes (resolution - 1) / 2 steps: 7 points a side resolve it.)
+  The Hessian is the local one: the kinks of ReLU networks, which a grid sees as curvature
+  too, are not in it;
 - **two seeds** (``check``; random directions only): a second slice through the same centre
   over the same grid, on filter-normalised directions drawn from ``seed + SECOND_SEED`` (their
   generators share no seed with the first slice's). The two pictures cannot match point by
@@ -32,7 +34,7 @@ code than the model's own forward pass and sampled on a grid. :func:`assess` che
   **agree** when their grids' losses, each sorted, differ on average by at most SEEDS_MISS of
   the first slice's range (max - min of its finite losses).
 
-Cost: the model's own loss (one pass over the data), five points of the slice, two
+Cost: the model's own loss (one pass over the data), the slice's centre, two
 Hessian-vector products (each about two passes), and with ``check`` a second grid.
 """
 
@@ -53,41 +55,9 @@ from .hessian import Hessian, HessianError
 from .weights import Directions, Layout, filter_normalised
 
 CENTRE_TOLERANCE = 1e-5  # of max(1, |loss|): the slice's centre and the model's own loss agree
-CURVATURE_MISS = 0.25  # of the sharpest curvature: what the grid's second differences may miss
+MIN_STEPS = 3  # grid steps at least for the centre's quadratic model to climb the picture's range
 SEEDS_MISS = 0.1  # of the range: how far apart two seeds' sorted losses may be on average
 SECOND_SEED = 2  # the check's seed is seed + 2: filter_normalised draws from seed + 1 and seed + 2
-
-
-@dataclass(frozen=True)
-class Curvature:
-    """The slice's Hessian at its centre and what the grid's spacing sees of it."""
-
-    hessian: tuple[tuple[float, float], tuple[float, float]]  # D'HD, loss per direction unit squared
-    seen: tuple[float, float]  # the grid's second differences at the centre along each axis
-    rounding: tuple[float, float]  # the second differences' own rounding error
-
-    @property
-    def eigenvalues(self) -> tuple[float, float]:
-        """The slice's two curvatures at its centre, largest first."""
-        values = torch.linalg.eigvalsh(torch.tensor(self.hessian, dtype=torch.float64)).tolist()
-        return values[1], values[0]
-
-    @property
-    def sharpest(self) -> float:
-        """The eigenvalue of largest size: the sharpest curvature in the slice."""
-        return max(self.eigenvalues, key=abs)
-
-    @property
-    def miss(self) -> float:
-        """The most the second differences miss the Hessian's curvature along an axis, beyond
-        their rounding, as a share of the sharpest curvature (0 for a flat slice seen flat)."""
-        gaps = [max(0.0, abs(s - self.hessian[i][i]) - r) for i, (s, r) in enumerate(zip(self.seen, self.rounding))]
-        scale = abs(self.sharpest)
-        return max(gaps) / scale if scale > 0 else (0.0 if max(gaps) == 0 else math.inf)
-
-    @property
-    def resolved(self) -> bool:
-        return self.miss <= CURVATURE_MISS
 
 
 @dataclass(frozen=True)
@@ -115,7 +85,10 @@ class Trust:
     lowest_at_edge: bool
     off_plane: dict[str, float]  # each path's share of squared offset the plane cannot show
     spacing: tuple[float, float]  # the grid's step along each axis, in direction units
-    curvature: Curvature | None  # None when the loss has no second derivative here (see missing)
+    heights: float  # the picture's range: max - min of the grid's finite losses
+    # the slice's Hessian at its centre, D'HD, loss per direction unit squared; None when the
+    # loss has no second derivative here (see missing)
+    curvature: tuple[tuple[float, float], tuple[float, float]] | None
     check: Agreement | None = None
     missing: dict[str, str] = field(default_factory=dict)  # "curvature" / "check": why not given
 
@@ -138,9 +111,29 @@ class Trust:
         return math.hypot(*self.lowest)
 
     @property
+    def sharpest(self) -> float | None:
+        """The slice's curvature at its centre of largest size (per direction unit squared)."""
+        if self.curvature is None:
+            return None
+        return max(torch.linalg.eigvalsh(torch.tensor(self.curvature, dtype=torch.float64)).tolist(), key=abs)
+
+    @property
+    def steps(self) -> float | None:
+        """Grid steps the centre's quadratic model takes to climb the picture's range along
+        the slice's sharpest direction (see the module's docstring): inf on a flat slice."""
+        if self.curvature is None:
+            return None
+        scale = torch.tensor(self.spacing, dtype=torch.float64)
+        per_step = torch.tensor(self.curvature, dtype=torch.float64) * scale[:, None] * scale[None, :]
+        mu = float(torch.linalg.eigvalsh(per_step).abs().max())
+        if mu == 0:
+            return math.inf
+        return math.sqrt(2 * self.heights / mu) if self.heights >= 0 else math.nan
+
+    @property
     def resolved(self) -> bool | None:
         """Whether the grid resolves the slice's curvature at its centre (None: unknown)."""
-        return None if self.curvature is None else self.curvature.resolved
+        return None if self.steps is None else self.steps >= MIN_STEPS
 
     def lines(self) -> list[str]:
         """The report, a line per check."""
@@ -171,10 +164,11 @@ class Trust:
         h = f"spacing {self.spacing[0]:.3g} x {self.spacing[1]:.3g}"
         if self.curvature is None:
             return f"resolution: {h}; curvature unknown: {self.missing.get('curvature', 'not computed')}"
-        c = self.curvature
-        verdict = "resolved" if c.resolved else "TOO COARSE: use a smaller span or more points"
-        return (f"resolution: {h}; the slice's sharpest curvature {c.sharpest:.3g} per unit squared; the grid's "
-                f"second differences miss it by {c.miss:.0%} ({CURVATURE_MISS:.0%} allowed): {verdict}")
+        verdict = "resolved" if self.resolved else \
+            "TOO COARSE for the basin at the centre: use a smaller span or more points"
+        return (f"resolution: {h}; the slice's sharpest curvature at the centre, {self.sharpest:.3g} per unit "
+                f"squared, climbs the picture's range of {self.heights:.3g} in {self.steps:.3g} grid steps "
+                f"({MIN_STEPS} needed): {verdict}")
 
     def summary(self) -> str:
         return "trust:\n" + "\n".join(f"  {line}" for line in self.lines())
@@ -196,32 +190,30 @@ class Trust:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-safe data (what a saved landscape keeps; the check's grid is not)."""
-        curvature = None if self.curvature is None else {
-            "hessian": [list(map(_number, row)) for row in self.curvature.hessian],
-            "seen": list(map(_number, self.curvature.seen)), "rounding": list(map(_number, self.curvature.rounding))}
+        curvature = None if self.curvature is None else [list(map(_number, row)) for row in self.curvature]
         check = None if self.check is None else {"seed": self.check.seed, "gap": _number(self.check.gap),
                                                  "widest": _number(self.check.widest)}
         return {"own_loss": _number(self.own_loss), "centre_loss": _number(self.centre_loss),
                 "lowest": list(map(_number, self.lowest)), "lowest_loss": _number(self.lowest_loss),
                 "lowest_at_edge": self.lowest_at_edge,
                 "off_plane": {name: _number(share) for name, share in self.off_plane.items()},
-                "spacing": list(map(_number, self.spacing)), "curvature": curvature, "check": check,
+                "spacing": list(map(_number, self.spacing)), "heights": _number(self.heights),
+                "curvature": curvature, "check": check,
                 "missing": dict(self.missing)}
 
     @classmethod
     def from_dict(cls, saved: dict[str, Any]) -> "Trust":
         curvature = saved["curvature"]
         if curvature is not None:
-            curvature = Curvature(tuple(tuple(map(_value, row)) for row in curvature["hessian"]),  # type: ignore[arg-type]
-                                  tuple(map(_value, curvature["seen"])),  # type: ignore[arg-type]
-                                  tuple(map(_value, curvature["rounding"])))  # type: ignore[arg-type]
+            curvature = tuple(tuple(map(_value, row)) for row in curvature)
         check = saved["check"]
         if check is not None:
             check = Agreement(int(check["seed"]), _value(check["gap"]), _value(check["widest"]))
         return cls(_value(saved["own_loss"]), _value(saved["centre_loss"]),
                    tuple(map(_value, saved["lowest"])), _value(saved["lowest_loss"]),  # type: ignore[arg-type]
                    bool(saved["lowest_at_edge"]), {k: _value(v) for k, v in saved["off_plane"].items()},
-                   tuple(map(_value, saved["spacing"])), curvature, check, dict(saved["missing"]))  # type: ignore[arg-type]
+                   tuple(map(_value, saved["spacing"])), _value(saved["heights"]), curvature,  # type: ignore[arg-type]
+                   check, dict(saved["missing"]))
 
     @classmethod
     def read(cls, path: str | Path) -> "Trust":
@@ -254,12 +246,12 @@ def assess(evaluator: Evaluator, basis: Directions, centre: Tensor, buffers: Ten
     ``second``: the check's directions (drawn from ``seed + SECOND_SEED``), or why it does
     not apply, or None when not asked for."""
     spacing = (float(alphas[1] - alphas[0]), float(betas[1] - betas[0]))
-    probes = torch.tensor([[0.0, 0.0], [spacing[0], 0.0], [-spacing[0], 0.0], [0.0, spacing[1]], [0.0, -spacing[1]]])
-    near = evaluator.losses(basis.plane(centre, probes), buffers, what="trust points").double()
+    at_centre = float(evaluator.losses(basis.plane(centre, torch.zeros(1, 2)), buffers, what="trust points")[0])
     i, j = divmod(int(torch.nan_to_num(losses.double(), nan=math.inf).argmin()), losses.shape[1])
+    finite = losses[torch.isfinite(losses)].double()
     missing: dict[str, str] = {}
     try:
-        curvature = _curvature(evaluator, basis, centre, buffers, near, spacing)
+        curvature = _curvature(evaluator, basis, centre, buffers)
     except HessianError as error:
         curvature, missing["curvature"] = None, str(error)
     check = None
@@ -269,10 +261,12 @@ def assess(evaluator: Evaluator, basis: Directions, centre: Tensor, buffers: Ten
         grid = torch.stack(torch.meshgrid(alphas, betas, indexing="xy"), dim=-1).reshape(-1, 2)
         other = evaluator.losses(second.plane(centre, grid), buffers, progress=progress, what="check points")
         check = _agreement(losses, other.reshape(losses.shape), seed + SECOND_SEED)
-    return Trust(own_loss=_own_loss(evaluator, centre, buffers), centre_loss=float(near[0]),
+    return Trust(own_loss=_own_loss(evaluator, centre, buffers), centre_loss=at_centre,
                  lowest=(float(alphas[j]), float(betas[i])), lowest_loss=float(losses[i, j]),
                  lowest_at_edge=i in (0, len(betas) - 1) or j in (0, len(alphas) - 1),
-                 off_plane=dict(off_plane), spacing=spacing, curvature=curvature, check=check, missing=missing)
+                 off_plane=dict(off_plane), spacing=spacing,
+                 heights=float(finite.max() - finite.min()) if len(finite) else math.nan,
+                 curvature=curvature, check=check, missing=missing)
 
 
 def _own_loss(evaluator: Evaluator, centre: Tensor, buffers: Tensor) -> float:
@@ -287,10 +281,9 @@ def _own_loss(evaluator: Evaluator, centre: Tensor, buffers: Tensor) -> float:
                    for (x, y), weight in zip(evaluator.data, evaluator.weights))
 
 
-def _curvature(evaluator: Evaluator, basis: Directions, centre: Tensor, buffers: Tensor, near: Tensor,
-               spacing: tuple[float, float]) -> Curvature:
-    """D'HD at the centre from two Hessian-vector products, and the grid's second
-    differences there (``near``: the loss at the centre and one step either way on each axis)."""
+def _curvature(evaluator: Evaluator, basis: Directions, centre: Tensor,
+               buffers: Tensor) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The slice's Hessian D'HD at the centre, from two Hessian-vector products."""
     layout = evaluator.layout
     model = copy.deepcopy(evaluator.model)
     model.load_state_dict({**layout.split(centre.to(evaluator.device)),
@@ -302,11 +295,7 @@ def _curvature(evaluator: Evaluator, basis: Directions, centre: Tensor, buffers:
     products = torch.stack([hessian(v) for v in vectors]).double()
     d = (vectors.double() @ products.T).cpu()
     d = (d + d.T) / 2  # symmetric to rounding
-    eps = torch.finfo(centre.dtype).eps
-    seen = tuple(float((near[1 + 2 * k] - 2 * near[0] + near[2 + 2 * k]) / spacing[k] ** 2) for k in range(2))
-    rounding = tuple(4 * eps * abs(float(near[0])) / h**2 for h in spacing)
-    return Curvature(((float(d[0, 0]), float(d[0, 1])), (float(d[1, 0]), float(d[1, 1]))),
-                     seen, rounding)  # type: ignore[arg-type]
+    return (float(d[0, 0]), float(d[0, 1])), (float(d[1, 0]), float(d[1, 1]))
 
 
 def _agreement(first: Tensor, second: Tensor, seed: int) -> Agreement:
@@ -333,4 +322,4 @@ def _value(saved: float | str) -> float:
     return float(saved)
 
 
-__all__ = ["Agreement", "Curvature", "Trust", "assess", "second_directions"]
+__all__ = ["Agreement", "Trust", "assess", "second_directions"]
