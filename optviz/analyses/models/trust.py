@@ -115,7 +115,8 @@ class Trust:
         """The slice's curvature at its centre of largest size (per direction unit squared)."""
         if self.curvature is None:
             return None
-        return max(torch.linalg.eigvalsh(torch.tensor(self.curvature, dtype=torch.float64)).tolist(), key=abs)
+        hessian = torch.tensor(self.curvature, dtype=torch.float64)
+        return max(torch.linalg.eigvalsh(hessian).tolist(), key=abs) if hessian.isfinite().all() else math.nan
 
     @property
     def steps(self) -> float | None:
@@ -125,6 +126,8 @@ class Trust:
             return None
         scale = torch.tensor(self.spacing, dtype=torch.float64)
         per_step = torch.tensor(self.curvature, dtype=torch.float64) * scale[:, None] * scale[None, :]
+        if not per_step.isfinite().all():
+            return math.nan
         mu = float(torch.linalg.eigvalsh(per_step).abs().max())
         if mu == 0:
             return math.inf
