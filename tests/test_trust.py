@@ -240,3 +240,15 @@ def test_the_command_prints_saves_and_draws_the_report(tmp_path, monkeypatch):
     assert all(box.y1 < ax.get_tightbbox(renderer).y0 for ax in fig.axes if ax.get_visible())
     assert text_collisions(fig) == [] and outside_figure(fig) == []
     plt.close(fig)
+
+
+def test_a_note_keeps_four_paths_on_one_panel():
+    # small multiples keep the figure's foot for their shared label and legend: a picture
+    # with a note speaks of one landscape, in one panel
+    four = optviz.simulate("quadratic", {name: getattr(optviz, name)(lr=0.1) for name in
+                                         ("sgd", "adam", "rmsprop", "adagrad")}, steps=5)
+    assert len([ax for ax in picture(four).axes if ax.get_label() != "<colorbar>"]) == 4
+    fig = picture(four, note="a note · in small type")
+    assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 1
+    assert [t.get_text() for t in fig.texts] == ["a note · in small type"]
+    plt.close("all")

@@ -77,7 +77,9 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     directions. A trust report follows the numbers (and is written small on the picture and
     kept in --data): the slice's centre against the model's own loss, the slice's lowest
     point, each path's share off the plane, whether the grid resolves the curvature at the
-    centre, and with --check whether a second seed's slice agrees. Under torchrun the grid is split across the processes and gathered:
+    centre, and with --check whether a second seed's slice agrees.
+
+    Under torchrun the grid is split across the processes and gathered:
     torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b

@@ -65,14 +65,13 @@ def grid(
     transparent: bool = False,
     state: Any = None,
     events: Sequence[Any] = (),
-    note: str | None = None,
 ) -> Figure:
     """Small multiples: one panel per optimizer (by="optimizer"), per start (by="start") or,
     given several results, per result. The panels of one result share identical axes where
     their paths are alike in extent (else each is framed on its own); with ``context`` each
     shows every path faint and its own in full; ``state`` draws each panel's optimizer state
     (see paths); ``events`` (analyses.events) are marked on the panels that show their paths
-    in full; ``note`` as for picture. Returns the figure."""
+    in full. Returns the figure."""
     state = check_state(state)
     if isinstance(results, Result) and kind not in NUMBERS:
         results = drawable(results)
@@ -82,7 +81,6 @@ def grid(
     nrows, ncols = panel_grid(n, whole, get_size(size, dpi, scale), kind) if ncols is None else (-(-n // ncols), ncols)
     theme = get_theme(theme, background, transparent)
     fig, axes = figure(theme, size, nrows, ncols, projection="3d" if kind == "surface" else None, dpi=dpi, scale=scale)
-    footnote(fig, note)
     with matplotlib.rc_context(fig.optviz_rc):  # new axes take the figure's type sizes
         flat = no_empty_cells(fig, axes, n)
     title = title or (heading(whole.function) if whole is not None else "")
@@ -209,12 +207,13 @@ def picture(result: Result, *, title: str | None = None, bounds: Any = None, sta
     faint, one in full per panel) for four or more optimizers from one start on a 2D
     function, one panel with every path otherwise; ``state`` draws the optimizer's state at
     the points of the paths (see paths); ``events`` (analyses.events, found in this result)
-    marked as numbered ticks on their paths; ``note`` a line or two in small type in the
-    lower right corner (see canvas.footnote). ``style``: theme, size, palette,
-    dpi, scale, background, transparent."""
+    marked as numbered ticks on their paths; ``note``: a line or two in small type under
+    the picture (see canvas.footnote), which is then one panel (a note speaks of one
+    landscape; small multiples keep the figure's foot for their shared label and legend).
+    ``style``: theme, size, palette, dpi, scale, background, transparent."""
     result = drawable(result)
-    if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
-        return grid(result, title=title, bounds=bounds, state=state, events=events, note=note, **style)
+    if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1 and not note:
+        return grid(result, title=title, bounds=bounds, state=state, events=events, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
     footnote(fig, note)
