@@ -29,6 +29,7 @@ MIN_DATA = {1: 0.65, "grid": 0.55}  # of a slide's area, the axes' (panels and c
 SHORT_OF_ROOM = {
     "10-six-optimizers": 0.47, "11-rosenbrock-surface": 0.28, "18-l1-l2-penalties-regularization": 0.24,
     "19-weight-decay": 0.36,
+    "22-loss-landscape": 0.62,  # a line under the axes says how far the slice can be trusted
     "28-muon-low-rank": 0.6,  # the principal plane's heading takes two lines under the title
 }
 

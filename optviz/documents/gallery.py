@@ -75,7 +75,8 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
     if isinstance(scenario, ExperimentScenario):
         if hasattr(outcome, "result"):
             # each path says how much of it the slice cannot show: the picture is a shadow of the run
-            return {scenario.name: picture(outcome.result(errors=True), title=scenario.title, **style)}
+            trust = outcome.trust.note() if outcome.trust else None  # how far the picture can be trusted
+            return {scenario.name: picture(outcome.result(errors=True), title=scenario.title, note=trust, **style)}
         return {scenario.name: training(outcome, title=scenario.title, **style)}
     framed = dict(bounds=scenario.frame) if scenario.frame else {}
     palette = dict(palette=scenario.colours) if scenario.colours else {}

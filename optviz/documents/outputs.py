@@ -89,12 +89,13 @@ def write_landscape(study: Landscape, *, data: FilePath | None = None, png: File
     """Write a loss landscape to each file given: its projected paths as data, the contours
     with the paths (drawn once for png and svg), the 3D surface, the 1D line (the study must
     have one: landscape(line=n)), an animation of the paths, and the slice's directions (.pt,
-    to draw another model on the same slice); ``look`` as for write_run."""
+    to draw another model on the same slice); the contours carry the trust report's note
+    (Landscape.trust); ``look`` as for write_run."""
     style = {"theme": theme, "size": size, **look}
     result = study.result()
     written = [Written(study.save(data))] if data else []
     if png or svg:
-        written += _stills(picture(result, **style), png, svg)
+        written += _stills(picture(result, note=study.trust.note() if study.trust else None, **style), png, svg)
     if surface:
         written.append(Written(save(plot(result, "surface", **style).figure, surface)))
     if line:

@@ -54,6 +54,9 @@ from .types import made, optimizer_specs
               help="Evaluate a coarse grid (every 4th point) first, then the full grid only where the paths pass, "
                    "around the lowest point and where the loss varies fast; interpolate the rest. Says how many "
                    "points it evaluated. Needs --resolution 9 or more.")
+@click.option("--check", is_flag=True,
+              help="Also evaluate a second slice on another seed's random directions and say whether the two "
+                   "agree (random directions only; twice the grid's work).")
 @data_option
 @style_options
 @quiet_option
@@ -62,7 +65,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
               params: str | None,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
-              gif: str | None, save_directions: str | None, dry_run: bool, refine: bool, data: str | None,
+              gif: str | None, save_directions: str | None, dry_run: bool, refine: bool, check: bool, data: str | None,
         theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
         transparent: bool | None) -> None:
     """Draw the loss landscape of a model around its weights, with training paths on it.
@@ -80,7 +83,12 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
 
     The path is your checkpoints (--checkpoints or the file's), or the OPTs trained from the
     model's weights; with neither, the slice is around the model's own weights, on random
-    directions. Under torchrun the grid is split across the processes and gathered:
+    directions. A trust report follows the numbers (and is written small on the picture and
+    kept in --data): the slice's centre against the model's own loss, the slice's lowest
+    point, each path's share off the plane, whether the grid resolves the curvature at the
+    centre, and with --check whether a second seed's slice agrees.
+
+    Under torchrun the grid is split across the processes and gathered:
     torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b
@@ -88,6 +96,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
       optviz landscape
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
       optviz landscape my_model.py --params 'fc2.*'
+      optviz landscape my_model.py --check --resolution 21 --data landscape.json
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
       optviz landscape my_model.py --resolution 101 --dry-run
@@ -119,7 +128,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
             shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions, params=params,
                                      line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
                                      device=device, save=save_dir, epochs=epochs, examples=examples,
-                                     estimate=dry_run, refine=refine)
+                                     estimate=dry_run, refine=refine, check=check)
         except ArgumentError as error:
             raise click.BadParameter(str(error), param_hint=f"--{error.argument}") from None
         except ValueError as error:  # every check of the inputs comes before the grid starts
@@ -130,6 +139,7 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
         terminal.say(str(shared.landscape))
         return
     terminal.say(shared.landscape.summary())
+    terminal.say(str(shared.landscape.trust))
     if shared.processes > 1:
         terminal.say(f"grid split across {shared.processes} processes")
     terminal.wrote(write_landscape(shared.landscape, data=data_file, **outputs, theme=theme, size=size,

@@ -121,6 +121,48 @@ def titled(fig: Figure, title: str | None, *, centre: bool = True) -> Figure:
 
 
 HEADING_GAP = "    "  # between a function's name and its formula in a heading: a line break where it must
+FOOTNOTE_TYPE = (0.6, 5.0)  # a footnote's type: this share of the figure's, and no less than these points
+
+
+def footnote(fig: Figure, text: str | None) -> Figure:
+    """The figure with ``text`` (a line or two) in small, muted type in its lower right
+    corner, on a strip of its own that the layout leaves free: call it before the figure is
+    laid out (titled, fill), so that the axes are fitted above it. A line wider than the
+    figure breaks in two at the " · " nearest its middle, and then shrinks to fit. Returns
+    the figure."""
+    if not text:
+        return fig
+    with matplotlib.rc_context(getattr(fig, "optviz_rc", {})):
+        share, least = FOOTNOTE_TYPE
+        size = max(least, matplotlib.rcParams["font.size"] * share)
+        pad = LAYOUT_PAD * fig.dpi * 4  # pixels from the figure's edges and from the axes above
+        theme = getattr(fig, "optviz_theme", None)
+        note = fig.text(1 - pad / fig.bbox.width, pad / fig.bbox.height, text, ha="right", va="bottom",
+                        fontsize=size, linespacing=1.25, **({"color": theme.muted} if theme else {}))
+        note.set_in_layout(False)  # its strip is kept free below instead
+        renderer = fig.canvas.get_renderer()
+        room = fig.bbox.width - 2 * pad
+        if note.get_window_extent(renderer).width > room:
+            note.set_text(_halved(note.get_text(), " · "))
+        while note.get_window_extent(renderer).width > room and note.get_fontsize() > 1:
+            note.set_fontsize(note.get_fontsize() * 0.92)
+        strip = (note.get_window_extent(renderer).height + 2 * pad) / fig.bbox.height
+        engine = fig.get_layout_engine()
+        if engine is not None and hasattr(engine, "set"):
+            engine.set(rect=(0, strip, 1, 1 - strip))
+    return fig
+
+
+def _halved(text: str, separator: str) -> str:
+    """Each line of ``text`` that has a separator broken in two at the one nearest its middle."""
+    lines = []
+    for line in text.split("\n"):
+        parts = line.split(separator)
+        if len(parts) > 1:
+            cut = min(range(1, len(parts)), key=lambda k: abs(len(separator.join(parts[:k])) - len(line) / 2))
+            line = separator.join(parts[:cut]) + "\n" + separator.join(parts[cut:])
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def fit_text(fig: Figure) -> Figure:

@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from ..core.simulation.result import Result
-from .canvas import figure, titled
+from .canvas import figure, footnote, titled
 from .charts import learning_rates, loss, optimum_line, sharpness, spectrum
 from .contours import colour_bar, heading
 from .frames import Box, fit
@@ -202,18 +202,21 @@ def one_line(fig: Figure, heading: str, ncols: int) -> str:
 
 
 def picture(result: Result, *, title: str | None = None, bounds: Any = None, state: Any = None,
-            events: Sequence[Any] = (), **style: Any) -> Figure:
+            events: Sequence[Any] = (), note: str | None = None, **style: Any) -> Figure:
     """The picture a result is best shown by: small multiples on identical axes (every path
     faint, one in full per panel) for four or more optimizers from one start on a 2D
     function, one panel with every path otherwise; ``state`` draws the optimizer's state at
     the points of the paths (see paths); ``events`` (analyses.events, found in this result)
-    marked as numbered ticks on their paths. ``style``: theme, size, palette,
-    dpi, scale, background, transparent."""
+    marked as numbered ticks on their paths; ``note``: a line or two in small type under
+    the picture (see canvas.footnote), which is then one panel (a note speaks of one
+    landscape; small multiples keep the figure's foot for their shared label and legend).
+    ``style``: theme, size, palette, dpi, scale, background, transparent."""
     result = drawable(result)
-    if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1:
+    if result.function.dim == 2 and len(result.optimizers) >= 4 and result.n_starts == 1 and not note:
         return grid(result, title=title, bounds=bounds, state=state, events=events, **style)
     palette = style.pop("palette", None)
     fig, axes = figure(**style)
+    footnote(fig, note)
     titled(fig, title, centre=False)  # first: the frame and the legend are fitted to the room the title leaves
     ax = plot(result, ax=axes[0, 0], bounds=bounds, label=False, palette=palette, state=state, events=events)
     titled(fig, title)

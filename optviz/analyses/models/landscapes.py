@@ -47,6 +47,7 @@ from ...core.simulation.runs import Progress
 from .cost import Estimate, forecast, refined
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
 from .training import epoch, mlp_data, mlp_model
+from .trust import Trust, assess, second_directions
 from .weights import Directions, Layout, WeightsError, chosen, filter_normalised, load_checkpoints, principal
 
 DEFAULT_OPTIMIZERS = (
@@ -79,6 +80,7 @@ class Landscape:
     value: str = "training loss"  # what the grid's numbers are
     line: "Line | None" = None  # the 1D interpolation along the first path, when asked for
     evaluated: Tensor | None = None  # refined: the grid points evaluated, the rest interpolated (None: all)
+    trust: Trust | None = None  # how far the picture can be trusted (see optviz.landscape.Trust)
 
     @property
     def axis_labels(self) -> tuple[str, str]:
@@ -119,8 +121,9 @@ class Landscape:
         return f"{name}: {self.projection_error[name]:.0%} off the slice"
 
     def save(self, path: Any) -> Any:
-        """The projected paths as data (see Result.save); .npz and .json keep the grid too."""
-        return self.result().save(path)
+        """The projected paths as data (see Result.save); .npz and .json keep the grid too,
+        and every format the trust report (read it back with Trust.read)."""
+        return self.result().save(path, notes={"trust": self.trust.to_dict()} if self.trust else None)
 
     def summary(self) -> str:
         lines = [f"{self.directions} directions" + (
@@ -175,6 +178,7 @@ def landscape(
     max_work: int | None = None,
     estimate: bool = False,
     refine: bool = False,
+    check: bool = False,
 ) -> Landscape | Estimate:
     """The loss landscape of ``model`` under ``loss_fn`` over ``data`` (see the module's
     docstring); with no model, the built-in MLP.
@@ -201,6 +205,12 @@ def landscape(
     ``max_work`` is refused all the same). ``refine``: evaluate a coarse grid, then the full
     grid only near the paths, the minimum and where the loss varies fast, interpolating the
     rest (see optviz.analyses.models.cost; ``Landscape.evaluated`` says which points).
+
+    Every landscape carries its trust report (``.trust``, see optviz.landscape.Trust): the
+    centre against the model's own loss, the slice's lowest point, each path's share off
+    the plane, and whether the grid resolves the curvature at the centre (two Hessian-vector
+    products). ``check`` adds a second slice on another seed's random directions over the
+    same grid (twice the grid's cost) and says whether the two agree.
     """
     if directions is None:
         directions = "pca" if optimizers is not None or checkpoints is not None or model is None else "random"
@@ -212,6 +222,8 @@ def landscape(
         raise LandscapeError(f"chunk must be a whole number >= 1, got {chunk!r}")
     _check_whole(epochs=epochs, batch=batch)
     _check_cost(estimate, refine, resolution)
+    if not isinstance(check, bool):
+        raise LandscapeError(f"check must be True or False, got {check!r}")
     built_in = model is None
     if built_in:
         x, y, _, _ = mlp_data(seed)
@@ -270,7 +282,7 @@ def landscape(
                  f"a landscape with {points:,} path points and chunks of {chunk} points of {params0.numel():,} weights",
                  "use fewer checkpoints, epochs or a smaller chunk")
     if max_work is not None:
-        grid, seen = resolution**2 + line, sum(len(x) for x, _ in evaluator.data)
+        grid, seen = resolution**2 * (2 if check else 1) + line, sum(len(x) for x, _ in evaluator.data)
         check_work(grid * seen * params0.numel(), max_work, "multiply-adds",
                    f"{grid:,} grid points x {seen:,} examples x {params0.numel():,} weights = ")
     if estimate:  # refused as the run would be, if it would be
@@ -328,10 +340,13 @@ def landscape(
     first = next(iter(trajectories.values()))
     name, value = ("MLP", "training loss") if built_in else (type(model).__name__, "loss")
     along = _line(evaluator, first, line, 0.25, progress, title=f"{name} {value}") if line else None
-    return Landscape(alphas, betas, losses, basis.kind if not isinstance(directions, Directions) else "loaded",
-                     basis.explained, made, paths, path_losses, errors, basis,
-                     name, value, along,
-                     evaluated=evaluated)
+    kind = basis.kind if not isinstance(directions, Directions) else "loaded"
+    second = second_directions(kind, layout, centre, seed, biases=biases, mask=mask) if check else None
+    trust = assess(evaluator, basis, centre, centre_buffers, alphas, betas, losses,
+                   {label: errors[label] for label in paths if len(paths[label]) > 1}, second=second, seed=seed,
+                   progress=progress)
+    return Landscape(alphas, betas, losses, kind, basis.explained, made, paths, path_losses, errors, basis,
+                     name, value, along, evaluated=evaluated, trust=trust)
 
 
 def interpolate(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: Any, start: Any, end: Any, *,
@@ -536,6 +551,6 @@ def _check_whole(**values: Any) -> None:
 
 
 __all__ = ["Landscape", "LandscapeError", "Line", "landscape", "interpolate", "Directions", "EvaluationError",
-           "WeightsError", "DEFAULT_OPTIMIZERS", "Estimate"]
+           "WeightsError", "DEFAULT_OPTIMIZERS", "Estimate", "Trust"]
 from .hessian import Density, Eigenpairs, Hessian, HessianError, Trace, hessian_trace, spectral_density, top_eigenvalues  # noqa: E402
 __all__ += ["Density", "Eigenpairs", "Hessian", "HessianError", "Trace", "hessian_trace", "spectral_density", "top_eigenvalues"]

@@ -176,11 +176,13 @@ class Result:
             notes.append(f"{self.noise} (the same draws for every optimizer)")
         return header + "\n\n" + "\n".join(lines + ([""] + notes if notes else []))
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, notes: dict[str, Any] | None = None) -> Path:
         """Write the paths as data, by the suffix: .npz, .json, or .csv with one row per
         optimizer, start and step (x, y, ..., f, grad_norm) under a header line that says how
-        to make the function and the optimizers again. Written atomically; returns the path."""
-        return _save(self, path)
+        to make the function and the optimizers again. ``notes``: more JSON-safe entries for
+        the header, each under its own key (read them back with optviz.core.files.read_table;
+        load passes them by). Written atomically; returns the path."""
+        return _save(self, path, notes or {})
 
     @classmethod
     def load(cls, path: str | Path, *, function: TestFunction | None = None) -> "Result":
@@ -215,7 +217,7 @@ def _picked(measured: Tensor | None, paths: Tensor) -> Tensor | None:
 # --- files ---------------------------------------------------------------------------------
 
 
-def _save(result: Result, path: str | Path) -> Path:
+def _save(result: Result, path: str | Path, notes: dict[str, Any]) -> Path:
     positions = result.positions.numpy()
     steps, paths, dim = positions.shape
     axis_names = ["x", "y"] if dim == 2 else ["x"] if dim == 1 else [f"x{k + 1}" for k in range(dim)]
@@ -242,6 +244,10 @@ def _save(result: Result, path: str | Path) -> Path:
                        for label, opt in result.optimizers.items()],
         "noise": result.noise,
     }
+    taken = sorted(set(notes) & {*meta, "columns"})
+    if taken:
+        raise ValueError(f"notes cannot replace the header's own {', '.join(taken)}")
+    meta.update(notes)
     arrays = {}
     if (fn.recipe is None or "clip" in fn.recipe) and fn.dim in SURFACE_SAMPLES and not str(path).lower().endswith(".csv"):
         arrays["surface"] = _surface(fn)
