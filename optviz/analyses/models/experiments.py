@@ -24,8 +24,8 @@ from torch import nn
 
 from ...core.files import write_table
 from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_FILE_GRID_WORK,
-                            MAX_INPUTS, MAX_LANCZOS, MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
-                            MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK, WorkError, check_work)
+                            MAX_INPUTS, MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
+                            MAX_SHARPNESS_PRODUCTS, MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK, WorkError, check_work)
 from ...core.names import cut, quoted
 from ...core.optimizers import optim
 from .landscapes import DEFAULT_OPTIMIZERS, LandscapeError, landscape, span_box
@@ -309,7 +309,7 @@ _CHECKS: dict[str, dict[str, Callable[[str, Any], None]]] = {
                           "lr": _number(0, MAX_LR)},
     "mlp": {**_COMMON, "variants": _variants, "lr": _number(0, MAX_LR)},
     "edge_of_stability": {"gd_lrs": _lrs, "adam_lrs": _lrs, "steps": _whole(1, MAX_EPOCHS),
-                          "every": _whole(1, MAX_EPOCHS), "products": _whole(1, MAX_LANCZOS),
+                          "every": _whole(1, MAX_EPOCHS), "products": _whole(1, MAX_SHARPNESS_PRODUCTS),
                           "examples": _whole(1, MAX_EXAMPLES), "width": _whole(1, MAX_INPUTS),
                           "seed": _whole(0, MAX_SEED)},
 }
