@@ -464,7 +464,7 @@ def stability_loss(study: Any, ax: Axes, theme: Theme, *, optimizer: str = "sgd"
                 gid=f"loss:{run.name}")
     ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel="train loss (MSE)", xlim=(0, len(runs[0].loss) - 1))
+    ax.set(xlabel="step", ylabel="MSE", xlim=(0, len(runs[0].loss) - 1))
     ax.grid(True, alpha=0.25)
     ax.set_title("train loss, full batch")
     if legend:
@@ -479,22 +479,34 @@ def stability_sharpness(study: Any, ax: Axes, theme: Theme, *, optimizer: str = 
     axes on the right."""
     runs = _runs(study, optimizer)
     _, formula, what, label, _ = FAMILIES[optimizer]
-    for run, colour in zip(runs, _run_colours(theme, len(runs))):
+    colours = _run_colours(theme, len(runs))
+    for run, colour in zip(runs, colours):
         ax.plot(run.measured, run.sharpness, color=colour, linewidth=2.2, gid=f"sharpness:{run.name}",
                 path_effects=casing(theme, 2.2))
         ax.axhline(run.threshold, color=colour, linestyle=LIMIT_DASHES, linewidth=1.6, zorder=1,
                    gid=f"limit:{run.name}")
-        value = f"{run.threshold:.0f}" if run.threshold >= 100 else f"{run.threshold:.3g}"
-        ax.annotate(f"{formula} = {value}", (1, run.threshold), xycoords=("axes fraction", "data"),
-                    xytext=(6, 0), textcoords="offset points", ha="left", va="center", color=colour,
-                    fontsize="small", gid=f"limit-label:{run.name}")
     top = max(max(max(run.sharpness), run.threshold) for run in runs)
     low = min(min(min(run.sharpness), run.threshold) for run in runs)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel=label, xlim=(0, len(runs[0].loss) - 1),
-           ylim=(0.8 * low, 1.1 * top))
+    ax.set(xlabel="step", ylabel=label, xlim=(0, len(runs[0].loss) - 1), ylim=(0.8 * low, 1.1 * top))
     ax.grid(True, alpha=0.25)
     ax.set_title(what)
+    _limit_labels(ax, runs, colours, formula)
+
+
+def _limit_labels(ax: Axes, runs: list[Any], colours: list[str], formula: str) -> None:
+    """Each stable limit's value beside the axes on the right, at its height, in its run's
+    colour: "2/lr = 7.14" on one line, or on two (narrower, leaving the data more of the
+    slide) where the limits lie far enough apart for two lines each."""
+    size = matplotlib.font_manager.FontProperties(size="small").get_size_in_points()
+    heights = sorted(ax.transData.transform([(0, run.threshold) for run in runs])[:, 1])
+    gaps = np.diff(heights) * 72 / ax.figure.dpi  # in points
+    two_lines = not len(gaps) or gaps.min() > 3 * size
+    for run, colour in zip(runs, colours):
+        value = f"{run.threshold:.0f}" if run.threshold >= 100 else f"{run.threshold:.3g}"
+        ax.annotate(f"{formula}{chr(10) if two_lines else ' '}= {value}", (1, run.threshold),
+                    xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points", ha="left",
+                    va="center", color=colour, fontsize="small", gid=f"limit-label:{run.name}")
 
 
 def stability(study: Any, *, optimizer: str = "sgd", theme: str | Theme = "light", size: Any = "slide",
