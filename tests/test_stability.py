@@ -188,5 +188,9 @@ def test_the_chart_refuses_what_it_cannot_draw():
 def test_bad_arguments_are_refused_before_any_training():
     with pytest.raises(ValueError, match="every must be a whole number >= 1, got 0"):
         experiments.edge_of_stability(every=0)
+    with pytest.raises(ValueError, match="adam_lrs: every learning rate must be a number above 0 .*, got 0"):
+        experiments.edge_of_stability(adam_lrs=(0.02, 0))
+    with pytest.raises(ValueError, match="give at least one learning rate in gd_lrs or adam_lrs"):
+        experiments.edge_of_stability(gd_lrs=(), adam_lrs=[])
     with pytest.raises(experiments.SettingError, match="gd_lrs: give at least one learning rate"):
         experiments.check_settings("edge_of_stability", {"gd_lrs": (), "adam_lrs": ()})

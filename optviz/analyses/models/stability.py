@@ -220,6 +220,13 @@ def edge_of_stability(gd_lrs: tuple[float, ...] = GD_LRS, adam_lrs: tuple[float,
                         ("width", width)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    for name, lrs in (("gd_lrs", gd_lrs), ("adam_lrs", adam_lrs)):
+        for lr in lrs:
+            if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+                raise ValueError(f"{name}: every learning rate must be a number above 0 (its limit is 2/lr), "
+                                 f"got {lr!r}")
+    if not gd_lrs and not adam_lrs:
+        raise ValueError("give at least one learning rate in gd_lrs or adam_lrs")
     data = stability_data(examples, seed)
     runs = []
     for kind, lrs in (("sgd", gd_lrs), ("adam", adam_lrs)):
