@@ -173,8 +173,8 @@ def _stability_cost(values: dict[str, Any]) -> None:
     steps, weights = values["steps"], (INPUTS + 2) * values["width"] + 1
     _at_most("steps", runs * steps, MAX_TRAINING_STEPS, f"{runs} runs x {steps} steps = ", "optimizer steps")
     passes = steps * (1 + 3 * values["products"] / values["every"])
-    _at_most("steps", math.ceil(runs * passes * values["examples"] * weights), MAX_WORK,
-             f"{runs} runs x {passes:,.0f} passes x {values['examples']} examples x {weights} weights = ", "multiply-adds")
+    how = f"{runs} runs x {passes:,.0f} passes x {values['examples']} examples x {weights} weights = "
+    _at_most("steps", math.ceil(runs * passes * values["examples"] * weights), MAX_WORK, how, "multiply-adds")
 
 
 def _grid(values: dict[str, Any]) -> None:
