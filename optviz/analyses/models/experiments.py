@@ -7,6 +7,8 @@
   with dropout after the first layer.
 
 Each returns Curves: train and test loss per epoch for every variant, and its final numbers.
+``edge_of_stability`` (optviz.analyses.models.stability) trains a small network full-batch
+with its sharpness measured along the way, and returns an EdgeOfStability.
 :func:`check_settings` holds a scenario file's ``[settings]`` for these (and for
 optviz.landscape) to the ceilings below, before anything is trained.
 """
