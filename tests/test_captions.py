@@ -445,3 +445,34 @@ def test_29_each_lr_is_stable_exactly_while_the_sharpness_is_under_2_over_lr():
     assert f"{lows[0]:.1g}" == "0.08" and f"{lows[1]:.2g}" == "0.99"
     assert "at lr 0.45 from 0.89 down to 0.08" in text and "at lr 0.5 from 0.99 to 1, on the edge" in text
     assert "at lr 0.55 from 1.08 to 1.1, past it" in text
+
+
+def test_30_sharpness_rises_to_its_limit_and_stays_near_it():
+    text, found = caption(30), run(30)
+    gd, adam = found.family("sgd"), found.family("adam")
+
+    def listed(values, spec=""):
+        words = [format(v, spec) for v in values]
+        return f"{words[0]}, {words[1]} and {words[2]}"
+
+    def of(runs, key):
+        return [r.numbers()[key] for r in runs]
+
+    assert f"at lr {listed([r.lr for r in gd], 'g')} the sharpness rises from {gd[0].sharpness[0]:.1f}" in text
+    assert all(r.sharpness[0] == gd[0].sharpness[0] for r in gd)  # the same initial weights
+    assert f"crosses 2/lr ({listed([r.threshold for r in gd], '.3g')}) at steps {listed([r.crossing() for r in gd])}" \
+        in text
+    assert f"(to {max(gd[0].sharpness):.1f} at lr {gd[0].lr:g})" in text
+    assert f"its mean is {listed(of(gd, 'late mean'), '.2f')}, within 5% of 2/lr" in text
+    assert all(abs(r.numbers()["late mean"] / r.threshold - 1) < 0.05 for r in gd)
+    assert f"from {listed(of(gd, 'loss at crossing'), '.2f')} at the crossing to 0.040, " \
+           f"{of(gd, 'final loss')[1]:.2g} and {of(gd, 'final loss')[2]:.2g}" in text
+    assert f"{of(gd, 'final loss')[0]:.3f}" == "0.040"
+    assert f"rising at {listed([r.rises(r.crossing()) for r in gd])} of the steps since" in text
+    assert f"at lr {listed([r.lr for r in adam], 'g')} does the same" in text
+    assert f"against 38/lr = {listed([r.threshold for r in adam], '.0f')}" in text
+    assert f"it crosses at steps {listed([r.crossing() for r in adam])}" in text
+    assert f"averages {listed(of(adam, 'late mean'), '.0f')}, within 11%" in text
+    assert all(abs(r.numbers()["late mean"] / r.threshold - 1) < 0.11 for r in adam)
+    assert f"while the loss falls from {listed(of(adam, 'loss at crossing'), '.2g')} to " \
+           f"{listed(of(adam, 'final loss'), '.2g')}" in text

@@ -205,6 +205,16 @@ SETTINGS = [
     ("landscape", 'save = "/tmp/elsewhere"', "settings.save: cannot come from a scenario file"),
     ("landscape", 'checkpoints = ["a.pt"]', "settings.checkpoints: cannot come from a scenario file"),
     ("landscape", 'optimizers = "adam"', "settings.optimizers: expected a list of"),
+    ("edge_of_stability", "gd_lrs = [0.3, 0]", "settings.gd_lrs[1]: must be above 0"),
+    ("edge_of_stability", "adam_lrs = [11]", "settings.adam_lrs[0]: must be a number from 0 to 10, got 11"),
+    ("edge_of_stability", 'gd_lrs = "0.3"', "settings.gd_lrs: expected a list of learning rates"),
+    ("edge_of_stability", "gd_lrs = []\nadam_lrs = []", "settings.gd_lrs: give at least one learning rate"),
+    ("edge_of_stability", "every = 0", "settings.every: must be a whole number between 1 and 10000, got 0"),
+    ("edge_of_stability", "products = 5000", "settings.products: must be a whole number between 1 and 1000"),
+    ("edge_of_stability", "width = 10000\nexamples = 100000\nsteps = 10000",
+     "settings.steps: 6 runs x 61,429 passes x 100000 examples x 70001 weights = "
+     "2,580,036,857,142,858 multiply-adds, more than the 100,000,000,000 allowed"),
+    ("edge_of_stability", 'model = "mine"', "settings.model: unknown key"),
 ]
 
 
@@ -225,6 +235,11 @@ def test_the_brief_s_example_word_for_word(tmp_path):
         f"optviz: error: {path}: settings.epochs: must be a whole number between 1 and 10000, got -5")
 
 
+def test_an_edge_of_stability_setting_through_the_cli(tmp_path):
+    path = experiment(tmp_path, "edge_of_stability", "gd_lrs = [0.3, 0]")
+    assert cli_line(["run", path]).startswith(f"optviz: error: {path}: settings.gd_lrs[1]: must be above 0")
+
+
 def test_a_billion_epochs_through_the_cli(tmp_path):
     path = experiment(tmp_path, "linear_regression", "epochs = 1000000000")
     assert "settings.epochs: must be a whole number between 1 and 10000" in cli_line(["run", path])
@@ -233,6 +248,7 @@ def test_a_billion_epochs_through_the_cli(tmp_path):
 @pytest.mark.parametrize("kind,settings", [
     ("linear_regression", "lambdas = [0, 3]\nepochs = 100\nlr = 0.003\nd = 200"),
     ("mlp", 'epochs = 10000\nbatch = 500\nvariants = {"decay" = {weight_decay = 0.01}, "drop" = {dropout = 0.5}}'),
+    ("edge_of_stability", "gd_lrs = [0.1]\nadam_lrs = []\nsteps = 10000\nevery = 1\nproducts = 20\nwidth = 64"),
     ("landscape", 'optimizers = [["adam", {lr = 0.005}]]\nresolution = 401\nspan = [-1, 1, -2, 2]\nline = 0\n'
                   'directions = "random"\nbiases = true\ndevice = "cpu"\nexamples = 100\nbatch_size = 50'),
 ])

@@ -54,7 +54,7 @@ def test_shipped_scenarios_cover_the_notes():
     assert len(SHIPPED) >= 22
     loaded = {p.stem: s for p in SHIPPED if isinstance(s := load(p), Scenario)}
     experiments = {load(p).experiment for p in SHIPPED if isinstance(load(p), ExperimentScenario)}
-    assert experiments == {"linear_regression", "mlp", "landscape"}
+    assert experiments == {"linear_regression", "mlp", "landscape", "edge_of_stability"}
     functions = {s.function.name for s in loaded.values()}
     assert {"parabola", "xcos", "quadratic", "ill_conditioned", "rosenbrock", "beale", "saddle",
             "rastrigin", "himmelblau", "goldstein_price"} <= functions

@@ -52,6 +52,7 @@ MAX_EXAMPLES = 100_000  # n_train, n_test, batch; landscape's batch, examples, b
 MAX_DATA_VALUES = 10_000_000  # examples x inputs in one data set: 40 MB of float32
 MAX_VARIANTS = 16  # lambdas, mlp variants, landscape optimizers
 MAX_TRAINING_STEPS = 1_000_000  # optimizer steps over all variants
+MAX_SHARPNESS_PRODUCTS = 1_000  # Hessian-vector products of one sharpness measurement (edge_of_stability's products)
 MAX_WORK = 10**11  # epochs x examples x weights x variants: minutes on one core
 MAX_PATH_POINTS = 20_000  # landscape keeps the weights after every step: 12 KB each for the MLP
 MAX_LR = 10.0

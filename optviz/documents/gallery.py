@@ -24,7 +24,7 @@ from ..core.files import atomic, read_regular, remove_stale_parts
 from ..core.limits import MAX_MANIFEST_BYTES, MAX_NUMBERS_BYTES, MAX_PAGE_BYTES
 from ..core.simulation.result import Result
 from ..core.simulation.runs import Progress
-from ..render import animate, grid, penalty_paths, picture, plot, save, training
+from ..render import animate, grid, penalty_paths, picture, plot, save, stability, training
 from ..render.canvas import titled
 from ..render.kinds import STILL_FORMATS
 from ..render.page import html_page
@@ -77,6 +77,10 @@ def stills(scenario: Scenario | ExperimentScenario, outcome: Any) -> dict[str, A
             # each path says how much of it the slice cannot show: the picture is a shadow of the run
             trust = outcome.trust.note() if outcome.trust else None  # how far the picture can be trusted
             return {scenario.name: picture(outcome.result(errors=True), title=scenario.title, note=trust, **style)}
+        if hasattr(outcome, "family"):  # the edge of stability: gradient descent's runs, then Adam's
+            found = [kind for kind in ("sgd", "adam") if outcome.family(kind)]
+            return {scenario.name if k == 0 else f"{scenario.name}-{kind}": stability(
+                outcome, optimizer=kind, title=None if k else scenario.title, **style) for k, kind in enumerate(found)}
         return {scenario.name: training(outcome, title=scenario.title, **style)}
     framed = dict(bounds=scenario.frame) if scenario.frame else {}
     palette = dict(palette=scenario.colours) if scenario.colours else {}

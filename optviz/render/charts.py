@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 from ..analyses.curvature import preconditioned_limit, stability_thresholds
 from ..analyses.curvature import sharpness as top_eigenvalues
 from ..analyses.models.experiments import Curves
+from ..analyses.models.stability import EdgeOfStability
 from ..analyses.models.landscapes import Line
 from ..analyses.penalties import RegularizationPaths, l1, penalised_minimum, sparse_from
 from ..analyses.spectrum import spectra
@@ -446,3 +447,99 @@ def penalty_paths(paths: Any, ax: Axes, theme: Theme) -> None:
     for text in ax.texts:
         text.set_path_effects(halo(theme, 1.0))
     _mark_sparse(ax, paths, l1_colour, theme)  # last: placed once the legend has taken its room
+
+
+# --- the edge of stability: loss and sharpness per step of full-batch training ----------------
+
+STABILITY = (EdgeOfStability, "an EdgeOfStability (optviz.experiments.edge_of_stability)")
+# each optimizer's name, its stable limit, its sharpness (the panel's title and y label), and
+# its figure's own title
+FAMILIES = {"sgd": ("gradient descent", "2/lr", "top eigenvalue of H", "sharpness",
+                    "Gradient descent at the edge of stability: sharpness against 2/lr"),
+            "adam": ("Adam", "38/lr", "top eigenvalue of P⁻¹H", "preconditioned sharpness",
+                     "Adam at the edge of stability: sharpness of P⁻¹H against 38/lr")}
+
+
+def _runs(study: EdgeOfStability, optimizer: str) -> list[tuple[Any, str]]:
+    """The study's runs of ``optimizer`` with their colours, one slot of the palette each."""
+    if optimizer not in FAMILIES:
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    runs = study.family(optimizer)
+    if not runs:
+        raise ValueError(f"this study has no {FAMILIES[optimizer][0]} runs")
+    return list(runs)
+
+
+def _run_colours(theme: Theme, count: int) -> list[str]:
+    return [theme.palette[i % len(theme.palette)] for i in (0, 1, 2, 4, 5, 6)[:count]]
+
+
+@axes_level(takes=STABILITY)
+def stability_loss(study: Any, ax: Axes, theme: Theme, *, optimizer: str = "sgd", legend: bool = True,
+                   **unused: Any) -> None:
+    """The training loss per step of each run of ``optimizer`` ("sgd" or "adam") on a log
+    scale, a line each in its run's colour."""
+    runs = _runs(study, optimizer)
+    for run, colour in zip(runs, _run_colours(theme, len(runs))):
+        ax.plot(np.arange(len(run.loss)), run.loss, color=colour, linewidth=2.2, label=f"lr {run.lr:g}",
+                gid=f"loss:{run.name}")
+    ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel="MSE", xlim=(0, len(runs[0].loss) - 1))
+    ax.grid(True, alpha=0.25)
+    ax.set_title("train loss, full batch")
+    if legend:
+        ax.legend(loc="upper right")
+
+
+@axes_level(takes=STABILITY)
+def stability_sharpness(study: Any, ax: Axes, theme: Theme, *, optimizer: str = "sgd", **unused: Any) -> None:
+    """The sharpness per measured step of each run of ``optimizer`` (Adam's: preconditioned),
+    a line each in its run's colour, with its run's stable limit (2/lr, or 38/lr for Adam
+    with β₁ = 0.9) as a dashed line in the same colour, labelled with its value beside the
+    axes on the right."""
+    runs = _runs(study, optimizer)
+    _, formula, what, label, _ = FAMILIES[optimizer]
+    colours = _run_colours(theme, len(runs))
+    for run, colour in zip(runs, colours):
+        ax.plot(run.measured, run.sharpness, color=colour, linewidth=2.2, gid=f"sharpness:{run.name}",
+                path_effects=casing(theme, 2.2))
+        ax.axhline(run.threshold, color=colour, linestyle=LIMIT_DASHES, linewidth=1.6, zorder=1,
+                   gid=f"limit:{run.name}")
+    top = max(max(max(run.sharpness), run.threshold) for run in runs)
+    low = min(min(min(run.sharpness), run.threshold) for run in runs)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="step", ylabel=label, xlim=(0, len(runs[0].loss) - 1), ylim=(0.8 * low, 1.1 * top))
+    ax.grid(True, alpha=0.25)
+    ax.set_title(what)
+    _limit_labels(ax, runs, colours, formula)
+
+
+def _limit_labels(ax: Axes, runs: list[Any], colours: list[str], formula: str) -> None:
+    """Each stable limit's value beside the axes on the right, at its height, in its run's
+    colour: "2/lr = 7.14" on one line, or on two (narrower, leaving the data more of the
+    slide) where the limits lie far enough apart for two lines each."""
+    size = matplotlib.font_manager.FontProperties(size="small").get_size_in_points()
+    heights = sorted(ax.transData.transform([(0, run.threshold) for run in runs])[:, 1])
+    gaps = np.diff(heights) * 72 / ax.figure.dpi  # in points
+    two_lines = not len(gaps) or gaps.min() > 3 * size
+    for run, colour in zip(runs, colours):
+        value = f"{run.threshold:.0f}" if run.threshold >= 100 else f"{run.threshold:.3g}"
+        ax.annotate(f"{formula}{chr(10) if two_lines else ' '}= {value}", (1, run.threshold),
+                    xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points", ha="left",
+                    va="center", color=colour, fontsize="small", gid=f"limit-label:{run.name}")
+
+
+def stability(study: Any, *, optimizer: str = "sgd", theme: str | Theme = "light", size: Any = "slide",
+              title: str | None = None, **look: Any) -> Figure:
+    """The edge of stability for the runs of ``optimizer`` ("sgd" or "adam"): the train loss
+    per step (left, log scale) beside the sharpness per step with each run's stable limit
+    (right; see stability_loss and stability_sharpness), under ``title`` (else one saying
+    what the optimizer's sharpness does). ``look``: dpi, scale, background, transparent, as
+    for figure."""
+    expect(study, STABILITY[0], "stability: study", STABILITY[1])
+    _runs(study, optimizer)
+    fig, axes = figure(theme, size, 1, 2, **look)
+    stability_loss(study, axes[0, 0], optimizer=optimizer)
+    stability_sharpness(study, axes[0, 1], optimizer=optimizer)
+    return titled(fig, title or FAMILIES[optimizer][4])

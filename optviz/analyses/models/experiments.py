@@ -7,6 +7,8 @@
   with dropout after the first layer.
 
 Each returns Curves: train and test loss per epoch for every variant, and its final numbers.
+``edge_of_stability`` (optviz.analyses.models.stability) trains a small network full-batch
+with its sharpness measured along the way, and returns an EdgeOfStability.
 :func:`check_settings` holds a scenario file's ``[settings]`` for these (and for
 optviz.landscape) to the ceilings below, before anything is trained.
 """
@@ -25,15 +27,16 @@ from torch import nn
 from ...core.files import write_table
 from ...core.limits import (MAX_CHUNK, MAX_DATA_VALUES, MAX_DECAY, MAX_EPOCHS, MAX_EXAMPLES, MAX_FILE_GRID_WORK,
                             MAX_INPUTS, MAX_LANDSCAPE_RESOLUTION, MAX_LINE, MAX_LR, MAX_PATH_POINTS, MAX_SEED,
-                            MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK, WorkError, check_work)
+                            MAX_SHARPNESS_PRODUCTS, MAX_TRAINING_STEPS, MAX_VARIANTS, MAX_WORK, WorkError, check_work)
 from ...core.names import cut, quoted
 from ...core.optimizers import optim
 from .landscapes import DEFAULT_OPTIMIZERS, LandscapeError, landscape, span_box
+from .stability import INPUTS, EdgeOfStability, edge_of_stability
 from .training import MLP_TRAIN, MLP_WEIGHTS, epoch, linear_data, mlp_data, mlp_model, train
 
 # the experiments, their settings' checks, and the training and data they are made of
-__all__ = ["EXPERIMENTS", "MLP_VARIANTS", "Curves", "SettingError", "check_settings", "epoch", "linear_data",
-           "linear_regression", "mlp", "mlp_data", "mlp_model", "train"]
+__all__ = ["EXPERIMENTS", "MLP_VARIANTS", "Curves", "EdgeOfStability", "SettingError", "check_settings",
+           "edge_of_stability", "epoch", "linear_data", "linear_regression", "mlp", "mlp_data", "mlp_model", "train"]
 
 
 
@@ -115,7 +118,8 @@ def mlp(variants: dict[str, dict[str, Any]] | None = None, *, epochs: int = 20, 
     return Curves("MLP 12-64-32-1, Adam lr 0.005", train_curves, test_curves, numbers)
 
 
-EXPERIMENTS: dict[str, Callable[..., Curves]] = {"linear_regression": linear_regression, "mlp": mlp}
+EXPERIMENTS: dict[str, Callable[..., Curves | EdgeOfStability]] = {
+    "linear_regression": linear_regression, "mlp": mlp, "edge_of_stability": edge_of_stability}
 
 
 def _check_positive(**values: int) -> None:
@@ -138,7 +142,7 @@ class SettingError(ValueError):
 
 
 def check_settings(experiment: str, settings: dict[str, Any]) -> None:
-    """Refuse settings of ``experiment`` ("linear_regression", "mlp" or "landscape") outside
+    """Refuse settings of ``experiment`` (one of EXPERIMENTS, or "landscape") outside
     the ceilings above, or that only Python can give (a model, a save folder), naming the key."""
     checks = _landscape_checks() if experiment == "landscape" else _CHECKS[experiment]
     for key, value in settings.items():
@@ -152,11 +156,27 @@ def check_settings(experiment: str, settings: dict[str, Any]) -> None:
         _cost(values, len(values["lambdas"]), values["n_train"], values["d"] + 1, "lambdas")
     elif experiment == "mlp":
         _cost(values, len(values["variants"] or MLP_VARIANTS), MLP_TRAIN, MLP_WEIGHTS, "variants")
+    elif experiment == "edge_of_stability":
+        _stability_cost(values)
     else:
         # each step's weights are kept for the picture: fewer steps than a training run may take
         _cost(values, len(values["optimizers"] or DEFAULT_OPTIMIZERS), MLP_TRAIN, MLP_WEIGHTS, "optimizers",
               max_steps=MAX_PATH_POINTS)
         _grid(values)
+
+
+def _stability_cost(values: dict[str, Any]) -> None:
+    """Refuse an edge-of-stability run with no learning rate, or of too many steps or too much
+    arithmetic: each step one gradient and, every ``every`` steps, ``products`` Hessian-vector
+    products, each about three passes over the examples."""
+    runs = len(values["gd_lrs"]) + len(values["adam_lrs"])
+    if not runs:
+        raise SettingError("gd_lrs", "give at least one learning rate in gd_lrs or adam_lrs")
+    steps, weights = values["steps"], (INPUTS + 2) * values["width"] + 1
+    _at_most("steps", runs * steps, MAX_TRAINING_STEPS, f"{runs} runs x {steps} steps = ", "optimizer steps")
+    passes = steps * (1 + 3 * values["products"] / values["every"])
+    how = f"{runs} runs x {passes:,.0f} passes x {values['examples']} examples x {weights} weights = "
+    _at_most("steps", math.ceil(runs * passes * values["examples"] * weights), MAX_WORK, how, "multiply-adds")
 
 
 def _grid(values: dict[str, Any]) -> None:
@@ -243,6 +263,17 @@ def _variants(key: str, value: Any) -> None:
             options[option](f"{where}.{option}", number)
 
 
+def _lrs(key: str, value: Any) -> None:
+    if not isinstance(value, tuple):
+        raise SettingError(key, f"expected a list of learning rates like [0.25, 0.5], got {quoted(value)}")
+    if len(value) > MAX_VARIANTS:
+        raise SettingError(key, f"give at most {MAX_VARIANTS} learning rates, got {len(value)}")
+    for i, lr in enumerate(value):
+        _number(0, MAX_LR)(f"{key}[{i}]", lr)
+        if lr == 0:
+            raise SettingError(f"{key}[{i}]", "must be above 0: a run at lr 0 does not move, and 2/lr is infinite")
+
+
 def _optimizers(key: str, value: Any) -> None:
     # each entry's name and hyperparameters are checked by optviz.registry, in optviz.scenario
     if not isinstance(value, tuple):
@@ -279,6 +310,10 @@ _CHECKS: dict[str, dict[str, Callable[[str, Any], None]]] = {
                           "n_train": _whole(1, MAX_EXAMPLES), "n_test": _whole(1, MAX_EXAMPLES),
                           "lr": _number(0, MAX_LR)},
     "mlp": {**_COMMON, "variants": _variants, "lr": _number(0, MAX_LR)},
+    "edge_of_stability": {"gd_lrs": _lrs, "adam_lrs": _lrs, "steps": _whole(1, MAX_EPOCHS),
+                          "every": _whole(1, MAX_EPOCHS), "products": _whole(1, MAX_SHARPNESS_PRODUCTS),
+                          "examples": _whole(1, MAX_EXAMPLES), "width": _whole(1, MAX_INPUTS),
+                          "seed": _whole(0, MAX_SEED)},
 }
 
 
