@@ -19,9 +19,9 @@ from .types import made, optimizer_specs
 @click.option("--checkpoints", multiple=True, metavar="FILE",
               help="Your own training's checkpoints (state_dict files), in order: the path to draw. Repeat, "
                    "or give a quoted glob like 'ckpt/*.pt' (sorted).")
-@click.option("--directions", default=None, metavar="pca|random|FILE.pt",
-              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); or a "
-                   "directions file saved with --save-directions, to draw another model on the same slice. "
+@click.option("--directions", default=None, metavar="pca|random|hessian|FILE.pt",
+              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); "
+                   "hessian: the top two eigenvectors of the loss's Hessian at the centre; or a directions file saved with --save-directions, to draw another model on the same slice. "
                    "Default: pca with a path, random without one.")
 @click.option("--params", default=None, metavar="PATTERN|trainable",
               help="Move only the parameters whose names match PATTERN (e.g. 'fc2.*'), or those with "
@@ -45,6 +45,11 @@ from .types import made, optimizer_specs
               help="Also write the 1D interpolation from the path's first point to its last here (.png/.svg/.pdf).")
 @click.option("--gif", default=None, help="Also write an animation of the paths here (.gif).")
 @click.option("--save-directions", default=None, metavar="FILE.pt", help="Write the slice's directions here.")
+@click.option("--sharpness", default=None, metavar="FILE",
+              help="Also measure the top Hessian eigenvalue along the paths and draw it per step here "
+                   "(.png/.svg/.pdf), against 2/lr for SGD; with --data its numbers go beside the data.")
+@click.option("--sharpness-every", type=click.IntRange(1, None), default=1, show_default=True,
+              help="With --sharpness: measure at every K-th point of each path (and its last).")
 @data_option
 @style_options
 @quiet_option
@@ -53,7 +58,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
               params: str | None,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
-              gif: str | None, save_directions: str | None, data: str | None,
+              gif: str | None, save_directions: str | None, sharpness: str | None, sharpness_every: int,
+              data: str | None,
         theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
         transparent: bool | None) -> None:
     """Draw the loss landscape of a model around its weights, with training paths on it.
@@ -79,6 +85,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
       optviz landscape
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
       optviz landscape my_model.py --params 'fc2.*'
+      optviz landscape my_model.py --directions hessian --span 0.5
+      optviz landscape my_model.py sgd:lr=0.1 --sharpness sharpness.png --sharpness-every 10
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
     """
@@ -87,7 +95,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     outputs = {"png": output_path(png, STILLS, "--png"), "svg": output_path(svg, ("svg",), "--svg"),
                "surface": output_path(surface, STILLS, "--surface"), "line": output_path(line, STILLS, "--line"),
                "gif": output_path(gif, ("gif",), "--gif"),
-               "directions": output_path(save_directions, ("pt",), "--save-directions")}
+               "directions": output_path(save_directions, ("pt",), "--save-directions"),
+               "sharpness": output_path(sharpness, STILLS, "--sharpness")}
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(outputs["gif"]), dpi=dpi, scale=scale)
     extent = _span(span)
@@ -100,7 +109,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
         try:
             shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions, params=params,
                                      line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
-                                     device=device, save=save_dir, epochs=epochs, examples=examples)
+                                     device=device, save=save_dir, epochs=epochs, examples=examples,
+                                     sharpness_every=sharpness_every if outputs["sharpness"] else None)
         except ArgumentError as error:
             raise click.BadParameter(str(error), param_hint=f"--{error.argument}") from None
         except ValueError as error:  # every check of the inputs comes before the grid starts
