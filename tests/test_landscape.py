@@ -224,7 +224,7 @@ def test_interpolation_between_two_checkpoints(cnn, tmp_path):
     (dict(resolution=2), "resolution must be a whole number between 3 and 401"),
     (dict(span=-1.0), "span must be a positive number"),
     (dict(span=(0, 1, 2)), "span must be a positive number"),
-    (dict(directions="diagonal"), "directions must be 'pca', 'random' or saved Directions"),
+    (dict(directions="diagonal"), "directions must be 'pca', 'random', 'hessian' or saved Directions"),
     (dict(optimizers=["sgd"]), "give the path as checkpoints= (your own training) or optimizers= (to train), not both"),
     (dict(params=lambda name, p: name.startswith("0."), directions=landscape.Directions(torch.zeros(2, 1), "random", (), ())),
      "params= cannot restrict saved Directions"),
