@@ -198,11 +198,8 @@ def _summed(total: Tensor, failed: HessianError | None) -> Tensor:
     """This rank's part of a product summed over all ranks, with one more number that says
     whether any rank failed: then every rank stops (the one that failed with its own message),
     where waiting for it would hang."""
-    dist = torch.distributed
-    cpu = dist.get_backend() == "gloo"  # gloo reduces CPU tensors only
-    both = torch.cat([total, total.new_tensor([float(failed is not None)])])
-    both = both.cpu() if cpu else both
-    dist.all_reduce(both)
+    both = _for_backend(torch.cat([total, total.new_tensor([float(failed is not None)])]))
+    torch.distributed.all_reduce(both)
     if failed is not None:
         raise failed
     if both[-1] > 0:
@@ -214,10 +211,17 @@ def _agreed(values: Tensor) -> Tensor:
     """Rank 0's ``values`` on every rank (themselves without a process group)."""
     if rank_and_world()[1] == 1:
         return values
-    dist = torch.distributed
-    shared = values.cpu() if dist.get_backend() == "gloo" else values.clone()
-    dist.broadcast(shared, src=0)
+    shared = _for_backend(values.clone())
+    torch.distributed.broadcast(shared, src=0)
     return shared.to(values.device)
+
+
+def _for_backend(values: Tensor) -> Tensor:
+    """``values`` where the process group's backend reduces them: gloo on the CPU, NCCL on this
+    rank's GPU (a Hessian on the CPU of a GPU machine still communicates through it)."""
+    if torch.distributed.get_backend() == "nccl":
+        return values.to(torch.device("cuda", torch.cuda.current_device()))
+    return values.cpu()
 
 
 def top_eigenvalues(model: nn.Module, loss_fn: LossFn, data: Any, k: int = 1, *, tol: float | None = None,
@@ -328,14 +332,15 @@ def _along(hessian: Hessian, layout: Layout, params: Tensor, buffers: Tensor, ev
 
 
 def hessian_trace(model: nn.Module, loss_fn: LossFn, data: Any, *, probes: int = 100, seed: int = 0,
-                  examples: int | None = None, batch_size: int | None = None, device: Any = None) -> Trace:
+                  examples: int | None = None, batch_size: int | None = None, device: Any = None,
+                  params: str | Callable[[str, nn.Parameter], bool] | None = None) -> Trace:
     """The trace of the Hessian of the mean loss by Hutchinson's estimator: the mean of z'Hz
     over ``probes`` Rademacher vectors z drawn from ``torch.Generator().manual_seed(seed)``,
     with the standard error of that mean (the samples' standard deviation over sqrt(probes))."""
     _check_count("probes", probes)
     if probes < 2:
         raise HessianError("probes must be at least 2 to state the estimate's standard error")
-    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device)
+    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device, params=params)
     generator = torch.Generator().manual_seed(seed)
     samples = []
     for _ in range(probes):
@@ -347,14 +352,14 @@ def hessian_trace(model: nn.Module, loss_fn: LossFn, data: Any, *, probes: int =
 
 def spectral_density(model: nn.Module, loss_fn: LossFn, data: Any, *, steps: int = 30, probes: int = 5,
                      seed: int = 0, examples: int | None = None, batch_size: int | None = None,
-                     device: Any = None) -> Density:
+                     device: Any = None, params: str | Callable[[str, nn.Parameter], bool] | None = None) -> Density:
     """The Hessian's spectral density by stochastic Lanczos quadrature: ``steps`` Lanczos
     products from each of ``probes`` normalised Rademacher vectors; each run's Ritz values are
     nodes, weighted by the squared first components of their eigenvectors. For any function
     f, the average of sum(weights * f(nodes)) estimates trace(f(H)) / P."""
     _check_count("steps", steps)
     _check_count("probes", probes)
-    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device)
+    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device, params=params)
     steps = min(steps, hessian.size)
     generator = torch.Generator().manual_seed(seed)
     nodes, weights = [], []
