@@ -277,7 +277,13 @@ from optviz.interface.cli import main
 join_process_group()
 x, y = spec.dataset.tensors
 top = landscape.top_eigenvalues(spec.make_model().double(), spec.loss, (x.double(), y), k=2, batch_size=40)
-torch.save(top.values, {out!r} + f"/eigenvalues-{{rank_and_world()[0]}}.pt")
+rank = rank_and_world()[0]
+torch.save(top.values, {out!r} + f"/eigenvalues-{{rank}}.pt")
+last_batch_cut = lambda out, y: spec.loss(out, y) if len(y) != 16 else torch.cdist(out, out).mean()  # rank 0's
+try:
+    landscape.top_eigenvalues(spec.make_model(), last_batch_cut, (x, y), batch_size=40)
+except ValueError as error:
+    open({out!r} + f"/refused-{{rank}}.txt", "w").write(str(error))
 main({args!r}, prog_name="optviz", standalone_mode=False)
 '''
 
@@ -307,6 +313,11 @@ def test_two_processes_under_torchrun_equal_one_bit_for_bit(cnn, tmp_path):
     ranks = [torch.load(tmp_path / f"eigenvalues-{rank}.pt") for rank in (0, 1)]
     assert torch.equal(ranks[0], ranks[1])
     assert torch.allclose(ranks[0], alone.values, rtol=1e-10, atol=0), (ranks[0], alone.values)
+    # a product only rank 0 cannot take stops both, each saying so, instead of leaving rank 1 waiting
+    assert (tmp_path / "refused-0.txt").read_text().startswith("the loss is not twice differentiable: the derivative "
+                                                               "for '_cdist_backward' is not implemented.")
+    assert (tmp_path / "refused-1.txt").read_text() == ("another process could not take the Hessian product (its own "
+                                                        "message says why)")
 
 
 KILLED = '''
