@@ -325,8 +325,7 @@ def _along(hessian: Hessian, layout: Layout, params: Tensor, buffers: Tensor, ev
     steps = sorted({*range(0, len(params), every), len(params) - 1})
     found = []
     for step in steps:
-        state = layout.split(params[step]) | (layout.split_buffers(buffers[step]) if layout.buffer_names else {})
-        found.append(_top(hessian.at(state), k, tol, max_steps, seed))
+        found.append(_top(hessian.at(layout.state(params[step], buffers[step])), k, tol, max_steps, seed))
     return Sharpness(torch.tensor(steps), torch.stack([f.values for f in found]), sum(f.products for f in found),
                      all(f.converged for f in found))
 

@@ -10,8 +10,9 @@ neither, the slice around the model's own weights on random directions, with no 
 - the centre is the last checkpoint, or the first optimizer's final weights, or the model's
   own weights when there is no path;
 - ``directions`` are "pca" (of the paths), "random" (filter-normalised, Li et al. 2018),
-  "hessian" (the top two eigenvectors of the loss's Hessian at the centre), or saved Directions, to draw several models on the same slice; ``params`` restricts them to
-  some of the parameters (a layer, an adapter), the others staying fixed;
+  "hessian" (the top two eigenvectors of the loss's Hessian at the centre), or saved
+  Directions, to draw several models on the same slice; ``params`` restricts them to some of
+  the parameters (a layer, an adapter), the others staying fixed;
 - the loss over the grid is the mean over all the data (or its first ``examples``) at every
   point, in eval mode, batched, on ``device``, split across ranks under torch.distributed and
   saved as it goes to ``save`` (see optviz.evaluation);
@@ -199,10 +200,10 @@ def landscape(
     ``checkpoints``: the user's own path, state_dicts or files. With neither, the slice is
     centred on the model's weights, with no path. ``directions``: "pca" with a path, "random"
     without one (the default), or "hessian": the unit eigenvectors of the two largest
-    eigenvalues of the loss's Hessian at the centre (over ``params``'s parameters; grid units are
-    then distances in parameter space, -1..1 without a path). ``params``: only the parameters it selects move (see
-    optviz.weights.chosen: "fc2.*", a function (name, parameter) -> bool, or "trainable"); the
-    directions are zero on the others. ``span``: the grid's extent in
+    eigenvalues of the loss's Hessian at the centre (over ``params``'s parameters; grid units
+    are then distances in parameter space, -1..1 without a path). ``params``: only the
+    parameters it selects move (see optviz.weights.chosen: "fc2.*", a function (name,
+    parameter) -> bool, or "trainable"); the directions are zero on the others. ``span``: the grid's extent in
     direction units, s for -s..s on both axes or (a0, a1, b0, b1); by default the paths'
     extent plus 15% (-1..1 for random directions with a single point). ``examples``
     and ``batch_size`` choose the evaluation data (see optviz.evaluation); ``biases`` moves
@@ -316,7 +317,7 @@ def landscape(
             points = torch.cat([p for p, _ in trajectories.values()])
             basis = principal(layout, points if mask is None else centre + (points - centre) * mask, centre)
         elif directions == "hessian":
-            basis = eigen_directions(curvature(params).at(_state(layout, centre, centre_buffers)), layout, seed)
+            basis = eigen_directions(curvature(params).at(layout.state(centre, centre_buffers)), layout, seed)
         else:
             basis = filter_normalised(layout, centre, seed, biases=biases)
         basis = basis.only(mask) if mask is not None else basis
@@ -530,10 +531,6 @@ def _check_curvature(hessian: Hessian, directions: bool) -> None:
         raise LandscapeError(f"directions='hessian' needs two eigenvectors, and the parameters it moves have "
                              f"{hessian.size} number; select more with params=")
     hessian(torch.zeros(hessian.size, dtype=hessian.dtype))
-
-
-def _state(layout: Layout, params: Tensor, buffers: Tensor) -> dict[str, Tensor]:
-    return layout.split(params) | (layout.split_buffers(buffers) if layout.buffer_names else {})
 
 
 def _name(fn: Any) -> str:

@@ -66,6 +66,10 @@ class Layout:
     def split_buffers(self, vector: Tensor) -> dict[str, Tensor]:
         return _split(vector, self.buffer_names, self.buffer_shapes)
 
+    def state(self, params: Tensor, buffers: Tensor) -> dict[str, Tensor]:
+        """Flat parameter and buffer vectors as one name -> tensor dict (a partial state_dict)."""
+        return self.split(params) | (self.split_buffers(buffers) if self.buffer_names else {})
+
     def flatten(self, state: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """(parameters, buffers) of a state_dict as two flat vectors."""
         params = torch.cat([state[n].detach().reshape(-1) for n in self.names]) if self.names else torch.zeros(0)
