@@ -322,8 +322,11 @@ def landscape(
             basis = filter_normalised(layout, centre, seed, biases=biases)
         basis = basis.only(mask) if mask is not None else basis
     basis = from_rank_zero(basis)
-    sharpness = {label: along_path(curvature(None), layout, points, buffers, every=sharpness_every, seed=seed)
-                 for label, (points, buffers) in trajectories.items()} if sharpness_every else None
+    sharpness = None
+    if sharpness_every:
+        whole = curvature(None)  # the training's own sharpness: over every trainable parameter
+        sharpness = {label: along_path(whole, layout, points, buffers, every=sharpness_every, seed=seed)
+                     for label, (points, buffers) in trajectories.items()}
     paths, errors = {}, {}
     for label, (points, _) in trajectories.items():
         paths[label], errors[label] = basis.coordinates(points - centre)
