@@ -48,7 +48,7 @@ from .types import made, optimizer_specs
 @click.option("--sharpness", default=None, metavar="FILE",
               help="Also measure the top Hessian eigenvalue along the paths and draw it per step here "
                    "(.png/.svg/.pdf), against 2/lr for SGD; with --data its numbers go beside the data.")
-@click.option("--sharpness-every", type=click.IntRange(1, None), default=1, show_default=True,
+@click.option("--sharpness-every", type=click.IntRange(1, None), default=1, show_default=True, metavar="K",
               help="With --sharpness: measure at every K-th point of each path (and its last).")
 @data_option
 @style_options
@@ -77,7 +77,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
 
     The path is your checkpoints (--checkpoints or the file's), or the OPTs trained from the
     model's weights; with neither, the slice is around the model's own weights, on random
-    directions. Under torchrun the grid is split across the processes and gathered:
+    directions. Under torchrun the grid (and the Hessian's batches) is split across the
+    processes and gathered:
     torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b
