@@ -201,7 +201,7 @@ BAD = [
     (["run", "rosenbrok"], 2, "no bundled scenario of that name; did you mean 'rosenbrock'"),
     (["run", "rosenbrock", "saddle", "--data", "both.csv"], 2, "one file for 2 scenarios: give a format"),
     (["nonsense"], 2, "No such command 'nonsense'"),
-    (["landscape", "--directions", "diagonal"], 2, "'diagonal' is not pca, random or a directions FILE.pt"),
+    (["landscape", "--directions", "diagonal"], 2, "'diagonal' is not pca, random, hessian or a directions FILE.pt"),
     (["landscape", "adam:lr=-1"], 2, "Invalid learning rate: -1"),
     (["landscape", "--png", "/nonexistent/l.png"], 2, "does not exist"),
 ]

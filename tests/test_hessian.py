@@ -143,3 +143,143 @@ def test_a_parameter_whose_gradient_is_constant_has_a_zero_block_not_a_refusal()
     v = torch.randn(21, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     expected = torch.autograd.functional.hessian(dense, flat) @ v
     assert torch.allclose(Hessian(model, shifted, (X, Y))(v), expected, rtol=0, atol=1e-12)
+
+
+def trained_checkpoints(steps=3):
+    """A short full-batch SGD run of the tiny MLP: its state after every step."""
+    model = tiny_mlp()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    saved = [{k: v.clone() for k, v in model.state_dict().items()}]
+    for _ in range(steps):
+        opt.zero_grad()
+        loss_fn(model(X), Y).backward()
+        opt.step()
+        saved.append({k: v.clone() for k, v in model.state_dict().items()})
+    return saved
+
+
+def test_sharpness_along_checkpoints_is_the_top_eigenvalue_at_every_kth_and_the_last():
+    saved = trained_checkpoints()
+    found = landscape.sharpness_along(tiny_mlp(), loss_fn, (X, Y), saved, every=2, k=2)
+    assert found.steps.tolist() == [0, 2, 3] and found.values.shape == (3, 2) and found.converged
+    for step, values in zip(found.steps.tolist(), found.values):
+        model = tiny_mlp()
+        model.load_state_dict(saved[step])
+        assert torch.equal(values, top_eigenvalues(model, loss_fn, (X, Y), k=2).values)
+    assert torch.equal(found.top, found.values[:, 0]) and len(set(found.top.tolist())) == 3  # it does move
+
+
+def test_sharpness_along_a_trained_landscape_path_its_chart_and_table():
+    from optviz.render import landscape_sharpness
+
+    study = landscape.landscape(tiny_mlp(), loss_fn, (X, Y), optimizers=[("sgd", {"lr": 0.5})], epochs=2, batch=4,
+                                resolution=3, sharpness_every=3, directions="hessian", span=0.1)
+    found = study.sharpness["SGD lr=0.5"]
+    assert found.steps.tolist() == [0, 3, 6]  # 3 steps an epoch, 2 epochs: 7 points
+    first = top_eigenvalues(tiny_mlp(), loss_fn, (X, Y)).values[0]
+    assert found.top[0] == first
+    # the path's end is the slice's centre (Lanczos for two eigenvalues stops later: the last bits differ)
+    assert found.top[-1].item() == pytest.approx(study.basis.eigenvalues[0], rel=1e-12)
+    assert study.summary().splitlines()[-1] == (f"SGD lr=0.5: sharpness (top Hessian eigenvalue) {first:.4g} at "
+                                                f"step 0, {found.top[-1]:.4g} at step 6")
+    assert study.sharpness_table().splitlines()[:2] == ["path,step,eigenvalue_1", f"SGD lr=0.5,0,{float(first)!r}"]
+    ax = landscape_sharpness(study)
+    drawn = {line.get_gid(): line.get_xydata() for line in ax.lines}
+    assert drawn["path:0"].tolist() == [[s, v] for s, v in zip(found.steps.tolist(), found.top.tolist())]
+    assert drawn["limit:SGD lr=0.5"][:, 1].tolist() == [4.0, 4.0]  # 2/lr
+    assert ax.texts[0].get_text() == "2/lr = 4" and ax.get_xlabel() == "training step"
+
+
+def test_hessian_directions_are_the_top_eigenvectors_and_the_grid_curves_by_their_eigenvalues():
+    model = tiny_mlp()
+    top = top_eigenvalues(model, loss_fn, (X, Y), k=2)
+    h = 1e-3
+    study = landscape.landscape(model, loss_fn, (X, Y), directions="hessian", resolution=3, span=h)
+    assert study.directions == "hessian" and study.basis.kind == "hessian"
+    assert torch.equal(study.basis.vectors, top.flat)
+    assert study.basis.eigenvalues == tuple(top.values.tolist())
+    assert study.axis_labels == (f"Hessian eigenvector 1 (λ = {top.values[0]:.3g})",
+                                 f"Hessian eigenvector 2 (λ = {top.values[1]:.3g})")
+    L = study.losses  # L[i, j] at betas[i], alphas[j]
+    along = [(L[1, 2] - 2 * L[1, 1] + L[1, 0]) / h**2, (L[2, 1] - 2 * L[1, 1] + L[0, 1]) / h**2]
+    assert torch.allclose(torch.stack(along), top.values, rtol=1e-5, atol=0)
+    mixed = (L[2, 2] - L[2, 0] - L[0, 2] + L[0, 0]) / (4 * h**2)  # eigenvectors: no cross term
+    assert abs(mixed.item()) < 1e-5 * top.values[0].item()
+
+
+def test_hessian_directions_restricted_by_params_are_the_blocks_eigenvectors():
+    model = tiny_mlp()
+    block = top_eigenvalues(model, loss_fn, (X, Y), k=2, params="2.*")
+    assert block.names == ("2.weight", "2.bias") and block.flat.shape == (2, 5)
+    study = landscape.landscape(model, loss_fn, (X, Y), directions="hessian", params="2.*", resolution=3, span=0.1)
+    assert torch.equal(study.basis.vectors[:, :16], torch.zeros(2, 16, dtype=torch.float64))  # the first layer fixed
+    assert torch.equal(study.basis.vectors[:, 16:], block.flat)
+    dense = dense_hessian(model)[16:, 16:]  # the block of the last layer's 5 parameters
+    assert torch.allclose(block.values, torch.linalg.eigvalsh(dense).flip(0)[:2], rtol=1e-6, atol=0)
+
+
+SPEC = '''
+import torch
+from torch import nn
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+_g = torch.Generator().manual_seed(1)
+data = (torch.randn(12, 3, generator=_g, dtype=torch.float64), torch.randn(12, 1, generator=_g, dtype=torch.float64))
+loss = {loss}
+'''
+
+
+def test_the_landscape_command_with_hessian_directions_and_sharpness(tmp_path):
+    from click.testing import CliRunner
+    from optviz.analyses.models.weights import Directions
+    from optviz.interface.cli import main
+
+    spec = tmp_path / "spec.py"
+    spec.write_text(SPEC.format(loss="nn.functional.mse_loss"))
+    out = CliRunner().invoke(main, ["landscape", str(spec), "sgd:lr=0.5", "--epochs", "1", "--directions", "hessian",
+                                    "--resolution", "3", "--span", "0.1", "--sharpness", str(tmp_path / "s.png"),
+                                    "--data", str(tmp_path / "d.json"), "--png", str(tmp_path / "l.png"),
+                                    "--save-directions", str(tmp_path / "h.pt"), "--size", "480x270"])
+    assert out.exit_code == 0, out.output
+    assert out.output.startswith("hessian directions\n")
+    first = top_eigenvalues(tiny_mlp(), loss_fn, (X, Y)).values[0].item()
+    rows = (tmp_path / "d-sharpness.csv").read_text().splitlines()
+    assert rows[:2] == ["path,step,eigenvalue_1", f"SGD lr=0.5,0,{first!r}"] and rows[2].startswith("SGD lr=0.5,1,")
+    assert (tmp_path / "s.png").stat().st_size > 1000 and (tmp_path / "l.png").stat().st_size > 1000
+    saved = Directions.load(tmp_path / "h.pt")
+    assert saved.kind == "hessian" and len(saved.eigenvalues) == 2 and saved.eigenvalues[0] > saved.eigenvalues[1]
+    bad = spec.with_name("bad.py")
+    bad.write_text(SPEC.format(loss="lambda out, y: torch.cdist(out, y).mean()"))
+    for args, message in (([str(bad), "--directions", "hessian"], "the loss is not twice differentiable: the "
+                                                                   "derivative for '_cdist_backward' is not implemented."),
+                          ([str(spec), "--directions", "hessian", "--params", "2.bias"],
+                           "directions='hessian' needs two eigenvectors, and the parameters it moves have 1 number"),
+                          ([str(spec), "--directions", "hessian", "--params", "fc.*"], "params='fc.*' matches no "
+                                                                                          "parameter"),
+                          ([str(spec), "--sharpness", str(tmp_path / "s.txt")], "--sharpness")):
+        refused = CliRunner().invoke(main, ["landscape", *args, "--resolution", "3", "--png", str(tmp_path / "x.png")])
+        assert refused.exit_code == 2 and message in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 or "Usage" in refused.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: top_eigenvalues(tiny_mlp(), loss_fn, (X, Y), params="fc.*"),
+     "params='fc.*' matches no parameter; the model's are 0.weight, 0.bias, 2.weight, 2.bias"),
+    (lambda: top_eigenvalues(tiny_mlp(), loss_fn, (X, Y), k=6, params="2.*"),
+     "k=6 is more than the model's 5 trainable parameters"),
+    (lambda: landscape.sharpness_along(tiny_mlp(), loss_fn, (X, Y), [{}, {}]),
+     "checkpoint 0: the model's '0.weight' (4, 3) is missing"),
+    (lambda: landscape.sharpness_along(tiny_mlp(), loss_fn, (X, Y), trained_checkpoints(1), every=0),
+     "every must be a whole number >= 1, got 0"),
+    (lambda: landscape.landscape(tiny_mlp(), loss_fn, (X, Y), sharpness_every=0),
+     "sharpness_every must be a whole number >= 1, got 0"),
+    (lambda: landscape.landscape(tiny_mlp(), loss_fn, (X, Y), directions="hessian", params="2.bias"),
+     "directions='hessian' needs two eigenvectors, and the parameters it moves have 1 number; select more with params="),
+    (lambda: landscape.landscape(tiny_mlp(), lambda out, y: torch.cdist(out, y).mean(), (X, Y), sharpness_every=1),
+     "the loss is not twice differentiable: the derivative for '_cdist_backward' is not implemented."),
+])
+def test_bad_hessian_requests_of_the_landscape_are_one_line(call, message):
+    with pytest.raises(ValueError) as raised:
+        call()
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)

@@ -224,7 +224,7 @@ def test_interpolation_between_two_checkpoints(cnn, tmp_path):
     (dict(resolution=2), "resolution must be a whole number between 3 and 401"),
     (dict(span=-1.0), "span must be a positive number"),
     (dict(span=(0, 1, 2)), "span must be a positive number"),
-    (dict(directions="diagonal"), "directions must be 'pca', 'random' or saved Directions"),
+    (dict(directions="diagonal"), "directions must be 'pca', 'random', 'hessian' or saved Directions"),
     (dict(optimizers=["sgd"]), "give the path as checkpoints= (your own training) or optimizers= (to train), not both"),
     (dict(params=lambda name, p: name.startswith("0."), directions=landscape.Directions(torch.zeros(2, 1), "random", (), ())),
      "params= cannot restrict saved Directions"),
@@ -264,6 +264,30 @@ def _env(**extra):
     return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **extra}
 
 
+# Each of torchrun's processes: the CNN's Hessian (its batches dealt to the ranks), then the
+# landscape command, in one launch.
+RANKS = '''
+import sys, torch
+sys.path.insert(0, {spec_dir!r})
+import cnn_spec as spec
+from optviz import landscape
+from optviz.analyses.models.evaluation import join_process_group, rank_and_world
+from optviz.interface.cli import main
+
+join_process_group()
+x, y = spec.dataset.tensors
+top = landscape.top_eigenvalues(spec.make_model().double(), spec.loss, (x.double(), y), k=2, batch_size=40)
+rank = rank_and_world()[0]
+torch.save(top.values, {out!r} + f"/eigenvalues-{{rank}}.pt")
+last_batch_cut = lambda out, y: spec.loss(out, y) if len(y) != 16 else torch.cdist(out, out).mean()  # rank 0's
+try:
+    landscape.top_eigenvalues(spec.make_model(), last_batch_cut, (x, y), batch_size=40)
+except ValueError as error:
+    open({out!r} + f"/refused-{{rank}}.txt", "w").write(str(error))
+main({args!r}, prog_name="optviz", standalone_mode=False)
+'''
+
+
 def test_two_processes_under_torchrun_equal_one_bit_for_bit(cnn, tmp_path):
     names, _, files, spec = cnn
     args = [str(spec), "--checkpoints", str(files[0].parent / "ckpt-*.pt"), "--resolution", "9", "--quiet",
@@ -271,14 +295,29 @@ def test_two_processes_under_torchrun_equal_one_bit_for_bit(cnn, tmp_path):
     one = subprocess.run([PYTHON, "-m", "optviz", "landscape", *args, "--save", str(tmp_path / "one")],
                          env=_env(), capture_output=True, text=True, timeout=300)
     assert one.returncode == 0, one.stderr
-    two = subprocess.run([PYTHON, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                          "-m", "optviz", "landscape", *args, "--save", str(tmp_path / "two")],
+    script = tmp_path / "ranks.py"
+    script.write_text(RANKS.format(spec_dir=str(spec.parent), out=str(tmp_path),
+                                   args=["landscape", *args, "--save", str(tmp_path / "two")]))
+    two = subprocess.run([PYTHON, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(script)],
                          env=_env(), capture_output=True, text=True, timeout=300)
     assert two.returncode == 0, two.stderr
     chunks = sorted(p.name for p in (tmp_path / "one").glob("grid-*.pt"))
     assert chunks == sorted(p.name for p in (tmp_path / "two").glob("grid-*.pt")) and len(chunks) >= 2
     for name in chunks:
         assert torch.equal(torch.load(tmp_path / "one" / name), torch.load(tmp_path / "two" / name)), name
+    # the Hessian: batches of 40, 40 and 16, the first and last on rank 0; every product summed
+    # over both, so both ranks hold the same eigenvalues, one process's up to the sum's rounding
+    x, y = names["dataset"].tensors
+    alone = landscape.top_eigenvalues(names["make_model"]().double(), names["loss"], (x.double(), y), k=2,
+                                      batch_size=40)
+    ranks = [torch.load(tmp_path / f"eigenvalues-{rank}.pt") for rank in (0, 1)]
+    assert torch.equal(ranks[0], ranks[1])
+    assert torch.allclose(ranks[0], alone.values, rtol=1e-10, atol=0), (ranks[0], alone.values)
+    # a product only rank 0 cannot take stops both, each saying so, instead of leaving rank 1 waiting
+    assert (tmp_path / "refused-0.txt").read_text().startswith("the loss is not twice differentiable: the derivative "
+                                                               "for '_cdist_backward' is not implemented.")
+    assert (tmp_path / "refused-1.txt").read_text() == ("another process could not take the Hessian product (its own "
+                                                        "message says why)")
 
 
 KILLED = '''

@@ -17,7 +17,7 @@ from ..analyses.models.weights import Directions
 from ..core.limits import MAX_FILE_GRID_WORK
 from ..core.simulation.runs import Progress
 
-DIRECTIONS = ("pca", "random")  # by name; anything else is a directions file (.pt)
+DIRECTIONS = ("pca", "random", "hessian")  # by name; anything else is a directions file (.pt)
 LINE_POINTS = 51  # points of the 1D line from the path's first point to its last, when asked for
 
 
@@ -43,10 +43,10 @@ def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[s
     """The loss landscape of the model ``spec`` defines (without one, the built-in MLP), along
     ``checkpoints`` (files, or globs like 'ckpt/*.pt', sorted; else the spec's own) or paths
     trained by ``optimizers``, (name, hyperparameters) pairs, or with neither around the spec's
-    model alone; ``directions``: "pca", "random" or a directions file (.pt), by default "pca"
+    model alone; ``directions``: "pca", "random", "hessian" or a directions file (.pt), by default "pca"
     with a path and "random" without. ``params`` (else the spec's own) restricts the
     directions to some parameters (see optviz.landscape.landscape). ``line`` adds the 1D line; ``settings`` go to
-    optviz.landscape.landscape (resolution, span, device, save, epochs, examples, estimate, refine:
+    optviz.landscape.landscape (resolution, span, device, save, epochs, examples, estimate, refine, sharpness_every:
     with estimate, the Shared's landscape is an Estimate and nothing is trained or written). A spec
     file's grid is held to MAX_FILE_GRID_WORK multiply-adds unless OPTVIZ_ALLOW_LARGE=1.
 
@@ -61,7 +61,7 @@ def model_landscape(spec: str | Path | None = None, optimizers: Sequence[tuple[s
         defined = from_spec(spec) if spec else {}
         path = sorted(file for pattern in checkpoints for file in _matching(pattern)) or defined.get("checkpoints")
         if directions is not None and directions not in DIRECTIONS and not directions.endswith(".pt"):
-            raise ArgumentError("directions", f"{directions!r} is not pca, random or a directions FILE.pt")
+            raise ArgumentError("directions", f"{directions!r} is not pca, random, hessian or a directions FILE.pt")
         model = {"model": defined["model"], "loss_fn": defined["loss"], "data": defined["data"],
                  "train_data": defined.get("train_data")} if defined else {}
         chosen = params if params is not None else defined.get("params")

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from ..analyses.curvature import save_sharpness
 from ..analyses.studies import Basins, Sweep
 from ..core.files import TABLE_FORMATS
+from ..core.files import atomic
 from ..core.simulation.runs import Progress
-from ..render import animate, basin_map, grid, line_chart, picture, plot, save, sweep_map
+from ..render import animate, basin_map, grid, landscape_sharpness, line_chart, picture, plot, save, sweep_map
 from ..render.page import html_page
 from .gallery import render_outputs
 
@@ -84,16 +85,24 @@ def write_map(study: Sweep | Basins, path: FilePath, *, data: FilePath | None = 
 
 def write_landscape(study: Landscape, *, data: FilePath | None = None, png: FilePath | None = None,
                     svg: FilePath | None = None, surface: FilePath | None = None, line: FilePath | None = None,
-                    gif: FilePath | None = None, directions: FilePath | None = None, theme: str = "light",
+                    gif: FilePath | None = None, directions: FilePath | None = None,
+                    sharpness: FilePath | None = None, theme: str = "light",
                     size: Any = "slide", **look: Any) -> list[Written]:
     """Write a loss landscape to each file given: its projected paths as data, the contours
     with the paths (drawn once for png and svg), the 3D surface, the 1D line (the study must
     have one: landscape(line=n)), an animation of the paths, and the slice's directions (.pt,
     to draw another model on the same slice); the contours carry the trust report's note
-    (Landscape.trust); ``look`` as for write_run."""
+    (Landscape.trust), the sharpness along the paths (the study must
+    have it: landscape(sharpness_every=k); with ``data`` its numbers go beside it, as
+    NAME-sharpness.csv); ``look`` as for write_run."""
     style = {"theme": theme, "size": size, **look}
     result = study.result()
     written = [Written(study.save(data))] if data else []
+    if data and study.sharpness:
+        table = Path(data).with_name(Path(data).stem + "-sharpness.csv")
+        with atomic(table) as tmp:
+            tmp.write_text(study.sharpness_table())
+        written.append(Written(table))
     if png or svg:
         written += _stills(picture(result, note=study.trust.note() if study.trust else None, **style), png, svg)
     if surface:
@@ -104,6 +113,8 @@ def write_landscape(study: Landscape, *, data: FilePath | None = None, png: File
         written.append(Written(animate(result, gif, **style).path))
     if directions:
         written.append(Written(study.basis.save(directions)))
+    if sharpness:
+        written.append(Written(save(landscape_sharpness(study, **style).figure, sharpness)))
     return written
 
 

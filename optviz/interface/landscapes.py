@@ -19,9 +19,9 @@ from .types import made, optimizer_specs
 @click.option("--checkpoints", multiple=True, metavar="FILE",
               help="Your own training's checkpoints (state_dict files), in order: the path to draw. Repeat, "
                    "or give a quoted glob like 'ckpt/*.pt' (sorted).")
-@click.option("--directions", default=None, metavar="pca|random|FILE.pt",
-              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); or a "
-                   "directions file saved with --save-directions, to draw another model on the same slice. "
+@click.option("--directions", default=None, metavar="pca|random|hessian|FILE.pt",
+              help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); "
+                   "hessian: the top two eigenvectors of the loss's Hessian at the centre; or a directions file saved with --save-directions, to draw another model on the same slice. "
                    "Default: pca with a path, random without one.")
 @click.option("--params", default=None, metavar="PATTERN|trainable",
               help="Move only the parameters whose names match PATTERN (e.g. 'fc2.*'), or those with "
@@ -57,6 +57,11 @@ from .types import made, optimizer_specs
 @click.option("--check", is_flag=True,
               help="Also evaluate a second slice on another seed's random directions and say whether the two "
                    "agree (random directions only; twice the grid's work).")
+@click.option("--sharpness", default=None, metavar="FILE",
+              help="Also measure the top Hessian eigenvalue along the paths and draw it per step here "
+                   "(.png/.svg/.pdf), against 2/lr for SGD; with --data its numbers go beside the data.")
+@click.option("--sharpness-every", type=click.IntRange(1, None), default=1, show_default=True, metavar="K",
+              help="With --sharpness: measure at every K-th point of each path (and its last).")
 @data_option
 @style_options
 @quiet_option
@@ -65,7 +70,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
               params: str | None,
               resolution: int, span: str | None, device: str | None, save_dir: str | None, epochs: int,
               examples: int | None, png: str, svg: str | None, surface: str | None, line: str | None,
-              gif: str | None, save_directions: str | None, dry_run: bool, refine: bool, check: bool, data: str | None,
+              gif: str | None, save_directions: str | None, dry_run: bool, refine: bool, check: bool,
+              sharpness: str | None, sharpness_every: int, data: str | None,
         theme: str, size: str | None, dpi: float | None, scale: float | None, background: str | None,
         transparent: bool | None) -> None:
     """Draw the loss landscape of a model around its weights, with training paths on it.
@@ -88,7 +94,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     point, each path's share off the plane, whether the grid resolves the curvature at the
     centre, and with --check whether a second seed's slice agrees.
 
-    Under torchrun the grid is split across the processes and gathered:
+    Under torchrun the grid (and the Hessian's batches) is split across the
+    processes and gathered:
     torchrun --nproc-per-node 2 -m optviz landscape SPEC.py --checkpoints 'ckpt/*.pt'.
 
     \b
@@ -97,6 +104,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
       optviz landscape sgd:lr=0.02,momentum=0.9 adam:lr=0.005 --directions random --gif paths.gif
       optviz landscape my_model.py --params 'fc2.*'
       optviz landscape my_model.py --check --resolution 21 --data landscape.json
+      optviz landscape my_model.py --directions hessian --span 0.5
+      optviz landscape my_model.py sgd:lr=0.1 --sharpness sharpness.png --sharpness-every 10
       optviz landscape my_model.py --checkpoints 'runs/ckpt-*.pt' --resolution 41 --save grid/
       optviz landscape my_model.py adam:lr=1e-3 nadam --epochs 5 --surface surface.png --line line.png
       optviz landscape my_model.py --resolution 101 --dry-run
@@ -107,7 +116,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
     outputs = {"png": output_path(png, STILLS, "--png"), "svg": output_path(svg, ("svg",), "--svg"),
                "surface": output_path(surface, STILLS, "--surface"), "line": output_path(line, STILLS, "--line"),
                "gif": output_path(gif, ("gif",), "--gif"),
-               "directions": output_path(save_directions, ("pt",), "--save-directions")}
+               "directions": output_path(save_directions, ("pt",), "--save-directions"),
+               "sharpness": output_path(sharpness, STILLS, "--sharpness")}
     data_file = data_path(data)
     size = picture_size(size, "slide", gif=bool(outputs["gif"]), dpi=dpi, scale=scale)
     extent = _span(span)
@@ -128,7 +138,8 @@ def landscape(terminal: Terminal, arguments: tuple[str, ...], checkpoints: tuple
             shared = model_landscape(spec, optimizers, checkpoints=checkpoints, directions=directions, params=params,
                                      line=bool(outputs["line"]), progress=bar, resolution=resolution, span=extent,
                                      device=device, save=save_dir, epochs=epochs, examples=examples,
-                                     estimate=dry_run, refine=refine, check=check)
+                                     estimate=dry_run, refine=refine, check=check,
+                                     sharpness_every=sharpness_every if outputs["sharpness"] else None)
         except ArgumentError as error:
             raise click.BadParameter(str(error), param_hint=f"--{error.argument}") from None
         except ValueError as error:  # every check of the inputs comes before the grid starts

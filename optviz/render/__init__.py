@@ -15,8 +15,8 @@ import importlib
 # public names -> the module of this folder that defines them (and its name there)
 _HOMES = {
     "canvas": ["figure", "png", "save"],
-    "charts": ["basin_map", "learning_rates", "line_chart", "loss", "penalty_paths", "sharpness", "spectrum", "stability",
-               "stability_loss", "stability_sharpness", "sweep_map", "training"],
+    "charts": ["basin_map", "landscape_sharpness", "learning_rates", "line_chart", "loss", "penalty_paths", "sharpness",
+               "spectrum", "stability", "stability_loss", "stability_sharpness", "sweep_map", "training"],
     "contours": ["contour", "function_curve"],
     "gif": ["Animation", "animate"],
     "page": ["html=html_page"],

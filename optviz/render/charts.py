@@ -14,11 +14,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..analyses.curvature import preconditioned_limit, stability_thresholds
+from ..analyses.curvature import preconditioned_limit, stability_thresholds, stable_limit
 from ..analyses.curvature import sharpness as top_eigenvalues
 from ..analyses.models.experiments import Curves
+from ..analyses.models.landscapes import Landscape, Line
 from ..analyses.models.stability import EdgeOfStability
-from ..analyses.models.landscapes import Line
 from ..analyses.penalties import RegularizationPaths, l1, penalised_minimum, sparse_from
 from ..analyses.spectrum import spectra
 from ..analyses.studies import Basins, Sweep
@@ -191,6 +191,42 @@ def sharpness(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
                                   label="Hessian not finite there"))
         legend_clear_of(ax, handles, apart([line.get_xydata() for line in ax.lines
                                             if not str(line.get_gid()).startswith("undefined")]))
+
+
+@axes_level(takes=(Landscape, "a Landscape made with sharpness_every= (optviz.landscape.landscape)"))
+def landscape_sharpness(study: Landscape, ax: Axes, theme: Theme, *, legend: bool = True,
+                        palette: dict[str, str] | None = None, **unused: Any) -> None:
+    """A model's sharpness along its training paths: the top Hessian eigenvalue at each
+    measured step (a dot each, joined), a line per path in its colour on the landscape, and
+    for sgd, momentum and nesterov the sharpness above which their step is unstable (2/lr for
+    SGD) as a dashed line in the optimizer's colour, labelled with its formula."""
+    if not study.sharpness:
+        raise ValueError("this landscape has no sharpness: make it with landscape(..., sharpness_every=k)")
+    result = study.result()
+    steps = max(int(found.steps[-1]) for found in study.sharpness.values())
+    drawn, shown = [], []
+    for trace in traces(result, theme, palette, np.zeros((result.steps + 1, len(result.names), 2))):
+        name = result.names[trace.index]
+        found = study.sharpness[name]
+        drawn += ax.plot(found.steps.numpy(), found.top.numpy(), color=trace.colour, linestyle=trace.linestyle,
+                         marker="o", markersize=4, linewidth=2.2, label=trace.label, gid=f"path:{trace.index}",
+                         path_effects=casing(theme, 2.2))
+        shown.append(found.top.numpy())
+        limit = stable_limit(study.optimizers[name])
+        if limit is not None:
+            ax.plot([0, max(1, steps)], [limit, limit], color=trace.colour, linestyle=LIMIT_DASHES, linewidth=1.6,
+                    zorder=1, gid=f"limit:{name}")
+            ax.annotate(f"{limit_label(study.optimizers[name])} = {limit:.3g}", (0, limit), xytext=(4, 4),
+                        textcoords="offset points", ha="left", va="bottom", color=trace.colour, fontsize="small")
+            shown.append(np.array([limit]))
+    _scale(ax, np.concatenate(shown))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="training step", ylabel="top Hessian eigenvalue", xlim=(0, max(1, steps)))
+    ax.grid(True, alpha=0.25)
+    ax.set_title(f"{study.model_name} {study.value}: sharpness along the paths")
+    if legend:
+        legend_clear_of(ax, [line for line in drawn if not line.get_label().startswith("_")],
+                        apart([line.get_xydata() for line in ax.lines]))
 
 
 @axes_level()

@@ -12,7 +12,17 @@ memory is that of one batch's backward pass whatever the data's size:
   and their eigenvectors, by Lanczos with full reorthogonalisation;
 - :func:`hessian_trace`: the trace by Hutchinson's estimator with Rademacher probes from a
   seeded generator, with its standard error;
-- :func:`spectral_density`: the spectrum's density by stochastic Lanczos quadrature.
+- :func:`spectral_density`: the spectrum's density by stochastic Lanczos quadrature;
+- :func:`sharpness_along`: the top eigenvalue at every k-th point of a path of checkpoints.
+
+``params`` restricts the Hessian to some parameters (see optviz.weights.chosen), the others
+held fixed: the block of the Hessian they span. On any device (``device=``, as the landscape
+takes it). Under an initialised ``torch.distributed`` process group (torchrun) batch k goes
+to rank k mod world size, and each product is summed over the ranks by an all_reduce, so every
+rank holds the same H v; Lanczos's own arithmetic (the next vector, its coefficients and the
+decision to stop) is rank 0's, broadcast, so every rank runs the same steps and returns the
+same numbers: those of one process up to the order of the sum over batches (its rounding).
+The CUDA and NCCL paths are written for GPUs and guarded; only the CPU and gloo are tested.
 
 >>> import torch, optviz
 >>> model = torch.nn.Linear(2, 1)
@@ -27,14 +37,15 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
 from ...core.names import one_line
-from .evaluation import batches, device_for
+from .evaluation import batches, device_for, from_rank_zero, rank_and_world
+from .weights import Directions, Layout, WeightsError, chosen, load_checkpoints
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 CUT = ("the loss's gradient does not depend on the parameters: a detach, a torch.no_grad or a once_differentiable "
@@ -91,40 +102,65 @@ class Density:
 
 class Hessian:
     """Products with the Hessian of a model's mean loss over fixed data, on flat vectors
-    (the trainable parameters in ``named_parameters`` order)."""
+    (the trainable parameters ``params`` selects, in ``named_parameters`` order)."""
 
     def __init__(self, model: nn.Module, loss_fn: LossFn, data: Any, *, examples: int | None = None,
-                 batch_size: int | None = None, device: Any = None) -> None:
+                 batch_size: int | None = None, device: Any = None,
+                 params: str | Callable[[str, nn.Parameter], bool] | None = None) -> None:
         self.device = device_for(device)
         self.model = copy.deepcopy(model).to(self.device).eval()
-        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        selected = _selected(model, params)
+        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad and n in selected]
         if not trainable:
             raise HessianError("the model has no trainable parameters (none with requires_grad): no Hessian to take")
         self.names = tuple(n for n, _ in trainable)
         self.shapes = tuple(p.shape for _, p in trainable)
         self.params = [p.detach() for _, p in trainable]
+        # everything else the forward pass reads: held fixed, outside the graph
+        self.fixed = {n: t.detach() for n, t in [*self.model.named_parameters(), *self.model.named_buffers()]
+                      if n not in self.names}
         self.size = sum(p.numel() for p in self.params)
         self.dtype = self.params[0].dtype
         self.loss_fn = loss_fn
         found = batches(data, batch_size=batch_size, examples=examples)
         total = sum(len(x) for x, _ in found)
-        self.data = [(x.to(self.device), y.to(self.device), len(x) / total) for x, y in found]
+        rank, world, _ = rank_and_world()
+        self.data = [(x.to(self.device), y.to(self.device), len(x) / total)
+                     for k, (x, y) in enumerate(found) if k % world == rank]
         self.products = 0
 
+    def at(self, state: dict[str, Tensor]) -> "Hessian":
+        """The same loss over the same data at other weights: ``state`` holds parameters and
+        buffers by name (a state_dict, or part of one); the rest stay as they are."""
+        moved = copy.copy(self)
+        moved.params = [state[n].detach().to(self.device, self.dtype) if n in state else p
+                        for n, p in zip(self.names, self.params)]
+        moved.fixed = {n: state[n].detach().to(self.device, t.dtype) if n in state else t for n, t in self.fixed.items()}
+        moved.products = 0
+        return moved
+
     def __call__(self, vector: Tensor) -> Tensor:
-        """H @ vector, for a flat vector of the parameters' size."""
+        """H @ vector, for a flat vector of the parameters' size (summed over the ranks)."""
         parts = _split(vector.to(self.device, self.dtype), self.names, self.shapes)
         directions = [parts[n] for n in self.names]
         total = torch.zeros(self.size, dtype=self.dtype, device=self.device)
-        for x, y, weight in self.data:
-            total += weight * self._batch_product(x, y, directions)
+        failed = None
+        try:
+            for x, y, weight in self.data:
+                total += weight * self._batch_product(x, y, directions)
+        except HessianError as error:
+            failed = error
+        if rank_and_world()[1] > 1:
+            total = _summed(total, failed)
+        elif failed is not None:
+            raise failed
         self.products += 1
         return total
 
     def _batch_product(self, x: Tensor, y: Tensor, directions: list[Tensor]) -> Tensor:
         params = [p.clone().requires_grad_(True) for p in self.params]
         with torch.enable_grad():
-            loss = self.loss_fn(functional_call(self.model, dict(zip(self.names, params)), (x,)), y)
+            loss = self.loss_fn(functional_call(self.model, {**self.fixed, **dict(zip(self.names, params))}, (x,)), y)
             if not isinstance(loss, Tensor) or loss.numel() != 1:
                 shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
                 raise HessianError(f"the loss must return one number (a batch mean), got {shape}")
@@ -147,9 +183,51 @@ class Hessian:
         return torch.cat([(torch.zeros_like(p) if h is None else h).reshape(-1) for p, h in zip(params, second)])
 
 
+def _selected(model: nn.Module, params: Any) -> tuple[str, ...]:
+    """The names of the parameters the Hessian is taken over: all trainable ones, or those
+    ``params`` selects (HessianError, one line, for a selection of nothing)."""
+    if params is None:
+        return tuple(n for n, p in model.named_parameters() if p.requires_grad)
+    try:
+        return chosen(model, params)
+    except WeightsError as error:
+        raise HessianError(str(error)) from None
+
+
+def _summed(total: Tensor, failed: HessianError | None) -> Tensor:
+    """This rank's part of a product summed over all ranks, with one more number that says
+    whether any rank failed: then every rank stops (the one that failed with its own message),
+    where waiting for it would hang."""
+    both = _for_backend(torch.cat([total, total.new_tensor([float(failed is not None)])]))
+    torch.distributed.all_reduce(both)
+    if failed is not None:
+        raise failed
+    if both[-1] > 0:
+        raise HessianError("another process could not take the Hessian product (its own message says why)")
+    return both[:-1].to(total.device)
+
+
+def _agreed(values: Tensor) -> Tensor:
+    """Rank 0's ``values`` on every rank (themselves without a process group)."""
+    if rank_and_world()[1] == 1:
+        return values
+    shared = _for_backend(values.clone())
+    torch.distributed.broadcast(shared, src=0)
+    return shared.to(values.device)
+
+
+def _for_backend(values: Tensor) -> Tensor:
+    """``values`` where the process group's backend reduces them: gloo on the CPU, NCCL on this
+    rank's GPU (a Hessian on the CPU of a GPU machine still communicates through it)."""
+    if torch.distributed.get_backend() == "nccl":
+        return values.to(torch.device("cuda", torch.cuda.current_device()))
+    return values.cpu()
+
+
 def top_eigenvalues(model: nn.Module, loss_fn: LossFn, data: Any, k: int = 1, *, tol: float | None = None,
                     max_steps: int = 100, seed: int = 0, examples: int | None = None,
-                    batch_size: int | None = None, device: Any = None) -> Eigenpairs:
+                    batch_size: int | None = None, device: Any = None,
+                    params: str | Callable[[str, nn.Parameter], bool] | None = None) -> Eigenpairs:
     """The k largest eigenvalues of the Hessian of the mean loss (descending) and their
     eigenvectors, by Lanczos with full reorthogonalisation from a seeded random start.
 
@@ -158,14 +236,23 @@ def top_eigenvalues(model: nn.Module, loss_fn: LossFn, data: Any, k: int = 1, *,
     eigenvalue's own error is about the residual squared over the gap to the next), when the
     Krylov space is exhausted (exact then), or after ``max_steps`` products, the basis kept
     being ``max_steps`` vectors of the parameters' size (``converged`` then says False).
-    Eigenvectors are unit vectors, their sign arbitrary."""
+    Eigenvectors are unit vectors, their sign arbitrary. ``params`` takes the Hessian over the
+    parameters it selects only (a name pattern, a function or "trainable")."""
     _check_count("k", k)
     _check_count("max_steps", max_steps)
-    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device)
+    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device, params=params)
+    _check_k(k, max_steps, hessian)
+    return _top(hessian, k, tol, max_steps, seed)
+
+
+def _check_k(k: int, max_steps: int, hessian: Hessian) -> None:
     if k > hessian.size:
         raise HessianError(f"k={k} is more than the model's {hessian.size} trainable parameters")
     if max_steps < k:
         raise HessianError(f"max_steps={max_steps} is fewer than k={k}: Lanczos needs at least k products")
+
+
+def _top(hessian: Hessian, k: int, tol: float | None, max_steps: int, seed: int) -> Eigenpairs:
     if tol is None:
         tol = 1e-9 if hessian.dtype == torch.float64 else 1e-5
     start = torch.randn(hessian.size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
@@ -176,18 +263,83 @@ def top_eigenvalues(model: nn.Module, loss_fn: LossFn, data: Any, k: int = 1, *,
     flat = (ritz[:, order].T.to(basis.dtype) @ basis).cpu()
     flat = flat / flat.norm(dim=1, keepdim=True)
     converged = _converged(alphas, betas, tail, k, tol)
-    return Eigenpairs(values[order], flat, hessian.names, hessian.shapes, hessian.products, converged)
+    return from_rank_zero(Eigenpairs(values[order], flat, hessian.names, hessian.shapes, hessian.products, converged))
+
+
+@dataclass(frozen=True)
+class Sharpness:
+    """The top Hessian eigenvalues at points of a path: ``values[i]`` (descending, k of them)
+    at the path's point ``steps[i]`` (0 the first)."""
+
+    steps: Tensor  # (n,) int64
+    values: Tensor  # (n, k) float64
+    products: int  # Hessian-vector products spent in all
+    converged: bool  # at every point
+
+    @property
+    def top(self) -> Tensor:
+        """The sharpness itself: the top eigenvalue at each point, (n,)."""
+        return self.values[:, 0]
+
+
+def sharpness_along(model: nn.Module, loss_fn: LossFn, data: Any, checkpoints: Sequence[Any], *, every: int = 1,
+                    k: int = 1, tol: float | None = None, max_steps: int = 100, seed: int = 0,
+                    examples: int | None = None, batch_size: int | None = None, device: Any = None) -> Sharpness:
+    """The k top eigenvalues of the Hessian (see :func:`top_eigenvalues`) at every ``every``-th
+    point of a path, its first and its last: ``checkpoints`` are state_dicts or files saved
+    during training (parameters and BatchNorm statistics, checked against ``model`` before any
+    work). The data is read once; each point's Lanczos starts from the same seeded vector."""
+    _check_count("every", every)
+    _check_count("k", k)
+    _check_count("max_steps", max_steps)
+    layout = Layout.of(model)
+    try:
+        params, buffers = load_checkpoints(layout, checkpoints)
+    except WeightsError as error:
+        raise HessianError(str(error)) from None
+    return _along(Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device), layout,
+                  params, buffers, every, k, tol, max_steps, seed)
+
+
+def along_path(hessian: Hessian, layout: Layout, params: Tensor, buffers: Tensor, *, every: int = 1, k: int = 1,
+               seed: int = 0) -> Sharpness:
+    """:func:`sharpness_along` on a path already flattened by ``layout``: (m, P) parameters
+    and (m, B) buffers, one row per point, for an operator built once."""
+    _check_count("every", every)
+    return _along(hessian, layout, params, buffers, every, k, None, 100, seed)
+
+
+def eigen_directions(hessian: Hessian, layout: Layout, seed: int = 0) -> Directions:
+    """A landscape's slice on the unit eigenvectors of the Hessian's two largest eigenvalues
+    (their eigenvalues kept), zero on the parameters the Hessian is not taken over."""
+    top = _top(hessian, 2, None, 100, seed)
+    vectors = [torch.cat([found[name].reshape(-1) if name in found else torch.zeros(math.prod(shape), dtype=top.flat.dtype)
+                          for name, shape in zip(layout.names, layout.shapes)]) for found in top.vectors]
+    return Directions(torch.stack(vectors), "hessian", layout.names, tuple(tuple(s) for s in layout.shapes),
+                      eigenvalues=(float(top.values[0]), float(top.values[1])))
+
+
+def _along(hessian: Hessian, layout: Layout, params: Tensor, buffers: Tensor, every: int, k: int,
+           tol: float | None, max_steps: int, seed: int) -> Sharpness:
+    _check_k(k, max_steps, hessian)
+    steps = sorted({*range(0, len(params), every), len(params) - 1})
+    found = []
+    for step in steps:
+        found.append(_top(hessian.at(layout.state(params[step], buffers[step])), k, tol, max_steps, seed))
+    return Sharpness(torch.tensor(steps), torch.stack([f.values for f in found]), sum(f.products for f in found),
+                     all(f.converged for f in found))
 
 
 def hessian_trace(model: nn.Module, loss_fn: LossFn, data: Any, *, probes: int = 100, seed: int = 0,
-                  examples: int | None = None, batch_size: int | None = None, device: Any = None) -> Trace:
+                  examples: int | None = None, batch_size: int | None = None, device: Any = None,
+                  params: str | Callable[[str, nn.Parameter], bool] | None = None) -> Trace:
     """The trace of the Hessian of the mean loss by Hutchinson's estimator: the mean of z'Hz
     over ``probes`` Rademacher vectors z drawn from ``torch.Generator().manual_seed(seed)``,
     with the standard error of that mean (the samples' standard deviation over sqrt(probes))."""
     _check_count("probes", probes)
     if probes < 2:
         raise HessianError("probes must be at least 2 to state the estimate's standard error")
-    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device)
+    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device, params=params)
     generator = torch.Generator().manual_seed(seed)
     samples = []
     for _ in range(probes):
@@ -199,14 +351,14 @@ def hessian_trace(model: nn.Module, loss_fn: LossFn, data: Any, *, probes: int =
 
 def spectral_density(model: nn.Module, loss_fn: LossFn, data: Any, *, steps: int = 30, probes: int = 5,
                      seed: int = 0, examples: int | None = None, batch_size: int | None = None,
-                     device: Any = None) -> Density:
+                     device: Any = None, params: str | Callable[[str, nn.Parameter], bool] | None = None) -> Density:
     """The Hessian's spectral density by stochastic Lanczos quadrature: ``steps`` Lanczos
     products from each of ``probes`` normalised Rademacher vectors; each run's Ritz values are
     nodes, weighted by the squared first components of their eigenvectors. For any function
     f, the average of sum(weights * f(nodes)) estimates trace(f(H)) / P."""
     _check_count("steps", steps)
     _check_count("probes", probes)
-    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device)
+    hessian = Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=device, params=params)
     steps = min(steps, hessian.size)
     generator = torch.Generator().manual_seed(seed)
     nodes, weights = [], []
@@ -224,7 +376,8 @@ def _lanczos(hessian: Hessian, start: Tensor, steps: int, stop: Callable[[list[f
     """Lanczos from ``start``: the orthonormal basis (rows), the tridiagonal's diagonal and
     off-diagonal, and the norm of the last residual (0 when the Krylov space is exhausted).
     Every new vector is orthogonalised against all before it, twice, so the
-    basis stays orthonormal to rounding and no eigenvalue comes back as a ghost copy."""
+    basis stays orthonormal to rounding and no eigenvalue comes back as a ghost copy. Under a
+    process group each step's outcome is rank 0's (see the module's docstring)."""
     q = start.to(hessian.device, hessian.dtype)
     basis = torch.empty(steps, hessian.size, dtype=hessian.dtype, device=hessian.device)
     basis[0] = q / q.norm()
@@ -232,13 +385,19 @@ def _lanczos(hessian: Hessian, start: Tensor, steps: int, stop: Callable[[list[f
     betas: list[float] = []
     for j in range(steps):
         w = hessian(basis[j])
-        alphas.append(float(basis[j] @ w))
+        alpha = basis[j] @ w
         for _ in range(2):
             w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
         beta = float(w.norm())
-        if beta <= 1e-10 * (max(abs(a) for a in alphas) or 1.0):
+        exhausted = beta <= 1e-10 * (max(abs(a) for a in [*alphas, float(alpha)]) or 1.0)
+        done = exhausted or j + 1 == steps or (stop is not None and stop([*alphas, float(alpha)], betas, beta))
+        # one message: the next vector, its coefficients and the verdict, the same on every rank
+        step = _agreed(torch.cat([w, w.new_tensor([float(alpha), beta, float(exhausted), float(done)])]))
+        w, alpha, beta, exhausted, done = step[:-4], *step[-4:].tolist()
+        alphas.append(alpha)
+        if exhausted:
             return basis[: j + 1], alphas, betas, 0.0
-        if j + 1 == steps or (stop is not None and stop(alphas, betas, beta)):
+        if done:
             return basis[: j + 1], alphas, betas, beta
         betas.append(beta)
         basis[j + 1] = w / beta
@@ -282,5 +441,5 @@ def _check_count(name: str, value: Any) -> None:
         raise HessianError(f"{name} must be a whole number >= 1, got {value!r}")
 
 
-__all__ = ["Density", "Eigenpairs", "Hessian", "HessianError", "Trace", "hessian_trace", "spectral_density",
-           "top_eigenvalues"]
+__all__ = ["Density", "Eigenpairs", "Hessian", "HessianError", "Sharpness", "Trace", "hessian_trace",
+           "sharpness_along", "spectral_density", "top_eigenvalues"]

@@ -9,12 +9,15 @@ neither, the slice around the model's own weights on random directions, with no 
   with each of ``optimizers`` (optviz's own or any torch optimizer, with schedules);
 - the centre is the last checkpoint, or the first optimizer's final weights, or the model's
   own weights when there is no path;
-- ``directions`` are "pca" (of the paths), "random" (filter-normalised, Li et al. 2018), or
-  saved Directions, to draw several models on the same slice; ``params`` restricts them to
-  some of the parameters (a layer, an adapter), the others staying fixed;
+- ``directions`` are "pca" (of the paths), "random" (filter-normalised, Li et al. 2018),
+  "hessian" (the top two eigenvectors of the loss's Hessian at the centre), or saved
+  Directions, to draw several models on the same slice; ``params`` restricts them to some of
+  the parameters (a layer, an adapter), the others staying fixed;
 - the loss over the grid is the mean over all the data (or its first ``examples``) at every
   point, in eval mode, batched, on ``device``, split across ranks under torch.distributed and
   saved as it goes to ``save`` (see optviz.evaluation);
+- ``sharpness_every=k`` also measures the top Hessian eigenvalue at every k-th point of each
+  path (see optviz.landscape.sharpness_along);
 - every path is projected onto the slice by least squares, drawn with each point's true loss
   (at its own BatchNorm statistics), and its projection error is the share of its squared
   offset from the centre that the slice cannot show.
@@ -46,6 +49,7 @@ from ...core.simulation.result import Result
 from ...core.simulation.runs import Progress
 from .cost import Estimate, forecast, refined
 from .evaluation import EvaluationError, Evaluator, Store, batches, device_for, digest, from_rank_zero, rank_and_world
+from .hessian import Hessian, HessianError, Sharpness, along_path, eigen_directions
 from .training import epoch, mlp_data, mlp_model
 from .trust import Trust, assess, second_directions
 from .weights import Directions, Layout, WeightsError, chosen, filter_normalised, load_checkpoints, principal
@@ -69,7 +73,7 @@ class Landscape:
     alphas: Tensor
     betas: Tensor
     losses: Tensor
-    directions: str  # "pca", "random" or "loaded"
+    directions: str  # "pca", "random", "hessian" or "loaded"
     explained: tuple[float, float] | None
     optimizers: dict[str, Any]  # what made each path (a record for checkpoints)
     paths: dict[str, Tensor]  # (steps + 1, 2) coordinates in the slice
@@ -81,9 +85,13 @@ class Landscape:
     line: "Line | None" = None  # the 1D interpolation along the first path, when asked for
     evaluated: Tensor | None = None  # refined: the grid points evaluated, the rest interpolated (None: all)
     trust: Trust | None = None  # how far the picture can be trusted (see optviz.landscape.Trust)
+    sharpness: dict[str, Sharpness] | None = None  # each path's top Hessian eigenvalue, when asked for
 
     @property
     def axis_labels(self) -> tuple[str, str]:
+        if self.basis is not None and self.basis.eigenvalues is not None:
+            return tuple(f"Hessian eigenvector {k + 1} (λ = {value:.3g})"  # type: ignore[return-value]
+                         for k, value in enumerate(self.basis.eigenvalues))
         if self.explained is None:
             return "direction 1 (filter-normalised)", "direction 2 (filter-normalised)"
         return tuple(f"PC{k + 1} ({share:.0%} of variance)" for k, share in enumerate(self.explained))  # type: ignore[return-value]
@@ -91,12 +99,13 @@ class Landscape:
     def function(self) -> TestFunction:
         """The slice as a 2D test function: bilinear interpolation of the grid."""
         bounds = ((self.alphas[0].item(), self.alphas[-1].item()), (self.betas[0].item(), self.betas[-1].item()))
-        kind = "PCA" if self.explained else "random"
+        kind = "PCA" if self.explained else "Hessian" if self.directions == "hessian" else "random"
         return sampled_function(
             self.losses, bounds, name="landscape", start=(0.0, 0.0),
             title=f"{self.model_name} {self.value} on a {kind} slice", value=self.value,
             description=f"{self.model_name} {self.value} on a {self.directions} slice",
             formula=f"{self.model_name} loss, " + ("PCA directions" if self.explained else
+                                                    "top Hessian eigenvectors" if kind == "Hessian" else
                                                     "filter-normalised random directions"),
             axes=self.axis_labels,
         )
@@ -137,7 +146,19 @@ class Landscape:
         if self.evaluated is not None:
             done, n = int(self.evaluated.sum()), self.evaluated.numel()
             lines.append(f"refined: {done:,} of {n:,} grid points evaluated ({done / n:.0%}), the rest interpolated")
+        for name, found in (self.sharpness or {}).items():
+            lines.append(f"{name}: sharpness (top Hessian eigenvalue) {found.top[0]:.4g} at step 0"
+                         + (f", {found.top[-1]:.4g} at step {int(found.steps[-1])}" if len(found.steps) > 1 else ""))
         return "\n".join(lines)
+
+    def sharpness_table(self) -> str:
+        """Each path's measured sharpness as CSV: path, step, then the k top eigenvalues."""
+        found = self.sharpness or {}
+        k = max((s.values.shape[1] for s in found.values()), default=1)
+        rows = ["path,step," + ",".join(f"eigenvalue_{i + 1}" for i in range(k))]
+        rows += [f"{name},{int(step)}," + ",".join(repr(float(v)) for v in values)
+                 for name, s in found.items() for step, values in zip(s.steps, s.values)]
+        return "\n".join(rows) + "\n"
 
 
 @dataclass(frozen=True)
@@ -179,6 +200,7 @@ def landscape(
     estimate: bool = False,
     refine: bool = False,
     check: bool = False,
+    sharpness_every: int | None = None,
 ) -> Landscape | Estimate:
     """The loss landscape of ``model`` under ``loss_fn`` over ``data`` (see the module's
     docstring); with no model, the built-in MLP.
@@ -188,9 +210,11 @@ def landscape(
     ``train_data`` (default ``data``) from the model's weights, shuffled by ``seed``.
     ``checkpoints``: the user's own path, state_dicts or files. With neither, the slice is
     centred on the model's weights, with no path. ``directions``: "pca" with a path, "random"
-    without one (the default). ``params``: only the parameters it selects move (see
-    optviz.weights.chosen: "fc2.*", a function (name, parameter) -> bool, or "trainable"); the
-    directions are zero on the others. ``span``: the grid's extent in
+    without one (the default), or "hessian": the unit eigenvectors of the two largest
+    eigenvalues of the loss's Hessian at the centre (over ``params``'s parameters; grid units
+    are then distances in parameter space, -1..1 without a path). ``params``: only the
+    parameters it selects move (see optviz.weights.chosen: "fc2.*", a function (name,
+    parameter) -> bool, or "trainable"); the directions are zero on the others. ``span``: the grid's extent in
     direction units, s for -s..s on both axes or (a0, a1, b0, b1); by default the paths'
     extent plus 15% (-1..1 for random directions with a single point). ``examples``
     and ``batch_size`` choose the evaluation data (see optviz.evaluation); ``biases`` moves
@@ -211,11 +235,14 @@ def landscape(
     the plane, and whether the grid resolves the curvature at the centre (two Hessian-vector
     products). ``check`` adds a second slice on another seed's random directions over the
     same grid (twice the grid's cost) and says whether the two agree.
+
+    ``sharpness_every=k``: the top Hessian eigenvalue at every k-th point of each path (its
+    first and last too), in ``sharpness`` (see optviz.landscape.sharpness_along).
     """
     if directions is None:
         directions = "pca" if optimizers is not None or checkpoints is not None or model is None else "random"
-    if not isinstance(directions, Directions) and directions not in ("pca", "random"):
-        raise LandscapeError(f"directions must be 'pca', 'random' or saved Directions, got {directions!r}")
+    if not isinstance(directions, Directions) and directions not in ("pca", "random", "hessian"):
+        raise LandscapeError(f"directions must be 'pca', 'random', 'hessian' or saved Directions, got {directions!r}")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or not 3 <= resolution <= MAX_LANDSCAPE_RESOLUTION:
         raise LandscapeError(f"resolution must be a whole number between 3 and {MAX_LANDSCAPE_RESOLUTION}, got {resolution!r}")
     if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
@@ -224,6 +251,8 @@ def landscape(
     _check_cost(estimate, refine, resolution)
     if not isinstance(check, bool):
         raise LandscapeError(f"check must be True or False, got {check!r}")
+    if sharpness_every is not None:
+        _check_whole(sharpness_every=sharpness_every)
     built_in = model is None
     if built_in:
         x, y, _, _ = mlp_data(seed)
@@ -262,6 +291,13 @@ def landscape(
     evaluator = Evaluator(model, loss_fn, batches(data, batch_size=batch_size, examples=examples), where, chunk)
     params0, buffers0 = layout.flatten(model.state_dict())
     evaluator.check(params0, buffers0)  # the model's output fits the loss, before any work
+
+    def curvature(selected: Any) -> Hessian:
+        """The Hessian of the loss the grid shows, over the parameters ``selected`` chooses."""
+        return Hessian(model, loss_fn, data, examples=examples, batch_size=batch_size, device=where, params=selected)
+
+    if directions == "hessian" or sharpness_every:
+        _check_curvature(curvature(params if directions == "hessian" else None), directions == "hessian")
     basis = directions.fits(layout) if isinstance(directions, Directions) else None
     store_what = {"model": type(model).__name__, "layout": [list(map(list, layout.shapes))], "resolution": resolution,
                   "data": digest([t for pair in evaluator.data for t in pair]), "loss": _name(loss_fn),
@@ -314,10 +350,17 @@ def landscape(
         if directions == "pca":
             points = torch.cat([p for p, _ in trajectories.values()])
             basis = principal(layout, points if mask is None else centre + (points - centre) * mask, centre)
+        elif directions == "hessian":
+            basis = eigen_directions(curvature(params).at(layout.state(centre, centre_buffers)), layout, seed)
         else:
             basis = filter_normalised(layout, centre, seed, biases=biases)
         basis = basis.only(mask) if mask is not None else basis
     basis = from_rank_zero(basis)
+    sharpness = None
+    if sharpness_every:
+        whole = curvature(None)  # the training's own sharpness: over every trainable parameter
+        sharpness = {label: along_path(whole, layout, points, buffers, every=sharpness_every, seed=seed)
+                     for label, (points, buffers) in trajectories.items()}
     paths, errors = {}, {}
     for label, (points, _) in trajectories.items():
         paths[label], errors[label] = basis.coordinates(points - centre)
@@ -346,7 +389,8 @@ def landscape(
                    {label: errors[label] for label in paths if len(paths[label]) > 1}, second=second, seed=seed,
                    progress=progress)
     return Landscape(alphas, betas, losses, kind, basis.explained, made, paths, path_losses, errors, basis,
-                     name, value, along, evaluated=evaluated, trust=trust)
+                     name, value, along, evaluated=evaluated, trust=trust,
+                     sharpness=sharpness)
 
 
 def interpolate(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor], data: Any, start: Any, end: Any, *,
@@ -507,7 +551,7 @@ def span_box(span: Any) -> list[float] | None:
 def _grid_axes(points: Tensor, resolution: int, span: list[float] | None, kind: str) -> tuple[Tensor, Tensor]:
     if span is None:
         low, high = points.min(dim=0).values, points.max(dim=0).values
-        if kind == "random" and bool(((high - low) < 1e-9).all()):  # a single point: one unit each way
+        if kind != "pca" and bool(((high - low) < 1e-9).all()):  # a single point: one unit each way
             return torch.linspace(low[0] - 1, low[0] + 1, resolution), torch.linspace(low[1] - 1, low[1] + 1, resolution)
         margin = 0.15 * (high - low).clamp_min(1e-6)
         span = [(low[0] - margin[0]).item(), (high[0] + margin[0]).item(),
@@ -531,6 +575,15 @@ def _record(name: str) -> Optimizer:
     return Optimizer(refuse, refuse, name, {})
 
 
+def _check_curvature(hessian: Hessian, directions: bool) -> None:
+    """Refuse, before any work, a Hessian the landscape cannot take: one product says whether
+    the loss is twice differentiable."""
+    if directions and hessian.size < 2:
+        raise LandscapeError(f"directions='hessian' needs two eigenvectors, and the parameters it moves have "
+                             f"{hessian.size} number; select more with params=")
+    hessian(torch.zeros(hessian.size, dtype=hessian.dtype))
+
+
 def _name(fn: Any) -> str:
     return getattr(fn, "__qualname__", type(fn).__name__)
 
@@ -552,5 +605,6 @@ def _check_whole(**values: Any) -> None:
 
 __all__ = ["Landscape", "LandscapeError", "Line", "landscape", "interpolate", "Directions", "EvaluationError",
            "WeightsError", "DEFAULT_OPTIMIZERS", "Estimate", "Trust"]
-from .hessian import Density, Eigenpairs, Hessian, HessianError, Trace, hessian_trace, spectral_density, top_eigenvalues  # noqa: E402
-__all__ += ["Density", "Eigenpairs", "Hessian", "HessianError", "Trace", "hessian_trace", "spectral_density", "top_eigenvalues"]
+from .hessian import Density, Eigenpairs, Trace, hessian_trace, sharpness_along, spectral_density, top_eigenvalues  # noqa: E402
+__all__ += ["Density", "Eigenpairs", "Hessian", "HessianError", "Sharpness", "Trace", "hessian_trace", "sharpness_along",
+            "spectral_density", "top_eigenvalues"]

@@ -14,6 +14,8 @@ Directions (:class:`Directions`) span a 2D slice through a centre:
   Drawn on the CPU from the seed, then moved: the same seed gives the same directions on any
   device.
 - ``pca``: the top two principal components of the path's offsets from the centre.
+- ``hessian``: the unit eigenvectors of the two largest eigenvalues of the loss's Hessian at
+  the centre (made by optviz.landscape; the eigenvalues are kept with them).
 
 Directions save and load (``.pt``), to draw several models on the same slice.
 """
@@ -63,6 +65,10 @@ class Layout:
 
     def split_buffers(self, vector: Tensor) -> dict[str, Tensor]:
         return _split(vector, self.buffer_names, self.buffer_shapes)
+
+    def state(self, params: Tensor, buffers: Tensor) -> dict[str, Tensor]:
+        """Flat parameter and buffer vectors as one name -> tensor dict (a partial state_dict)."""
+        return self.split(params) | (self.split_buffers(buffers) if self.buffer_names else {})
 
     def flatten(self, state: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """(parameters, buffers) of a state_dict as two flat vectors."""
@@ -117,10 +123,11 @@ class Directions:
     """Two directions (2, P) in the space of a layout's parameters, with how they were made."""
 
     vectors: Tensor
-    kind: str  # "pca" or "random" (filter-normalised)
+    kind: str  # "pca", "random" (filter-normalised) or "hessian"
     names: tuple[str, ...]
     shapes: tuple[tuple[int, ...], ...]
     explained: tuple[float, float] | None = None  # PCA's share of the variance
+    eigenvalues: tuple[float, float] | None = None  # the Hessian's, for its eigenvectors
 
     def fits(self, layout: Layout) -> "Directions":
         """These directions, or WeightsError naming the first parameter they do not fit."""
@@ -160,7 +167,8 @@ class Directions:
         path = Path(path)
         with atomic(path) as tmp:
             torch.save({"kind": self.kind, "vectors": self.vectors.cpu(), "names": list(self.names),
-                        "shapes": [list(s) for s in self.shapes], "explained": list(self.explained or [])}, tmp)
+                        "shapes": [list(s) for s in self.shapes], "explained": list(self.explained or []),
+                        "eigenvalues": list(self.eigenvalues or [])}, tmp)
         return path
 
     @classmethod
@@ -168,8 +176,9 @@ class Directions:
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
             explained = tuple(saved["explained"]) or None
+            eigenvalues = tuple(saved.get("eigenvalues", [])) or None  # files from before they were kept have none
             return cls(saved["vectors"], saved["kind"], tuple(saved["names"]),
-                       tuple(tuple(s) for s in saved["shapes"]), explained)  # type: ignore[arg-type]
+                       tuple(tuple(s) for s in saved["shapes"]), explained, eigenvalues)  # type: ignore[arg-type]
         except FileNotFoundError:
             raise WeightsError(f"{path}: no such directions file") from None
         except Exception as error:  # noqa: BLE001 - any unreadable file is one message
