@@ -23,20 +23,6 @@ def invoke(*args, cwd=None):
         return runner.invoke(main, list(args))
 
 
-def test_compare_with_no_arguments_draws_the_six_optimizers(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    out = CliRunner().invoke(main, ["compare"])
-    assert out.exit_code == 0, out.output
-    lines = out.output.splitlines()
-    assert lines[0].startswith("ill_conditioned: 0.1x₁² + 2x₂², from (-5.0, -2.0), 100 steps")
-    for label in ["SGD lr=0.4", "Momentum lr=0.6 momentum=0.5", "Nesterov lr=0.3 momentum=0.5",
-                  "AdaGrad lr=2", "RMSProp lr=0.1 alpha=0.9", "Adam lr=0.5"]:
-        assert any(line.startswith(label + " ") for line in lines), label
-    assert Image.open(tmp_path / "compare.png").size == (1920, 1080)  # a GIF is a screen's size
-    gif = Image.open(tmp_path / "compare.gif")
-    assert gif.size == (1280, 720) and 20 < gif.n_frames <= 102  # still frames are dropped; the poster comes first
-
-
 def test_compare_numbers_are_the_simulations():
     out = invoke("compare", "rosenbrock", "adam:lr=0.05,betas=0.9/0.99", "--steps", "300", "--start", "-1.5,2")
     assert out.exit_code == 0, out.output
@@ -301,11 +287,11 @@ def test_run_finds_bundled_scenarios_by_name(tmp_path):
 def test_gallery_renders_the_bundled_scenarios_by_default(tmp_path, monkeypatch):
     import optviz
 
-    picked = [f for f in optviz.scenario.bundled() if f.stem in ("03-gd-2d-quadratic", "07-rmsprop")]
+    picked = [f for f in optviz.scenario.bundled() if f.stem == "07-rmsprop"]
     monkeypatch.setattr(optviz.scenario, "bundled", lambda: picked)
     monkeypatch.chdir(tmp_path)
     out = invoke("gallery", "--jobs", "1")
-    assert out.exit_code == 0 and "2 of 2 scenarios rendered" in out.stdout, out.output
+    assert out.exit_code == 0 and "1 of 1 scenarios rendered" in out.stdout, out.output
     assert (tmp_path / "gallery" / "index.html").exists() and (tmp_path / "gallery" / "07-rmsprop.png").exists()
 
 

@@ -30,10 +30,10 @@ README_COMMANDS = [line for block in re.findall(r"```sh\n(.*?)```", README, flag
 # the extras README's commands use (the notebook extra brings JupyterLab, for people, not commands)
 README_EXTRAS = ["optimizers", "slides"]
 # the README's gallery command builds every scenario, which the repository's own tests render;
-# here it builds by default three of them without their GIFs (the wheel ships every one: see
+# here it builds by default two of them without their GIFs (the wheel ships every one: see
 # test_the_wheel_holds_every_module_and_the_scenarios); OPTVIZ_LONG_WHEEL=1 runs it as written
 LONG = bool(os.environ.get("OPTVIZ_LONG_WHEEL"))
-SHORT_GALLERY = ["02-gd-1d-local-minimum.toml", "03-gd-2d-quadratic.toml", "10-six-optimizers.toml"]
+SHORT_GALLERY = ["02-gd-1d-local-minimum.toml", "03-gd-2d-quadratic.toml"]
 SNIPPETS = [snippet for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
             for snippet in re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)]
 
@@ -117,6 +117,8 @@ def test_the_first_commands_draw_where_they_are_run(first_hour):
     assert "RMSProp gets there at step 77" in " ".join(README.split()) and " 77" in shown
     with Image.open(folder / "compare.png") as still:
         assert still.size == (1920, 1080) and still.info["dpi"] == pytest.approx((144, 144), abs=0.01)
+    with Image.open(folder / "compare.gif") as gif:  # a screen's size; still frames dropped, the poster first
+        assert gif.size == (1280, 720) and 20 < gif.n_frames <= 102
     run_by_name = next(line for line in README_COMMANDS if line.startswith("optviz run 03-gd-2d-quadratic"))
     assert "03-gd-2d-quadratic.png" in done[run_by_name].stdout and (folder / "03-gd-2d-quadratic.png").exists()
 
