@@ -228,27 +228,6 @@ def test_a_failed_run_exits_1_without_a_traceback(monkeypatch):
     assert out.output.strip() == "optviz: error: RuntimeError: out of memory"
 
 
-def test_compare_a_function_alone_tunes_the_six_for_it_and_draws_them(tmp_path, monkeypatch):
-    from optviz.analyses.comparisons import SIX_NAMES
-    from optviz.analyses.studies import tune_lr
-
-    monkeypatch.chdir(tmp_path)
-    out = invoke("compare", "rosenbrock", "--steps", "60")
-    assert out.exit_code == 0, out.output
-    said = out.stdout.splitlines()[0]
-    assert said.startswith("learning rates tuned for rosenbrock (6 optimizers x 1e-4..10, one batch): ")
-    # one batched search finds what six separate ones find
-    for name in SIX_NAMES:
-        lr = tune_lr("rosenbrock", name, {}, None, 60)
-        assert f"{name} lr={lr:.3g}" in said
-    assert "diverged" not in out.stdout
-    *_, png, gif = out.stdout.splitlines()
-    assert png == "wrote compare.png" and gif.startswith("wrote compare.gif (")
-    assert Image.open(tmp_path / "compare.png").size == (1920, 1080)
-    assert Image.open(tmp_path / "compare.gif").n_frames > 2
-    assert "To draw it" not in out.output
-
-
 def test_a_table_without_a_picture_says_how_to_get_one(tmp_path):
     assert "add --png FILE" in invoke("compare", "sphere", "sgd:lr=0.1").stderr
     assert "add --png" not in invoke("compare", "sphere", "sgd:lr=0.1", "--png", str(tmp_path / "a.png")).stderr
@@ -261,7 +240,7 @@ def test_data_files_from_the_commands(tmp_path):
     direct = optviz.simulate("rosenbrock", {"a": optviz.adam(lr=0.05), "s": optviz.sgd(lr=1e-3)}, steps=30)
     assert torch.equal(back.positions, direct.positions) and list(back.optimizers) == ["Adam lr=0.05", "SGD lr=0.001"]
     # (the pictures are other tests' business: these runs write data only where they can)
-    out = invoke("run", "rosenbrock", "saddle", "--out", str(tmp_path / "r"), "--data", "json", "--no-gif")
+    out = invoke("run", "saddle", "--out", str(tmp_path / "r"), "--data", "json", "--no-gif")
     assert out.exit_code == 0, out.output
     assert optviz.Result.load(tmp_path / "r" / "13-saddle.json").function.name == "saddle"
     out = invoke("run", "20-overfitting-linear-regression", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "lr.npz"),

@@ -123,6 +123,21 @@ def test_the_first_commands_draw_where_they_are_run(first_hour):
     assert "03-gd-2d-quadratic.png" in done[run_by_name].stdout and (folder / "03-gd-2d-quadratic.png").exists()
 
 
+def test_a_function_alone_is_compared_by_the_six_each_tuned_for_it(first_hour):
+    from optviz.analyses.comparisons import SIX_NAMES
+    from optviz.analyses.studies import tune_lr
+
+    _, done = first_hour
+    out = done["optviz compare rosenbrock"].stdout
+    said = out.splitlines()[0]
+    assert said.startswith("learning rates tuned for rosenbrock (6 optimizers x 1e-4..10, one batch): ")
+    for name in SIX_NAMES:  # one batched search finds what six separate ones find
+        assert f"{name} lr={tune_lr('rosenbrock', name, {}, None, 100):.3g}" in said
+    assert "diverged" not in out and "To draw it" not in out
+    *_, png, gif = out.splitlines()
+    assert png == "wrote compare.png" and gif.startswith("wrote compare.gif (")
+
+
 def test_the_readme_gallery_command_renders_the_bundled_scenarios(first_hour):
     folder, done = first_hour
     line = next(line for line in README_COMMANDS if line.split()[1] == "gallery")
