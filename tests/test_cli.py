@@ -74,15 +74,15 @@ def test_gallery_command_builds_and_reruns_only_what_changed(tmp_path):
     source.mkdir()
     for name in ("03-gd-2d-quadratic.toml", "07-rmsprop.toml"):
         (source / name).write_text((ROOT / "scenarios" / name).read_text())
-    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
+    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"), "--no-gif")
     assert out.exit_code == 0 and "2 of 2 scenarios rendered" in out.output, out.output
-    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
+    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"), "--no-gif")
     assert "0 of 2 scenarios rendered" in out.output
     (source / "07-rmsprop.toml").write_text((source / "07-rmsprop.toml").read_text().replace("steps = 20", "steps = 25"))
-    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"))
+    out = invoke("gallery", "--scenarios", str(source), "--out", str(tmp_path / "g"), "--no-gif")
     assert "1 of 2 scenarios rendered" in out.output
     index = (tmp_path / "g" / "index.html").read_text()
-    assert "RMSProp with lr 0.4 and α = 0.9" in index and 'data-gif="07-rmsprop.gif"' in index
+    assert "RMSProp with lr 0.4 and α = 0.9" in index and 'src="07-rmsprop.png"' in index
 
 
 def test_list():

@@ -241,7 +241,8 @@ def test_compare_run_and_scenario_files_write_the_page(tmp_path):
     assert out.exit_code == 0, out.output
     text = (tmp_path / "out" / "s.html").read_text()
     assert "<title>&lt;i&gt;Two&lt;/i&gt; on Himmelblau</title>" in text
-    out = CliRunner().invoke(main, ["run", "rosenbrock", "--out", str(tmp_path / "r"), "--html", str(tmp_path / "r.html")])
+    out = CliRunner().invoke(main, ["run", "rosenbrock", "--out", str(tmp_path / "r"), "--html", str(tmp_path / "r.html"),
+                                    "--no-gif"])
     assert out.exit_code == 0 and (tmp_path / "r.html").exists()
     for args, message in [
         (["compare", "rosenbrock", "adam", "--dim", "3", "--html", str(tmp_path / "x.html")],
