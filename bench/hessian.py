@@ -29,7 +29,7 @@ from torch.func import functional_call, grad, jvp, vjp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from landscape import MODELS  # noqa: E402 - the same two models as the landscape's benchmark
 
-from optviz.analyses.models.hessian import Hessian, _lanczos, _tridiagonal, top_eigenvalues  # noqa: E402
+from optviz.analyses.models.hessian import Hessian, lanczos, top_eigenvalues, tridiagonal  # noqa: E402
 
 BATCH = 128
 TOLERANCE = 1e-6
@@ -115,13 +115,13 @@ def power_iteration(hessian: Hessian, start: torch.Tensor, reference: float, cap
     return cap
 
 
-def lanczos(hessian: Hessian, start: torch.Tensor, reference: float, cap: int) -> int:
+def lanczos_products(hessian: Hessian, start: torch.Tensor, reference: float, cap: int) -> int:
     """Products Lanczos takes until its top Ritz value is within TOLERANCE of the reference."""
     def close(alphas, betas, tail):
-        return abs(float(torch.linalg.eigvalsh(_tridiagonal(alphas, betas))[-1]) - reference) <= \
+        return abs(float(torch.linalg.eigvalsh(tridiagonal(alphas, betas))[-1]) - reference) <= \
             TOLERANCE * abs(reference)
 
-    _lanczos(hessian, start, min(cap, hessian.size), stop=close)
+    lanczos(hessian, start.to(hessian.device, hessian.dtype), min(cap, hessian.size), stop=close)
     return hessian.products
 
 
@@ -137,7 +137,7 @@ def iterations(starts: int = 6, cap: int = 2000) -> None:
         for seed in range(starts):
             start = torch.randn(sum(p.numel() for p in model.parameters()), dtype=torch.float64,
                                 generator=torch.Generator().manual_seed(seed))
-            counts.append((lanczos(Hessian(model, loss_fn, data, batch_size=BATCH), start, reference, cap),
+            counts.append((lanczos_products(Hessian(model, loss_fn, data, batch_size=BATCH), start, reference, cap),
                            power_iteration(Hessian(model, loss_fn, data, batch_size=BATCH), start, reference, cap)))
         ours, power = (sum(c[k] for c in counts) for k in (0, 1))
         ratios = sorted(p / o for o, p in counts)

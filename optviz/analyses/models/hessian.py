@@ -256,9 +256,10 @@ def _top(hessian: Hessian, k: int, tol: float | None, max_steps: int, seed: int)
     if tol is None:
         tol = 1e-9 if hessian.dtype == torch.float64 else 1e-5
     start = torch.randn(hessian.size, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    basis, alphas, betas, tail = _lanczos(hessian, start, min(max_steps, hessian.size),
+    start = start.to(hessian.device, hessian.dtype)
+    basis, alphas, betas, tail = lanczos(hessian, start, min(max_steps, hessian.size),
                                           stop=lambda a, b, t: _converged(a, b, t, k, tol))
-    values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas))
+    values, ritz = torch.linalg.eigh(tridiagonal(alphas, betas))
     order = torch.argsort(values, descending=True)[:k]
     flat = (ritz[:, order].T.to(basis.dtype) @ basis).cpu()
     flat = flat / flat.norm(dim=1, keepdim=True)
@@ -363,28 +364,30 @@ def spectral_density(model: nn.Module, loss_fn: LossFn, data: Any, *, steps: int
     generator = torch.Generator().manual_seed(seed)
     nodes, weights = [], []
     for _ in range(probes):
-        _, alphas, betas, _ = _lanczos(hessian, _rademacher(hessian.size, generator), steps)
-        values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas))
+        probe = _rademacher(hessian.size, generator).to(hessian.device, hessian.dtype)
+        _, alphas, betas, _ = lanczos(hessian, probe, steps)
+        values, ritz = torch.linalg.eigh(tridiagonal(alphas, betas))
         pad = steps - len(values)  # a Krylov space exhausted early: the rest weigh nothing
         nodes.append(torch.cat([values, values.new_zeros(pad)]))
         weights.append(torch.cat([ritz[0] ** 2, values.new_zeros(pad)]))
     return Density(torch.stack(nodes), torch.stack(weights))
 
 
-def _lanczos(hessian: Hessian, start: Tensor, steps: int, stop: Callable[[list[float], list[float], float], bool]
-             | None = None) -> tuple[Tensor, list[float], list[float], float]:
-    """Lanczos from ``start``: the orthonormal basis (rows), the tridiagonal's diagonal and
-    off-diagonal, and the norm of the last residual (0 when the Krylov space is exhausted).
-    Every new vector is orthogonalised against all before it, twice, so the
-    basis stays orthonormal to rounding and no eigenvalue comes back as a ghost copy. Under a
-    process group each step's outcome is rank 0's (see the module's docstring)."""
-    q = start.to(hessian.device, hessian.dtype)
-    basis = torch.empty(steps, hessian.size, dtype=hessian.dtype, device=hessian.device)
-    basis[0] = q / q.norm()
+def lanczos(product: Callable[[Tensor], Tensor], start: Tensor, steps: int,
+            stop: Callable[[list[float], list[float], float], bool] | None = None
+            ) -> tuple[Tensor, list[float], list[float], float]:
+    """Lanczos on the symmetric operator ``product`` (v -> Hv) from ``start``, in its dtype and
+    on its device: the orthonormal basis (rows), the tridiagonal's diagonal and off-diagonal,
+    and the norm of the last residual (0 when the Krylov space is exhausted). Every new vector
+    is orthogonalised against all before it, twice, so the basis stays orthonormal to rounding
+    and no eigenvalue comes back as a ghost copy. Under a process group each step's outcome is
+    rank 0's (see the module's docstring)."""
+    basis = torch.empty(steps, len(start), dtype=start.dtype, device=start.device)
+    basis[0] = start / start.norm()
     alphas: list[float] = []
     betas: list[float] = []
     for j in range(steps):
-        w = hessian(basis[j])
+        w = product(basis[j])
         alpha = basis[j] @ w
         for _ in range(2):
             w = w - basis[: j + 1].T @ (basis[: j + 1] @ w)
@@ -409,13 +412,14 @@ def _converged(alphas: list[float], betas: list[float], tail: float, k: int, tol
     the last residual's norm times the last component of its eigenvector of the tridiagonal."""
     if len(alphas) < k:
         return False
-    values, ritz = torch.linalg.eigh(_tridiagonal(alphas, betas))
+    values, ritz = torch.linalg.eigh(tridiagonal(alphas, betas))
     top = torch.argsort(values, descending=True)[:k]
     residuals = tail * ritz[-1, top].abs()
     return bool((residuals <= tol * values[top].abs().clamp(min=1.0)).all())
 
 
-def _tridiagonal(alphas: list[float], betas: list[float]) -> Tensor:
+def tridiagonal(alphas: list[float], betas: list[float]) -> Tensor:
+    """The symmetric tridiagonal matrix of Lanczos's coefficients, in float64."""
     diagonal = torch.diag(torch.tensor(alphas, dtype=torch.float64))
     if betas:
         off = torch.tensor(betas, dtype=torch.float64)

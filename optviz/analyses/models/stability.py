@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from ...core.files import write_table
 from ...core.optimizers import optim
+from .hessian import lanczos, tridiagonal
 
 __all__ = ["ADAM_LRS", "EdgeOfStability", "GD_LRS", "SharpnessRun", "Step", "edge_of_stability",
            "preconditioner", "sharpness_steps", "stability_data", "stability_model", "stable_limit"]
@@ -263,28 +264,12 @@ def hessian_products(loss: Tensor, params: list[Tensor]) -> Callable[[Tensor], T
 
 def top_eigenpair(product: Callable[[Tensor], Tensor], start: Tensor, steps: int, keep: int = 3
                   ) -> tuple[float, Tensor]:
-    """The top Ritz value of ``steps`` Lanczos steps (fully reorthogonalised) of the symmetric
-    ``product`` from ``start``, and the next start: the sum of the top ``keep`` Ritz vectors,
-    so that an eigenvalue overtaking the top one is in the next Krylov space from its start."""
-    basis = [start.double() / start.norm()]
-    alphas: list[float] = []
-    betas: list[float] = []
-    for j in range(steps):
-        w = product(basis[j])
-        alphas.append(float(basis[j] @ w))
-        stacked = torch.stack(basis)
-        for _ in range(2):
-            w = w - stacked.T @ (stacked @ w)
-        beta = float(w.norm())
-        if j + 1 == steps or beta <= 1e-12 * max(abs(a) for a in alphas):
-            break
-        betas.append(beta)
-        basis.append(w / beta)
-    tridiagonal = torch.diag(torch.tensor(alphas, dtype=torch.float64))
-    if betas:
-        off = torch.tensor(betas, dtype=torch.float64)
-        tridiagonal += torch.diag(off, 1) + torch.diag(off, -1)
-    values, vectors = torch.linalg.eigh(tridiagonal)
-    ritz = vectors[:, -keep:].T @ torch.stack(basis[: len(alphas)])
+    """The top Ritz value of ``steps`` Lanczos steps (see optviz.landscape's lanczos) of the
+    symmetric ``product`` from ``start``, and the next start: the sum of the top ``keep`` Ritz
+    vectors, so that an eigenvalue overtaking the top one is in the next Krylov space from its
+    start."""
+    basis, alphas, betas, _ = lanczos(product, start.double(), steps)
+    values, vectors = torch.linalg.eigh(tridiagonal(alphas, betas))
+    ritz = vectors[:, -keep:].T @ basis
     following = (ritz / ritz.norm(dim=1, keepdim=True)).sum(dim=0)
     return float(values[-1]), following / following.norm()
