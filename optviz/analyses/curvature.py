@@ -98,13 +98,17 @@ def _preconditioned(result: Result) -> dict[str, Tensor]:
 
 
 def _scaled(matrices: Tensor, inverse: Tensor, optimizer: Any) -> Tensor:
-    """P^-½ (H + wd·I) P^-½: symmetric, with the eigenvalues of P⁻¹(H + wd·I). An L2 decay
-    (added to the gradient before it is preconditioned) is part of the curvature it sees."""
-    decay = _l2_decay(optimizer)
-    if decay:
-        matrices = matrices + decay * torch.eye(matrices.shape[-1], dtype=matrices.dtype)
+    """P^-½ (H + wd·I) P^-½: symmetric, with the eigenvalues of P⁻¹(H + wd·I) (see _decayed)."""
+    matrices = _decayed(matrices, optimizer)
     root = inverse.to(matrices.dtype).sqrt()
     return root[..., :, None] * matrices * root[..., None, :]
+
+
+def _decayed(matrices: Tensor, optimizer: Any) -> Tensor:
+    """H + wd·I for an adaptive optimizer: an L2 decay, added to the gradient before it is
+    preconditioned, is part of the curvature the step sees."""
+    decay = _l2_decay(optimizer)
+    return matrices + decay * torch.eye(matrices.shape[-1], dtype=matrices.dtype) if decay else matrices
 
 
 def _l2_decay(optimizer: Any) -> float:
@@ -218,7 +222,7 @@ def edge_ratios(result: Result) -> Tensor:
         block = _block(result, label)
         d, h = steps[:, block], matrices[:, block]
         if label in adaptive:
-            h = h + _l2_decay(result.optimizers[label]) * torch.eye(h.shape[-1], dtype=h.dtype)
+            h = _decayed(h, result.optimizers[label])
             inverse = adaptive[label][1:].to(torch.float64)  # the preconditioner the step used
             across = (d * d / inverse).sum(-1)
         else:
@@ -231,8 +235,9 @@ def edge_ratios(result: Result) -> Tensor:
 def save_sharpness(result: Result, path: str | Path) -> Path:
     """Write the curvature along a run as data, by the suffix (.csv, .json or .npz): one row
     per optimizer, start and step with the sharpness there, the top eigenvalue of ``matrix``
-    (P⁻¹H where the optimizer's limit is on its preconditioned sharpness, else H), the stable limit it is held to (NaN where none is known)
-    and the edge ratio of the step taken from there (NaN at the last point). Atomic."""
+    (P⁻¹H where the optimizer's limit is on its preconditioned sharpness, else H), the stable
+    limit it is held to (NaN where none is known) and the edge ratio of the step taken from
+    there (NaN at the last point). Atomic."""
     values = sharpness(result, preconditioned=True)
     limits = stability_thresholds(result, preconditioned=True)
     steps, paths = values.shape
