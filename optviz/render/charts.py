@@ -105,21 +105,25 @@ def spectrum(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
             drawn += ax.plot(steps, values[:, trace.index, k], color=trace.colour, linestyle=trace.linestyle, linewidth=2.2,
                     label=trace.label if k == 0 else None, gid=f"path:{trace.index}:{k}",
                     path_effects=casing(theme, 2.2))
-    _per_step(ax, result, np.concatenate(shown), "singular value", "singular values per step")
+    _per_step(ax, np.concatenate(shown), result.steps, "singular value", _titled(result, "singular values per step"))
     if legend:
         handles = [line for line in drawn if not line.get_label().startswith("_")]
         handles += [optimum_line(theme)] if found.optimum is not None else []
         legend_clear_of(ax, handles, apart([line.get_xydata() for line in drawn]))
 
 
-def _per_step(ax: Axes, result: Result, shown: np.ndarray, ylabel: str, what: str) -> None:
-    """A chart of a quantity per step: its y scale fitted to ``shown``, whole steps on x, a
-    light grid, titled with the function and ``what``."""
+def _per_step(ax: Axes, shown: np.ndarray, steps: int, ylabel: str, title: str, xlabel: str = "step") -> None:
+    """A chart of a quantity per step: its y scale fitted to ``shown``, whole steps 0..steps
+    on x, a light grid, and its title."""
     _scale(ax, shown)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="step", ylabel=ylabel, xlim=(0, max(1, result.steps)))
+    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(0, max(1, steps)))
     ax.grid(True, alpha=0.25)
-    ax.set_title(f"{result.function.title or result.function.name}: {what}")
+    ax.set_title(title)
+
+
+def _titled(result: Result, what: str) -> str:
+    return f"{result.function.title or result.function.name}: {what}"
 
 
 LIMIT_DASHES = (0, (5, 3))  # an optimizer's stable limit: dashed, in its colour
@@ -179,8 +183,8 @@ def sharpness(result: Result, ax: Axes, theme: Theme, *, legend: bool = True,
                     xytext=(-4, 4),
                     textcoords="offset points", ha="right", va="bottom", color=first[name], fontsize="small")
     ylabel = "top eigenvalue of H or P⁻¹H" if adaptive else "top Hessian eigenvalue"
-    _per_step(ax, result, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]),
-              ylabel, "sharpness per step")
+    _per_step(ax, np.concatenate([values.reshape(-1), *(limit.numpy() for limit in limits.values())]), result.steps,
+              ylabel, _titled(result, "sharpness per step"))
     if legend:
         handles = [line for line in drawn if not line.get_label().startswith("_")]
         if limits:
@@ -219,11 +223,8 @@ def landscape_sharpness(study: Landscape, ax: Axes, theme: Theme, *, legend: boo
             ax.annotate(f"{limit_label(study.optimizers[name])} = {limit:.3g}", (0, limit), xytext=(4, 4),
                         textcoords="offset points", ha="left", va="bottom", color=trace.colour, fontsize="small")
             shown.append(np.array([limit]))
-    _scale(ax, np.concatenate(shown))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="training step", ylabel="top Hessian eigenvalue", xlim=(0, max(1, steps)))
-    ax.grid(True, alpha=0.25)
-    ax.set_title(f"{study.model_name} {study.value}: sharpness along the paths")
+    _per_step(ax, np.concatenate(shown), steps, "top Hessian eigenvalue",
+              f"{study.model_name} {study.value}: sharpness along the paths", xlabel="training step")
     if legend:
         legend_clear_of(ax, [line for line in drawn if not line.get_label().startswith("_")],
                         apart([line.get_xydata() for line in ax.lines]))
