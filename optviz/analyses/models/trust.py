@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from ...core.files import read_table
 from .evaluation import Evaluator
@@ -275,10 +275,7 @@ def assess(evaluator: Evaluator, basis: Directions, centre: Tensor, buffers: Ten
 def _own_loss(evaluator: Evaluator, centre: Tensor, buffers: Tensor) -> float:
     """The model's loss at these weights by its own forward pass (no functional call, no
     vmap): a copy holding them, in eval mode, over the evaluator's batches, weighted by size."""
-    layout = evaluator.layout
-    model = copy.deepcopy(evaluator.model).eval()
-    state = {**layout.split(centre.to(evaluator.device)), **layout.split_buffers(buffers.to(evaluator.device))}
-    model.load_state_dict(state, strict=False)
+    model = _holding(evaluator, centre, buffers).eval()
     with torch.no_grad():
         return sum(float(evaluator.loss_fn(model(x), y)) * weight
                    for (x, y), weight in zip(evaluator.data, evaluator.weights))
@@ -287,18 +284,22 @@ def _own_loss(evaluator: Evaluator, centre: Tensor, buffers: Tensor) -> float:
 def _curvature(evaluator: Evaluator, basis: Directions, centre: Tensor,
                buffers: Tensor) -> tuple[tuple[float, float], tuple[float, float]]:
     """The slice's Hessian D'HD at the centre, from two Hessian-vector products."""
-    layout = evaluator.layout
-    model = copy.deepcopy(evaluator.model)
-    model.load_state_dict({**layout.split(centre.to(evaluator.device)),
-                           **layout.split_buffers(buffers.to(evaluator.device))}, strict=False)
     # the evaluator's batches as they are, not collated again
     data = torch.utils.data.DataLoader(evaluator.data, batch_size=None)
-    hessian = Hessian(model, evaluator.loss_fn, data, device=evaluator.device)
+    hessian = Hessian(_holding(evaluator, centre, buffers), evaluator.loss_fn, data, device=evaluator.device)
     vectors = basis.vectors.to(evaluator.device, hessian.dtype)
     products = torch.stack([hessian(v) for v in vectors]).double()
     d = (vectors.double() @ products.T).cpu()
     d = (d + d.T) / 2  # symmetric to rounding
     return (float(d[0, 0]), float(d[0, 1])), (float(d[1, 0]), float(d[1, 1]))
+
+
+def _holding(evaluator: Evaluator, centre: Tensor, buffers: Tensor) -> nn.Module:
+    """A copy of the evaluator's model holding the flat weights ``centre`` and ``buffers``."""
+    model = copy.deepcopy(evaluator.model)
+    model.load_state_dict(evaluator.layout.state(centre.to(evaluator.device), buffers.to(evaluator.device)),
+                          strict=False)
+    return model
 
 
 def _agreement(first: Tensor, second: Tensor, seed: int) -> Agreement:
