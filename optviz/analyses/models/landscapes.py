@@ -30,7 +30,9 @@ al. 2015): the loss along the straight line between two sets of weights.
 from __future__ import annotations
 
 import copy
+import csv
 import inspect
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,10 +157,12 @@ class Landscape:
         """Each path's measured sharpness as CSV: path, step, then the k top eigenvalues."""
         found = self.sharpness or {}
         k = max((s.values.shape[1] for s in found.values()), default=1)
-        rows = ["path,step," + ",".join(f"eigenvalue_{i + 1}" for i in range(k))]
-        rows += [f"{name},{int(step)}," + ",".join(repr(float(v)) for v in values)
-                 for name, s in found.items() for step, values in zip(s.steps, s.values)]
-        return "\n".join(rows) + "\n"
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")  # a label with a comma ("betas=(0.9,0.99)") is quoted
+        writer.writerow(["path", "step", *(f"eigenvalue_{i + 1}" for i in range(k))])
+        writer.writerows([name, int(step), *(repr(float(v)) for v in values)]
+                         for name, s in found.items() for step, values in zip(s.steps, s.values))
+        return text.getvalue()
 
 
 @dataclass(frozen=True)
