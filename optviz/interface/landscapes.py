@@ -21,7 +21,8 @@ from .types import made, optimizer_specs
                    "or give a quoted glob like 'ckpt/*.pt' (sorted).")
 @click.option("--directions", default=None, metavar="pca|random|hessian|FILE.pt",
               help="pca: top two principal components of the paths; random: filter-normalised (Li et al.); "
-                   "hessian: the top two eigenvectors of the loss's Hessian at the centre; or a directions file saved with --save-directions, to draw another model on the same slice. "
+                   "hessian: the top two eigenvectors of the loss's Hessian at the centre; or a directions file "
+                   "saved with --save-directions, to draw another model on the same slice. "
                    "Default: pca with a path, random without one.")
 @click.option("--params", default=None, metavar="PATTERN|trainable",
               help="Move only the parameters whose names match PATTERN (e.g. 'fc2.*'), or those with "
